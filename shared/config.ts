@@ -1,0 +1,183 @@
+/**
+ * Floor configuration: etiquette thresholds, service-level target, quota and
+ * shift. Defaults are the floor's etiquette code as stated in DESIGN.md; every
+ * threshold can be overridden per queue, and the agent-side ones per team.
+ */
+import { z } from 'zod';
+
+export const RULE_IDS = [
+  'ring-limit',
+  'hold-permission',
+  'hold-long',
+  'hold-repeat',
+  'transfer-permission',
+  'call-long',
+  'quota-pace',
+  'voicemail-return',
+  'callback-missed',
+  'speakerphone',
+  'volume',
+  'notes-missing',
+  'escalation',
+  'queue-wait',
+] as const;
+export type RuleId = (typeof RULE_IDS)[number];
+
+const sec = z.number().min(0).max(7 * 24 * 3600);
+
+/** Thresholds of every rule. Times in seconds unless the name says otherwise. */
+export const ruleThresholdsSchema = z.strictObject({
+  /** Ring number that raises a live warning while still ringing (3 = "third ring"). */
+  ringWarnAt: z.number().int().min(1).max(50),
+  /** Ring number that is a breach (4 = "answer within three rings"). */
+  ringBreachAt: z.number().int().min(1).max(50),
+  /** Seconds per ring when the source gives ringing time instead of a count. */
+  ringCadenceSec: z.number().min(0.5).max(60),
+  holdLongWarnSec: sec,
+  holdLongBreachSec: sec,
+  /** The hold number on one call that is a breach (3 = "third hold"). */
+  holdRepeatBreachAt: z.number().int().min(2).max(100),
+  /** Multiples of the per-call budget. */
+  callLongWarnFactor: z.number().min(0.1).max(20),
+  callLongBreachFactor: z.number().min(0.1).max(20),
+  /** Calls behind the quota's pace that raise a warning. */
+  quotaPaceWarnBehind: z.number().min(0).max(1000),
+  voicemailWarnSec: sec,
+  callbackGraceSec: sec,
+  speakerWarnSec: sec,
+  volumeWarnDbfs: z.number().min(-100).max(0),
+  volumeSustainSec: sec,
+  queueWaitWarnSec: sec,
+  queueWaitBreachSec: sec,
+});
+export type RuleThresholds = z.infer<typeof ruleThresholdsSchema>;
+
+/** What is needed for the quota and call-length budget. */
+export const workloadSchema = z.strictObject({
+  dailyQuota: z.number().int().min(1).max(1000),
+  shiftMinutes: z.number().min(1).max(24 * 60),
+  /** Share of the shift spent handling calls, 0..1. */
+  targetOccupancy: z.number().min(0.05).max(1),
+});
+export type Workload = z.infer<typeof workloadSchema>;
+
+export const serviceLevelSchema = z.strictObject({
+  /** Answer threshold T in seconds ("80/20" has T = 20). */
+  thresholdSec: z.number().min(1).max(3600),
+  /** Target share answered within T, in percent. */
+  targetPct: z.number().min(1).max(100),
+  /** Abandons shorter than this are excluded from the service level. */
+  shortAbandonSec: z.number().min(0).max(600),
+});
+export type ServiceLevelConfig = z.infer<typeof serviceLevelSchema>;
+
+const overrideSchema = z.strictObject({
+  rules: ruleThresholdsSchema.partial().optional(),
+  workload: workloadSchema.partial().optional(),
+  serviceLevel: serviceLevelSchema.partial().optional(),
+  /** Rules switched off for this queue or team. */
+  disabled: z.array(z.enum(RULE_IDS)).optional(),
+});
+export type ConfigOverride = z.infer<typeof overrideSchema>;
+
+export const floorConfigSchema = z.strictObject({
+  /** IANA time zone of the floor: decides where "today" and the business day start and end. */
+  timeZone: z.string().min(1).max(64),
+  /** Business day, local hours (voicemails must be returned before it closes). */
+  businessDayStartHour: z.number().int().min(0).max(23),
+  businessDayEndHour: z.number().int().min(1).max(24),
+  rules: ruleThresholdsSchema,
+  workload: workloadSchema,
+  serviceLevel: serviceLevelSchema,
+  disabled: z.array(z.enum(RULE_IDS)),
+  queues: z.record(z.string(), overrideSchema),
+  teams: z.record(z.string(), overrideSchema),
+});
+export type FloorConfig = z.infer<typeof floorConfigSchema>;
+
+export const DEFAULT_RULES: RuleThresholds = {
+  ringWarnAt: 3,
+  ringBreachAt: 4,
+  ringCadenceSec: 6,
+  holdLongWarnSec: 45,
+  holdLongBreachSec: 90,
+  holdRepeatBreachAt: 3,
+  callLongWarnFactor: 1,
+  callLongBreachFactor: 2,
+  quotaPaceWarnBehind: 2,
+  voicemailWarnSec: 4 * 3600,
+  callbackGraceSec: 5 * 60,
+  speakerWarnSec: 60,
+  volumeWarnDbfs: -10,
+  volumeSustainSec: 5,
+  queueWaitWarnSec: 60,
+  queueWaitBreachSec: 120,
+};
+
+export function defaultConfig(): FloorConfig {
+  return {
+    timeZone: 'UTC',
+    businessDayStartHour: 8,
+    businessDayEndHour: 18,
+    rules: { ...DEFAULT_RULES },
+    workload: { dailyQuota: 30, shiftMinutes: 480, targetOccupancy: 0.85 },
+    serviceLevel: { thresholdSec: 20, targetPct: 80, shortAbandonSec: 5 },
+    disabled: [],
+    queues: {},
+    teams: {},
+  };
+}
+
+/** The thresholds in force for one call or agent, after queue and team overrides. */
+export interface EffectiveConfig {
+  rules: RuleThresholds;
+  workload: Workload;
+  serviceLevel: ServiceLevelConfig;
+  disabled: ReadonlySet<RuleId>;
+  /** Per-call budget in seconds = shift × occupancy ÷ quota. */
+  callBudgetSec: number;
+}
+
+/**
+ * Merges the floor defaults with a queue's and then a team's overrides (team
+ * wins: it is the narrower group of people).
+ */
+export function effectiveConfig(config: FloorConfig, queueId?: string, team?: string): EffectiveConfig {
+  const q = queueId !== undefined ? config.queues[queueId] : undefined;
+  const t = team !== undefined ? config.teams[team] : undefined;
+  const rules = { ...config.rules, ...q?.rules, ...t?.rules };
+  const workload = { ...config.workload, ...q?.workload, ...t?.workload };
+  const serviceLevel = { ...config.serviceLevel, ...q?.serviceLevel, ...t?.serviceLevel };
+  const disabled = new Set<RuleId>([...config.disabled, ...(q?.disabled ?? []), ...(t?.disabled ?? [])]);
+  return {
+    rules,
+    workload,
+    serviceLevel,
+    disabled,
+    callBudgetSec: callBudgetSec(workload),
+  };
+}
+
+/** Per-call budget: shift minutes × occupancy ÷ daily quota, in seconds. */
+export function callBudgetSec(w: Workload): number {
+  return (w.shiftMinutes * 60 * w.targetOccupancy) / w.dailyQuota;
+}
+
+/** Validates a full config; returns readable errors. */
+export function parseConfig(value: unknown): { ok: true; config: FloorConfig } | { ok: false; error: string } {
+  const r = floorConfigSchema.safeParse(value);
+  if (!r.success) {
+    return { ok: false, error: r.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ') };
+  }
+  const c = r.data;
+  if (c.rules.ringWarnAt > c.rules.ringBreachAt) return { ok: false, error: 'rules.ringWarnAt: must not exceed ringBreachAt' };
+  if (c.rules.holdLongWarnSec > c.rules.holdLongBreachSec) return { ok: false, error: 'rules.holdLongWarnSec: must not exceed holdLongBreachSec' };
+  if (c.rules.queueWaitWarnSec > c.rules.queueWaitBreachSec) return { ok: false, error: 'rules.queueWaitWarnSec: must not exceed queueWaitBreachSec' };
+  if (c.businessDayEndHour <= c.businessDayStartHour) return { ok: false, error: 'businessDayEndHour: must be after businessDayStartHour' };
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: c.timeZone });
+  } catch {
+    return { ok: false, error: `timeZone: unknown time zone "${c.timeZone}"` };
+  }
+  return { ok: true, config: c };
+}

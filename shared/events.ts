@@ -1,0 +1,233 @@
+/**
+ * The call feed: one zod schema per event type, and the TypeScript types
+ * inferred from them. Validation happens at the edge (ingest); everything
+ * behind it works on {@link FloorEvent}, where `at` is already epoch ms.
+ */
+import { z } from 'zod';
+
+/** Longest id we accept from a producer: long enough for UUIDs and PBX unique ids, short enough to index. */
+const MAX_ID_LEN = 128;
+/** Earliest and latest timestamps we accept (2000-01-01 .. 2100-01-01): outside that a clock is broken. */
+const MIN_AT_MS = 946_684_800_000;
+const MAX_AT_MS = 4_102_444_800_000;
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/** A producer's identifier: non-empty printable text, bounded in length. */
+export const idSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_ID_LEN, `must be at most ${MAX_ID_LEN} characters`)
+  .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters');
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * A source timestamp: ISO-8601 with a zone (`2026-11-24T09:00:00Z`) or epoch
+ * milliseconds. Always parsed to epoch ms.
+ */
+export const timestampSchema = z
+  .union([z.number(), z.string()])
+  .transform((v, ctx) => {
+    let ms: number;
+    if (typeof v === 'number') {
+      ms = v;
+    } else {
+      if (!ISO_DATE.test(v)) {
+        ctx.addIssue({ code: 'custom', message: 'must be ISO-8601 with a time zone, or epoch milliseconds' });
+        return z.NEVER;
+      }
+      ms = Date.parse(v);
+    }
+    if (!Number.isFinite(ms) || ms < MIN_AT_MS || ms > MAX_AT_MS) {
+      ctx.addIssue({ code: 'custom', message: 'must be a valid time between 2000 and 2100' });
+      return z.NEVER;
+    }
+    return Math.round(ms);
+  });
+
+const base = {
+  id: idSchema,
+  at: timestampSchema,
+};
+
+const callBase = { ...base, callId: idSchema };
+
+export const AGENT_STATES = ['offline', 'available', 'away', 'wrapup'] as const;
+export type AgentPresence = (typeof AGENT_STATES)[number];
+
+const shortText = z.string().max(200, 'must be at most 200 characters');
+
+export const agentStateEvent = z.strictObject({
+  type: z.literal('agent.state'),
+  ...base,
+  agentId: idSchema,
+  state: z.enum(AGENT_STATES),
+  reason: shortText.optional(),
+  name: shortText.optional(),
+  team: idSchema.optional(),
+  /** Queues this agent serves, when the source knows them. */
+  queues: z.array(idSchema).max(100).optional(),
+});
+
+export const callQueuedEvent = z.strictObject({
+  type: z.literal('call.queued'),
+  ...callBase,
+  queueId: idSchema,
+  caller: shortText.optional(),
+});
+
+export const callRingingEvent = z.strictObject({
+  type: z.literal('call.ringing'),
+  ...callBase,
+  agentId: idSchema,
+});
+
+export const callAnsweredEvent = z.strictObject({
+  type: z.literal('call.answered'),
+  ...callBase,
+  agentId: idSchema,
+  ringCount: z.number().int().min(0).max(1000).optional(),
+});
+
+export const callHoldEvent = z.strictObject({
+  type: z.literal('call.hold'),
+  ...callBase,
+  askedPermission: z.boolean().optional(),
+});
+
+export const callUnholdEvent = z.strictObject({
+  type: z.literal('call.unhold'),
+  ...callBase,
+});
+
+export const callTransferredEvent = z.strictObject({
+  type: z.literal('call.transferred'),
+  ...callBase,
+  toAgentId: idSchema.optional(),
+  toQueueId: idSchema.optional(),
+  askedPermission: z.boolean().optional(),
+  mode: z.enum(['blind', 'attended']).optional(),
+});
+
+export const callEndedEvent = z.strictObject({
+  type: z.literal('call.ended'),
+  ...callBase,
+  by: z.enum(['agent', 'caller']).optional(),
+  notes: z.boolean().optional(),
+});
+
+export const callAbandonedEvent = z.strictObject({
+  type: z.literal('call.abandoned'),
+  ...callBase,
+});
+
+export const callSpeakerEvent = z.strictObject({
+  type: z.literal('call.speaker'),
+  ...callBase,
+  on: z.boolean(),
+});
+
+export const callVolumeEvent = z.strictObject({
+  type: z.literal('call.volume'),
+  ...callBase,
+  /** Agent voice level in dBFS: 0 is full scale, quieter is negative. */
+  dbfs: z.number().min(-200).max(0),
+});
+
+export const callEscalationEvent = z.strictObject({
+  type: z.literal('call.escalation'),
+  ...callBase,
+});
+
+const voicemailBase = {
+  ...base,
+  voicemailId: idSchema,
+  queueId: idSchema.optional(),
+  agentId: idSchema.optional(),
+};
+
+export const voicemailLeftEvent = z.strictObject({ type: z.literal('voicemail.left'), ...voicemailBase });
+export const voicemailReturnedEvent = z.strictObject({ type: z.literal('voicemail.returned'), ...voicemailBase });
+
+const callbackBase = {
+  ...base,
+  callbackId: idSchema,
+  agentId: idSchema,
+  dueAt: timestampSchema,
+};
+
+export const callbackScheduledEvent = z.strictObject({ type: z.literal('callback.scheduled'), ...callbackBase });
+export const callbackCompletedEvent = z.strictObject({
+  type: z.literal('callback.completed'),
+  ...base,
+  callbackId: idSchema,
+  agentId: idSchema,
+  dueAt: timestampSchema.optional(),
+});
+
+export const floorEventSchema = z.discriminatedUnion('type', [
+  agentStateEvent,
+  callQueuedEvent,
+  callRingingEvent,
+  callAnsweredEvent,
+  callHoldEvent,
+  callUnholdEvent,
+  callTransferredEvent,
+  callEndedEvent,
+  callAbandonedEvent,
+  callSpeakerEvent,
+  callVolumeEvent,
+  callEscalationEvent,
+  voicemailLeftEvent,
+  voicemailReturnedEvent,
+  callbackScheduledEvent,
+  callbackCompletedEvent,
+]);
+
+/** An event as a producer sends it (`at` as ISO text or epoch ms). */
+export type FloorEventInput = z.input<typeof floorEventSchema>;
+/** A validated event: `at` (and `dueAt`) in epoch ms. */
+export type FloorEvent = z.output<typeof floorEventSchema>;
+export type FloorEventType = FloorEvent['type'];
+export type EventOf<T extends FloorEventType> = Extract<FloorEvent, { type: T }>;
+
+export const EVENT_TYPES = floorEventSchema.options.map((o) => o.shape.type.value) as FloorEventType[];
+
+/** Events that concern one call carry a `callId`. */
+export type CallEvent = Extract<FloorEvent, { callId: string }>;
+
+export type ValidationResult =
+  | { ok: true; event: FloorEvent }
+  | { ok: false; error: string };
+
+/**
+ * Validates one untrusted value as a feed event. Never throws: a bad value
+ * yields a readable reason naming the offending field.
+ */
+export function parseEvent(value: unknown): ValidationResult {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, error: 'event must be a JSON object' };
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string') return { ok: false, error: 'type: required, one of ' + EVENT_TYPES.join(', ') };
+  if (!(EVENT_TYPES as string[]).includes(type)) {
+    return { ok: false, error: `type: unknown event type "${type.slice(0, 60)}"; expected one of ${EVENT_TYPES.join(', ')}` };
+  }
+  const r = floorEventSchema.safeParse(value);
+  if (r.success) return { ok: true, event: r.data };
+  return { ok: false, error: formatIssues(r.error.issues) };
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .slice(0, 5)
+    .map((i) => {
+      const path = i.path.map(String).join('.') || '(event)';
+      if (i.code === 'unrecognized_keys') return `${path}: unknown field(s) ${i.keys.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`;
+      if (i.code === 'invalid_type' && i.input === undefined) return `${path}: required`;
+      return `${path}: ${i.message}`;
+    })
+    .join('; ');
+}

@@ -1,0 +1,229 @@
+/**
+ * The engine's state: what `applyEvent` and `tick` fold the feed into.
+ * Plain data plus Maps, mutated in place so that each event costs O(1).
+ */
+import type { AgentPresence } from './events.ts';
+import type { FloorConfig, RuleId } from './config.ts';
+
+export type AlertLevel = 'info' | 'warn' | 'breach';
+export type AlertStatus = 'open' | 'resolved' | 'retracted';
+export type AlertUnit = 'rings' | 'sec' | 'holds' | 'calls' | 'dbfs' | 'requests' | 'event';
+
+export interface AlertAck {
+  by: string;
+  atMs: number;
+  note?: string;
+}
+
+/** A rule breach (or warning) with its lifecycle: raised, updated while it grows, resolved. */
+export interface Alert {
+  /** Deterministic: the same log always yields the same ids. */
+  id: string;
+  ruleId: RuleId;
+  level: AlertLevel;
+  status: AlertStatus;
+  callId?: string;
+  agentId?: string;
+  queueId?: string;
+  voicemailId?: string;
+  callbackId?: string;
+  /** The measured value, in `unit`, at `updatedAtMs`. */
+  value: number;
+  /** The threshold of the current level, in `unit`. */
+  threshold: number;
+  unit: AlertUnit;
+  raisedAtMs: number;
+  updatedAtMs: number;
+  resolvedAtMs?: number;
+  ack?: AlertAck;
+}
+
+export type CallStatus = 'queued' | 'ringing' | 'talking' | 'hold' | 'ended' | 'abandoned';
+
+/** One line of a call's timeline (drill-down). */
+export interface TimelineEntry {
+  atMs: number;
+  type: string;
+  agentId?: string;
+  queueId?: string;
+  /** Free detail, e.g. `{ askedPermission: false }` or `{ holdSec: 52 }`. */
+  detail?: Record<string, string | number | boolean>;
+}
+
+export interface CallState {
+  callId: string;
+  queueId?: string;
+  caller?: string;
+  status: CallStatus;
+  firstSeenMs: number;
+  /** When it entered its current queue (reset when transferred to another queue). */
+  queuedAtMs?: number;
+  /** Interval bucket the call was offered in, for per-interval counting. */
+  offeredIntervalMs?: number;
+  /** Agent currently ringing, talking or holding. */
+  agentId?: string;
+  ringStartMs?: number;
+  /** Ringing attempts so far (a call may ring several agents in turn). */
+  ringAttempts: number;
+  answeredAtMs?: number;
+  /** Rings before the answer (explicit or from ringing time / cadence). */
+  ringsToAnswer?: number;
+  /** Queue wait of the answer, ms. */
+  waitMs?: number;
+  /** Start of the current agent's segment (answer, or transfer-in). */
+  segmentStartMs?: number;
+  segments: number;
+  holdStartMs?: number;
+  holdCount: number;
+  holdMs: number;
+  speakerOnMs?: number;
+  loudSinceMs?: number;
+  escalations: number;
+  transfers: number;
+  endedAtMs?: number;
+  timeline: TimelineEntry[];
+}
+
+export interface RuleCounts {
+  info: number;
+  warn: number;
+  breach: number;
+}
+
+export interface AgentDay {
+  handled: number;
+  talkMs: number;
+  holdMs: number;
+  wrapMs: number;
+  holds: number;
+  /** Calls that rang this agent and were not answered by them. */
+  ringNoAnswer: number;
+  /** rings-to-answer histogram: index 0..5 = that many rings, 6 = six or more. */
+  ringsHist: number[];
+  alerts: Partial<Record<RuleId, RuleCounts>>;
+}
+
+export interface AgentState {
+  agentId: string;
+  name?: string;
+  team?: string;
+  queues: string[];
+  presence: AgentPresence;
+  reason?: string;
+  presenceSinceMs: number;
+  /** Call ringing, connected or on hold with this agent. */
+  callId?: string;
+  /** First sign-in of the day: the quota's pace is measured from here. */
+  shiftStartMs?: number;
+  /** Handled calls whose wrap-up time is still being counted. */
+  wrapStartMs?: number;
+  wrapQueueId?: string;
+  today: AgentDay;
+  /** Open quota-pace alert and episode counter. */
+  paceAlertId?: string;
+  paceEpisodes: number;
+}
+
+export interface IntervalBucket {
+  startMs: number;
+  offered: number;
+  answered: number;
+  abandoned: number;
+  shortAbandoned: number;
+  answeredWithinT: number;
+  abandonedAfterT: number;
+}
+
+export interface QueueDay {
+  offered: number;
+  answered: number;
+  abandoned: number;
+  shortAbandoned: number;
+  answeredWithinT: number;
+  abandonedAfterT: number;
+  /** Sum of queue waits of answered calls, for ASA. */
+  answeredWaitMs: number;
+  maxWaitMs: number;
+  transferredOut: number;
+  handled: number;
+  /** Sum of talk + hold + wrap-up over handled calls, for AHT. */
+  handleMs: number;
+}
+
+export interface QueueState {
+  queueId: string;
+  /** callId → time it entered the queue; insertion order. */
+  waiting: Map<string, number>;
+  today: QueueDay;
+  /** 15-minute buckets of today, keyed by bucket start ms. */
+  intervals: Map<number, IntervalBucket>;
+  waitAlertId?: string;
+  waitEpisodes: number;
+}
+
+export interface Voicemail {
+  voicemailId: string;
+  queueId?: string;
+  agentId?: string;
+  leftAtMs: number;
+  /** End of the business day it must be returned by. */
+  dueByMs: number;
+  returnedAtMs?: number;
+}
+
+export interface Callback {
+  callbackId: string;
+  agentId: string;
+  dueAtMs: number;
+  scheduledAtMs: number;
+  completedAtMs?: number;
+  reschedules: number;
+}
+
+/** What changed since the server last drained: ids per kind. */
+export interface ChangeSet {
+  agents: Set<string>;
+  queues: Set<string>;
+  calls: Set<string>;
+  alerts: Set<string>;
+  voicemails: Set<string>;
+  callbacks: Set<string>;
+  /** KPIs moved only because time passed or counters changed (coalesced by the server). */
+  kpis: boolean;
+}
+
+export interface Diagnostics {
+  applied: number;
+  /** Events about a call, voicemail or callback the engine never saw begin. */
+  orphan: number;
+  /** Events that arrived older than the latest event of their call. */
+  outOfOrder: number;
+  /** Events that made no sense in the call's state (e.g. unhold without hold). */
+  ignored: number;
+  lastEventAtMs?: number;
+  byReason: Record<string, number>;
+}
+
+export interface FloorState {
+  config: FloorConfig;
+  /** Increments with every applied event and every tick that changed something. */
+  version: number;
+  /** The engine's clock: the latest of event times and ticks. */
+  nowMs: number;
+  dayStartMs: number;
+  dayEndMs: number;
+  queues: Map<string, QueueState>;
+  agents: Map<string, AgentState>;
+  /** Live calls plus recently ended ones (bounded). */
+  calls: Map<string, CallState>;
+  /** Open alerts. */
+  alerts: Map<string, Alert>;
+  /** Recently resolved alerts, newest last (bounded). */
+  recentAlerts: Alert[];
+  voicemails: Map<string, Voicemail>;
+  callbacks: Map<string, Callback>;
+  diagnostics: Diagnostics;
+  changes: ChangeSet;
+  /** Alerts whose content changed since the last drain (for persistence), in order. */
+  alertLog: Alert[];
+}

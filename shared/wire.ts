@@ -1,0 +1,206 @@
+/**
+ * The socket.io contract, shared by server and client: event maps of the
+ * `/live` and `/ingest` namespaces and the payloads they carry.
+ */
+import type { FloorEventInput } from './events.ts';
+import type { AgentPresence } from './events.ts';
+import type { Alert, AlertLevel, CallStatus, RuleCounts, TimelineEntry } from './state.ts';
+import type { RuleId } from './config.ts';
+
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: string };
+
+/** Rooms of `/live`. */
+export type LiveScope = { kind: 'floor' } | { kind: 'wallboard' } | { kind: 'agent'; agentId: string };
+
+export interface QueueKpis {
+  queueId: string;
+  offered: number;
+  answered: number;
+  abandoned: number;
+  shortAbandoned: number;
+  transferredOut: number;
+  waiting: number;
+  /** Start of the longest current wait (the client ticks it), or null when nobody waits. */
+  longestWaitSinceMs: number | null;
+  maxWaitSec: number;
+  /** Service level in percent, or null before any call counts. */
+  serviceLevelPct: number | null;
+  serviceLevelTargetPct: number;
+  serviceLevelThresholdSec: number;
+  asaSec: number | null;
+  ahtSec: number | null;
+  agentsByState: Record<AgentActivity, number>;
+  /** Worst open alert level on this queue (queue-wait). */
+  alertLevel: AlertLevel | null;
+}
+
+export type AgentActivity = AgentPresence | 'ringing' | 'talking' | 'hold';
+
+export interface AgentView {
+  agentId: string;
+  name: string;
+  team: string | null;
+  queues: string[];
+  presence: AgentPresence;
+  reason: string | null;
+  activity: AgentActivity;
+  /** Start of the current activity (client ticks "time in state"). */
+  activitySinceMs: number;
+  callId: string | null;
+  handled: number;
+  quota: number;
+  /** Calls the quota's pace expects by now (null before the shift starts). */
+  paceExpected: number | null;
+  ahtSec: number | null;
+  holds: number;
+  holdSec: number;
+  ringNoAnswer: number;
+  ringsHist: number[];
+  alertsByRule: Partial<Record<RuleId, RuleCounts>>;
+  /** Open alerts on this agent right now. */
+  openAlerts: number;
+  worstOpenLevel: AlertLevel | null;
+}
+
+export interface CallView {
+  callId: string;
+  queueId: string | null;
+  agentId: string | null;
+  status: CallStatus;
+  queuedAtMs: number | null;
+  ringStartMs: number | null;
+  ringAttempts: number;
+  answeredAtMs: number | null;
+  ringsToAnswer: number | null;
+  holdStartMs: number | null;
+  holdCount: number;
+  holdSec: number;
+  endedAtMs: number | null;
+}
+
+export interface CallDetail extends CallView {
+  caller: string | null;
+  timeline: TimelineEntry[];
+  alerts: Alert[];
+}
+
+export interface VoicemailView {
+  voicemailId: string;
+  queueId: string | null;
+  agentId: string | null;
+  leftAtMs: number;
+  dueByMs: number;
+  returnedAtMs: number | null;
+}
+
+export interface CallbackView {
+  callbackId: string;
+  agentId: string;
+  dueAtMs: number;
+  completedAtMs: number | null;
+}
+
+export interface FloorTotals {
+  offered: number;
+  answered: number;
+  abandoned: number;
+  waiting: number;
+  longestWaitSinceMs: number | null;
+  serviceLevelPct: number | null;
+  serviceLevelTargetPct: number;
+  asaSec: number | null;
+  ahtSec: number | null;
+  agentsByState: Record<AgentActivity, number>;
+  openAlerts: Record<AlertLevel, number>;
+}
+
+export interface IntervalView {
+  startMs: number;
+  offered: number;
+  answered: number;
+  abandoned: number;
+  serviceLevelPct: number | null;
+}
+
+/** Everything a supervisor's floor view needs. */
+export interface FloorPayload {
+  queues: QueueKpis[];
+  totals: FloorTotals;
+  agents: AgentView[];
+  calls: CallView[];
+  alerts: Alert[];
+  intervals: Record<string, IntervalView[]>;
+  voicemails: VoicemailView[];
+  callbacks: CallbackView[];
+}
+
+/** One agent's own view: their data only, and anonymous floor totals. */
+export interface AgentPayload {
+  me: AgentView | null;
+  calls: CallView[];
+  alerts: Alert[];
+  voicemails: VoicemailView[];
+  callbacks: CallbackView[];
+  totals: FloorTotals;
+}
+
+/** The wallboard: aggregates only. */
+export interface WallboardPayload {
+  queues: QueueKpis[];
+  totals: FloorTotals;
+}
+
+export type ScopePayload = FloorPayload | AgentPayload | WallboardPayload;
+
+export interface Snapshot<P = ScopePayload> {
+  scope: LiveScope;
+  /** Sequence of this room's stream: the next delta carries seq + 1. */
+  seq: number;
+  serverNowMs: number;
+  day: { startMs: number; endMs: number };
+  payload: P;
+}
+
+/** A change to a room: upserts by id, removals by id. Absent keys mean "unchanged". */
+export interface Delta {
+  seq: number;
+  serverNowMs: number;
+  queues?: QueueKpis[];
+  totals?: FloorTotals;
+  agents?: AgentView[];
+  me?: AgentView | null;
+  calls?: CallView[];
+  callsRemoved?: string[];
+  alerts?: Alert[];
+  alertsRemoved?: string[];
+  voicemails?: VoicemailView[];
+  callbacks?: CallbackView[];
+  intervals?: Record<string, IntervalView[]>;
+  /** The day rolled over: clients must take a fresh snapshot. */
+  resync?: boolean;
+}
+
+export interface LiveServerToClient {
+  'live:snapshot': (snapshot: Snapshot) => void;
+  'live:delta': (delta: Delta) => void;
+}
+
+export interface LiveClientToServer {
+  /** Ask for a fresh snapshot (after a gap in seq). */
+  'live:resync': (ack: (r: Ack<Snapshot>) => void) => void;
+  'call:detail': (callId: string, ack: (r: Ack<CallDetail>) => void) => void;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  rejected: { index: number; error: string }[];
+}
+
+export interface IngestServerToClient {
+  'ingest:ready': () => void;
+}
+
+export interface IngestClientToServer {
+  'events:ingest': (events: FloorEventInput[] | unknown, ack: (r: Ack<IngestResult>) => void) => void;
+}
