@@ -80,8 +80,17 @@ export interface CallState {
   loudSinceMs?: number;
   escalations: number;
   transfers: number;
+  /** Hold time within the current agent's segment, ms. */
+  segmentHoldMs: number;
+  volumeEpisodes: number;
   endedAtMs?: number;
+  /** Why the call ended: `agent`, `caller`, `abandoned`, `transferred-out`. */
+  endReason?: string;
   timeline: TimelineEntry[];
+  /** Open alert ids on this call, by rule (one live alert per rule at a time). */
+  openAlerts: Partial<Record<RuleId, string>>;
+  /** Every alert id ever raised on this call (drill-down). */
+  alertIds: string[];
 }
 
 export interface RuleCounts {
@@ -190,6 +199,8 @@ export interface ChangeSet {
   callbacks: Set<string>;
   /** KPIs moved only because time passed or counters changed (coalesced by the server). */
   kpis: boolean;
+  /** The day rolled over: every view needs a fresh snapshot. */
+  resync: boolean;
 }
 
 export interface Diagnostics {
@@ -222,6 +233,10 @@ export interface FloorState {
   recentAlerts: Alert[];
   voicemails: Map<string, Voicemail>;
   callbacks: Map<string, Callback>;
+  /** Calls queued, ringing or connected. */
+  liveCalls: Set<string>;
+  /** Ended calls kept for drill-down, oldest first (bounded). */
+  endedCalls: Set<string>;
   diagnostics: Diagnostics;
   changes: ChangeSet;
   /** Alerts whose content changed since the last drain (for persistence), in order. */

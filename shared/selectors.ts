@@ -1,0 +1,328 @@
+/**
+ * Selectors: the metric definitions of DESIGN.md computed from engine state,
+ * and the per-room payloads built from them. Pure; time comes in as `nowMs`.
+ * The client imports the same functions, so a number means the same
+ * everywhere.
+ */
+import type { FloorState, AgentState, CallState, Alert, AlertLevel, QueueState, Voicemail, Callback } from './state.ts';
+import type {
+  AgentActivity,
+  AgentPayload,
+  AgentView,
+  CallDetail,
+  CallView,
+  CallbackView,
+  FloorPayload,
+  FloorTotals,
+  IntervalView,
+  QueueKpis,
+  VoicemailView,
+  WallboardPayload,
+} from './wire.ts';
+import { configFor, paceExpected } from './engine.ts';
+
+/** Resolved alerts sent in a floor snapshot (the rest are in the log). */
+export const SNAPSHOT_RECENT_ALERTS = 200;
+
+export const ACTIVITIES: AgentActivity[] = ['available', 'ringing', 'talking', 'hold', 'wrapup', 'away', 'offline'];
+
+const LEVEL_RANK: Record<AlertLevel, number> = { info: 0, warn: 1, breach: 2 };
+
+function emptyActivityCounts(): Record<AgentActivity, number> {
+  return { available: 0, ringing: 0, talking: 0, hold: 0, wrapup: 0, away: 0, offline: 0 };
+}
+
+/**
+ * Service level in percent: answered within T ÷ (answered + abandoned after T).
+ * Short abandons never count. Null when nothing counts yet.
+ */
+export function serviceLevelPct(answeredWithinT: number, answered: number, abandonedAfterT: number): number | null {
+  const denominator = answered + abandonedAfterT;
+  if (denominator === 0) return null;
+  return Math.round((answeredWithinT / denominator) * 1000) / 10;
+}
+
+/** Mean of a sum over a count, in seconds with one decimal; null when the count is zero. */
+function meanSec(sumMs: number, count: number): number | null {
+  return count === 0 ? null : Math.round(sumMs / count / 100) / 10;
+}
+
+/** What an agent is doing now: the call they are on decides, else their presence. */
+export function agentActivity(s: FloorState, a: AgentState): { activity: AgentActivity; sinceMs: number } {
+  const c = a.callId !== undefined ? s.calls.get(a.callId) : undefined;
+  if (c && c.agentId === a.agentId) {
+    if (c.status === 'ringing') return { activity: 'ringing', sinceMs: c.ringStartMs ?? a.presenceSinceMs };
+    if (c.status === 'hold') return { activity: 'hold', sinceMs: c.holdStartMs ?? a.presenceSinceMs };
+    if (c.status === 'talking') return { activity: 'talking', sinceMs: c.segmentStartMs ?? a.presenceSinceMs };
+  }
+  return { activity: a.presence, sinceMs: a.presenceSinceMs };
+}
+
+function worstLevel(levels: Iterable<AlertLevel>): AlertLevel | null {
+  let worst: AlertLevel | null = null;
+  for (const l of levels) if (worst === null || LEVEL_RANK[l] > LEVEL_RANK[worst]) worst = l;
+  return worst;
+}
+
+/** Open alerts grouped by agent, computed once per payload. */
+function openAlertsByAgent(s: FloorState): Map<string, Alert[]> {
+  const m = new Map<string, Alert[]>();
+  for (const a of s.alerts.values()) {
+    if (a.agentId === undefined) continue;
+    let list = m.get(a.agentId);
+    if (!list) m.set(a.agentId, (list = []));
+    list.push(a);
+  }
+  return m;
+}
+
+export function selectAgentView(s: FloorState, a: AgentState, nowMs: number, open?: Alert[]): AgentView {
+  const eff = configFor(s, undefined, a.team);
+  const d = a.today;
+  const { activity, sinceMs } = agentActivity(s, a);
+  const openList = open ?? [...s.alerts.values()].filter((x) => x.agentId === a.agentId);
+  const expected = paceExpected(a, eff, nowMs);
+  return {
+    agentId: a.agentId,
+    name: a.name ?? a.agentId,
+    team: a.team ?? null,
+    queues: a.queues,
+    presence: a.presence,
+    reason: a.reason ?? null,
+    activity,
+    activitySinceMs: sinceMs,
+    callId: a.callId ?? null,
+    handled: d.handled,
+    quota: eff.workload.dailyQuota,
+    paceExpected: expected === null ? null : Math.round(expected * 10) / 10,
+    ahtSec: meanSec(d.talkMs + d.holdMs + d.wrapMs, d.handled),
+    holds: d.holds,
+    holdSec: Math.round(d.holdMs / 1000),
+    ringNoAnswer: d.ringNoAnswer,
+    ringsHist: [...d.ringsHist],
+    alertsByRule: structuredCloneCounts(d.alerts),
+    openAlerts: openList.length,
+    worstOpenLevel: worstLevel(openList.map((x) => x.level)),
+  };
+}
+
+function structuredCloneCounts(c: AgentState['today']['alerts']): AgentView['alertsByRule'] {
+  const out: AgentView['alertsByRule'] = {};
+  for (const [k, v] of Object.entries(c)) out[k as keyof typeof c] = { ...v };
+  return out;
+}
+
+export function selectCallView(c: CallState): CallView {
+  return {
+    callId: c.callId,
+    queueId: c.queueId ?? null,
+    agentId: c.agentId ?? null,
+    status: c.status,
+    queuedAtMs: c.queuedAtMs ?? null,
+    ringStartMs: c.ringStartMs ?? null,
+    ringAttempts: c.ringAttempts,
+    answeredAtMs: c.answeredAtMs ?? null,
+    ringsToAnswer: c.ringsToAnswer ?? null,
+    holdStartMs: c.holdStartMs ?? null,
+    holdCount: c.holdCount,
+    holdSec: Math.round(c.holdMs / 1000),
+    endedAtMs: c.endedAtMs ?? null,
+  };
+}
+
+/** A call's drill-down: its timeline and every alert raised on it that is still in memory. */
+export function selectCallDetail(s: FloorState, callId: string): CallDetail | null {
+  const c = s.calls.get(callId);
+  if (!c) return null;
+  const wanted = new Set(c.alertIds);
+  const alerts: Alert[] = [];
+  for (const a of s.alerts.values()) if (wanted.has(a.id)) alerts.push(a);
+  for (const a of s.recentAlerts) if (wanted.has(a.id)) alerts.push(a);
+  return { ...selectCallView(c), caller: c.caller ?? null, timeline: c.timeline.map((t) => ({ ...t })), alerts };
+}
+
+export function selectQueueKpis(s: FloorState, q: QueueState, agentsByQueue?: Map<string, Record<AgentActivity, number>>): QueueKpis {
+  const eff = configFor(s, q.queueId, undefined);
+  const t = q.today;
+  let oldest: number | null = null;
+  for (const at of q.waiting.values()) if (oldest === null || at < oldest) oldest = at;
+  const openWait = q.waitAlertId !== undefined ? s.alerts.get(q.waitAlertId) : undefined;
+  return {
+    queueId: q.queueId,
+    offered: t.offered,
+    answered: t.answered,
+    abandoned: t.abandoned,
+    shortAbandoned: t.shortAbandoned,
+    transferredOut: t.transferredOut,
+    waiting: q.waiting.size,
+    longestWaitSinceMs: oldest,
+    maxWaitSec: Math.round(t.maxWaitMs / 1000),
+    serviceLevelPct: serviceLevelPct(t.answeredWithinT, t.answered, t.abandonedAfterT),
+    serviceLevelTargetPct: eff.serviceLevel.targetPct,
+    serviceLevelThresholdSec: eff.serviceLevel.thresholdSec,
+    asaSec: meanSec(t.answeredWaitMs, t.answered),
+    ahtSec: meanSec(t.handleMs, t.handled),
+    agentsByState: agentsByQueue?.get(q.queueId) ?? emptyActivityCounts(),
+    alertLevel: openWait ? openWait.level : null,
+  };
+}
+
+function activityCounts(s: FloorState): { floor: Record<AgentActivity, number>; byQueue: Map<string, Record<AgentActivity, number>> } {
+  const floor = emptyActivityCounts();
+  const byQueue = new Map<string, Record<AgentActivity, number>>();
+  for (const a of s.agents.values()) {
+    const { activity } = agentActivity(s, a);
+    floor[activity]++;
+    for (const qid of a.queues) {
+      let counts = byQueue.get(qid);
+      if (!counts) byQueue.set(qid, (counts = emptyActivityCounts()));
+      counts[activity]++;
+    }
+  }
+  return { floor, byQueue };
+}
+
+export function selectAllQueueKpis(s: FloorState): QueueKpis[] {
+  const { byQueue } = activityCounts(s);
+  return [...s.queues.values()].map((q) => selectQueueKpis(s, q, byQueue)).sort((a, b) => a.queueId.localeCompare(b.queueId));
+}
+
+/** Floor-wide totals: sums over queues, SL/ASA/AHT recomputed from the summed counters (not averaged). */
+export function selectTotals(s: FloorState): FloorTotals {
+  let offered = 0, answered = 0, abandoned = 0, waiting = 0, withinT = 0, afterT = 0, waitMs = 0, handled = 0, handleMs = 0;
+  let oldest: number | null = null;
+  for (const q of s.queues.values()) {
+    const t = q.today;
+    offered += t.offered;
+    answered += t.answered;
+    abandoned += t.abandoned;
+    withinT += t.answeredWithinT;
+    afterT += t.abandonedAfterT;
+    waitMs += t.answeredWaitMs;
+    handled += t.handled;
+    handleMs += t.handleMs;
+    waiting += q.waiting.size;
+    for (const at of q.waiting.values()) if (oldest === null || at < oldest) oldest = at;
+  }
+  const openAlerts: Record<AlertLevel, number> = { info: 0, warn: 0, breach: 0 };
+  for (const a of s.alerts.values()) openAlerts[a.level]++;
+  return {
+    offered,
+    answered,
+    abandoned,
+    waiting,
+    longestWaitSinceMs: oldest,
+    serviceLevelPct: serviceLevelPct(withinT, answered, afterT),
+    serviceLevelTargetPct: s.config.serviceLevel.targetPct,
+    asaSec: meanSec(waitMs, answered),
+    ahtSec: meanSec(handleMs, handled),
+    agentsByState: activityCounts(s).floor,
+    openAlerts,
+  };
+}
+
+export function selectIntervals(s: FloorState, q: QueueState): IntervalView[] {
+  return [...q.intervals.values()]
+    .sort((a, b) => a.startMs - b.startMs)
+    .map((b) => ({
+      startMs: b.startMs,
+      offered: b.offered,
+      answered: b.answered,
+      abandoned: b.abandoned,
+      serviceLevelPct: serviceLevelPct(b.answeredWithinT, b.answered, b.abandonedAfterT),
+    }));
+}
+
+export function selectVoicemailView(v: Voicemail): VoicemailView {
+  return {
+    voicemailId: v.voicemailId,
+    queueId: v.queueId ?? null,
+    agentId: v.agentId ?? null,
+    leftAtMs: v.leftAtMs,
+    dueByMs: v.dueByMs,
+    returnedAtMs: v.returnedAtMs ?? null,
+  };
+}
+
+export function selectCallbackView(cb: Callback): CallbackView {
+  return { callbackId: cb.callbackId, agentId: cb.agentId, dueAtMs: cb.dueAtMs, completedAtMs: cb.completedAtMs ?? null };
+}
+
+/** Open alerts, then the most recent resolved ones, newest first. */
+export function selectAlertFeed(s: FloorState, filter?: (a: Alert) => boolean): Alert[] {
+  const out: Alert[] = [];
+  for (const a of s.alerts.values()) if (!filter || filter(a)) out.push(a);
+  for (let i = s.recentAlerts.length - 1; i >= 0 && out.length < s.alerts.size + SNAPSHOT_RECENT_ALERTS; i--) {
+    const a = s.recentAlerts[i];
+    if (!filter || filter(a)) out.push(a);
+  }
+  return out.sort((a, b) => b.raisedAtMs - a.raisedAtMs);
+}
+
+export function selectFloorPayload(s: FloorState, nowMs: number): FloorPayload {
+  const byAgent = openAlertsByAgent(s);
+  const intervals: Record<string, IntervalView[]> = {};
+  for (const q of s.queues.values()) intervals[q.queueId] = selectIntervals(s, q);
+  const calls: CallView[] = [];
+  for (const id of s.liveCalls) {
+    const c = s.calls.get(id);
+    if (c) calls.push(selectCallView(c));
+  }
+  return {
+    queues: selectAllQueueKpis(s),
+    totals: selectTotals(s),
+    agents: [...s.agents.values()].map((a) => selectAgentView(s, a, nowMs, byAgent.get(a.agentId) ?? [])),
+    calls,
+    alerts: selectAlertFeed(s),
+    intervals,
+    voicemails: [...s.voicemails.values()].map(selectVoicemailView),
+    callbacks: [...s.callbacks.values()].map(selectCallbackView),
+  };
+}
+
+/** One agent's payload: nothing in it names or describes another agent. */
+export function selectAgentPayload(s: FloorState, agentId: string, nowMs: number): AgentPayload {
+  const a = s.agents.get(agentId);
+  const calls: CallView[] = [];
+  for (const id of s.liveCalls) {
+    const c = s.calls.get(id);
+    if (c && c.agentId === agentId) calls.push(selectCallView(c));
+  }
+  return {
+    me: a ? selectAgentView(s, a, nowMs) : null,
+    calls,
+    alerts: selectAlertFeed(s, (x) => x.agentId === agentId),
+    voicemails: [...s.voicemails.values()].filter((v) => v.agentId === agentId).map(selectVoicemailView),
+    callbacks: [...s.callbacks.values()].filter((cb) => cb.agentId === agentId).map(selectCallbackView),
+    totals: selectTotals(s),
+  };
+}
+
+export function selectWallboardPayload(s: FloorState): WallboardPayload {
+  return { queues: selectAllQueueKpis(s), totals: selectTotals(s) };
+}
+
+/**
+ * A canonical plain-object form of the state, for comparing two states (live
+ * ingest vs. replay). Leaves out the change set and the version counter,
+ * which count ticks rather than describe the floor.
+ */
+export function serializeState(s: FloorState): unknown {
+  const sortMap = <V>(m: Map<string, V>): [string, V][] => [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
+  return JSON.parse(
+    JSON.stringify({
+      nowMs: s.nowMs,
+      day: [s.dayStartMs, s.dayEndMs],
+      queues: sortMap(s.queues).map(([id, q]) => [id, { ...q, waiting: [...q.waiting.entries()], intervals: [...q.intervals.entries()] }]),
+      agents: sortMap(s.agents),
+      calls: sortMap(s.calls),
+      alerts: sortMap(s.alerts),
+      recentAlerts: s.recentAlerts,
+      voicemails: sortMap(s.voicemails),
+      callbacks: sortMap(s.callbacks),
+      liveCalls: [...s.liveCalls].sort(),
+      endedCalls: [...s.endedCalls],
+      diagnostics: s.diagnostics,
+    }),
+  );
+}
