@@ -1,0 +1,301 @@
+/**
+ * The `/live` namespace: a versioned snapshot on connect, then deltas.
+ *
+ * Each room (`floor`, `wallboard`, `agent:<id>`) has its own sequence number;
+ * a client that sees a gap asks for a fresh snapshot. State changes (an agent
+ * starts ringing, an alert is raised) are pushed at once; KPI changes are
+ * coalesced. Nothing is ever sent with `io.emit`: every emit goes to a room,
+ * and an agent's room only ever carries that agent's data.
+ */
+import type { Namespace, Socket } from 'socket.io';
+import type { FloorState, ChangeSet, Alert } from '../shared/state.ts';
+import type { Delta, LiveClientToServer, LiveScope, LiveServerToClient, Snapshot } from '../shared/wire.ts';
+import {
+  selectAgentPayload,
+  selectAgentView,
+  selectAllQueueKpis,
+  selectCallbackView,
+  selectCallDetail,
+  selectCallView,
+  selectFloorPayload,
+  selectIntervals,
+  selectTotals,
+  selectVoicemailView,
+  selectWallboardPayload,
+} from '../shared/selectors.ts';
+
+/** KPI pushes at most every 250 ms: 4 Hz is smooth for humans and cheap for thousands of sockets. */
+export const KPI_PUSH_MS = 250;
+/** Agent rooms get floor totals at most once a second: they are context, not the agent's own numbers. */
+export const AGENT_TOTALS_PUSH_MS = 1_000;
+
+export interface LiveSocketData {
+  scope: LiveScope;
+}
+
+export type LiveNamespace = Namespace<LiveClientToServer, LiveServerToClient, Record<string, never>, LiveSocketData>;
+type LiveSocket = Socket<LiveClientToServer, LiveServerToClient, Record<string, never>, LiveSocketData>;
+
+export function roomOf(scope: LiveScope): string {
+  return scope.kind === 'agent' ? `agent:${scope.agentId}` : scope.kind;
+}
+
+export class LiveHub {
+  private seqs = new Map<string, number>();
+  private kpiTimer: NodeJS.Timeout | undefined;
+  private lastKpiPushMs = 0;
+  private lastAgentTotalsMs = 0;
+  private pendingQueues = new Set<string>();
+  /** Last agent each live call was shown to, so a transfer removes it from the old agent's view. */
+  private callShownTo = new Map<string, string>();
+  readonly stats = { snapshots: 0, deltas: 0 };
+
+  constructor(
+    private readonly nsp: LiveNamespace,
+    private readonly state: () => FloorState,
+    private readonly clock: { now(): number },
+  ) {
+    nsp.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  private onConnection(socket: LiveSocket): void {
+    const scope = socket.data.scope;
+    const room = roomOf(scope);
+    void socket.join(room);
+    socket.emit('live:snapshot', this.snapshot(scope));
+    socket.on('live:resync', (ack) => {
+      if (typeof ack !== 'function') return;
+      ack({ ok: true, data: this.snapshot(scope) });
+    });
+    socket.on('call:detail', (callId, ack) => {
+      if (typeof ack !== 'function') return;
+      if (typeof callId !== 'string') return ack({ ok: false, error: 'callId must be a string' });
+      const detail = selectCallDetail(this.state(), callId);
+      if (!detail) return ack({ ok: false, error: `call ${callId.slice(0, 128)} is not in memory` });
+      if (scope.kind === 'wallboard') return ack({ ok: false, error: 'the wallboard cannot open calls' });
+      if (scope.kind === 'agent' && detail.agentId !== scope.agentId && !detail.timeline.some((t) => t.agentId === scope.agentId)) {
+        return ack({ ok: false, error: 'not your call' });
+      }
+      if (scope.kind === 'agent') {
+        // An agent sees their own part of a call: other agents' ids are removed.
+        detail.timeline = detail.timeline.filter((t) => t.agentId === undefined || t.agentId === scope.agentId);
+        detail.alerts = detail.alerts.filter((a) => a.agentId === scope.agentId);
+        if (detail.agentId !== scope.agentId) detail.agentId = null;
+      }
+      ack({ ok: true, data: detail });
+    });
+  }
+
+  private nextSeq(room: string): number {
+    const n = (this.seqs.get(room) ?? 0) + 1;
+    this.seqs.set(room, n);
+    return n;
+  }
+
+  /** A fresh snapshot of one scope, stamped with the room's current sequence. */
+  snapshot(scope: LiveScope): Snapshot {
+    const s = this.state();
+    const now = this.clock.now();
+    this.stats.snapshots++;
+    const payload =
+      scope.kind === 'floor'
+        ? selectFloorPayload(s, now)
+        : scope.kind === 'wallboard'
+          ? selectWallboardPayload(s)
+          : selectAgentPayload(s, scope.agentId, now);
+    return {
+      scope,
+      seq: this.seqs.get(roomOf(scope)) ?? 0,
+      serverNowMs: now,
+      day: { startMs: s.dayStartMs, endMs: s.dayEndMs },
+      payload,
+    };
+  }
+
+  private hasMembers(room: string): boolean {
+    return (this.nsp.adapter.rooms.get(room)?.size ?? 0) > 0;
+  }
+
+  private emit(room: string, delta: Omit<Delta, 'seq' | 'serverNowMs'>): void {
+    const full: Delta = { seq: this.nextSeq(room), serverNowMs: this.clock.now(), ...delta };
+    this.stats.deltas++;
+    this.nsp.to(room).emit('live:delta', full);
+  }
+
+  /** Pushes the state changes of one drain at once; KPI changes are coalesced. */
+  publish(changes: ChangeSet, alerts: Alert[]): void {
+    const s = this.state();
+    const now = this.clock.now();
+    if (changes.resync) {
+      this.resyncAll();
+      return;
+    }
+    for (const q of changes.queues) this.pendingQueues.add(q);
+    const alertById = new Map<string, Alert>();
+    for (const a of alerts) alertById.set(a.id, a);
+
+    // Which agents' rooms are touched, and with what.
+    const perAgent = new Map<string, Omit<Delta, 'seq' | 'serverNowMs'>>();
+    const forAgent = (id: string) => {
+      let d = perAgent.get(id);
+      if (!d) perAgent.set(id, (d = {}));
+      return d;
+    };
+
+    const floor: Omit<Delta, 'seq' | 'serverNowMs'> = {};
+    const floorWanted = this.hasMembers('floor');
+
+    if (changes.calls.size > 0) {
+      const calls = [];
+      const removed: string[] = [];
+      for (const id of changes.calls) {
+        const c = s.calls.get(id);
+        const live = c !== undefined && s.liveCalls.has(id);
+        const view = c ? selectCallView(c) : undefined;
+        if (live && view) calls.push(view);
+        else removed.push(id);
+        const prevAgent = this.callShownTo.get(id);
+        const agent = live ? c?.agentId : undefined;
+        if (prevAgent !== undefined && prevAgent !== agent) {
+          (forAgent(prevAgent).callsRemoved ??= []).push(id);
+          this.callShownTo.delete(id);
+        }
+        if (agent !== undefined && view) {
+          (forAgent(agent).calls ??= []).push(view);
+          this.callShownTo.set(id, agent);
+        }
+      }
+      if (calls.length) floor.calls = calls;
+      if (removed.length) floor.callsRemoved = removed;
+    }
+
+    if (alertById.size > 0) {
+      const list: Alert[] = [];
+      const removed: string[] = [];
+      for (const a of alertById.values()) {
+        if (a.status === 'retracted') removed.push(a.id);
+        else list.push(a);
+        if (a.agentId !== undefined) {
+          const d = forAgent(a.agentId);
+          if (a.status === 'retracted') (d.alertsRemoved ??= []).push(a.id);
+          else (d.alerts ??= []).push(a);
+        }
+      }
+      if (list.length) floor.alerts = list;
+      if (removed.length) floor.alertsRemoved = removed;
+    }
+
+    if (changes.voicemails.size > 0) {
+      const list = [];
+      for (const id of changes.voicemails) {
+        const v = s.voicemails.get(id);
+        if (!v) continue;
+        const view = selectVoicemailView(v);
+        list.push(view);
+        if (v.agentId !== undefined) (forAgent(v.agentId).voicemails ??= []).push(view);
+      }
+      if (list.length) floor.voicemails = list;
+    }
+
+    if (changes.callbacks.size > 0) {
+      const list = [];
+      for (const id of changes.callbacks) {
+        const cb = s.callbacks.get(id);
+        if (!cb) continue;
+        const view = selectCallbackView(cb);
+        list.push(view);
+        (forAgent(cb.agentId).callbacks ??= []).push(view);
+      }
+      if (list.length) floor.callbacks = list;
+    }
+
+    if (changes.agents.size > 0) {
+      const views = [];
+      for (const id of changes.agents) {
+        const a = s.agents.get(id);
+        if (!a) continue;
+        const agentRoom = this.hasMembers(`agent:${id}`);
+        if (!floorWanted && !agentRoom) continue;
+        const view = selectAgentView(s, a, now);
+        views.push(view);
+        if (agentRoom) forAgent(id).me = view;
+      }
+      if (views.length && floorWanted) floor.agents = views;
+    }
+
+    if (floorWanted && Object.keys(floor).length > 0) this.emit('floor', floor);
+    for (const [id, d] of perAgent) {
+      const room = `agent:${id}`;
+      if (this.hasMembers(room) && Object.keys(d).length > 0) this.emit(room, d);
+    }
+    if (changes.kpis || changes.queues.size > 0) this.scheduleKpis();
+  }
+
+  private scheduleKpis(): void {
+    if (this.kpiTimer) return;
+    const wait = Math.max(0, KPI_PUSH_MS - (this.clock.now() - this.lastKpiPushMs));
+    this.kpiTimer = setTimeout(() => {
+      this.kpiTimer = undefined;
+      this.pushKpis();
+    }, wait);
+    this.kpiTimer.unref?.();
+  }
+
+  /** The coalesced KPI push: queue tiles and totals to floor and wallboard, totals to agents. */
+  pushKpis(): void {
+    const s = this.state();
+    this.lastKpiPushMs = this.clock.now();
+    const floorWanted = this.hasMembers('floor');
+    const wallWanted = this.hasMembers('wallboard');
+    const queues = floorWanted || wallWanted ? selectAllQueueKpis(s) : [];
+    const totals = selectTotals(s);
+    if (floorWanted) {
+      const intervals: Record<string, ReturnType<typeof selectIntervals>> = {};
+      for (const id of this.pendingQueues) {
+        const q = s.queues.get(id);
+        if (q) intervals[id] = selectIntervals(s, q);
+      }
+      this.emit('floor', { queues, totals, intervals });
+    }
+    if (wallWanted) this.emit('wallboard', { queues, totals });
+    this.pendingQueues.clear();
+    if (this.lastKpiPushMs - this.lastAgentTotalsMs >= AGENT_TOTALS_PUSH_MS) {
+      this.lastAgentTotalsMs = this.lastKpiPushMs;
+      for (const room of this.nsp.adapter.rooms.keys()) {
+        if (room.startsWith('agent:')) this.emit(room, { totals });
+      }
+    }
+  }
+
+  /** After a day rollover: every room starts over from a snapshot. */
+  resyncAll(): void {
+    for (const room of [...this.nsp.adapter.rooms.keys()]) {
+      if (room === 'floor' || room === 'wallboard' || room.startsWith('agent:')) this.emit(room, { resync: true });
+    }
+  }
+
+  /** Refreshes one agent's own view (e.g. after their quota changed). */
+  refreshAgent(agentId: string): void {
+    const s = this.state();
+    const a = s.agents.get(agentId);
+    if (a && this.hasMembers(`agent:${agentId}`)) this.emit(`agent:${agentId}`, { me: selectAgentView(s, a, this.clock.now()) });
+  }
+
+  close(): void {
+    if (this.kpiTimer) clearTimeout(this.kpiTimer);
+    this.kpiTimer = undefined;
+  }
+}
+
+/** Reads the scope a socket asks for from its handshake; returns an error text when it makes no sense. */
+export function scopeFromHandshake(auth: Record<string, unknown>, query: Record<string, unknown>): LiveScope | string {
+  const pick = (k: string) => (typeof auth[k] === 'string' ? (auth[k] as string) : typeof query[k] === 'string' ? (query[k] as string) : undefined);
+  const kind = pick('scope') ?? 'floor';
+  if (kind === 'floor' || kind === 'wallboard') return { kind };
+  if (kind === 'agent') {
+    const agentId = pick('agentId');
+    if (!agentId || agentId.length > 128) return 'agent scope needs an agentId';
+    return { kind: 'agent', agentId };
+  }
+  return `unknown scope "${kind.slice(0, 40)}": expected floor, wallboard or agent`;
+}

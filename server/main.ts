@@ -1,0 +1,169 @@
+/**
+ * `npm start`: wires the real parts (SQLite log in a data folder, wall clock,
+ * simulator unless switched off) and listens.
+ *
+ * Flags override environment variables:
+ *   --port N            PORT                         (3000)
+ *   --host H            HOST                         (127.0.0.1 in demo mode, else 0.0.0.0)
+ *   --data DIR          FLOORWATCH_DATA              (./data)
+ *   --simulator on|off  FLOORWATCH_SIMULATOR         (on)
+ *   --speed N           FLOORWATCH_SIM_SPEED         (1 = real time)
+ *   --agents N          FLOORWATCH_SIM_AGENTS        (40)
+ *   --demo on|off       FLOORWATCH_DEMO              (on when the simulator runs and no view token is set)
+ *   --tz ZONE           FLOORWATCH_TZ                (the machine's time zone)
+ *   --sync full|normal  FLOORWATCH_SYNC              (full: an ack means the event is on disk)
+ *   FLOORWATCH_INGEST_TOKENS, FLOORWATCH_VIEW_TOKENS, FLOORWATCH_WALLBOARD_TOKENS: comma-separated
+ */
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { defaultConfig, parseConfig } from '../shared/config.ts';
+import type { FloorEventInput } from '../shared/events.ts';
+import { createServer } from './app.ts';
+import { openSqliteLog } from './log/sqlite.ts';
+import { createSimulator } from './simulator.ts';
+
+export interface MainOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  simulator: boolean;
+  speed: number;
+  agents: number;
+  demo: boolean;
+  timeZone: string;
+  sync: 'full' | 'normal';
+  ingestTokens: string[];
+  viewTokens: string[];
+  wallboardTokens: string[];
+}
+
+function flag(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  if (i >= 0 && i + 1 < argv.length) return argv[i + 1];
+  const eq = argv.find((a) => a.startsWith(`--${name}=`));
+  return eq?.slice(name.length + 3);
+}
+
+function onOff(v: string | undefined, dflt: boolean, what: string): boolean {
+  if (v === undefined || v === '') return dflt;
+  if (['on', '1', 'true', 'yes'].includes(v.toLowerCase())) return true;
+  if (['off', '0', 'false', 'no'].includes(v.toLowerCase())) return false;
+  throw new Error(`${what}: expected on or off, got "${v}"`);
+}
+
+function list(v: string | undefined): string[] {
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function positive(v: string | undefined, dflt: number, what: string): number {
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${what}: expected a positive number, got "${v}"`);
+  return n;
+}
+
+/** Reads flags and environment into options; throws with a clear message on a bad value. */
+export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions {
+  const simulator = onOff(flag(argv, 'simulator') ?? env.FLOORWATCH_SIMULATOR, true, '--simulator');
+  const viewTokens = list(env.FLOORWATCH_VIEW_TOKENS);
+  const demo = onOff(flag(argv, 'demo') ?? env.FLOORWATCH_DEMO, simulator && viewTokens.length === 0, '--demo');
+  const sync = flag(argv, 'sync') ?? env.FLOORWATCH_SYNC ?? 'full';
+  if (sync !== 'full' && sync !== 'normal') throw new Error(`--sync: expected full or normal, got "${sync}"`);
+  const port = positive(flag(argv, 'port') ?? env.PORT, 3000, '--port');
+  return {
+    port: port === 0 ? 0 : Math.floor(port),
+    host: flag(argv, 'host') ?? env.HOST ?? (demo ? '127.0.0.1' : '0.0.0.0'),
+    dataDir: path.resolve(flag(argv, 'data') ?? env.FLOORWATCH_DATA ?? 'data'),
+    simulator,
+    speed: positive(flag(argv, 'speed') ?? env.FLOORWATCH_SIM_SPEED, 1, '--speed'),
+    agents: Math.floor(positive(flag(argv, 'agents') ?? env.FLOORWATCH_SIM_AGENTS, 40, '--agents')),
+    demo,
+    timeZone: flag(argv, 'tz') ?? env.FLOORWATCH_TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+    sync,
+    ingestTokens: list(env.FLOORWATCH_INGEST_TOKENS),
+    viewTokens,
+    wallboardTokens: list(env.FLOORWATCH_WALLBOARD_TOKENS),
+  };
+}
+
+export async function main(argv = process.argv.slice(2), env = process.env): Promise<void> {
+  const o = readOptions(argv, env);
+  const config = { ...defaultConfig(), timeZone: o.timeZone };
+  const checked = parseConfig(config);
+  if (!checked.ok) throw new Error(checked.error);
+
+  let ingestTokens = o.ingestTokens;
+  if (ingestTokens.length === 0) {
+    ingestTokens = [randomBytes(18).toString('base64url')];
+    console.info(`ingest token (generated for this run; set FLOORWATCH_INGEST_TOKENS to fix one): ${ingestTokens[0]}`);
+  }
+  const log = openSqliteLog({ file: path.join(o.dataDir, 'floorwatch.db'), synchronous: o.sync });
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const server = createServer({
+    log,
+    config: checked.config,
+    ingestTokens,
+    viewTokens: o.viewTokens,
+    wallboardTokens: o.wallboardTokens,
+    demo: o.demo,
+    staticDir: path.join(here, '..', 'dist', 'client'),
+  });
+  const t0 = Date.now();
+  const port = await server.listen(o.port, o.host);
+  console.info(`event log: ${path.join(o.dataDir, 'floorwatch.db')} (${server.replayed} events replayed in ${Date.now() - t0} ms)`);
+
+  let stopSimulator: (() => void) | undefined;
+  if (o.simulator) {
+    // Calls a previous run of the simulator left open would tick on for ever: close them on its behalf.
+    const leftovers: FloorEventInput[] = [];
+    const now = Date.now();
+    for (const id of server.state().liveCalls) {
+      const c = server.state().calls.get(id);
+      if (!c) continue;
+      const type = c.status === 'talking' || c.status === 'hold' ? 'call.ended' : 'call.abandoned';
+      leftovers.push({ type, id: `restart-${now}-${id}`, at: now, callId: id });
+    }
+    if (leftovers.length) await server.pipeline.submit(leftovers);
+    const sim = createSimulator(
+      {
+        seed: now % 2_147_483_647,
+        agents: o.agents,
+        speed: o.speed,
+        emit: (events) =>
+          server.pipeline.submit(events).then((r) => {
+            if (r.rejected.length) console.warn(`simulator: ${r.rejected.length} events rejected: ${r.rejected[0].error}`);
+          }),
+      },
+      now,
+    );
+    stopSimulator = sim.start({ now: () => Date.now() });
+    console.info(`simulator: ${o.agents} agents at ${o.speed}× real time`);
+  }
+  if (o.demo) console.warn('DEMO MODE: the views and read APIs are open without credentials. Set FLOORWATCH_DEMO=off and FLOORWATCH_VIEW_TOKENS for a real floor.');
+  const shown = o.host === '0.0.0.0' ? 'localhost' : o.host;
+  console.info(`Floorwatch is live at http://${shown}:${port}/floor`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    stopSimulator?.();
+    await server.close();
+    await log.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  main().catch((err: Error) => {
+    console.error(`floorwatch: ${err.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * Starts a real Floorwatch server on port 0 with a fake clock, and talks to it
+ * with fetch and the real socket.io-client.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { createServer, type FloorwatchServer } from '../../server/app.ts';
+import { openSqliteLog } from '../../server/log/sqlite.ts';
+import type { LogStore } from '../../server/log/store.ts';
+import type { Delta, LiveClientToServer, LiveServerToClient, Snapshot, IngestClientToServer, IngestServerToClient } from '../../shared/wire.ts';
+import type { FloorConfig } from '../../shared/config.ts';
+
+export const INGEST_TOKEN = 'test-ingest-token';
+export const VIEW_TOKEN = 'test-view-token';
+export const WALL_TOKEN = 'test-wall-token';
+export const T0 = Date.parse('2026-11-24T09:00:00Z');
+
+export class FakeClock {
+  constructor(public t = T0) {}
+  now = (): number => this.t;
+  advance(ms: number): number {
+    this.t += ms;
+    return this.t;
+  }
+}
+
+export interface Harness {
+  server: FloorwatchServer;
+  log: LogStore;
+  clock: FakeClock;
+  port: number;
+  url: string;
+  dbFile: string;
+  close(): Promise<void>;
+}
+
+export function tempDbFile(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floorwatch-test-'));
+  return path.join(dir, 'floorwatch.db');
+}
+
+export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; demo?: boolean; config?: FloorConfig } = {}): Promise<Harness> {
+  const clock = opts.clock ?? new FakeClock();
+  const dbFile = opts.dbFile ?? tempDbFile();
+  const log = openSqliteLog({ file: dbFile, synchronous: 'normal' });
+  const server = createServer({
+    log,
+    clock,
+    config: opts.config,
+    ingestTokens: [INGEST_TOKEN],
+    viewTokens: [VIEW_TOKEN],
+    wallboardTokens: [WALL_TOKEN],
+    demo: opts.demo ?? false,
+    tickMs: 0,
+    logger: { info: () => {}, warn: () => {}, error: (m: unknown) => console.error(m) },
+  });
+  const port = await server.listen(0, '127.0.0.1');
+  return {
+    server,
+    log,
+    clock,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    dbFile,
+    async close() {
+      await server.close();
+      await log.close();
+    },
+  };
+}
+
+export async function postEvents(h: Harness, body: unknown, token: string | null = INGEST_TOKEN, raw = false) {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`${h.url}/api/events`, { method: 'POST', headers, body: raw ? (body as string) : JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as { ok: boolean; data?: { accepted: number; duplicates: number; rejected: { index: number; error: string }[] }; error?: string } };
+}
+
+export async function getJson(h: Harness, p: string, token: string | null = VIEW_TOKEN) {
+  const res = await fetch(`${h.url}${p}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { status: res.status, body: (await res.json()) as { ok: boolean; data?: unknown; error?: string } };
+}
+
+export type LiveClient = Socket<LiveServerToClient, LiveClientToServer>;
+
+/** A /live client that records its snapshot and deltas. */
+export interface Recorder {
+  socket: LiveClient;
+  snapshots: Snapshot[];
+  deltas: Delta[];
+  firstSnapshot: Promise<Snapshot>;
+}
+
+export function connectLive(h: Harness, auth: Record<string, string>): Recorder {
+  const socket: LiveClient = ioClient(`${h.url}/live`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+  const snapshots: Snapshot[] = [];
+  const deltas: Delta[] = [];
+  const firstSnapshot = new Promise<Snapshot>((resolve, reject) => {
+    socket.once('live:snapshot', resolve);
+    socket.once('connect_error', reject);
+  });
+  socket.on('live:snapshot', (s) => snapshots.push(s));
+  socket.on('live:delta', (d) => deltas.push(d));
+  return { socket, snapshots, deltas, firstSnapshot };
+}
+
+export function connectIngest(h: Harness, token: string): Socket<IngestServerToClient, IngestClientToServer> {
+  return ioClient(`${h.url}/ingest`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+}
+
+/** Polls until `cond` holds (real time), failing after `ms`. */
+export async function waitFor(cond: () => boolean, ms = 3_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+let n = 0;
+/** Event builders with unique ids and times relative to T0. */
+export const ev = {
+  agent: (agentId: string, state: string, atSec: number, extra: Record<string, unknown> = {}) => ({ type: 'agent.state', id: `e${++n}`, at: T0 + atSec * 1000, agentId, state, ...extra }),
+  queued: (callId: string, queueId: string, atSec: number) => ({ type: 'call.queued', id: `e${++n}`, at: T0 + atSec * 1000, callId, queueId }),
+  ringing: (callId: string, agentId: string, atSec: number) => ({ type: 'call.ringing', id: `e${++n}`, at: T0 + atSec * 1000, callId, agentId }),
+  answered: (callId: string, agentId: string, atSec: number, extra: Record<string, unknown> = {}) => ({ type: 'call.answered', id: `e${++n}`, at: T0 + atSec * 1000, callId, agentId, ...extra }),
+  hold: (callId: string, atSec: number, askedPermission?: boolean) => ({ type: 'call.hold', id: `e${++n}`, at: T0 + atSec * 1000, callId, ...(askedPermission === undefined ? {} : { askedPermission }) }),
+  unhold: (callId: string, atSec: number) => ({ type: 'call.unhold', id: `e${++n}`, at: T0 + atSec * 1000, callId }),
+  ended: (callId: string, atSec: number, extra: Record<string, unknown> = {}) => ({ type: 'call.ended', id: `e${++n}`, at: T0 + atSec * 1000, callId, ...extra }),
+};
