@@ -108,6 +108,7 @@ export class LiveHub {
       seq: this.seqs.get(roomOf(scope)) ?? 0,
       serverNowMs: now,
       day: { startMs: s.dayStartMs, endMs: s.dayEndMs },
+      config: s.config,
       payload,
     };
   }

@@ -5,7 +5,7 @@
 import type { FloorEventInput } from './events.ts';
 import type { AgentPresence } from './events.ts';
 import type { Alert, AlertLevel, CallStatus, RuleCounts, TimelineEntry } from './state.ts';
-import type { RuleId } from './config.ts';
+import type { FloorConfig, RuleId } from './config.ts';
 
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: string };
 
@@ -158,6 +158,8 @@ export interface Snapshot<P = ScopePayload> {
   seq: number;
   serverNowMs: number;
   day: { startMs: number; endMs: number };
+  /** Thresholds in force, so views colour numbers by the same rules the engine applies. */
+  config: FloorConfig;
   payload: P;
 }
 
@@ -176,7 +178,7 @@ export interface Delta {
   voicemails?: VoicemailView[];
   callbacks?: CallbackView[];
   intervals?: Record<string, IntervalView[]>;
-  /** The day rolled over: clients must take a fresh snapshot. */
+  /** The day rolled over or the configuration changed: clients must take a fresh snapshot. */
   resync?: boolean;
 }
 
