@@ -73,9 +73,11 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
   const demo = onOff(flag(argv, 'demo') ?? env.FLOORWATCH_DEMO, simulator && viewTokens.length === 0, '--demo');
   const sync = flag(argv, 'sync') ?? env.FLOORWATCH_SYNC ?? 'full';
   if (sync !== 'full' && sync !== 'normal') throw new Error(`--sync: expected full or normal, got "${sync}"`);
-  const port = positive(flag(argv, 'port') ?? env.PORT, 3000, '--port');
+  const portText = flag(argv, 'port') ?? env.PORT;
+  const port = portText === '0' ? 0 : positive(portText, 3000, '--port');
+  if (!Number.isInteger(port) || port > 65_535) throw new Error(`--port: expected 0..65535, got "${portText}"`);
   return {
-    port: port === 0 ? 0 : Math.floor(port),
+    port,
     host: flag(argv, 'host') ?? env.HOST ?? (demo ? '127.0.0.1' : '0.0.0.0'),
     dataDir: path.resolve(flag(argv, 'data') ?? env.FLOORWATCH_DATA ?? 'data'),
     simulator,
