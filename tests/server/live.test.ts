@@ -169,7 +169,7 @@ describe('/live', () => {
       ev.ringing('c2', 'a1', 211),
     ]);
     h1.clock.t = T0 + 240_000;
-    h1.server.tickNow();
+    h1.server.tickNow(T0 + 240_000);
     const before = serializeState(h1.server.state());
     const dbFile = h1.dbFile;
     await h1.close();
