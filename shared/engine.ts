@@ -715,7 +715,11 @@ const onAgentState: Handler<'agent.state'> = (s, e) => {
   const a = ensureAgent(s, e.agentId, e.at);
   if (e.name !== undefined) a.name = e.name;
   if (e.team !== undefined) a.team = e.team;
-  if (e.queues !== undefined) a.queues = [...e.queues];
+  if (e.queues !== undefined) {
+    a.queues = [...e.queues];
+    // A queue someone serves belongs on the floor even before its first call.
+    for (const q of e.queues) ensureQueue(s, q);
+  }
   evaluatePace(s, a, e.at);
   if (a.presence !== e.state) {
     if (a.presence === 'wrapup') finishWrap(s, a, e.at);
@@ -738,14 +742,20 @@ const onQueued: Handler<'call.queued'> = (s, e) => {
   if (!c) {
     c = newCall(s, e.callId, e.at);
   } else {
-    // Re-queued (transfer to a queue, or a repeated queued event): leave the old queue first.
-    if (c.status === 'ringing') ringNoAnswer(s, c, e.at);
+    // Re-queued (transfer to a queue, a ring that went unanswered, or a repeat): leave the old queue first.
+    const wasRinging = c.status === 'ringing';
+    if (wasRinging) ringNoAnswer(s, c, e.at);
     if (isConnected(c)) endSegment(s, c, e.at);
     if (c.queueId !== undefined && c.queueId !== e.queueId) {
       const old = s.queues.get(c.queueId);
       if (old?.waiting.has(c.callId)) leaveQueue(s, old, c, e.at);
     } else if (c.queueId === e.queueId && s.queues.get(e.queueId)?.waiting.has(c.callId)) {
-      note(s, 'ignored', 'call.queued repeated for a waiting call');
+      // Still waiting in the same queue: a ring that went unanswered returns it to the queue
+      // (it is not offered again); otherwise the event is a plain repeat.
+      if (!wasRinging) note(s, 'ignored', 'call.queued repeated for a waiting call');
+      c.status = 'queued';
+      timeline(c, e);
+      touchCall(s, c);
       return;
     }
     if (c.agentId !== undefined) releaseAgent(s, c);
