@@ -598,6 +598,10 @@ function raiseQueueWait(s: FloorState, q: QueueState, eff: EffectiveConfig, wait
     atMs,
     queueId: q.queueId,
   });
+  // The episode began when its first caller crossed the threshold; a replay (no ticks) may learn
+  // of that caller only after a later one, so the start can move earlier, never later.
+  const crossing = sinceMs + eff.rules.queueWaitWarnSec * 1000;
+  if (crossing < a.raisedAtMs) a.raisedAtMs = crossing;
   q.waitAlertId = a.id;
 }
 

@@ -315,7 +315,8 @@ export function serializeState(s: FloorState): unknown {
       day: [s.dayStartMs, s.dayEndMs],
       queues: sortMap(s.queues).map(([id, q]) => [id, { ...q, waiting: [...q.waiting.entries()], intervals: [...q.intervals.entries()] }]),
       agents: sortMap(s.agents),
-      calls: sortMap(s.calls),
+      // Alert ids in the order raised: a tick may raise two alerts of one call in the other order than a replay.
+      calls: sortMap(s.calls).map(([id, c]) => [id, { ...c, alertIds: [...c.alertIds].sort() }]),
       alerts: sortMap(s.alerts),
       recentAlerts: s.recentAlerts,
       voicemails: sortMap(s.voicemails),
