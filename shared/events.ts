@@ -23,6 +23,14 @@ export const idSchema = z
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
+/** Rejects dates the JS parser would silently roll over (Feb 31 → Mar 3) and out-of-range clock fields. */
+function validCalendar(v: string): boolean {
+  const [y, mo, d, h, mi, sec] = [v.slice(0, 4), v.slice(5, 7), v.slice(8, 10), v.slice(11, 13), v.slice(14, 16), v.slice(17, 19)].map(Number);
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || (v[16] === ':' && sec > 59)) return false;
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return d <= daysInMonth;
+}
+
 /**
  * A source timestamp: ISO-8601 with a zone (`2026-11-24T09:00:00Z`) or epoch
  * milliseconds. Always parsed to epoch ms.
@@ -38,7 +46,7 @@ export const timestampSchema = z
         ctx.addIssue({ code: 'custom', message: 'must be ISO-8601 with a time zone, or epoch milliseconds' });
         return z.NEVER;
       }
-      ms = Date.parse(v);
+      ms = validCalendar(v) ? Date.parse(v) : NaN;
     }
     if (!Number.isFinite(ms) || ms < MIN_AT_MS || ms > MAX_AT_MS) {
       ctx.addIssue({ code: 'custom', message: 'must be a valid time between 2000 and 2100' });
