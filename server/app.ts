@@ -236,6 +236,8 @@ export function createServer(opts: ServerOptions) {
     app.get(['/', '/floor', '/me', '/wall'], (_req, res) => res.type('html').send(fallbackPage()));
   }
 
+  app.get('/favicon.ico', (_req, res) => res.status(204).end());
+
   app.use('/api', (_req, res) => res.status(404).json({ ok: false, error: 'no such endpoint' }));
 
   // Errors: always JSON with a clear reason, never a stack trace.

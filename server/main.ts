@@ -9,6 +9,7 @@
  *   --simulator on|off  FLOORWATCH_SIMULATOR         (on)
  *   --speed N           FLOORWATCH_SIM_SPEED         (1 = real time)
  *   --agents N          FLOORWATCH_SIM_AGENTS        (40)
+ *   --warmup MIN        FLOORWATCH_SIM_WARMUP        (60: a fresh floor starts with an hour simulated)
  *   --demo on|off       FLOORWATCH_DEMO              (on when the simulator runs and no view token is set)
  *   --tz ZONE           FLOORWATCH_TZ                (the machine's time zone)
  *   --sync full|normal  FLOORWATCH_SYNC              (full: an ack means the event is on disk)
@@ -30,6 +31,7 @@ export interface MainOptions {
   simulator: boolean;
   speed: number;
   agents: number;
+  warmupMin: number;
   demo: boolean;
   timeZone: string;
   sync: 'full' | 'normal';
@@ -83,6 +85,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
     simulator,
     speed: positive(flag(argv, 'speed') ?? env.FLOORWATCH_SIM_SPEED, 1, '--speed'),
     agents: Math.floor(positive(flag(argv, 'agents') ?? env.FLOORWATCH_SIM_AGENTS, 40, '--agents')),
+    warmupMin: (flag(argv, 'warmup') ?? env.FLOORWATCH_SIM_WARMUP) === '0' ? 0 : positive(flag(argv, 'warmup') ?? env.FLOORWATCH_SIM_WARMUP, 60, '--warmup'),
     demo,
     timeZone: flag(argv, 'tz') ?? env.FLOORWATCH_TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     sync,
@@ -130,6 +133,8 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
       leftovers.push({ type, id: `restart-${now}-${id}`, at: now, callId: id });
     }
     if (leftovers.length) await server.pipeline.submit(leftovers);
+    // A fresh floor starts with the last hour already simulated, so a newcomer sees a busy floor at once.
+    const warmupMs = server.replayed === 0 ? o.warmupMin * 60_000 : 0;
     const sim = createSimulator(
       {
         seed: now % 2_147_483_647,
@@ -140,10 +145,15 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
             if (r.rejected.length) console.warn(`simulator: ${r.rejected.length} events rejected: ${r.rejected[0].error}`);
           }),
       },
-      now,
+      now - warmupMs,
     );
+    for (let t = now - warmupMs; t < now; t += 5 * 60_000) {
+      sim.step(t);
+      await new Promise((r) => setImmediate(r)); // let each 5-minute batch reach the log in turn
+    }
+    sim.step(now);
     stopSimulator = sim.start({ now: () => Date.now() });
-    console.info(`simulator: ${o.agents} agents at ${o.speed}× real time`);
+    console.info(`simulator: ${o.agents} agents at ${o.speed}× real time${warmupMs ? `, after a ${o.warmupMin}-minute warm-up` : ''}`);
   }
   if (o.demo) console.warn('DEMO MODE: the views and read APIs are open without credentials. Set FLOORWATCH_DEMO=off and FLOORWATCH_VIEW_TOKENS for a real floor.');
   const shown = o.host === '0.0.0.0' ? 'localhost' : o.host;

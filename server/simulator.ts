@@ -29,7 +29,9 @@ export interface SimulatorOptions {
 }
 
 export interface Simulator {
+  /** Advances the simulation to `simNowMs`, emitting every event due by then, in time order. */
   step(simNowMs: number): void;
+  /** Drives `step` from a clock, `speed` simulated seconds per real second, from where it stands. */
   start(clock: { now(): number }): () => void;
   readonly stats: { emitted: number };
 }
@@ -462,7 +464,8 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
   function start(clock: { now(): number }): () => void {
     const speed = opts.speed ?? 1;
     const realStart = clock.now();
-    const timer = setInterval(() => step(startMs + (clock.now() - realStart) * speed), DRIVE_MS);
+    const simStart = simNow; // carries on from wherever `step` got to (e.g. after a warm-up)
+    const timer = setInterval(() => step(simStart + (clock.now() - realStart) * speed), DRIVE_MS);
     return () => clearInterval(timer);
   }
 
