@@ -4,6 +4,7 @@
  * threshold can be overridden per queue, and the agent-side ones per team.
  */
 import { z } from 'zod';
+import { callBudgetSec } from './measure.ts';
 
 export const RULE_IDS = [
   'ring-limit',
@@ -158,10 +159,7 @@ export function effectiveConfig(config: FloorConfig, queueId?: string, team?: st
   };
 }
 
-/** Per-call budget: shift minutes × occupancy ÷ daily quota, in seconds. */
-export function callBudgetSec(w: Workload): number {
-  return (w.shiftMinutes * 60 * w.targetOccupancy) / w.dailyQuota;
-}
+export { callBudgetSec } from './measure.ts';
 
 /** Validates a full config; returns readable errors. */
 export function parseConfig(value: unknown): { ok: true; config: FloorConfig } | { ok: false; error: string } {

@@ -29,7 +29,9 @@ import type {
   QueueState,
   Voicemail,
 } from './state.ts';
+import { HOLD_HIST_EDGES_SEC } from './state.ts';
 import { businessDayCloseAfter, intervalStart, localDay } from './time.ts';
+import { ringsAfter } from './measure.ts';
 
 /** Ended calls kept in memory for drill-down; older ones are read back from the log. */
 export const ENDED_CALLS_CAP = 2_000;
@@ -80,6 +82,7 @@ function emptyAgentDay(): AgentDay {
     holds: 0,
     ringNoAnswer: 0,
     ringsHist: [0, 0, 0, 0, 0, 0, 0],
+    holdHist: [0, 0, 0, 0, 0],
     alerts: {},
   };
 }
@@ -394,10 +397,7 @@ function enabled(eff: EffectiveConfig, rule: RuleId): boolean {
 
 // ---------------------------------------------------------------- rules: measurements
 
-/** Rings heard after `elapsedMs` of ringing: the first ring sounds at once. */
-export function ringsAfter(elapsedMs: number, cadenceSec: number): number {
-  return Math.floor(Math.max(0, elapsedMs) / (cadenceSec * 1000)) + 1;
-}
+export { ringsAfter } from './measure.ts';
 
 function ringSpec(c: CallState, eff: EffectiveConfig, rings: number, atMs: number, startMs: number | undefined) {
   const r = eff.rules;
@@ -458,7 +458,12 @@ function endHold(s: FloorState, c: CallState, atMs: number): void {
   c.segmentHoldMs += ms;
   if (c.agentId !== undefined) {
     const a = s.agents.get(c.agentId);
-    if (a) a.today.holdMs += ms;
+    if (a) {
+      a.today.holdMs += ms;
+      let b = 0;
+      while (b < HOLD_HIST_EDGES_SEC.length && ms >= HOLD_HIST_EDGES_SEC[b] * 1000) b++;
+      a.today.holdHist[b]++;
+    }
   }
   c.holdStartMs = undefined;
   c.status = 'talking';

@@ -100,6 +100,7 @@ export function selectAgentView(s: FloorState, a: AgentState, nowMs: number, ope
     holdSec: Math.round(d.holdMs / 1000),
     ringNoAnswer: d.ringNoAnswer,
     ringsHist: [...d.ringsHist],
+    holdHist: [...d.holdHist],
     alertsByRule: structuredCloneCounts(d.alerts),
     openAlerts: openList.length,
     worstOpenLevel: worstLevel(openList.map((x) => x.level)),

@@ -109,8 +109,13 @@ export interface AgentDay {
   ringNoAnswer: number;
   /** rings-to-answer histogram: index 0..5 = that many rings, 6 = six or more. */
   ringsHist: number[];
+  /** Hold-duration histogram, by HOLD_HIST_EDGES_SEC (last bucket open-ended). */
+  holdHist: number[];
   alerts: Partial<Record<RuleId, RuleCounts>>;
 }
+
+/** Upper edges of the hold-duration buckets, s: under 15, 15–30, 30–45, 45–90, 90 and over. */
+export const HOLD_HIST_EDGES_SEC = [15, 30, 45, 90];
 
 export interface AgentState {
   agentId: string;

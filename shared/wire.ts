@@ -56,6 +56,7 @@ export interface AgentView {
   holdSec: number;
   ringNoAnswer: number;
   ringsHist: number[];
+  holdHist: number[];
   alertsByRule: Partial<Record<RuleId, RuleCounts>>;
   /** Open alerts on this agent right now. */
   openAlerts: number;

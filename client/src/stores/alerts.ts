@@ -1,0 +1,39 @@
+/** Alerts: open ones and the recent record, newest first, bounded. */
+import { defineStore } from 'pinia';
+import { computed, shallowRef } from 'vue';
+import type { Alert } from '../../../shared/state.ts';
+
+/** Alerts kept in the browser: a shift's worth of the feed without growing for ever. */
+export const ALERTS_CAP = 500;
+
+export const useAlertsStore = defineStore('alerts', () => {
+  const byId = shallowRef(new Map<string, Alert>());
+
+  const list = computed(() => [...byId.value.values()].sort((a, b) => b.raisedAtMs - a.raisedAtMs));
+  const open = computed(() => list.value.filter((a) => a.status === 'open'));
+  /** Agents with an open warn or breach right now. */
+  const breachingAgents = computed(() => new Set(open.value.filter((a) => a.level !== 'info' && a.agentId).map((a) => a.agentId as string)));
+
+  function hydrate(alerts: Alert[]): void {
+    byId.value = new Map(alerts.map((a) => [a.id, a]));
+  }
+
+  function apply(alerts: Alert[] | undefined, removed: string[] | undefined): void {
+    if (!alerts?.length && !removed?.length) return;
+    const next = new Map(byId.value);
+    for (const a of alerts ?? []) next.set(a.id, a);
+    for (const id of removed ?? []) next.delete(id);
+    if (next.size > ALERTS_CAP) {
+      // Drop the oldest resolved alerts first; open ones always stay.
+      const resolved = [...next.values()].filter((a) => a.status !== 'open').sort((a, b) => a.raisedAtMs - b.raisedAtMs);
+      for (const a of resolved.slice(0, next.size - ALERTS_CAP)) next.delete(a.id);
+    }
+    byId.value = next;
+  }
+
+  function reset(): void {
+    byId.value = new Map();
+  }
+
+  return { byId, list, open, breachingAgents, hydrate, apply, reset };
+});

@@ -1,0 +1,125 @@
+/**
+ * The link to the server: snapshot/delta sequencing, clock offset, the
+ * ticking "now" every timer renders from, and the stale-feed state.
+ */
+import { defineStore } from 'pinia';
+import { ref, shallowRef, computed } from 'vue';
+import type { Ack, Delta, LiveScope, Snapshot } from '../../../shared/wire.ts';
+import type { FloorConfig } from '../../../shared/config.ts';
+
+export type LinkStatus = 'connecting' | 'live' | 'lost';
+
+/** Timers on screen advance once a second: the finest unit any of them shows. */
+export const NOW_TICK_MS = 1_000;
+
+/** What the store needs of a socket.io client socket (a fake one in tests). */
+export interface LiveSocketLike {
+  on(event: 'connect' | 'disconnect', fn: () => void): unknown;
+  on(event: 'connect_error', fn: (err: Error) => void): unknown;
+  on(event: 'live:snapshot', fn: (s: Snapshot) => void): unknown;
+  on(event: 'live:delta', fn: (d: Delta) => void): unknown;
+  emit(event: 'live:resync', ack: (r: Ack<Snapshot>) => void): unknown;
+}
+
+export interface LiveHandlers {
+  snapshot(s: Snapshot): void;
+  delta(d: Delta): void;
+}
+
+export const useConnectionStore = defineStore('connection', () => {
+  const status = ref<LinkStatus>('connecting');
+  /** When the feed was lost (browser clock), or null while live. */
+  const lostSinceMs = ref<number | null>(null);
+  const lastError = ref<string | null>(null);
+  /** Server time minus browser time. */
+  const offsetMs = ref(0);
+  const seq = ref(0);
+  const scope = shallowRef<LiveScope | null>(null);
+  const config = shallowRef<FloorConfig | null>(null);
+  const day = shallowRef<{ startMs: number; endMs: number } | null>(null);
+  const resyncs = ref(0);
+  /** Server-corrected now, ticking once a second. */
+  const nowMs = ref(Date.now());
+  let socket: LiveSocketLike | null = null;
+  let handlers: LiveHandlers | null = null;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let resyncing = false;
+
+  const stale = computed(() => status.value === 'lost');
+
+  function tickNow(): void {
+    nowMs.value = Date.now() + offsetMs.value;
+  }
+
+  function hydrate(s: Snapshot): void {
+    seq.value = s.seq;
+    offsetMs.value = s.serverNowMs - Date.now();
+    scope.value = s.scope;
+    config.value = s.config;
+    day.value = s.day;
+    status.value = 'live';
+    lostSinceMs.value = null;
+    lastError.value = null;
+    tickNow();
+    handlers?.snapshot(s);
+  }
+
+  function requestResync(): void {
+    if (!socket || resyncing) return;
+    resyncing = true;
+    resyncs.value++;
+    socket.emit('live:resync', (r) => {
+      resyncing = false;
+      if (r.ok) hydrate(r.data);
+      else lastError.value = r.error;
+    });
+  }
+
+  /** Applies a delta in sequence; a gap or a resync request fetches a fresh snapshot instead. */
+  function accept(d: Delta): boolean {
+    if (resyncing) return false;
+    if (d.resync || d.seq !== seq.value + 1) {
+      requestResync();
+      return false;
+    }
+    seq.value = d.seq;
+    offsetMs.value = d.serverNowMs - Date.now();
+    handlers?.delta(d);
+    return true;
+  }
+
+  function markLost(reason: string | null): void {
+    if (status.value !== 'lost') lostSinceMs.value = Date.now();
+    status.value = 'lost';
+    lastError.value = reason;
+  }
+
+  /** Wires the socket once; the socket reconnects for ever and each reconnect brings a fresh snapshot. */
+  function bindEvents(s: LiveSocketLike, h: LiveHandlers): void {
+    socket = s;
+    handlers = h;
+    s.on('live:snapshot', hydrate);
+    s.on('live:delta', accept);
+    s.on('disconnect', () => markLost(null));
+    s.on('connect_error', (err) => markLost(err.message));
+    if (timer === undefined) timer = setInterval(tickNow, NOW_TICK_MS);
+  }
+
+  function reset(): void {
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+    socket = null;
+    handlers = null;
+    resyncing = false;
+    status.value = 'connecting';
+    lostSinceMs.value = null;
+    lastError.value = null;
+    seq.value = 0;
+    offsetMs.value = 0;
+    resyncs.value = 0;
+    scope.value = null;
+    config.value = null;
+  }
+
+  return { status, lostSinceMs, lastError, offsetMs, seq, scope, config, day, resyncs, nowMs, stale, hydrate, accept, requestResync, bindEvents, reset, tickNow };
+});
