@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultConfig, parseConfig } from '../shared/config.ts';
 import type { FloorEventInput } from '../shared/events.ts';
 import { createServer } from './app.ts';
+import { MAX_BATCH_EVENTS } from './ingest.ts';
 import { openSqliteLog } from './log/sqlite.ts';
 import { createSimulator } from './simulator.ts';
 
@@ -140,16 +141,23 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
         seed: now % 2_147_483_647,
         agents: o.agents,
         speed: o.speed,
-        emit: (events) =>
-          server.pipeline.submit(events).then((r) => {
-            if (r.rejected.length) console.warn(`simulator: ${r.rejected.length} events rejected: ${r.rejected[0].error}`);
-          }),
+        emit: async (events) => {
+          // A big floor can produce more than one batch's worth in a step: send it in slices.
+          for (let i = 0; i < events.length; i += MAX_BATCH_EVENTS) {
+            try {
+              const r = await server.pipeline.submit(events.slice(i, i + MAX_BATCH_EVENTS));
+              if (r.rejected.length) console.warn(`simulator: ${r.rejected.length} events rejected: ${r.rejected[0].error}`);
+            } catch (err) {
+              console.warn(`simulator: events not ingested: ${(err as Error).message}`);
+            }
+          }
+        },
       },
       now - warmupMs,
     );
-    for (let t = now - warmupMs; t < now; t += 5 * 60_000) {
+    for (let t = now - warmupMs; t < now; t += 60_000) {
       sim.step(t);
-      await new Promise((r) => setImmediate(r)); // let each 5-minute batch reach the log in turn
+      await new Promise((r) => setImmediate(r)); // let each minute's batch reach the log in turn
     }
     sim.step(now);
     stopSimulator = sim.start({ now: () => Date.now() });

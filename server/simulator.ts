@@ -143,7 +143,9 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
   const seed = opts.seed ?? 1;
   const rnd = prng(seed);
   const lapse = opts.lapseRate ?? 1;
-  const queues = opts.queues ?? DEFAULT_QUEUES;
+  // The default queues are sized for 40 agents: a bigger floor gets proportionally more callers.
+  const scale = (opts.agents ?? 40) / 40;
+  const queues = opts.queues ?? DEFAULT_QUEUES.map((q) => ({ ...q, callsPerHour: q.callsPerHour * scale }));
   const teams = opts.teams ?? DEFAULT_TEAMS;
   const agenda = new Agenda();
   const stats = { emitted: 0 };

@@ -2,43 +2,71 @@
  * The event log: the one durable record of the floor. Events, configuration,
  * alerts and the audit trail live behind this interface so that another store
  * (Redis Streams for several nodes) can replace the embedded SQLite one.
+ *
+ * Every method is async even though the SQLite store answers synchronously:
+ * a network store cannot, and callers must not come to rely on the difference.
  */
 import type { FloorEvent } from '../../shared/events.ts';
 import type { FloorConfig } from '../../shared/config.ts';
 import type { Alert } from '../../shared/state.ts';
 
+/** What {@link LogStore.append} did with a batch. */
 export interface AppendResult {
   /** The events newly written, in input order. */
   appended: FloorEvent[];
-  /** Events whose id was already in the log (or repeated in the batch). */
+  /** Events whose id was already in the log (or repeated in the batch): not written again. */
   duplicates: number;
 }
 
+/** One line of the audit trail: who changed what, and the value before and after. */
 export interface AuditEntry {
   atMs: number;
   actor: string;
+  /** What was done, domain then verb, e.g. `config.update`, `alert.acknowledge`. */
   action: string;
   before?: unknown;
   after?: unknown;
 }
 
+/** Filters of {@link LogStore.listAlerts}; times are on `raisedAtMs`, `untilMs` exclusive. */
+export interface AlertQuery {
+  sinceMs?: number;
+  untilMs?: number;
+  /** At most this many alerts (default 1,000). */
+  limit?: number;
+  agentId?: string;
+}
+
+/** The durable log behind the server: events first, then config, alerts and audit. */
 export interface LogStore {
+  /** Which implementation this is (`sqlite`), for the health endpoint and logs. */
   readonly kind: string;
-  /** Writes the events whose id was never seen, in one transaction; durable when the promise resolves. */
+  /**
+   * Writes the events whose id was never seen, in one transaction; durable when
+   * the promise resolves (the ingest ack depends on it). Ids already in the log,
+   * or repeated within the batch, are counted as duplicates and not written.
+   */
   append(events: FloorEvent[], receivedAtMs: number): Promise<AppendResult>;
-  /** Calls fn for every event in log order; resolves with the count. */
+  /**
+   * Calls fn for every event in log order; resolves with the count. Fast enough
+   * to rebuild the state at start-up: a million events in well under 5 s.
+   */
   replay(fn: (event: FloorEvent) => void): Promise<number>;
+  /** Number of events in the log. */
   count(): Promise<number>;
-  /** Events of one call in log order, for a drill-down of a call no longer in memory. */
+  /** Events of one call in log order, for a drill-down of a call no longer in memory; at most `limit` (default 500). */
   eventsForCall(callId: string, limit?: number): Promise<FloorEvent[]>;
+  /** The saved configuration, or undefined when none was ever saved. */
   loadConfig(): Promise<FloorConfig | undefined>;
-  /** Saves the configuration and writes an audit entry. */
+  /** Saves the configuration and writes a `config.update` audit entry (with `before`) in the same transaction. */
   saveConfig(config: FloorConfig, actor: string, before?: FloorConfig): Promise<void>;
   /** Upserts alerts by id: the latest content wins. */
   saveAlerts(alerts: Alert[]): Promise<void>;
-  /** Newest first by raisedAtMs. */
-  listAlerts(opts?: { sinceMs?: number; untilMs?: number; limit?: number; agentId?: string }): Promise<Alert[]>;
+  /** Alerts newest first by raisedAtMs (ties by id). */
+  listAlerts(opts?: AlertQuery): Promise<Alert[]>;
   appendAudit(entry: AuditEntry): Promise<void>;
+  /** The newest `limit` (default 1,000) audit entries, newest first. */
   listAudit(limit?: number): Promise<AuditEntry[]>;
+  /** Releases the store; further calls reject. Closing twice is harmless. */
   close(): Promise<void>;
 }
