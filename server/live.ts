@@ -224,6 +224,12 @@ export class LiveHub {
       if (views.length && floorWanted) floor.agents = views;
     }
 
+    if (changes.ticker) {
+      floor.ticker = [...s.ticker];
+      if (this.hasMembers('wallboard')) this.emit('wallboard', { ticker: [...s.ticker] });
+    }
+    for (const id of changes.notes) forAgent(id).notes = [...(s.agentNotes.get(id) ?? [])];
+
     if (floorWanted && Object.keys(floor).length > 0) this.emit('floor', floor);
     for (const [id, d] of perAgent) {
       const room = `agent:${id}`;

@@ -54,6 +54,8 @@ function emptyChanges(): ChangeSet {
     callbacks: new Set(),
     kpis: false,
     resync: false,
+    ticker: false,
+    notes: new Set(),
   };
 }
 
@@ -108,6 +110,8 @@ export function createFloorState(config: FloorConfig, nowMs: number): FloorState
     diagnostics: { applied: 0, orphan: 0, outOfOrder: 0, ignored: 0, byReason: {} },
     changes: emptyChanges(),
     alertLog: [],
+    ticker: [],
+    agentNotes: new Map(),
   };
 }
 
@@ -1254,7 +1258,60 @@ const onCallbackCompleted: Handler<'callback.completed'> = (s, e) => {
   s.changes.agents.add(cb.agentId);
 };
 
+/** Ticker messages kept: a TV shows a few, the rest is in the log. */
+export const TICKER_CAP = 5;
+/** Private notes kept per agent for their view. */
+export const NOTES_CAP = 20;
+
+/** Finds an alert that is open or still among the recent ones. */
+function findAlert(s: FloorState, id: string): Alert | undefined {
+  const open = s.alerts.get(id);
+  if (open) return open;
+  for (let i = s.recentAlerts.length - 1; i >= 0; i--) if (s.recentAlerts[i].id === id) return s.recentAlerts[i];
+  return undefined;
+}
+
+const onAcknowledged: Handler<'alert.acknowledged'> = (s, e) => {
+  const a = findAlert(s, e.alertId);
+  if (!a) {
+    note(s, 'orphan', 'alert.acknowledged for an alert no longer in memory');
+    return;
+  }
+  if (a.ack) return; // acknowledging twice is harmless: the first acknowledgement stands
+  a.ack = e.note !== undefined ? { by: e.by, atMs: e.at, note: e.note } : { by: e.by, atMs: e.at };
+  logAlert(s, a);
+};
+
+const onReopened: Handler<'alert.reopened'> = (s, e) => {
+  const a = findAlert(s, e.alertId);
+  if (!a) {
+    note(s, 'orphan', 'alert.reopened for an alert no longer in memory');
+    return;
+  }
+  delete a.ack;
+  a.reopened = e.note !== undefined ? { by: e.by, atMs: e.at, note: e.note } : { by: e.by, atMs: e.at };
+  logAlert(s, a);
+};
+
+const onTicker: Handler<'ticker.posted'> = (s, e) => {
+  s.ticker.push({ id: e.id, text: e.text, by: e.by, atMs: e.at, untilMs: e.untilMs ?? null });
+  if (s.ticker.length > TICKER_CAP) s.ticker.splice(0, s.ticker.length - TICKER_CAP);
+  s.changes.ticker = true;
+};
+
+const onAgentNoted: Handler<'agent.noted'> = (s, e) => {
+  let list = s.agentNotes.get(e.agentId);
+  if (!list) s.agentNotes.set(e.agentId, (list = []));
+  list.push({ id: e.id, agentId: e.agentId, text: e.text, by: e.by, atMs: e.at });
+  if (list.length > NOTES_CAP) list.splice(0, list.length - NOTES_CAP);
+  s.changes.notes.add(e.agentId);
+};
+
 const HANDLERS: { [T in FloorEvent['type']]: Handler<T> } = {
+  'alert.acknowledged': onAcknowledged,
+  'alert.reopened': onReopened,
+  'ticker.posted': onTicker,
+  'agent.noted': onAgentNoted,
   'agent.state': onAgentState,
   'call.queued': onQueued,
   'call.ringing': onRinging,

@@ -196,18 +196,42 @@ export const floorEventSchema = z.discriminatedUnion('type', [
 
 /** An event as a producer sends it (`at` as ISO text or epoch ms). */
 export type FloorEventInput = z.input<typeof floorEventSchema>;
-/** A validated event: `at` (and `dueAt`) in epoch ms. */
-export type FloorEvent = z.output<typeof floorEventSchema>;
+/** A validated feed event: `at` (and `dueAt`) in epoch ms. */
+export type FeedEvent = z.output<typeof floorEventSchema>;
+
+/**
+ * Events the server itself writes to the log: what people do on the floor
+ * (acknowledge, reopen, post to the wallboard, note to an agent). They travel
+ * in the same log as the feed, so a replay — or another node — rebuilds them
+ * too. Producers can never send them: ingest accepts feed events only.
+ */
+const noteText = z.string().min(1, 'must not be empty').max(500, 'must be at most 500 characters');
+export const alertAcknowledgedEvent = z.strictObject({ type: z.literal('alert.acknowledged'), ...base, alertId: z.string().min(1).max(300), by: idSchema, note: noteText.optional() });
+export const alertReopenedEvent = z.strictObject({ type: z.literal('alert.reopened'), ...base, alertId: z.string().min(1).max(300), by: idSchema, note: noteText.optional() });
+export const tickerPostedEvent = z.strictObject({ type: z.literal('ticker.posted'), ...base, text: noteText, by: idSchema, untilMs: z.number().optional() });
+export const agentNotedEvent = z.strictObject({ type: z.literal('agent.noted'), ...base, agentId: idSchema, text: noteText, by: idSchema });
+export const internalEventSchema = z.discriminatedUnion('type', [alertAcknowledgedEvent, alertReopenedEvent, tickerPostedEvent, agentNotedEvent]);
+export type InternalEvent = z.output<typeof internalEventSchema>;
+
+/** Everything in the log: the feed and what people did. */
+export type FloorEvent = FeedEvent | InternalEvent;
 export type FloorEventType = FloorEvent['type'];
 export type EventOf<T extends FloorEventType> = Extract<FloorEvent, { type: T }>;
 
-export const EVENT_TYPES = floorEventSchema.options.map((o) => o.shape.type.value) as FloorEventType[];
+/** The feed's event types (what producers may send). */
+export const EVENT_TYPES = floorEventSchema.options.map((o) => o.shape.type.value) as FeedEvent['type'][];
 
 /** Events that concern one call carry a `callId`. */
 export type CallEvent = Extract<FloorEvent, { callId: string }>;
 
+/** Validates an internal event built by the server (a bug, not bad input, if it fails). */
+export function parseInternalEvent(value: unknown): { ok: true; event: InternalEvent } | { ok: false; error: string } {
+  const r = internalEventSchema.safeParse(value);
+  return r.success ? { ok: true, event: r.data } : { ok: false, error: formatIssues(r.error.issues) };
+}
+
 export type ValidationResult =
-  | { ok: true; event: FloorEvent }
+  | { ok: true; event: FeedEvent }
   | { ok: false; error: string };
 
 /**

@@ -278,6 +278,7 @@ export function selectFloorPayload(s: FloorState, nowMs: number): FloorPayload {
     intervals,
     voicemails: [...s.voicemails.values()].map(selectVoicemailView),
     callbacks: [...s.callbacks.values()].map(selectCallbackView),
+    ticker: [...s.ticker],
   };
 }
 
@@ -296,11 +297,12 @@ export function selectAgentPayload(s: FloorState, agentId: string, nowMs: number
     voicemails: [...s.voicemails.values()].filter((v) => v.agentId === agentId).map(selectVoicemailView),
     callbacks: [...s.callbacks.values()].filter((cb) => cb.agentId === agentId).map(selectCallbackView),
     totals: selectTotals(s),
+    notes: [...(s.agentNotes.get(agentId) ?? [])],
   };
 }
 
 export function selectWallboardPayload(s: FloorState): WallboardPayload {
-  return { queues: selectAllQueueKpis(s), totals: selectTotals(s) };
+  return { queues: selectAllQueueKpis(s), totals: selectTotals(s), ticker: [...s.ticker] };
 }
 
 /**
@@ -323,6 +325,8 @@ export function serializeState(s: FloorState): unknown {
       voicemails: sortMap(s.voicemails),
       callbacks: sortMap(s.callbacks),
       liveCalls: [...s.liveCalls].sort(),
+      ticker: s.ticker,
+      agentNotes: sortMap(s.agentNotes),
       endedCalls: [...s.endedCalls],
       diagnostics: s.diagnostics,
     }),

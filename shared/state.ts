@@ -35,7 +35,29 @@ export interface Alert {
   raisedAtMs: number;
   updatedAtMs: number;
   resolvedAtMs?: number;
+  /** Set when a supervisor acknowledged it; cleared when it is reopened. */
   ack?: AlertAck;
+  /** The last reopening, if any: the alert needs attention again. */
+  reopened?: AlertAck;
+}
+
+/** A supervisor's message for the wallboard ticker. */
+export interface TickerMessage {
+  id: string;
+  text: string;
+  by: string;
+  atMs: number;
+  /** Shown until then (null: until replaced by newer ones). */
+  untilMs: number | null;
+}
+
+/** A supervisor's private note to one agent. */
+export interface AgentNote {
+  id: string;
+  agentId: string;
+  text: string;
+  by: string;
+  atMs: number;
 }
 
 export type CallStatus = 'queued' | 'ringing' | 'talking' | 'hold' | 'ended' | 'abandoned';
@@ -206,6 +228,9 @@ export interface ChangeSet {
   kpis: boolean;
   /** The day rolled over: every view needs a fresh snapshot. */
   resync: boolean;
+  ticker: boolean;
+  /** Agents with a new private note. */
+  notes: Set<string>;
 }
 
 export interface Diagnostics {
@@ -246,4 +271,8 @@ export interface FloorState {
   changes: ChangeSet;
   /** Alerts whose content changed since the last drain (for persistence), in order. */
   alertLog: Alert[];
+  /** Latest ticker messages, newest last (bounded). */
+  ticker: TickerMessage[];
+  /** Private notes per agent, newest last (bounded). */
+  agentNotes: Map<string, AgentNote[]>;
 }

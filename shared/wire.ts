@@ -4,7 +4,7 @@
  */
 import type { FloorEventInput } from './events.ts';
 import type { AgentPresence } from './events.ts';
-import type { Alert, AlertLevel, CallStatus, RuleCounts, TimelineEntry } from './state.ts';
+import type { Alert, AlertLevel, AgentNote, CallStatus, RuleCounts, TickerMessage, TimelineEntry } from './state.ts';
 import type { FloorConfig, RuleId } from './config.ts';
 
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: string };
@@ -133,6 +133,7 @@ export interface FloorPayload {
   intervals: Record<string, IntervalView[]>;
   voicemails: VoicemailView[];
   callbacks: CallbackView[];
+  ticker: TickerMessage[];
 }
 
 /** One agent's own view: their data only, and anonymous floor totals. */
@@ -143,12 +144,15 @@ export interface AgentPayload {
   voicemails: VoicemailView[];
   callbacks: CallbackView[];
   totals: FloorTotals;
+  /** Private notes from supervisors to this agent. */
+  notes: AgentNote[];
 }
 
 /** The wallboard: aggregates only. */
 export interface WallboardPayload {
   queues: QueueKpis[];
   totals: FloorTotals;
+  ticker: TickerMessage[];
 }
 
 export type ScopePayload = FloorPayload | AgentPayload | WallboardPayload;
@@ -179,6 +183,8 @@ export interface Delta {
   voicemails?: VoicemailView[];
   callbacks?: CallbackView[];
   intervals?: Record<string, IntervalView[]>;
+  ticker?: TickerMessage[];
+  notes?: AgentNote[];
   /** The day rolled over or the configuration changed: clients must take a fresh snapshot. */
   resync?: boolean;
 }
@@ -192,6 +198,10 @@ export interface LiveClientToServer {
   /** Ask for a fresh snapshot (after a gap in seq). */
   'live:resync': (ack: (r: Ack<Snapshot>) => void) => void;
   'call:detail': (callId: string, ack: (r: Ack<CallDetail>) => void) => void;
+  /** Supervisors: acknowledge an alert, with an optional note. */
+  'alert:acknowledge': (req: { alertId: string; note?: string }, ack: (r: Ack<Alert>) => void) => void;
+  /** Supervisors: reopen an alert so it needs attention again. */
+  'alert:reopen': (req: { alertId: string; note?: string }, ack: (r: Ack<Alert>) => void) => void;
 }
 
 export interface IngestResult {

@@ -26,7 +26,7 @@ function alert(id: string, over: Partial<Alert> = {}): Alert {
 function snapshot(seq: number, agents: AgentView[], alerts: Alert[] = []): Snapshot<FloorPayload> {
   return {
     scope: { kind: 'floor' }, seq, serverNowMs: T, day: { startMs: T - 9 * 3_600_000, endMs: T + 15 * 3_600_000 }, config: defaultConfig(),
-    payload: { queues: [], totals: null as never, agents, calls: [], alerts, intervals: {}, voicemails: [], callbacks: [] },
+    payload: { queues: [], totals: null as never, agents, calls: [], alerts, intervals: {}, voicemails: [], callbacks: [], ticker: [] },
   };
 }
 
