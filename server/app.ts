@@ -8,12 +8,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
-import { timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Server as IoServer } from 'socket.io';
 import type { FloorConfig } from '../shared/config.ts';
 import { defaultConfig } from '../shared/config.ts';
-import { applyEvent, createFloorState, drainChanges, tick } from '../shared/engine.ts';
+import { applyEvent, createFloorState, drainChanges, setConfig, tick } from '../shared/engine.ts';
 import type { FloorEvent } from '../shared/events.ts';
 import type { FloorState, Alert } from '../shared/state.ts';
 import type { IngestClientToServer, IngestServerToClient, LiveScope } from '../shared/wire.ts';
@@ -22,6 +22,15 @@ import type { LogStore } from './log/store.ts';
 import { IngestError, IngestPipeline, MAX_BATCH_EVENTS } from './ingest.ts';
 import { LiveHub, scopeFromHandshake, type LiveNamespace } from './live.ts';
 import { fallbackPage } from './page.ts';
+import type { AuthStore } from './auth/store.ts';
+import { canSupervise, resolvePrincipal, tokenIn, type Principal, type PrincipalOptions } from './auth/principal.ts';
+import { mountAuthRoutes } from './auth/routes.ts';
+import { mountFloorRoutes } from './floor-routes.ts';
+import { registerAlertCommands } from './alert-commands.ts';
+import type { NewEvent } from './context.ts';
+
+/** Sessions end after 8 idle hours: a shift, not a week. */
+export const SESSION_IDLE_MS = 8 * 3_600_000;
 
 /** The engine's live rules run once a second: the finest unit any threshold is stated in. */
 export const TICK_MS = 1_000;
@@ -41,8 +50,13 @@ export interface ServerOptions {
   config?: FloorConfig;
   /** Bearer tokens producers must present. */
   ingestTokens: string[];
-  /** Tokens that open the supervisor views and the REST API (until real sign-in exists). */
+  /** Users, sessions and issued tokens. */
+  auth: AuthStore;
+  /** Static API tokens with supervisor rights, for scripts (FLOORWATCH_API_TOKENS). */
   viewTokens?: string[];
+  sessionIdleMs?: number;
+  /** Mark the session cookie Secure (behind HTTPS). */
+  secureCookies?: boolean;
   /** Tokens that open only the wallboard. */
   wallboardTokens?: string[];
   /** Views and read APIs open without credentials: only when explicitly asked for. */
@@ -52,17 +66,6 @@ export interface ServerOptions {
   /** Built client to serve, if present. */
   staticDir?: string;
   logger?: Pick<Console, 'info' | 'warn' | 'error'>;
-}
-
-function tokenMatches(given: string | undefined, allowed: readonly string[]): boolean {
-  if (!given) return false;
-  const g = Buffer.from(given);
-  let ok = false;
-  for (const t of allowed) {
-    const b = Buffer.from(t);
-    if (b.length === g.length && timingSafeEqual(b, g)) ok = true;
-  }
-  return ok;
 }
 
 function bearer(req: { headers: Record<string, string | string[] | undefined> }): string | undefined {
@@ -120,36 +123,68 @@ export function createServer(opts: ServerOptions) {
 
   const pipeline = new IngestPipeline({ log, clock, apply: applyBatch });
 
+  /** Puts a new configuration in force at once (live calls re-evaluated), persisted and audited. */
+  async function applyConfig(next: FloorConfig, actor: string): Promise<void> {
+    const before = state.config;
+    await log.saveConfig(next, actor, before);
+    setConfig(state, next, engineNow());
+    flushChanges();
+    hub.resyncAll(); // every view takes the new thresholds with a fresh snapshot
+  }
+
   function tickNow(nowMs = engineNow()): void {
     tick(state, nowMs);
     flushChanges();
   }
 
   // ------------------------------------------------------------ auth helpers
-  type Role = 'supervisor' | 'wallboard' | 'ingest';
-  function roleOf(token: string | undefined): Role | undefined {
-    if (tokenMatches(token, opts.viewTokens ?? [])) return 'supervisor';
-    if (tokenMatches(token, opts.wallboardTokens ?? [])) return 'wallboard';
-    if (tokenMatches(token, opts.ingestTokens)) return 'ingest';
-    return undefined;
-  }
+  const principalOpts: PrincipalOptions = {
+    auth: opts.auth,
+    apiTokens: opts.viewTokens ?? [],
+    wallboardTokens: opts.wallboardTokens ?? [],
+    ingestTokens: opts.ingestTokens,
+    demo: opts.demo ?? false,
+    sessionIdleMs: opts.sessionIdleMs ?? SESSION_IDLE_MS,
+    now: () => clock.now(),
+  };
+  const principalOf = (req: Request): Principal | undefined =>
+    resolvePrincipal(
+      { cookie: req.headers.cookie, bearer: bearer(req), kiosk: typeof req.query.kiosk === 'string' ? req.query.kiosk : undefined },
+      principalOpts,
+    );
 
   const requireIngest = (req: Request, res: Response, next: NextFunction) => {
     const t = bearer(req);
     if (!t) return res.status(401).json({ ok: false, error: 'missing ingest token: send "Authorization: Bearer <token>"' });
-    if (!tokenMatches(t, opts.ingestTokens)) return res.status(401).json({ ok: false, error: 'invalid ingest token' });
+    const p = resolvePrincipal({ bearer: t }, { ...principalOpts, demo: false });
+    if (p?.role !== 'ingest') return res.status(401).json({ ok: false, error: 'invalid or revoked ingest token' });
     next();
   };
-  const requireViewer = (req: Request, res: Response, next: NextFunction) => {
-    if (opts.demo) return next();
-    const role = roleOf(bearer(req));
-    if (role === 'supervisor') return next();
-    return res.status(role ? 403 : 401).json({ ok: false, error: role ? 'this token may not read floor data' : 'missing or invalid token' });
+  /** Supervisors and admins; a wallboard or agent gets 403, nobody 401. */
+  const requireSupervisor = (req: Request, res: Response, next: NextFunction) => {
+    const p = principalOf(req);
+    if (canSupervise(p)) {
+      res.locals.principal = p;
+      return next();
+    }
+    return res.status(p ? 403 : 401).json({ ok: false, error: p ? `a ${p.role} may not do this` : 'sign in first' });
   };
-  const requireAnyToken = (req: Request, res: Response, next: NextFunction) => {
-    if (opts.demo || roleOf(bearer(req)) !== undefined) return next();
-    return res.status(401).json({ ok: false, error: 'missing or invalid token' });
+  const requireAdmin = (req: Request, res: Response, next: NextFunction) => {
+    const p = principalOf(req);
+    if (p?.role === 'admin') {
+      res.locals.principal = p;
+      return next();
+    }
+    return res.status(p ? 403 : 401).json({ ok: false, error: p ? 'admins only' : 'sign in first' });
   };
+
+  /** Writes server-made events (acknowledgements, notes…) to the log and applies them. */
+  async function record(events: NewEvent[]): Promise<FloorEvent[]> {
+    const at = Math.round(engineNow());
+    const built = events.map((e) => ({ ...e, id: `srv-${randomUUID()}`, at }) as FloorEvent);
+    await pipeline.submitInternal(built);
+    return built;
+  }
 
   // ------------------------------------------------------------ HTTP routes
   app.get('/healthz', (_req, res) => {
@@ -170,7 +205,7 @@ export function createServer(opts: ServerOptions) {
     );
   });
 
-  app.get('/api/health', requireAnyToken, async (_req, res, next) => {
+  app.get('/api/health', requireSupervisor, async (_req, res, next) => {
     try {
       res.json({
         ok: true,
@@ -195,13 +230,13 @@ export function createServer(opts: ServerOptions) {
     }
   });
 
-  app.get('/api/snapshot', requireViewer, (req, res) => {
+  app.get('/api/snapshot', requireSupervisor, (req, res) => {
     const scope = scopeFromHandshake({}, req.query as Record<string, unknown>);
     if (typeof scope === 'string') return res.status(400).json({ ok: false, error: scope });
     res.json({ ok: true, data: hub.snapshot(scope) });
   });
 
-  app.get('/api/calls/:callId', requireViewer, async (req, res, next) => {
+  app.get('/api/calls/:callId', requireSupervisor, async (req, res, next) => {
     try {
       const callId = String(req.params.callId);
       const detail = selectCallDetail(state, callId);
@@ -214,7 +249,7 @@ export function createServer(opts: ServerOptions) {
     }
   });
 
-  app.get('/api/alerts', requireViewer, async (req, res, next) => {
+  app.get('/api/alerts', requireSupervisor, async (req, res, next) => {
     try {
       const num = (v: unknown) => (typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
       const alerts = await log.listAlerts({
@@ -228,12 +263,17 @@ export function createServer(opts: ServerOptions) {
     }
   });
 
+  const ctx = { app, auth: opts.auth, log, clock, logger, principalOf, requireSupervisor, requireAdmin, record, state: () => state, hub, engineNow, secureCookies: opts.secureCookies ?? false, setConfig: applyConfig };
+  mountAuthRoutes(ctx);
+  mountFloorRoutes(ctx);
+
+  const PAGES = ['/', '/floor', '/me', '/wall', '/login', '/settings', '/audit'];
   if (opts.staticDir && fs.existsSync(path.join(opts.staticDir, 'index.html'))) {
     const dir = opts.staticDir;
     app.use(express.static(dir, { index: false }));
-    app.get(['/', '/floor', '/me', '/wall'], (_req, res) => res.sendFile(path.join(dir, 'index.html')));
+    app.get(PAGES, (_req, res) => res.sendFile(path.join(dir, 'index.html')));
   } else {
-    app.get(['/', '/floor', '/me', '/wall'], (_req, res) => res.type('html').send(fallbackPage()));
+    app.get(PAGES, (_req, res) => res.type('html').send(fallbackPage()));
   }
 
   app.get('/favicon.ico', (_req, res) => res.status(204).end());
@@ -259,7 +299,8 @@ export function createServer(opts: ServerOptions) {
   ingestNsp.use((socket, next) => {
     const auth = socket.handshake.auth as Record<string, unknown>;
     const token = typeof auth.token === 'string' ? auth.token : bearer(socket.handshake);
-    if (!tokenMatches(token, opts.ingestTokens)) return next(new Error(token ? 'invalid ingest token' : 'missing ingest token: connect with auth: { token }'));
+    const p = token ? resolvePrincipal({ bearer: token }, { ...principalOpts, demo: false }) : undefined;
+    if (p?.role !== 'ingest') return next(new Error(token ? 'invalid or revoked ingest token' : 'missing ingest token: connect with auth: { token }'));
     next();
   });
   ingestNsp.on('connection', (socket) => {
@@ -275,16 +316,33 @@ export function createServer(opts: ServerOptions) {
 
   liveNsp.use((socket, next) => {
     const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
-    const scope = scopeFromHandshake(auth, socket.handshake.query as Record<string, unknown>);
-    if (typeof scope === 'string') return next(new Error(scope));
-    if (!opts.demo) {
-      const role = roleOf(typeof auth.token === 'string' ? auth.token : bearer(socket.handshake));
-      const allowed = role === 'supervisor' || (role === 'wallboard' && scope.kind === 'wallboard');
-      if (!allowed) return next(new Error(role ? 'this token may not open that view' : 'missing or invalid token'));
-    }
-    socket.data.scope = scope as LiveScope;
+    const query = socket.handshake.query as Record<string, unknown>;
+    const requested = scopeFromHandshake(auth, query);
+    if (typeof requested === 'string') return next(new Error(requested));
+    const p = resolvePrincipal(
+      {
+        cookie: socket.handshake.headers.cookie,
+        bearer: typeof auth.token === 'string' ? auth.token : bearer(socket.handshake),
+        kiosk: typeof auth.kiosk === 'string' ? auth.kiosk : typeof query.kiosk === 'string' ? query.kiosk : undefined,
+      },
+      principalOpts,
+    );
+    if (!p) return next(new Error('sign in first'));
+    let scope: LiveScope;
+    if (canSupervise(p)) scope = requested;
+    else if (p.role === 'wallboard') {
+      if (requested.kind !== 'wallboard') return next(new Error('a wallboard token opens the wallboard only'));
+      scope = requested;
+    } else if (p.kind === 'user' && p.role === 'agent' && p.agentId) {
+      // An agent's socket joins only their own room, whatever it asks for.
+      if (requested.kind !== 'agent' || requested.agentId !== p.agentId) return next(new Error('agents see only their own view'));
+      scope = { kind: 'agent', agentId: p.agentId };
+    } else return next(new Error(`a ${p.role} may not open the live views`));
+    socket.data.scope = scope;
+    socket.data.principal = p;
     next();
   });
+  registerAlertCommands(liveNsp, { record, state: () => state, log, now: () => clock.now(), logger });
 
   // ------------------------------------------------------------ lifecycle
   /** Rebuilds state from the log, then listens. Resolves with the bound port. */

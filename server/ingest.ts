@@ -88,6 +88,20 @@ export class IngestPipeline {
     });
   }
 
+  /**
+   * Appends events the server itself built (acknowledgements, notes…) through
+   * the same queue, so the log order is the order the engine applies them in.
+   */
+  submitInternal(events: FloorEvent[]): Promise<IngestResult> {
+    if (this.opts.isWritable && !this.opts.isWritable()) {
+      return Promise.reject(new IngestError('event log unavailable: nothing was written; retry later', 503));
+    }
+    return new Promise<IngestResult>((resolve, reject) => {
+      this.pending.push({ valid: events, rejected: [], resolve, reject });
+      this.schedule();
+    });
+  }
+
   private schedule(): void {
     if (this.scheduled || this.flushing) return;
     this.scheduled = true;

@@ -31,6 +31,7 @@ export const AGENT_TOTALS_PUSH_MS = 1_000;
 
 export interface LiveSocketData {
   scope: LiveScope;
+  principal?: import('./auth/principal.ts').Principal;
 }
 
 export type LiveNamespace = Namespace<LiveClientToServer, LiveServerToClient, Record<string, never>, LiveSocketData>;

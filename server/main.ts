@@ -6,14 +6,16 @@
  *   --port N            PORT                         (3000)
  *   --host H            HOST                         (127.0.0.1 in demo mode, else 0.0.0.0)
  *   --data DIR          FLOORWATCH_DATA              (./data)
- *   --simulator on|off  FLOORWATCH_SIMULATOR         (on)
+ *   --simulator on|off  FLOORWATCH_SIMULATOR         (on, unless a queue_log is followed)
+ *   --queue-log FILE    FLOORWATCH_QUEUE_LOG         (none: follow this Asterisk queue_log, through rotations)
  *   --speed N           FLOORWATCH_SIM_SPEED         (1 = real time)
  *   --agents N          FLOORWATCH_SIM_AGENTS        (40)
  *   --warmup MIN        FLOORWATCH_SIM_WARMUP        (60: a fresh floor starts with an hour simulated)
- *   --demo on|off       FLOORWATCH_DEMO              (on when the simulator runs and no view token is set)
+ *   --demo on|off       FLOORWATCH_DEMO              (off; `npm start` turns it on explicitly)
  *   --tz ZONE           FLOORWATCH_TZ                (the machine's time zone)
  *   --sync full|normal  FLOORWATCH_SYNC              (full: an ack means the event is on disk)
- *   FLOORWATCH_INGEST_TOKENS, FLOORWATCH_VIEW_TOKENS, FLOORWATCH_WALLBOARD_TOKENS: comma-separated
+ *   --session-idle MIN  FLOORWATCH_SESSION_IDLE_MIN  (480)
+ *   FLOORWATCH_INGEST_TOKENS, FLOORWATCH_API_TOKENS, FLOORWATCH_WALLBOARD_TOKENS: comma-separated static tokens
  */
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -22,14 +24,18 @@ import { defaultConfig, parseConfig } from '../shared/config.ts';
 import type { FloorEventInput } from '../shared/events.ts';
 import { createServer } from './app.ts';
 import { MAX_BATCH_EVENTS } from './ingest.ts';
+import { AuthStore, newSecret } from './auth/store.ts';
 import { openSqliteLog } from './log/sqlite.ts';
 import { createSimulator } from './simulator.ts';
+import { startQueueLogTail, type QueueLogTail } from './queuelog/tail.ts';
 
 export interface MainOptions {
   port: number;
   host: string;
   dataDir: string;
   simulator: boolean;
+  /** Asterisk queue_log to follow live. */
+  queueLog: string | undefined;
   speed: number;
   agents: number;
   warmupMin: number;
@@ -37,6 +43,7 @@ export interface MainOptions {
   timeZone: string;
   sync: 'full' | 'normal';
   ingestTokens: string[];
+  sessionIdleMin: number;
   viewTokens: string[];
   wallboardTokens: string[];
 }
@@ -71,9 +78,11 @@ function positive(v: string | undefined, dflt: number, what: string): number {
 
 /** Reads flags and environment into options; throws with a clear message on a bad value. */
 export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions {
-  const simulator = onOff(flag(argv, 'simulator') ?? env.FLOORWATCH_SIMULATOR, true, '--simulator');
-  const viewTokens = list(env.FLOORWATCH_VIEW_TOKENS);
-  const demo = onOff(flag(argv, 'demo') ?? env.FLOORWATCH_DEMO, simulator && viewTokens.length === 0, '--demo');
+  const queueLog = (flag(argv, 'queue-log') ?? env.FLOORWATCH_QUEUE_LOG) || undefined;
+  // A real PBX feed is not mixed with simulated calls unless asked for.
+  const simulator = onOff(flag(argv, 'simulator') ?? env.FLOORWATCH_SIMULATOR, queueLog === undefined, '--simulator');
+  const viewTokens = list(env.FLOORWATCH_API_TOKENS);
+  const demo = onOff(flag(argv, 'demo') ?? env.FLOORWATCH_DEMO, false, '--demo');
   const sync = flag(argv, 'sync') ?? env.FLOORWATCH_SYNC ?? 'full';
   if (sync !== 'full' && sync !== 'normal') throw new Error(`--sync: expected full or normal, got "${sync}"`);
   const portText = flag(argv, 'port') ?? env.PORT;
@@ -84,6 +93,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
     host: flag(argv, 'host') ?? env.HOST ?? (demo ? '127.0.0.1' : '0.0.0.0'),
     dataDir: path.resolve(flag(argv, 'data') ?? env.FLOORWATCH_DATA ?? 'data'),
     simulator,
+    queueLog: queueLog === undefined ? undefined : path.resolve(queueLog),
     speed: positive(flag(argv, 'speed') ?? env.FLOORWATCH_SIM_SPEED, 1, '--speed'),
     agents: Math.floor(positive(flag(argv, 'agents') ?? env.FLOORWATCH_SIM_AGENTS, 40, '--agents')),
     warmupMin: (flag(argv, 'warmup') ?? env.FLOORWATCH_SIM_WARMUP) === '0' ? 0 : positive(flag(argv, 'warmup') ?? env.FLOORWATCH_SIM_WARMUP, 60, '--warmup'),
@@ -91,6 +101,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
     timeZone: flag(argv, 'tz') ?? env.FLOORWATCH_TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     sync,
     ingestTokens: list(env.FLOORWATCH_INGEST_TOKENS),
+    sessionIdleMin: positive(flag(argv, 'session-idle') ?? env.FLOORWATCH_SESSION_IDLE_MIN, 480, '--session-idle'),
     viewTokens,
     wallboardTokens: list(env.FLOORWATCH_WALLBOARD_TOKENS),
   };
@@ -108,9 +119,24 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     console.info(`ingest token (generated for this run; set FLOORWATCH_INGEST_TOKENS to fix one): ${ingestTokens[0]}`);
   }
   const log = openSqliteLog({ file: path.join(o.dataDir, 'floorwatch.db'), synchronous: o.sync });
+  const auth = new AuthStore(path.join(o.dataDir, 'auth.db'));
+  if (auth.countUsers() === 0) {
+    const password = newSecret(12);
+    await auth.createUser({ username: 'admin', password, role: 'admin' }, Date.now());
+    console.info(`first start: created user "admin" with the one-time password ${password} (shown once; create your own users, then delete or keep it)`);
+  }
+  if (o.simulator && !auth.listUsers().some((u) => u.username === 'demo-supervisor')) {
+    const sup = newSecret(9);
+    const ag = newSecret(9);
+    await auth.createUser({ username: 'demo-supervisor', password: sup, role: 'supervisor' }, Date.now());
+    await auth.createUser({ username: 'demo-agent-1001', password: ag, role: 'agent', agentId: '1001' }, Date.now());
+    console.info(`simulator demo accounts: demo-supervisor / ${sup}   demo-agent-1001 / ${ag} (agent 1001)`);
+  }
   const here = path.dirname(fileURLToPath(import.meta.url));
   const server = createServer({
     log,
+    auth,
+    sessionIdleMs: o.sessionIdleMin * 60_000,
     config: checked.config,
     ingestTokens,
     viewTokens: o.viewTokens,
@@ -163,7 +189,11 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     stopSimulator = sim.start({ now: () => Date.now() });
     console.info(`simulator: ${o.agents} agents at ${o.speed}× real time${warmupMs ? `, after a ${o.warmupMin}-minute warm-up` : ''}`);
   }
-  if (o.demo) console.warn('DEMO MODE: the views and read APIs are open without credentials. Set FLOORWATCH_DEMO=off and FLOORWATCH_VIEW_TOKENS for a real floor.');
+  let queueLogTail: QueueLogTail | undefined;
+  if (o.queueLog) {
+    queueLogTail = startQueueLogTail({ file: o.queueLog, submit: (events) => server.pipeline.submit(events), timeZone: o.timeZone });
+  }
+  if (o.demo) console.warn('DEMO MODE: the views and read APIs are open without signing in. Never on a real floor: start without --demo on.');
   const shown = o.host === '0.0.0.0' ? 'localhost' : o.host;
   console.info(`Floorwatch is live at http://${shown}:${port}/floor`);
 
@@ -172,8 +202,10 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     if (stopping) return;
     stopping = true;
     stopSimulator?.();
+    await queueLogTail?.stop();
     await server.close();
     await log.close();
+    auth.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());

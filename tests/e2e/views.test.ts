@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type FloorwatchServer } from '../../server/app.ts';
 import { openSqliteLog, type SqliteLog } from '../../server/log/sqlite.ts';
+import { AuthStore } from '../../server/auth/store.ts';
 import { defaultConfig } from '../../shared/config.ts';
 import { tempDbFile } from '../server/harness.ts';
 
@@ -34,7 +35,7 @@ let n = 0;
 
 async function start(): Promise<void> {
   log = openSqliteLog({ file: dbFile, synchronous: 'normal' });
-  server = createServer({ log, config, ingestTokens: [INGEST], viewTokens: [VIEW], wallboardTokens: [WALL], staticDir: DIST, logger: { info() {}, warn() {}, error() {} } });
+  server = createServer({ log, auth: new AuthStore(':memory:'), config, ingestTokens: [INGEST], viewTokens: [VIEW], wallboardTokens: [WALL], staticDir: DIST, logger: { info() {}, warn() {}, error() {} } });
   port = await server.listen(port, '127.0.0.1');
 }
 

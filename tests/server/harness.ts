@@ -8,6 +8,7 @@ import path from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { createServer, type FloorwatchServer } from '../../server/app.ts';
 import { openSqliteLog } from '../../server/log/sqlite.ts';
+import { AuthStore } from '../../server/auth/store.ts';
 import type { LogStore } from '../../server/log/store.ts';
 import type { Delta, LiveClientToServer, LiveServerToClient, Snapshot, IngestClientToServer, IngestServerToClient } from '../../shared/wire.ts';
 import type { FloorConfig } from '../../shared/config.ts';
@@ -28,6 +29,7 @@ export class FakeClock {
 
 export interface Harness {
   server: FloorwatchServer;
+  auth: AuthStore;
   log: LogStore;
   clock: FakeClock;
   port: number;
@@ -45,8 +47,10 @@ export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; d
   const clock = opts.clock ?? new FakeClock();
   const dbFile = opts.dbFile ?? tempDbFile();
   const log = openSqliteLog({ file: dbFile, synchronous: 'normal' });
+  const auth = new AuthStore(':memory:');
   const server = createServer({
     log,
+    auth,
     clock,
     config: opts.config,
     ingestTokens: [INGEST_TOKEN],
@@ -59,6 +63,7 @@ export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; d
   const port = await server.listen(0, '127.0.0.1');
   return {
     server,
+    auth,
     log,
     clock,
     port,
@@ -67,6 +72,7 @@ export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; d
     async close() {
       await server.close();
       await log.close();
+      auth.close();
     },
   };
 }

@@ -165,7 +165,7 @@ describe('socket ingest', () => {
     const socket = connectIngest(h, 'wrong');
     try {
       const err = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
-      expect(err.message).toMatch(/invalid ingest token/);
+      expect(err.message).toMatch(/invalid or revoked ingest token/);
     } finally {
       socket.close();
     }

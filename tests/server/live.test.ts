@@ -146,13 +146,13 @@ describe('/live', () => {
     await postEvents(h, [ev.agent('A', 'available', 0, { name: 'Alice Ames', queues: ['q'] }), ev.queued('c1', 'q', 1)]);
     const w = live(h, { scope: 'wallboard', token: WALL_TOKEN });
     const snap = (await w.firstSnapshot) as Snapshot<WallboardPayload>;
-    expect(Object.keys(snap.payload).sort()).toEqual(['queues', 'totals']);
+    expect(Object.keys(snap.payload).sort()).toEqual(['queues', 'ticker', 'totals']);
     expect(snap.payload.queues[0]).toMatchObject({ queueId: 'q', waiting: 1, offered: 1 });
     expect(JSON.stringify(snap)).not.toContain('Alice');
     const f = live(h, { scope: 'floor', token: WALL_TOKEN });
-    await expect(f.firstSnapshot).rejects.toThrow(/may not open/);
+    await expect(f.firstSnapshot).rejects.toThrow(/opens the wallboard only/);
     const none = live(h, { scope: 'floor' });
-    await expect(none.firstSnapshot).rejects.toThrow(/missing or invalid token/);
+    await expect(none.firstSnapshot).rejects.toThrow(/sign in first/);
   });
 
   it('rebuilds the same state from the log after a restart, losing nothing', async () => {

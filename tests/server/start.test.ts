@@ -20,7 +20,7 @@ afterEach(() => {
 function startMain(args: string[]): Promise<{ url: string; output: () => string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floorwatch-start-'));
   let out = '';
-  child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', '--data', dataDir, ...args], {
+  child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', '--demo', 'on', '--data', dataDir, ...args], {
     cwd: path.resolve(__dirname, '../..'),
     env: { ...process.env, FLOORWATCH_INGEST_TOKENS: '', FLOORWATCH_VIEW_TOKENS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],

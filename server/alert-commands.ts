@@ -1,0 +1,66 @@
+/**
+ * Supervisors acknowledge and reopen alerts over the live socket. Each action
+ * is an event in the log (so a replay and every node agree) and a line in the
+ * audit trail.
+ */
+import type { Alert } from '../shared/state.ts';
+import type { FloorEvent } from '../shared/events.ts';
+import type { FloorState } from '../shared/state.ts';
+import type { LogStore } from './log/store.ts';
+import type { LiveNamespace } from './live.ts';
+import type { NewEvent } from './context.ts';
+import { canSupervise } from './auth/principal.ts';
+
+export interface AlertCommandContext {
+  record: (events: NewEvent[]) => Promise<FloorEvent[]>;
+  state: () => FloorState;
+  log: LogStore;
+  now: () => number;
+  logger: Pick<Console, 'error'>;
+}
+
+function findAlert(s: FloorState, id: string): Alert | undefined {
+  return s.alerts.get(id) ?? s.recentAlerts.find((a) => a.id === id);
+}
+
+/** Validates a request `{ alertId, note? }`; returns an error text or the clean values. */
+export function readAlertRequest(req: unknown): { alertId: string; note?: string } | string {
+  if (!req || typeof req !== 'object') return 'expected { alertId, note? }';
+  const { alertId, note } = req as { alertId?: unknown; note?: unknown };
+  if (typeof alertId !== 'string' || alertId.length === 0 || alertId.length > 300) return 'alertId: required text';
+  if (note !== undefined && (typeof note !== 'string' || note.length > 500)) return 'note: text of at most 500 characters';
+  const trimmed = typeof note === 'string' ? note.trim() : undefined;
+  return trimmed ? { alertId, note: trimmed } : { alertId };
+}
+
+/** Acknowledges (or reopens) an alert as `by`; resolves with the alert as it now stands. */
+export async function actOnAlert(ctx: AlertCommandContext, action: 'acknowledge' | 'reopen', req: { alertId: string; note?: string }, by: string): Promise<Alert> {
+  const before = findAlert(ctx.state(), req.alertId);
+  if (!before) throw new Error(`alert ${req.alertId.slice(0, 120)} is not open or recent`);
+  const snapshot = { ack: before.ack, reopened: before.reopened };
+  if (action === 'acknowledge' && before.ack) return before; // twice is harmless: nothing new to record
+  const type = action === 'acknowledge' ? 'alert.acknowledged' : 'alert.reopened';
+  await ctx.record([{ type, alertId: req.alertId, by, ...(req.note ? { note: req.note } : {}) } as NewEvent]);
+  const after = findAlert(ctx.state(), req.alertId) as Alert;
+  await ctx.log.appendAudit({ atMs: ctx.now(), actor: by, action: `alert.${action}`, before: { alertId: req.alertId, ...snapshot }, after: { alertId: req.alertId, ack: after.ack, reopened: after.reopened } });
+  return after;
+}
+
+export function registerAlertCommands(nsp: LiveNamespace, ctx: AlertCommandContext): void {
+  nsp.on('connection', (socket) => {
+    for (const action of ['acknowledge', 'reopen'] as const) {
+      socket.on(`alert:${action}`, (req: unknown, ack: unknown) => {
+        if (typeof ack !== 'function') return;
+        const reply = ack as (r: { ok: true; data: Alert } | { ok: false; error: string }) => void;
+        const p = socket.data.principal;
+        if (!canSupervise(p) || !p) return reply({ ok: false, error: 'only supervisors acknowledge alerts' });
+        const r = readAlertRequest(req);
+        if (typeof r === 'string') return reply({ ok: false, error: r });
+        actOnAlert(ctx, action, r, p.username).then(
+          (data) => reply({ ok: true, data }),
+          (err: Error) => reply({ ok: false, error: err.message }),
+        );
+      });
+    }
+  });
+}

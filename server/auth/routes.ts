@@ -1,0 +1,136 @@
+/**
+ * Sign-in, sign-out, who am I; and the admin's users, tokens and audit trail.
+ * Every change here is written to the audit trail.
+ */
+import express from 'express';
+import type { Request } from 'express';
+import { actor, toCsv, type RouteContext } from '../context.ts';
+import { SESSION_COOKIE, LoginLimiter, parseCookies } from './principal.ts';
+import { ROLES, type Role, type TokenKind } from './store.ts';
+
+export function mountAuthRoutes(ctx: RouteContext): void {
+  const { app, auth, log, clock } = ctx;
+  const limiter = new LoginLimiter();
+  const json = express.json({ limit: '64kb' });
+  const ip = (req: Request) => req.socket.remoteAddress ?? 'unknown';
+
+  app.post('/api/login', json, async (req, res, next) => {
+    try {
+      const { username, password } = (req.body ?? {}) as { username?: unknown; password?: unknown };
+      if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) {
+        return res.status(400).json({ ok: false, error: 'username and password are required' });
+      }
+      const now = clock.now();
+      const keys = [`ip:${ip(req)}`, `user:${username.toLowerCase()}`];
+      const wait = Math.max(...keys.map((k) => limiter.retryAfterSec(k, now)));
+      if (wait > 0) {
+        res.setHeader('Retry-After', String(wait));
+        return res.status(429).json({ ok: false, error: `too many failed sign-ins: try again in ${Math.ceil(wait / 60)} min` });
+      }
+      const user = await auth.checkPassword(username, password);
+      if (!user) {
+        for (const k of keys) limiter.fail(k, now);
+        return res.status(401).json({ ok: false, error: 'wrong user name or password' });
+      }
+      limiter.clear(`user:${username.toLowerCase()}`);
+      const sid = auth.createSession(user.id, now);
+      res.cookie(SESSION_COOKIE, sid, { httpOnly: true, sameSite: 'lax', secure: ctx.secureCookies, path: '/' });
+      res.json({ ok: true, data: { username: user.username, role: user.role, agentId: user.agentId } });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.post('/api/logout', (req, res) => {
+    const sid = parseCookies(req.headers.cookie)[SESSION_COOKIE];
+    if (sid) auth.deleteSession(sid);
+    res.clearCookie(SESSION_COOKIE, { path: '/' });
+    res.json({ ok: true, data: null });
+  });
+
+  app.get('/api/me', (req, res) => {
+    const p = ctx.principalOf(req);
+    if (!p) return res.status(401).json({ ok: false, error: 'sign in first' });
+    res.json({ ok: true, data: { username: p.username, role: p.role, agentId: p.kind === 'user' ? p.agentId : null, demo: p.kind === 'demo' } });
+  });
+
+  // ------------------------------------------------------------ admin: users
+  app.get('/api/admin/users', ctx.requireAdmin, (_req, res) => {
+    res.json({ ok: true, data: auth.listUsers() });
+  });
+
+  app.post('/api/admin/users', ctx.requireAdmin, json, async (req, res, next) => {
+    try {
+      const b = (req.body ?? {}) as { username?: unknown; password?: unknown; role?: unknown; agentId?: unknown };
+      if (typeof b.username !== 'string' || typeof b.password !== 'string' || typeof b.role !== 'string' || !ROLES.includes(b.role as Role)) {
+        return res.status(400).json({ ok: false, error: `expected { username, password, role: ${ROLES.join('|')}, agentId? }` });
+      }
+      let user;
+      try {
+        user = await auth.createUser({ username: b.username, password: b.password, role: b.role as Role, agentId: typeof b.agentId === 'string' ? b.agentId : null }, clock.now());
+      } catch (err) {
+        return res.status(400).json({ ok: false, error: (err as Error).message });
+      }
+      await log.appendAudit({ atMs: clock.now(), actor: actor(res).username, action: 'user.create', after: user });
+      res.status(201).json({ ok: true, data: user });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.delete('/api/admin/users/:id', ctx.requireAdmin, async (req, res) => {
+    const id = Number(req.params.id);
+    const before = Number.isInteger(id) ? auth.getUser(id) : undefined;
+    if (!before) return res.status(404).json({ ok: false, error: 'no such user' });
+    const me = actor(res);
+    if (me.kind === 'user' && me.userId === id) return res.status(400).json({ ok: false, error: 'you cannot delete your own account' });
+    auth.deleteUser(id);
+    await log.appendAudit({ atMs: clock.now(), actor: me.username, action: 'user.delete', before });
+    res.json({ ok: true, data: before });
+  });
+
+  // ------------------------------------------------------------ admin: tokens
+  app.get('/api/admin/tokens', ctx.requireAdmin, (_req, res) => {
+    res.json({ ok: true, data: auth.listTokens() });
+  });
+
+  app.post('/api/admin/tokens', ctx.requireAdmin, json, async (req, res) => {
+    const b = (req.body ?? {}) as { kind?: unknown; name?: unknown };
+    if ((b.kind !== 'ingest' && b.kind !== 'wallboard') || typeof b.name !== 'string') {
+      return res.status(400).json({ ok: false, error: 'expected { kind: ingest|wallboard, name }' });
+    }
+    let created;
+    try {
+      created = auth.createToken(b.kind as TokenKind, b.name, actor(res).username, clock.now());
+    } catch (err) {
+      return res.status(400).json({ ok: false, error: (err as Error).message });
+    }
+    await log.appendAudit({ atMs: clock.now(), actor: actor(res).username, action: 'token.create', after: created.info });
+    // The token itself is shown once, here, and never stored in clear.
+    res.status(201).json({ ok: true, data: { ...created.info, token: created.token } });
+  });
+
+  app.delete('/api/admin/tokens/:id', ctx.requireAdmin, async (req, res) => {
+    const id = Number(req.params.id);
+    const before = auth.listTokens().find((t) => t.id === id);
+    if (!before) return res.status(404).json({ ok: false, error: 'no such token' });
+    const after = auth.revokeToken(id, clock.now());
+    await log.appendAudit({ atMs: clock.now(), actor: actor(res).username, action: 'token.revoke', before, after });
+    res.json({ ok: true, data: after });
+  });
+
+  // ------------------------------------------------------------ admin: audit
+  app.get('/api/admin/audit', ctx.requireAdmin, async (req, res, next) => {
+    try {
+      const limit = Math.min(Number(req.query.limit) || 1_000, 100_000);
+      const entries = await log.listAudit(limit);
+      if (req.query.format === 'csv') {
+        res.type('text/csv').attachment('floorwatch-audit.csv');
+        return res.send(toCsv(['at', 'actor', 'action', 'before', 'after'], entries.map((e) => [new Date(e.atMs).toISOString(), e.actor, e.action, e.before, e.after])));
+      }
+      res.json({ ok: true, data: entries });
+    } catch (err) {
+      next(err);
+    }
+  });
+}

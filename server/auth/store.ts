@@ -1,0 +1,190 @@
+/**
+ * Users, sessions and access tokens, in their own SQLite file beside the
+ * event log. Passwords are scrypt-hashed (Node's crypto); session ids and
+ * tokens are stored only as SHA-256 hashes, so a copy of the file opens
+ * nothing.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+
+const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, keylen: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+
+export type Role = 'admin' | 'supervisor' | 'agent';
+export const ROLES: Role[] = ['admin', 'supervisor', 'agent'];
+export type TokenKind = 'ingest' | 'wallboard';
+
+export interface User {
+  id: number;
+  username: string;
+  role: Role;
+  /** The agent an agent account is bound to. */
+  agentId: string | null;
+  createdAtMs: number;
+}
+
+export interface TokenInfo {
+  id: number;
+  kind: TokenKind;
+  name: string;
+  createdBy: string;
+  createdAtMs: number;
+  revokedAtMs: number | null;
+}
+
+/** scrypt cost: N = 2^14 takes ~50 ms here, slow for guessing, fine for a sign-in. */
+const SCRYPT = { N: 16_384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+const KEY_LEN = 64;
+export const MIN_PASSWORD_LEN = 10;
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(password, salt, KEY_LEN, SCRYPT);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [kind, n, r, p, salt, hash] = stored.split('$');
+  if (kind !== 'scrypt') return false;
+  const expected = Buffer.from(hash, 'base64');
+  const key = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem });
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/** A random secret for a session, token or one-time password. */
+export function newSecret(bytes = 24): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+const USERNAME = /^[A-Za-z0-9._@-]{2,64}$/;
+
+export class AuthStore {
+  private readonly db: Database.Database;
+  /** token hash → kind, for the hot path of every ingest request. */
+  private tokenCache = new Map<string, TokenKind>();
+
+  constructor(file: string) {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE, role TEXT NOT NULL,
+        agent_id TEXT, pw_hash TEXT NOT NULL, created_ms INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS sessions (id_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS tokens (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+        created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, revoked_ms INTEGER);
+    `);
+    this.db.pragma('foreign_keys = ON');
+    this.reloadTokens();
+  }
+
+  private reloadTokens(): void {
+    const rows = this.db.prepare('SELECT token_hash, kind FROM tokens WHERE revoked_ms IS NULL').all() as { token_hash: string; kind: TokenKind }[];
+    this.tokenCache = new Map(rows.map((r) => [r.token_hash, r.kind]));
+  }
+
+  countUsers(): number {
+    return this.db.prepare('SELECT count(*) FROM users').pluck().get() as number;
+  }
+
+  /** Creates a user; throws a readable error on a bad or taken name, short password or missing agent id. */
+  async createUser(u: { username: string; password: string; role: Role; agentId?: string | null }, nowMs: number): Promise<User> {
+    if (!USERNAME.test(u.username)) throw new Error('username: 2–64 letters, digits or . _ @ -');
+    if (!ROLES.includes(u.role)) throw new Error(`role: one of ${ROLES.join(', ')}`);
+    if (u.password.length < MIN_PASSWORD_LEN) throw new Error(`password: at least ${MIN_PASSWORD_LEN} characters`);
+    if (u.role === 'agent' && !u.agentId) throw new Error('agentId: an agent account must be bound to an agent id');
+    if (this.db.prepare('SELECT 1 FROM users WHERE username = ?').get(u.username)) throw new Error(`username: "${u.username}" is taken`);
+    const hash = await hashPassword(u.password);
+    const r = this.db
+      .prepare('INSERT INTO users (username, role, agent_id, pw_hash, created_ms) VALUES (?, ?, ?, ?, ?)')
+      .run(u.username, u.role, u.role === 'agent' ? (u.agentId ?? null) : null, hash, nowMs);
+    return this.getUser(Number(r.lastInsertRowid)) as User;
+  }
+
+  getUser(id: number): User | undefined {
+    const r = this.db.prepare('SELECT id, username, role, agent_id, created_ms FROM users WHERE id = ?').get(id) as
+      | { id: number; username: string; role: Role; agent_id: string | null; created_ms: number }
+      | undefined;
+    return r && { id: r.id, username: r.username, role: r.role, agentId: r.agent_id, createdAtMs: r.created_ms };
+  }
+
+  listUsers(): User[] {
+    const ids = this.db.prepare('SELECT id FROM users ORDER BY username').pluck().all() as number[];
+    return ids.map((id) => this.getUser(id) as User);
+  }
+
+  deleteUser(id: number): boolean {
+    return this.db.prepare('DELETE FROM users WHERE id = ?').run(id).changes === 1;
+  }
+
+  /** The user, if the password is right. Takes the same time for an unknown name. */
+  async checkPassword(username: string, password: string): Promise<User | null> {
+    const r = this.db.prepare('SELECT id, pw_hash FROM users WHERE username = ?').get(username) as { id: number; pw_hash: string } | undefined;
+    const ok = await verifyPassword(password, r?.pw_hash ?? (await hashPassword('timing-equaliser')));
+    return r && ok ? (this.getUser(r.id) ?? null) : null;
+  }
+
+  createSession(userId: number, nowMs: number): string {
+    const id = newSecret(32);
+    this.db.prepare('INSERT INTO sessions (id_hash, user_id, created_ms, seen_ms) VALUES (?, ?, ?, ?)').run(sha256(id), userId, nowMs, nowMs);
+    return id;
+  }
+
+  /** The session's user, refreshing its idle timer; null if unknown or idle too long. */
+  sessionUser(id: string, nowMs: number, idleMs: number): User | null {
+    const h = sha256(id);
+    const r = this.db.prepare('SELECT user_id, seen_ms FROM sessions WHERE id_hash = ?').get(h) as { user_id: number; seen_ms: number } | undefined;
+    if (!r) return null;
+    if (nowMs - r.seen_ms > idleMs) {
+      this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(h);
+      return null;
+    }
+    // Write the idle timer at most once a minute: every socket event must not be a disk write.
+    if (nowMs - r.seen_ms > 60_000) this.db.prepare('UPDATE sessions SET seen_ms = ? WHERE id_hash = ?').run(nowMs, h);
+    return this.getUser(r.user_id) ?? null;
+  }
+
+  deleteSession(id: string): void {
+    this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(sha256(id));
+  }
+
+  createToken(kind: TokenKind, name: string, createdBy: string, nowMs: number): { info: TokenInfo; token: string } {
+    if (!name.trim() || name.length > 100) throw new Error('name: 1–100 characters');
+    const token = newSecret(24);
+    const r = this.db.prepare('INSERT INTO tokens (kind, name, token_hash, created_by, created_ms) VALUES (?, ?, ?, ?, ?)').run(kind, name.trim(), sha256(token), createdBy, nowMs);
+    this.reloadTokens();
+    return { info: this.listTokens().find((t) => t.id === Number(r.lastInsertRowid)) as TokenInfo, token };
+  }
+
+  listTokens(): TokenInfo[] {
+    const rows = this.db.prepare('SELECT id, kind, name, created_by, created_ms, revoked_ms FROM tokens ORDER BY id').all() as {
+      id: number;
+      kind: TokenKind;
+      name: string;
+      created_by: string;
+      created_ms: number;
+      revoked_ms: number | null;
+    }[];
+    return rows.map((r) => ({ id: r.id, kind: r.kind, name: r.name, createdBy: r.created_by, createdAtMs: r.created_ms, revokedAtMs: r.revoked_ms }));
+  }
+
+  revokeToken(id: number, nowMs: number): TokenInfo | undefined {
+    this.db.prepare('UPDATE tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL').run(nowMs, id);
+    this.reloadTokens();
+    return this.listTokens().find((t) => t.id === id);
+  }
+
+  /** The kind of a live (unrevoked) token, if it is one. */
+  tokenKind(token: string): TokenKind | undefined {
+    return this.tokenCache.get(sha256(token));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Supervisor actions and reports over HTTP: acknowledge/reopen alerts, post
+ * to the wallboard ticker, send an agent a private note, read and change the
+ * settings, and today's (or a past day's) tables as JSON or CSV.
+ */
+import express from 'express';
+import { parseConfig } from '../shared/config.ts';
+import { applyEvent, createFloorState, tick } from '../shared/engine.ts';
+import type { FloorState } from '../shared/state.ts';
+import { selectAgentView, selectAllQueueKpis } from '../shared/selectors.ts';
+import { localDay } from '../shared/time.ts';
+import { actor, toCsv, type RouteContext } from './context.ts';
+import { actOnAlert, readAlertRequest } from './alert-commands.ts';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function text(body: unknown, field: string, max = 500): string | { error: string } {
+  const v = (body as Record<string, unknown> | undefined)?.[field];
+  if (typeof v !== 'string' || !v.trim()) return { error: `${field}: required text` };
+  if (v.length > max) return { error: `${field}: at most ${max} characters` };
+  return v.trim();
+}
+
+/** Per-agent and per-queue tables of one day. */
+function tables(s: FloorState, nowMs: number) {
+  const agents = [...s.agents.values()].map((a) => selectAgentView(s, a, nowMs)).sort((a, b) => a.name.localeCompare(b.name));
+  return { day: { startMs: s.dayStartMs, endMs: s.dayEndMs }, queues: selectAllQueueKpis(s), agents };
+}
+
+export function mountFloorRoutes(ctx: RouteContext): void {
+  const { app, log, clock } = ctx;
+  const json = express.json({ limit: '256kb' });
+
+  for (const action of ['acknowledge', 'reopen'] as const) {
+    app.post(`/api/alerts/:id/${action === 'acknowledge' ? 'ack' : 'reopen'}`, ctx.requireSupervisor, json, async (req, res) => {
+      const r = readAlertRequest({ alertId: String(req.params.id), note: (req.body as { note?: unknown } | undefined)?.note });
+      if (typeof r === 'string') return res.status(400).json({ ok: false, error: r });
+      try {
+        res.json({ ok: true, data: await actOnAlert({ record: ctx.record, state: ctx.state, log, now: clock.now, logger: ctx.logger }, action, r, actor(res).username) });
+      } catch (err) {
+        res.status(404).json({ ok: false, error: (err as Error).message });
+      }
+    });
+  }
+
+  app.post('/api/ticker', ctx.requireSupervisor, json, async (req, res) => {
+    const t = text(req.body, 'text', 200);
+    if (typeof t !== 'string') return res.status(400).json({ ok: false, ...t });
+    const minutes = (req.body as { minutes?: unknown }).minutes;
+    if (minutes !== undefined && (typeof minutes !== 'number' || minutes <= 0 || minutes > 24 * 60)) {
+      return res.status(400).json({ ok: false, error: 'minutes: a number of minutes up to 1440' });
+    }
+    const untilMs = typeof minutes === 'number' ? Math.round(ctx.engineNow() + minutes * 60_000) : undefined;
+    const [e] = await ctx.record([{ type: 'ticker.posted', text: t, by: actor(res).username, ...(untilMs ? { untilMs } : {}) }]);
+    await log.appendAudit({ atMs: clock.now(), actor: actor(res).username, action: 'ticker.post', after: { text: t, untilMs } });
+    res.status(201).json({ ok: true, data: e });
+  });
+
+  app.post('/api/agents/:agentId/notes', ctx.requireSupervisor, json, async (req, res) => {
+    const t = text(req.body, 'text');
+    if (typeof t !== 'string') return res.status(400).json({ ok: false, ...t });
+    const agentId = String(req.params.agentId);
+    if (!ctx.state().agents.has(agentId)) return res.status(404).json({ ok: false, error: `no agent ${agentId.slice(0, 64)} on the floor` });
+    const [e] = await ctx.record([{ type: 'agent.noted', agentId, text: t, by: actor(res).username }]);
+    await log.appendAudit({ atMs: clock.now(), actor: actor(res).username, action: 'agent.note', after: { agentId, text: t } });
+    res.status(201).json({ ok: true, data: e });
+  });
+
+  app.get('/api/settings', ctx.requireSupervisor, (_req, res) => {
+    res.json({ ok: true, data: ctx.state().config });
+  });
+
+  app.put('/api/settings', ctx.requireAdmin, json, async (req, res, next) => {
+    try {
+      const r = parseConfig(req.body);
+      if (!r.ok) return res.status(400).json({ ok: false, error: r.error });
+      await ctx.setConfig(r.config, actor(res).username);
+      res.json({ ok: true, data: r.config });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  /** Today's tables from the live state; a past day's by replaying the log up to its end. */
+  async function dayTables(date: string | undefined) {
+    const s = ctx.state();
+    const now = ctx.engineNow();
+    if (!date) return tables(s, now);
+    const noon = Date.parse(`${date}T12:00:00Z`);
+    const day = localDay(noon, s.config.timeZone);
+    if (day.startMs === s.dayStartMs) return tables(s, now);
+    if (day.startMs > s.dayStartMs) throw new Error(`${date} has not happened yet`);
+    const past = createFloorState(s.config, 0);
+    await log.replay((e) => {
+      if (e.at < day.endMs) applyEvent(past, e);
+    });
+    tick(past, day.endMs - 1);
+    if (past.dayStartMs !== day.startMs) throw new Error(`no events in the log for ${date}`);
+    return tables(past, day.endMs - 1);
+  }
+
+  app.get('/api/report', ctx.requireSupervisor, async (req, res) => {
+    const date = typeof req.query.date === 'string' && req.query.date ? req.query.date : undefined;
+    if (date !== undefined && !DATE.test(date)) return res.status(400).json({ ok: false, error: 'date: YYYY-MM-DD' });
+    try {
+      res.json({ ok: true, data: await dayTables(date) });
+    } catch (err) {
+      res.status(404).json({ ok: false, error: (err as Error).message });
+    }
+  });
+
+  app.get('/api/export/:table.csv', ctx.requireSupervisor, async (req, res) => {
+    const table = String(req.params.table);
+    if (table !== 'agents' && table !== 'queues') return res.status(404).json({ ok: false, error: 'tables: agents, queues' });
+    const date = typeof req.query.date === 'string' && req.query.date ? req.query.date : undefined;
+    if (date !== undefined && !DATE.test(date)) return res.status(400).json({ ok: false, error: 'date: YYYY-MM-DD' });
+    let t;
+    try {
+      t = await dayTables(date);
+    } catch (err) {
+      return res.status(404).json({ ok: false, error: (err as Error).message });
+    }
+    const label = date ?? new Date(t.day.startMs + 12 * 3_600_000).toISOString().slice(0, 10);
+    res.type('text/csv').attachment(`floorwatch-${table}-${label}.csv`);
+    if (table === 'queues') {
+      return res.send(
+        toCsv(
+          ['queue', 'offered', 'answered', 'abandoned', 'short_abandoned', 'transferred_out', 'service_level_pct', 'asa_sec', 'aht_sec', 'max_wait_sec'],
+          t.queues.map((q) => [q.queueId, q.offered, q.answered, q.abandoned, q.shortAbandoned, q.transferredOut, q.serviceLevelPct, q.asaSec, q.ahtSec, q.maxWaitSec]),
+        ),
+      );
+    }
+    const breaches = (a: (typeof t.agents)[number]) => Object.values(a.alertsByRule).reduce((n, c) => n + (c?.breach ?? 0), 0);
+    const warns = (a: (typeof t.agents)[number]) => Object.values(a.alertsByRule).reduce((n, c) => n + (c?.warn ?? 0), 0);
+    res.send(
+      toCsv(
+        ['agent_id', 'name', 'team', 'handled', 'quota', 'aht_sec', 'holds', 'hold_sec', 'ring_no_answer', 'breaches', 'warnings'],
+        t.agents.map((a) => [a.agentId, a.name, a.team, a.handled, a.quota, a.ahtSec, a.holds, a.holdSec, a.ringNoAnswer, breaches(a), warns(a)]),
+      ),
+    );
+  });
+}
