@@ -3,8 +3,8 @@
  *
  * better-sqlite3 is synchronous; the store still answers with promises so it
  * is interchangeable with network stores. Each append is one transaction, so a
- * resolved append is on disk (with `synchronous=full`) or at least survives a
- * process crash (`normal`).
+ * resolved append is on disk (`synchronous=full`, the default: WAL is fsynced
+ * at every commit) or at least survives a crash of the process (`normal`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,10 +12,15 @@ import Database from 'better-sqlite3';
 import type { FloorEvent } from '../../shared/events.ts';
 import type { FloorConfig } from '../../shared/config.ts';
 import type { Alert } from '../../shared/state.ts';
-import type { AppendResult, AuditEntry, LogStore } from './store.ts';
+import type { AlertQuery, AppendResult, AuditEntry, LogStore } from './store.ts';
 
-/** Schema version; each step of MIGRATIONS brings the file one version up. */
-const MIGRATIONS: string[] = [
+/**
+ * Schema steps: MIGRATIONS[v] brings a file from version v to v + 1. Only ever
+ * append a step; a released step is never edited, or files already past it
+ * would differ from new ones.
+ */
+const MIGRATIONS: readonly string[] = [
+  // v1: events, config, alerts, audit.
   `CREATE TABLE events (
      seq INTEGER PRIMARY KEY,
      id TEXT NOT NULL UNIQUE,
@@ -32,111 +37,216 @@ const MIGRATIONS: string[] = [
    CREATE TABLE audit (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, body TEXT);`,
 ];
 
+/** The schema version this code writes and understands. */
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Wait for another connection's lock before giving up, ms: covers a checkpoint or a large batch elsewhere, yet fails a locked start in seconds. */
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+/** Rows fetched per replay step: big enough that per-query cost vanishes, small enough to hold in memory. */
+const REPLAY_CHUNK = 5_000;
+const DEFAULT_CALL_EVENTS = 500;
+const DEFAULT_ALERTS = 1_000;
+const DEFAULT_AUDIT = 1_000;
+
+/** Options of {@link openSqliteLog}. */
 export interface SqliteLogOptions {
   /** Database file, or ':memory:'. Its folder is created if missing. */
   file: string;
+  /** `full` (default): an ack means the event is on disk. `normal`: survives a process crash, may lose the last commits on power loss. */
   synchronous?: 'full' | 'normal';
+  /** How long to wait for a lock held by another connection, ms (default 5,000). */
+  busyTimeoutMs?: number;
+  /** Clock for audit entries written by {@link SqliteLog.saveConfig} and for `updated_ms` (default `Date.now`). */
+  nowMs?: () => number;
 }
 
+/** Settings in force on an open log, for the health endpoint and tests. */
+export interface SqliteLogInfo {
+  file: string;
+  journalMode: string;
+  /** SQLite's code: 2 = FULL, 1 = NORMAL. */
+  synchronous: number;
+  schemaVersion: number;
+}
+
+/** A failure whose message is already meant for people (not a raw SQLite error). */
+class OpenError extends Error {}
+
+interface SqliteErrorLike {
+  code?: unknown;
+  message?: unknown;
+}
+
+/** Turns SQLite's terse errors at open time into one a person running the server can act on. */
+function openError(file: string, err: unknown): Error {
+  const e = (err ?? {}) as SqliteErrorLike;
+  const code = typeof e.code === 'string' ? e.code : '';
+  const msg = typeof e.message === 'string' ? e.message : String(err);
+  let text: string;
+  if (code === 'SQLITE_NOTADB') text = `event log ${file} is not a SQLite database (SQLite: file is not a database); point the data folder at a Floorwatch log or move the file away`;
+  else if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+    text = `event log ${file} is locked by another process (database is locked); is another Floorwatch running on the same data folder?`;
+  else if (code.startsWith('SQLITE_CORRUPT')) text = `event log ${file} is corrupt: ${msg}`;
+  else if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM'))
+    text = `cannot open event log ${file} for writing: ${msg}`;
+  else text = `cannot open event log ${file}: ${msg}`;
+  return new Error(text, { cause: err });
+}
+
+/** Clamps a caller's limit to a non-negative integer: SQLite reads a negative LIMIT as "no limit". */
+function limitOf(value: number | undefined, fallback: number): number {
+  if (value === undefined || !Number.isFinite(value)) return fallback;
+  return Math.max(0, Math.floor(value));
+}
+
+/** The SQLite implementation of {@link LogStore}. Prefer {@link openSqliteLog}. */
 export class SqliteLog implements LogStore {
   readonly kind = 'sqlite';
+  readonly file: string;
   private readonly db: Database.Database;
-  private readonly insertEvent: Database.Statement;
+  private readonly nowMs: () => number;
   private readonly appendTx: (events: FloorEvent[], receivedAtMs: number) => FloorEvent[];
-  private readonly upsertAlert: Database.Statement;
-  private readonly insertAudit: Database.Statement;
+  private readonly replayStep: Database.Statement<[number, number], [number, string]>;
+  private readonly countEvents: Database.Statement<[], number>;
+  private readonly callEvents: Database.Statement<[string, number], string>;
+  private readonly selectConfig: Database.Statement<[], string>;
+  private readonly saveConfigTx: (config: FloorConfig, actor: string, before: FloorConfig | undefined) => void;
+  private readonly saveAlertsTx: (alerts: Alert[]) => void;
+  /** listAlerts has one SQL text per combination of filters (at most 8): prepare each once. */
+  private readonly alertQueries = new Map<string, Database.Statement<(string | number)[], string>>();
+  private readonly insertAudit: Database.Statement<[number, string, string, string]>;
+  private readonly selectAudit: Database.Statement<[number], { at_ms: number; actor: string; action: string; body: string | null }>;
 
   constructor(opts: SqliteLogOptions) {
-    if (opts.file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(opts.file)), { recursive: true });
-    try {
-      this.db = new Database(opts.file);
-      this.db.pragma('journal_mode = WAL');
-    } catch (err) {
-      throw new Error(`cannot open event log ${opts.file}: ${(err as Error).message}`);
+    this.file = opts.file;
+    this.nowMs = opts.nowMs ?? Date.now;
+    const memory = opts.file === ':memory:';
+    if (!memory) {
+      try {
+        fs.mkdirSync(path.dirname(path.resolve(opts.file)), { recursive: true });
+      } catch (err) {
+        throw new Error(`cannot create the folder of event log ${opts.file}: ${(err as Error).message}`, { cause: err });
+      }
     }
-    this.db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
-    this.insertEvent = this.db.prepare(
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(opts.file, { timeout: opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+      // First read of the file: a non-database fails here, and a foreign or newer one is refused before WAL mode changes it.
+      checkVersion(db, opts.file);
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      migrate(db, opts.file);
+    } catch (err) {
+      if (db?.open) db.close();
+      throw err instanceof OpenError ? err : openError(opts.file, err);
+    }
+    this.db = db;
+
+    const insertEvent = db.prepare<[string, string, number, string | null, number, string]>(
       'INSERT OR IGNORE INTO events (id, type, at_ms, call_id, received_ms, body) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    this.appendTx = this.db.transaction((events: FloorEvent[], receivedAtMs: number) => {
+    this.appendTx = db.transaction((events: FloorEvent[], receivedAtMs: number) => {
       const appended: FloorEvent[] = [];
       for (const e of events) {
         const callId = 'callId' in e ? e.callId : null;
-        const r = this.insertEvent.run(e.id, e.type, e.at, callId, receivedAtMs, JSON.stringify(e));
-        if (r.changes === 1) appended.push(e);
+        // OR IGNORE + changes: a repeated id (earlier batch, or earlier in this one) writes nothing and counts as a duplicate.
+        if (insertEvent.run(e.id, e.type, e.at, callId, receivedAtMs, JSON.stringify(e)).changes === 1) appended.push(e);
       }
       return appended;
     });
-    this.upsertAlert = this.db.prepare(
+    this.replayStep = db.prepare<[number, number], [number, string]>('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?').raw();
+    this.countEvents = db.prepare<[], number>('SELECT count(*) FROM events').pluck();
+    this.callEvents = db.prepare<[string, number], string>('SELECT body FROM events WHERE call_id = ? ORDER BY seq LIMIT ?').pluck();
+    this.selectConfig = db.prepare<[], string>('SELECT body FROM config WHERE id = 1').pluck();
+    this.insertAudit = db.prepare<[number, string, string, string]>('INSERT INTO audit (at_ms, actor, action, body) VALUES (?, ?, ?, ?)');
+    this.selectAudit = db.prepare<[number], { at_ms: number; actor: string; action: string; body: string | null }>(
+      'SELECT at_ms, actor, action, body FROM audit ORDER BY seq DESC LIMIT ?',
+    );
+    const upsertConfig = db.prepare<[string, number]>(
+      'INSERT INTO config (id, body, updated_ms) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_ms = excluded.updated_ms',
+    );
+    // Config and its audit line commit together: an audited change that did not happen (or the reverse) would mislead.
+    this.saveConfigTx = db.transaction((config: FloorConfig, actor: string, before: FloorConfig | undefined) => {
+      const now = this.nowMs();
+      upsertConfig.run(JSON.stringify(config), now);
+      this.insertAudit.run(now, actor, 'config.update', JSON.stringify({ before, after: config }));
+    });
+    const upsertAlert = db.prepare<[string, number, string | null, string]>(
       'INSERT INTO alerts (id, raised_ms, agent_id, body) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET raised_ms = excluded.raised_ms, agent_id = excluded.agent_id, body = excluded.body',
     );
-    this.insertAudit = this.db.prepare('INSERT INTO audit (at_ms, actor, action, body) VALUES (?, ?, ?, ?)');
+    this.saveAlertsTx = db.transaction((alerts: Alert[]) => {
+      for (const a of alerts) upsertAlert.run(a.id, a.raisedAtMs, a.agentId ?? null, JSON.stringify(a));
+    });
   }
 
-  private migrate(): void {
-    let version: number;
-    try {
-      version = this.db.pragma('user_version', { simple: true }) as number;
-    } catch (err) {
-      throw new Error(`event log is not a Floorwatch database: ${(err as Error).message}`);
-    }
-    if (version > MIGRATIONS.length) throw new Error(`event log schema v${version} is newer than this Floorwatch (v${MIGRATIONS.length})`);
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]);
-        this.db.pragma(`user_version = ${v + 1}`);
-      })();
-    }
+  /** Settings in force (journal mode, synchronous level, schema version). */
+  info(): SqliteLogInfo {
+    this.ensureOpen();
+    return {
+      file: this.file,
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+      schemaVersion: readVersion(this.db),
+    };
   }
 
   async append(events: FloorEvent[], receivedAtMs: number): Promise<AppendResult> {
+    this.ensureOpen();
+    if (events.length === 0) return { appended: [], duplicates: 0 };
     const appended = this.appendTx(events, receivedAtMs);
     return { appended, duplicates: events.length - appended.length };
   }
 
+  /**
+   * Reads in chunks by seq rather than through one open cursor, so that fn may
+   * itself use this store (a cursor keeps the connection busy and better-sqlite3
+   * would refuse the write). It never yields to the event loop: events ingested
+   * meanwhile would be both replayed and applied live.
+   */
   async replay(fn: (event: FloorEvent) => void): Promise<number> {
+    this.ensureOpen();
     let n = 0;
-    const stmt = this.db.prepare('SELECT body FROM events ORDER BY seq').pluck();
-    for (const body of stmt.iterate() as IterableIterator<string>) {
-      fn(JSON.parse(body) as FloorEvent);
-      n++;
+    let after = 0;
+    for (;;) {
+      const rows = this.replayStep.all(after, REPLAY_CHUNK);
+      for (const [, body] of rows) {
+        // Trusted: the log only holds events validated at ingest; re-validating a million would triple start-up time.
+        fn(JSON.parse(body) as FloorEvent);
+      }
+      n += rows.length;
+      if (rows.length < REPLAY_CHUNK) return n;
+      after = rows[rows.length - 1][0];
     }
-    return n;
   }
 
   async count(): Promise<number> {
-    return this.db.prepare('SELECT count(*) FROM events').pluck().get() as number;
+    this.ensureOpen();
+    return this.countEvents.get() ?? 0;
   }
 
-  async eventsForCall(callId: string, limit = 500): Promise<FloorEvent[]> {
-    const rows = this.db.prepare('SELECT body FROM events WHERE call_id = ? ORDER BY seq LIMIT ?').pluck().all(callId, limit) as string[];
-    return rows.map((b) => JSON.parse(b) as FloorEvent);
+  async eventsForCall(callId: string, limit?: number): Promise<FloorEvent[]> {
+    this.ensureOpen();
+    return this.callEvents.all(callId, limitOf(limit, DEFAULT_CALL_EVENTS)).map((b) => JSON.parse(b) as FloorEvent);
   }
 
   async loadConfig(): Promise<FloorConfig | undefined> {
-    const body = this.db.prepare('SELECT body FROM config WHERE id = 1').pluck().get() as string | undefined;
+    this.ensureOpen();
+    const body = this.selectConfig.get();
     return body === undefined ? undefined : (JSON.parse(body) as FloorConfig);
   }
 
   async saveConfig(config: FloorConfig, actor: string, before?: FloorConfig): Promise<void> {
-    const now = Date.now();
-    this.db.transaction(() => {
-      this.db
-        .prepare('INSERT INTO config (id, body, updated_ms) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_ms = excluded.updated_ms')
-        .run(JSON.stringify(config), now);
-      this.insertAudit.run(now, actor, 'config.update', JSON.stringify({ before, after: config }));
-    })();
+    this.ensureOpen();
+    this.saveConfigTx(config, actor, before);
   }
 
   async saveAlerts(alerts: Alert[]): Promise<void> {
-    this.db.transaction(() => {
-      for (const a of alerts) this.upsertAlert.run(a.id, a.raisedAtMs, a.agentId ?? null, JSON.stringify(a));
-    })();
+    this.ensureOpen();
+    if (alerts.length > 0) this.saveAlertsTx(alerts);
   }
 
-  async listAlerts(opts: { sinceMs?: number; untilMs?: number; limit?: number; agentId?: string } = {}): Promise<Alert[]> {
+  async listAlerts(opts: AlertQuery = {}): Promise<Alert[]> {
+    this.ensureOpen();
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (opts.sinceMs !== undefined) {
@@ -151,33 +261,100 @@ export class SqliteLog implements LogStore {
       where.push('agent_id = ?');
       args.push(opts.agentId);
     }
+    args.push(limitOf(opts.limit, DEFAULT_ALERTS));
     const sql = `SELECT body FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY raised_ms DESC, id LIMIT ?`;
-    args.push(opts.limit ?? 1_000);
-    return (this.db.prepare(sql).pluck().all(...args) as string[]).map((b) => JSON.parse(b) as Alert);
+    let stmt = this.alertQueries.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare<(string | number)[], string>(sql).pluck();
+      this.alertQueries.set(sql, stmt);
+    }
+    return stmt.all(...args).map((b) => JSON.parse(b) as Alert);
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {
+    this.ensureOpen();
     this.insertAudit.run(entry.atMs, entry.actor, entry.action, JSON.stringify({ before: entry.before, after: entry.after }));
   }
 
-  async listAudit(limit = 1_000): Promise<AuditEntry[]> {
-    const rows = this.db.prepare('SELECT at_ms, actor, action, body FROM audit ORDER BY seq DESC LIMIT ?').all(limit) as {
-      at_ms: number;
-      actor: string;
-      action: string;
-      body: string | null;
-    }[];
-    return rows.map((r) => {
+  async listAudit(limit?: number): Promise<AuditEntry[]> {
+    this.ensureOpen();
+    return this.selectAudit.all(limitOf(limit, DEFAULT_AUDIT)).map((r) => {
       const body = r.body ? (JSON.parse(r.body) as { before?: unknown; after?: unknown }) : {};
-      return { atMs: r.at_ms, actor: r.actor, action: r.action, before: body.before, after: body.after };
+      const entry: AuditEntry = { atMs: r.at_ms, actor: r.actor, action: r.action };
+      if (body.before !== undefined) entry.before = body.before;
+      if (body.after !== undefined) entry.after = body.after;
+      return entry;
     });
   }
 
   async close(): Promise<void> {
+    // Closing the last connection checkpoints the WAL into the main file.
     if (this.db.open) this.db.close();
+  }
+
+  private ensureOpen(): void {
+    if (!this.db.open) throw new Error(`event log ${this.file} is closed`);
   }
 }
 
+/**
+ * The file's schema version: the `meta` row, or else `PRAGMA user_version`,
+ * where the first release kept it before the meta table existed (0 on a new file).
+ */
+function readVersion(db: Database.Database): number {
+  return readVersionFrom(db).version;
+}
+
+function readVersionFrom(db: Database.Database): { version: number; inMeta: boolean } {
+  const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").pluck().get() !== undefined;
+  if (hasMeta) {
+    const v = db.prepare<[], string>("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
+    if (v !== undefined) return { version: Number(v), inMeta: true };
+  }
+  return { version: Number(db.pragma('user_version', { simple: true })), inMeta: false };
+}
+
+/**
+ * Reads the schema version and refuses what must not be touched: a file from a
+ * newer Floorwatch, and a SQLite database that belongs to something else.
+ */
+function checkVersion(db: Database.Database, file: string): { version: number; inMeta: boolean } {
+  const found = readVersionFrom(db);
+  const { version } = found;
+  if (!Number.isInteger(version) || version < 0) throw new OpenError(`event log ${file} has an unreadable schema version "${version}"`);
+  if (version > MIGRATIONS.length) {
+    throw new OpenError(`event log ${file} has schema v${version}, newer than this Floorwatch understands (v${MIGRATIONS.length}); upgrade Floorwatch`);
+  }
+  if (version === 0) {
+    const foreign = db
+      .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'meta' AND name NOT LIKE 'sqlite_%' LIMIT 1")
+      .pluck()
+      .get();
+    if (foreign !== undefined) throw new OpenError(`event log ${file} is a SQLite database but not a Floorwatch log (it has a table "${foreign}")`);
+  }
+  return found;
+}
+
+/**
+ * Brings the file to {@link SQLITE_SCHEMA_VERSION}. Runs in one IMMEDIATE
+ * transaction, checking the version again inside it, so that two processes
+ * opening a new file at once do not both create the tables.
+ */
+function migrate(db: Database.Database, file: string): void {
+  db.transaction(() => {
+    const { version, inMeta } = checkVersion(db, file);
+    if (version === MIGRATIONS.length && inMeta) return; // up to date: an open writes nothing
+    db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]);
+    db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(MIGRATIONS.length));
+  }).immediate();
+}
+
+/**
+ * Opens (creating if needed) the SQLite event log at `opts.file`. Throws an
+ * error naming the file and the likely cause when it is not a database, is
+ * locked by another process, or was written by a newer Floorwatch.
+ */
 export function openSqliteLog(opts: SqliteLogOptions): SqliteLog {
   return new SqliteLog(opts);
 }
