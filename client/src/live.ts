@@ -29,10 +29,11 @@ export function routeTo(socket: LiveSocketLike): void {
   });
 }
 
-export function connectLive(scope: LiveScope, token: string | null): LiveSocket {
+export function connectLive(scope: LiveScope, creds: { token?: string | null; kiosk?: string | null } = {}): LiveSocket {
   const auth: Record<string, string> = { scope: scope.kind };
   if (scope.kind === 'agent') auth.agentId = scope.agentId;
-  if (token) auth.token = token;
+  if (creds.token) auth.token = creds.token;
+  if (creds.kiosk) auth.kiosk = creds.kiosk;
   const socket: LiveSocket = io('/live', { auth, reconnection: true, reconnectionAttempts: Infinity, reconnectionDelayMax: RECONNECT_MAX_MS, transports: ['websocket', 'polling'] });
   routeTo(socket as unknown as LiveSocketLike);
   return socket;

@@ -5,6 +5,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
+import type { AgentNote, TickerMessage } from '../../../shared/state.ts';
 import type { AgentView, CallView, CallbackView, Delta, FloorTotals, IntervalView, QueueKpis, ScopePayload, VoicemailView } from '../../../shared/wire.ts';
 
 function upsert<T>(current: Map<string, T>, items: T[] | undefined, key: (t: T) => string, removed?: string[]): Map<string, T> {
@@ -25,6 +26,9 @@ export const useFloorStore = defineStore('floor', () => {
   const callbacks = shallowRef(new Map<string, CallbackView>());
   /** The agent's own view (agent scope only). */
   const me = shallowRef<AgentView | null>(null);
+  const ticker = shallowRef<TickerMessage[]>([]);
+  /** Private notes to the agent (agent scope only). */
+  const notes = shallowRef<AgentNote[]>([]);
 
   const agentList = computed(() => [...agents.value.values()].sort((a, b) => a.name.localeCompare(b.name)));
   const teams = computed(() => [...new Set(agentList.value.map((a) => a.team).filter((t): t is string => t !== null))].sort());
@@ -39,6 +43,8 @@ export const useFloorStore = defineStore('floor', () => {
     voicemails.value = new Map(('voicemails' in p ? p.voicemails : []).map((v) => [v.voicemailId, v]));
     callbacks.value = new Map(('callbacks' in p ? p.callbacks : []).map((c) => [c.callbackId, c]));
     me.value = 'me' in p ? p.me : null;
+    ticker.value = 'ticker' in p ? p.ticker : [];
+    notes.value = 'notes' in p ? p.notes : [];
   }
 
   function applyDelta(d: Delta): void {
@@ -46,6 +52,8 @@ export const useFloorStore = defineStore('floor', () => {
     if (d.totals) totals.value = d.totals;
     if (d.intervals) intervals.value = { ...intervals.value, ...d.intervals };
     if (d.me !== undefined) me.value = d.me;
+    if (d.ticker) ticker.value = d.ticker;
+    if (d.notes) notes.value = d.notes;
     agents.value = upsert(agents.value, d.agents, (a) => a.agentId);
     calls.value = upsert(calls.value, d.calls, (c) => c.callId, d.callsRemoved);
     voicemails.value = upsert(voicemails.value, d.voicemails, (v) => v.voicemailId);
@@ -61,7 +69,11 @@ export const useFloorStore = defineStore('floor', () => {
     voicemails.value = new Map();
     callbacks.value = new Map();
     me.value = null;
+    ticker.value = [];
+    notes.value = [];
   }
 
-  return { queues, totals, agents, calls, intervals, voicemails, callbacks, me, agentList, teams, queueIds, hydrate, applyDelta, reset };
+  return {
+    ticker,
+    notes, queues, totals, agents, calls, intervals, voicemails, callbacks, me, agentList, teams, queueIds, hydrate, applyDelta, reset };
 });

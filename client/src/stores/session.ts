@@ -1,0 +1,64 @@
+/** Who is signed in, and signing in and out. Roles are enforced by the server; this only steers the pages. */
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+
+export interface Me {
+  username: string;
+  role: 'admin' | 'supervisor' | 'agent' | 'wallboard' | 'ingest';
+  agentId: string | null;
+  demo: boolean;
+}
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<{ ok: true; data: T } | { ok: false; error: string; status: number }> {
+  const res = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let json: { ok: boolean; data?: T; error?: string } = { ok: false, error: `HTTP ${res.status}` };
+  try {
+    json = (await res.json()) as typeof json;
+  } catch {
+    // a non-JSON answer keeps the HTTP status as the error
+  }
+  return json.ok ? { ok: true, data: json.data as T } : { ok: false, error: json.error ?? `HTTP ${res.status}`, status: res.status };
+}
+
+export { api };
+
+export const useSessionStore = defineStore('session', () => {
+  const me = ref<Me | null>(null);
+  const checked = ref(false);
+  const error = ref<string | null>(null);
+
+  async function load(): Promise<void> {
+    const r = await api<Me>('GET', '/api/me');
+    me.value = r.ok ? r.data : null;
+    checked.value = true;
+  }
+
+  async function login(username: string, password: string): Promise<boolean> {
+    error.value = null;
+    const r = await api<Me>('POST', '/api/login', { username, password });
+    if (!r.ok) {
+      error.value = r.error;
+      return false;
+    }
+    await load();
+    return true;
+  }
+
+  async function logout(): Promise<void> {
+    await api('POST', '/api/logout');
+    me.value = null;
+  }
+
+  function reset(): void {
+    me.value = null;
+    checked.value = false;
+    error.value = null;
+  }
+
+  return { me, checked, error, load, login, logout, reset };
+});
