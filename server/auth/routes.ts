@@ -50,7 +50,8 @@ export function mountAuthRoutes(ctx: RouteContext): void {
 
   app.get('/api/me', (req, res) => {
     const p = ctx.principalOf(req);
-    if (!p) return res.status(401).json({ ok: false, error: 'sign in first' });
+    // Nobody signed in is an answer, not an error: the page shows the sign-in form.
+    if (!p) return res.json({ ok: true, data: null });
     res.json({ ok: true, data: { username: p.username, role: p.role, agentId: p.kind === 'user' ? p.agentId : null, demo: p.kind === 'demo' } });
   });
 
