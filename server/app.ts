@@ -23,7 +23,7 @@ import { IngestError, IngestPipeline, MAX_BATCH_EVENTS } from './ingest.ts';
 import { LiveHub, scopeFromHandshake, type LiveNamespace } from './live.ts';
 import { fallbackPage } from './page.ts';
 import type { AuthStore } from './auth/store.ts';
-import { canSupervise, resolvePrincipal, tokenIn, type Principal, type PrincipalOptions } from './auth/principal.ts';
+import { canSupervise, resolvePrincipal, type Principal, type PrincipalOptions } from './auth/principal.ts';
 import { mountAuthRoutes } from './auth/routes.ts';
 import { mountFloorRoutes } from './floor-routes.ts';
 import { registerAlertCommands } from './alert-commands.ts';

@@ -44,8 +44,9 @@ export function roomOf(scope: LiveScope): string {
 export class LiveHub {
   private seqs = new Map<string, number>();
   private kpiTimer: NodeJS.Timeout | undefined;
-  private lastKpiPushMs = 0;
-  private lastAgentTotalsMs = 0;
+  private agentTimer: NodeJS.Timeout | undefined;
+  private lastKpiPushMs = -Infinity;
+  private lastAgentTotalsMs = -Infinity;
   private pendingQueues = new Set<string>();
   /** Last agent each live call was shown to, so a transfer removes it from the old agent's view. */
   private callShownTo = new Map<string, string>();
@@ -241,7 +242,8 @@ export class LiveHub {
 
   private scheduleKpis(): void {
     if (this.kpiTimer) return;
-    const wait = Math.max(0, KPI_PUSH_MS - (this.clock.now() - this.lastKpiPushMs));
+    // Real elapsed time, not the engine's clock: the limit protects sockets and people, not the feed.
+    const wait = Math.max(0, KPI_PUSH_MS - (performance.now() - this.lastKpiPushMs));
     this.kpiTimer = setTimeout(() => {
       this.kpiTimer = undefined;
       this.pushKpis();
@@ -252,7 +254,7 @@ export class LiveHub {
   /** The coalesced KPI push: queue tiles and totals to floor and wallboard, totals to agents. */
   pushKpis(): void {
     const s = this.state();
-    this.lastKpiPushMs = this.clock.now();
+    this.lastKpiPushMs = performance.now();
     const floorWanted = this.hasMembers('floor');
     const wallWanted = this.hasMembers('wallboard');
     const queues = floorWanted || wallWanted ? selectAllQueueKpis(s) : [];
@@ -267,11 +269,25 @@ export class LiveHub {
     }
     if (wallWanted) this.emit('wallboard', { queues, totals });
     this.pendingQueues.clear();
-    if (this.lastKpiPushMs - this.lastAgentTotalsMs >= AGENT_TOTALS_PUSH_MS) {
-      this.lastAgentTotalsMs = this.lastKpiPushMs;
-      for (const room of this.nsp.adapter.rooms.keys()) {
-        if (room.startsWith('agent:')) this.emit(room, { totals });
-      }
+    const sinceAgents = this.lastKpiPushMs - this.lastAgentTotalsMs;
+    if (sinceAgents >= AGENT_TOTALS_PUSH_MS) this.pushAgentTotals();
+    else if (!this.agentTimer) {
+      // Trailing push: the last change of a burst reaches agents too, a little later.
+      this.agentTimer = setTimeout(() => {
+        this.agentTimer = undefined;
+        this.pushAgentTotals();
+      }, AGENT_TOTALS_PUSH_MS - sinceAgents);
+      this.agentTimer.unref?.();
+    }
+  }
+
+  private pushAgentTotals(): void {
+    this.lastAgentTotalsMs = performance.now();
+    let totals: ReturnType<typeof selectTotals> | undefined;
+    for (const room of this.nsp.adapter.rooms.keys()) {
+      if (!room.startsWith('agent:')) continue;
+      totals ??= selectTotals(this.state());
+      this.emit(room, { totals });
     }
   }
 
@@ -291,7 +307,9 @@ export class LiveHub {
 
   close(): void {
     if (this.kpiTimer) clearTimeout(this.kpiTimer);
+    if (this.agentTimer) clearTimeout(this.agentTimer);
     this.kpiTimer = undefined;
+    this.agentTimer = undefined;
   }
 }
 

@@ -992,6 +992,9 @@ const onTransferred: Handler<'call.transferred'> = (s, e) => {
     startRinging(s, c, e.toAgentId, e.at);
   } else {
     // Transferred out of sight of this floor (an outside number, an unknown extension).
+    // A call still waiting in its queue (transferred while it rang) leaves the queue too.
+    const q = c.queueId !== undefined ? s.queues.get(c.queueId) : undefined;
+    if (q?.waiting.has(c.callId)) leaveQueue(s, q, c, e.at);
     c.status = 'ended';
     retireCall(s, c, e.at, 'transferred-out');
   }

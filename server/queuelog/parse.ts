@@ -120,6 +120,18 @@ function splitCsv(line: string): string[] {
   return out;
 }
 
+/**
+ * The field separator of a line: "|" (queue_log files, psql), tab (mysql) or
+ * comma (CSV), whichever splits it into a record; a CSV line's quoted data
+ * column may itself hold "|".
+ */
+function separatorOf(text: string): Separator | undefined {
+  if (text.startsWith('"')) return ',';
+  const present = (['|', '\t', ','] as const).filter((c) => text.includes(c));
+  for (const c of present) if ((c === ',' ? splitCsv(text) : text.split(c)).length >= 5) return c;
+  return present[0];
+}
+
 type Column = 'time' | 'callid' | 'queue' | 'agent' | 'verb' | 'data' | 'ignore';
 
 const HEADER_NAMES: Record<string, Column> = {
@@ -180,6 +192,7 @@ export class QueueLogParser {
       if (text.trim() === '') return [];
       return [this.parseRecord(text.trim(), false, where)];
     }
+    // eslint-disable-next-line no-control-regex -- NUL runs are what a crash leaves: they are the split points
     const parts = text.split(/\u0000+/);
     const out: RecordResult[] = [];
     parts.forEach((part, i) => {
@@ -194,7 +207,7 @@ export class QueueLogParser {
 
   private parseRecord(text: string, cut: boolean, where: string): RecordResult {
     if (TABLE_BORDER.test(text) || TABLE_FOOTER.test(text)) return { kind: 'skipped', reason: 'table border of an export', where };
-    const sep: Separator | undefined = text.includes('|') ? '|' : text.includes('\t') ? '\t' : text.includes(',') ? ',' : undefined;
+    const sep = this.header?.sep ?? separatorOf(text);
     if (!sep) return { kind: 'damaged', reason: 'no field separator', where };
     let fields = sep === ',' ? splitCsv(text) : text.split(sep);
     // mysql prints rows between borders: "| a | b |".

@@ -40,6 +40,16 @@ describe('queue counts', () => {
   });
 });
 
+describe('transfers out of the floor', () => {
+  it('takes a call transferred away while it rang out of its queue, with no wait alert left growing', () => {
+    const f = new Feed().agent(0, 'A').queued(0, 'c1', 'sales').ringing(2, 'c1', 'A');
+    f.send(5, { type: 'call.transferred', callId: 'c1' }).tick(300);
+    expect(f.state.calls.get('c1')?.status).toBe('ended');
+    expect(f.state.queues.get('sales')?.waiting.size).toBe(0);
+    expect(f.open('queue-wait')).toEqual([]);
+  });
+});
+
 describe('service level', () => {
   it('is answered within T over answered plus abandoned after T, short abandons excluded', () => {
     expect(serviceLevelPct(8, 10, 0)).toBe(80);

@@ -1,0 +1,253 @@
+/**
+ * `floorwatch report`: replays queue_log files through the engine and sums up
+ * the whole file per queue and per agent.
+ *
+ * The events are applied in time order to a fresh floor, exactly as a live
+ * server would; the figures come from the engine's counters (summed over every
+ * day the files span: the engine starts a new day at local midnight), except
+ * talk time, which is taken from queue_log's own data fields (the talk field
+ * of COMPLETECALLER, COMPLETEAGENT and the transfer records). A final tick at
+ * the last record's time evaluates the live rules on calls still open.
+ */
+import type { FloorConfig, RuleId } from '../../shared/config.ts';
+import { defaultConfig, parseConfig } from '../../shared/config.ts';
+import { applyEvent, createFloorState, drainChanges, tick } from '../../shared/engine.ts';
+import type { FloorEvent } from '../../shared/events.ts';
+import { serviceLevelPct } from '../../shared/selectors.ts';
+import type { Alert, FloorState } from '../../shared/state.ts';
+import type { TalkTally } from './adapter.ts';
+import { readQueueLogFiles, type LineStats, type QueueLogReader } from './reader.ts';
+
+export interface QueueFigures {
+  offered: number;
+  answered: number;
+  abandoned: number;
+  transferred: number;
+  avgWaitSec: number | null;
+  avgTalkSec: number | null;
+  maxWaitSec: number;
+  serviceLevelPct: number | null;
+}
+
+export interface AgentFigures {
+  answered: number;
+  ringNoAnswer: number;
+  avgTalkSec: number | null;
+  breaches: Partial<Record<RuleId, number>>;
+}
+
+/** The `--json` output. */
+export interface QueueLogReport {
+  queues: Record<string, QueueFigures>;
+  agents: Record<string, AgentFigures>;
+  lines: { read: number; skipped: number; damaged: number };
+}
+
+/** What the text output adds to the figures. */
+export interface ReportDetails {
+  files: string[];
+  timeZone: string;
+  firstAtMs: number | null;
+  lastAtMs: number | null;
+  lineStats: LineStats;
+  /** Calls still waiting or connected at the end of the files. */
+  open: { waiting: number; connected: number };
+  /** Events the engine could not place (e.g. a call record before its call). */
+  engine: FloorState['diagnostics'];
+}
+
+interface QueueSums {
+  offered: number;
+  answered: number;
+  abandoned: number;
+  transferred: number;
+  answeredWithinT: number;
+  abandonedAfterT: number;
+  answeredWaitMs: number;
+  maxWaitMs: number;
+}
+
+function mean1(sum: number, count: number): number | null {
+  return count === 0 ? null : Math.round((sum / count) * 10) / 10;
+}
+
+function talkMean(t: TalkTally | undefined): number | null {
+  return t ? mean1(t.sumSec, t.count) : null;
+}
+
+/** Applies the events to a fresh floor and computes the figures. */
+export function computeReport(events: FloorEvent[], reader: QueueLogReader, config: FloorConfig): { report: QueueLogReport; engine: FloorState } {
+  const s = createFloorState(config, 0);
+  const queues = new Map<string, QueueSums>();
+  const agentRna = new Map<string, number>();
+  const answered = new Map<string, number>();
+  const alerts = new Map<string, Alert>();
+
+  /** Adds the engine's "today" counters to the totals: before a day rolls over, and at the end. */
+  const harvest = () => {
+    for (const q of s.queues.values()) {
+      const t = q.today;
+      const sum = queues.get(q.queueId) ?? { offered: 0, answered: 0, abandoned: 0, transferred: 0, answeredWithinT: 0, abandonedAfterT: 0, answeredWaitMs: 0, maxWaitMs: 0 };
+      sum.offered += t.offered;
+      sum.answered += t.answered;
+      sum.abandoned += t.abandoned;
+      sum.transferred += t.transferredOut;
+      sum.answeredWithinT += t.answeredWithinT;
+      sum.abandonedAfterT += t.abandonedAfterT;
+      sum.answeredWaitMs += t.answeredWaitMs;
+      sum.maxWaitMs = Math.max(sum.maxWaitMs, t.maxWaitMs);
+      queues.set(q.queueId, sum);
+    }
+    for (const a of s.agents.values()) agentRna.set(a.agentId, (agentRna.get(a.agentId) ?? 0) + a.today.ringNoAnswer);
+  };
+  const collect = () => {
+    for (const a of drainChanges(s).alerts) alerts.set(a.id, a);
+  };
+
+  for (const e of events) {
+    if (e.at >= s.dayEndMs && (s.queues.size > 0 || s.agents.size > 0)) harvest();
+    const before = e.type === 'call.answered' ? s.calls.get(e.callId)?.segments ?? 0 : 0;
+    applyEvent(s, e);
+    if (e.type === 'call.answered') {
+      const c = s.calls.get(e.callId);
+      if (c && c.agentId === e.agentId && c.segments > before) answered.set(e.agentId, (answered.get(e.agentId) ?? 0) + 1);
+    }
+    collect();
+  }
+  if (reader.lastAtMs !== undefined) {
+    const endMs = Math.max(reader.lastAtMs, s.nowMs);
+    if (endMs >= s.dayEndMs) harvest(); // the last record starts a new day: the tick will roll over
+    tick(s, endMs);
+  }
+  collect();
+  harvest();
+
+  const breaches = new Map<string, Partial<Record<RuleId, number>>>();
+  for (const a of alerts.values()) {
+    if (a.level !== 'breach' || a.status === 'retracted' || a.agentId === undefined) continue;
+    const b = breaches.get(a.agentId) ?? {};
+    b[a.ruleId] = (b[a.ruleId] ?? 0) + 1;
+    breaches.set(a.agentId, b);
+  }
+
+  const report: QueueLogReport = { queues: {}, agents: {}, lines: { read: reader.stats.read, skipped: reader.stats.skipped, damaged: reader.stats.damaged } };
+  for (const id of [...queues.keys()].sort()) {
+    const q = queues.get(id) as QueueSums;
+    report.queues[id] = {
+      offered: q.offered,
+      answered: q.answered,
+      abandoned: q.abandoned,
+      transferred: q.transferred,
+      avgWaitSec: mean1(q.answeredWaitMs / 1000, q.answered),
+      avgTalkSec: talkMean(reader.adapter.talkByQueue.get(id)),
+      maxWaitSec: Math.round(q.maxWaitMs / 1000),
+      serviceLevelPct: serviceLevelPct(q.answeredWithinT, q.answered, q.abandonedAfterT),
+    };
+  }
+  for (const id of [...s.agents.keys()].sort()) {
+    const b = breaches.get(id) ?? {};
+    const sorted: Partial<Record<RuleId, number>> = {};
+    for (const k of Object.keys(b).sort() as RuleId[]) sorted[k] = b[k];
+    report.agents[id] = {
+      answered: answered.get(id) ?? 0,
+      ringNoAnswer: agentRna.get(id) ?? 0,
+      avgTalkSec: talkMean(reader.adapter.talkByAgent.get(id)),
+      breaches: sorted,
+    };
+  }
+  return { report, engine: s };
+}
+
+/** Reads the files and computes the report. Throws `UnreadableFileError` for a file it cannot read. */
+export async function buildReport(files: string[], opts: { timeZone: string; config?: FloorConfig }): Promise<{ report: QueueLogReport; details: ReportDetails }> {
+  const config = opts.config ?? { ...defaultConfig(), timeZone: opts.timeZone };
+  const checked = parseConfig(config);
+  if (!checked.ok) throw new Error(checked.error);
+  const { reader, events } = await readQueueLogFiles(files, { timeZone: opts.timeZone });
+  const { report, engine } = computeReport(events, reader, checked.config);
+  let waiting = 0;
+  let connected = 0;
+  for (const id of engine.liveCalls) {
+    const c = engine.calls.get(id);
+    if (c?.status === 'talking' || c?.status === 'hold') connected++;
+    else if (c) waiting++;
+  }
+  return {
+    report,
+    details: {
+      files,
+      timeZone: opts.timeZone,
+      firstAtMs: reader.firstAtMs ?? null,
+      lastAtMs: reader.lastAtMs ?? null,
+      lineStats: reader.stats,
+      open: { waiting, connected },
+      engine: engine.diagnostics,
+    },
+  };
+}
+
+// ------------------------------------------------------------ text output
+
+function fmtTime(ms: number | null, timeZone: string): string {
+  if (ms === null) return '–';
+  const f = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  return f.format(new Date(ms));
+}
+
+/** A plain-text table: the first column and any in `leftAligned` flush left, numbers flush right. */
+function table(head: string[], rows: string[][], leftAligned: number[] = []): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const left = (i: number) => i === 0 || leftAligned.includes(i);
+  const line = (cells: string[]) => cells.map((c, i) => (left(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+const sec = (v: number | null) => (v === null ? '–' : `${v.toFixed(1)} s`);
+
+/** The human-readable report. */
+export function formatReport(report: QueueLogReport, d: ReportDetails): string {
+  const out: string[] = [];
+  out.push(`Floorwatch report of ${d.files.join(', ')}`);
+  out.push(`${fmtTime(d.firstAtMs, d.timeZone)} – ${fmtTime(d.lastAtMs, d.timeZone)} (${d.timeZone})`);
+  out.push(`Lines: ${report.lines.read} read, ${report.lines.skipped} skipped, ${report.lines.damaged} damaged`);
+  out.push('');
+  const qRows = Object.entries(report.queues).map(([id, q]) => [
+    id,
+    String(q.offered),
+    String(q.answered),
+    String(q.abandoned),
+    String(q.transferred),
+    sec(q.avgWaitSec),
+    sec(q.avgTalkSec),
+    `${q.maxWaitSec} s`,
+    q.serviceLevelPct === null ? '–' : `${q.serviceLevelPct.toFixed(1)} %`,
+  ]);
+  out.push(qRows.length ? table(['Queue', 'Offered', 'Answered', 'Abandoned', 'Transferred', 'Avg wait', 'Avg talk', 'Max wait', 'Service level'], qRows) : 'No queues.');
+  out.push('');
+  const aRows = Object.entries(report.agents).map(([id, a]) => [
+    id,
+    String(a.answered),
+    String(a.ringNoAnswer),
+    sec(a.avgTalkSec),
+    Object.entries(a.breaches)
+      .map(([rule, n]) => `${rule} ${n}`)
+      .join(', ') || '–',
+  ]);
+  out.push(aRows.length ? table(['Agent', 'Answered', 'Ring-no-answer', 'Avg talk', 'Breaches'], aRows, [4]) : 'No agents.');
+  if (d.open.waiting + d.open.connected > 0) {
+    out.push('');
+    out.push(`Still open at the end of the file: ${d.open.waiting} waiting or ringing, ${d.open.connected} connected (counted as offered and, if connected, answered; no talk time yet).`);
+  }
+  const skippedReasons = Object.entries(d.lineStats.reasons).sort((a, b) => b[1] - a[1]);
+  if (skippedReasons.length) {
+    out.push('');
+    out.push('Skipped and damaged, by reason:');
+    for (const [reason, n] of skippedReasons.slice(0, 15)) out.push(`  ${String(n).padStart(6)}  ${reason}`);
+  }
+  if (d.lineStats.damagedSamples.length) {
+    out.push('');
+    out.push('Damaged lines:');
+    for (const s of d.lineStats.damagedSamples.slice(0, 10)) out.push(`  ${s.where}  ${s.reason}`);
+  }
+  return out.join('\n') + '\n';
+}

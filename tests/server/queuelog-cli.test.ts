@@ -1,0 +1,147 @@
+/**
+ * The installed `floorwatch` command run with plain node: usage errors and
+ * unreadable files, and `replay` into a running server.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { QueueLogTail } from '../../server/queuelog/tail.ts';
+import { INGEST_TOKEN, startHarness, waitFor, type Harness } from './harness.ts';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'bin/floorwatch.mjs');
+const FIXTURE = path.join(ROOT, 'tests/fixtures/queuelog/known-answers.log');
+const B = 1_795_510_800;
+
+let harnesses: Harness[] = [];
+afterEach(async () => {
+  for (const h of harnesses) await h.close();
+  harnesses = [];
+});
+
+/** Runs the command from another directory, as `npx floorwatch` would; never rejects. */
+function floorwatch(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: os.tmpdir(), env: { ...process.env, FLOORWATCH_INGEST_TOKEN: '' } }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('floorwatch command line', () => {
+  it('exits 2 with a clear message on usage errors', async () => {
+    const cases: [string[], RegExp][] = [
+      [[], /expected a command: report or replay/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+      [['report'], /--queue-log FILE is required/],
+      [['report', '--queue-log'], /--queue-log needs a value/],
+      [['report', '--queue-log', FIXTURE, '--loud'], /unknown option --loud/],
+      [['report', '--queue-log', FIXTURE, '--speed', '2'], /--speed does not apply to report/],
+      [['report', '--queue-log', FIXTURE, '--tz', 'Mars/Olympus'], /unknown time zone "Mars\/Olympus"/],
+      [['replay', '--queue-log', FIXTURE, '--token', 't'], /replay needs --to URL/],
+      [['replay', '--queue-log', FIXTURE, '--to', 'http://localhost:1'], /replay needs --token/],
+      [['replay', '--queue-log', FIXTURE, '--to', 'http://localhost:1', '--token', 't', '--speed', '0'], /--speed: expected a positive number or "max"/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await floorwatch(...args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain('floorwatch --help');
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('prints its usage with --help and exits 0', async () => {
+    const r = await floorwatch('--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('floorwatch report --queue-log FILE');
+    expect(r.stdout).toContain('floorwatch replay --queue-log FILE');
+  });
+
+  it('exits 1 with the reason when a file cannot be read', async () => {
+    const missing = await floorwatch('report', '--queue-log', '/nonexistent/queue_log');
+    expect(missing).toMatchObject({ code: 1, stdout: '' });
+    expect(missing.stderr).toBe('floorwatch: cannot read /nonexistent/queue_log: no such file\n');
+    const dir = await floorwatch('report', '--queue-log', os.tmpdir());
+    expect(dir.code).toBe(1);
+    expect(dir.stderr).toContain('is a directory');
+  });
+
+  it('exits 1 with the reason when the server cannot be reached or refuses the token', async () => {
+    const h = await startHarness();
+    harnesses.push(h);
+    const wrongToken = await floorwatch('replay', '--queue-log', FIXTURE, '--to', h.url, '--token', 'not-a-token');
+    expect(wrongToken.code).toBe(1);
+    expect(wrongToken.stderr).toMatch(/answered 401/);
+    const port = h.port;
+    await h.close();
+    harnesses = [];
+    const down = await floorwatch('replay', '--queue-log', FIXTURE, '--to', `http://127.0.0.1:${port}`, '--token', INGEST_TOKEN);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/events/);
+  });
+});
+
+describe('floorwatch replay', () => {
+  it('sends a file into a running server as fast as possible, and a second replay changes nothing', async () => {
+    const h = await startHarness();
+    harnesses.push(h);
+    const first = await floorwatch('replay', '--queue-log', FIXTURE, '--to', h.url, '--token', INGEST_TOKEN, '--tz', 'UTC');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^replayed 58 events from 52 lines \(4 skipped, 2 damaged\) in 1 requests: 58 accepted, 0 duplicates, 0 rejected$/m);
+    const s = h.server.state();
+    expect(s.queues.get('sales')?.today).toMatchObject({ offered: 9, answered: 6, abandoned: 2, transferredOut: 3 });
+    expect(s.queues.get('support')?.today).toMatchObject({ offered: 5, answered: 1, abandoned: 4, transferredOut: 1 });
+    expect([...s.liveCalls].sort()).toEqual(['1795513590.20', '1795513600.21']);
+    const again = await floorwatch('replay', '--queue-log', FIXTURE, '--to', `${h.url}/api/events`, '--token', INGEST_TOKEN, '--speed', 'max');
+    expect(again.stdout).toContain('0 accepted, 58 duplicates');
+  });
+
+  it('sends events in timed order at N× real time', async () => {
+    const h = await startHarness();
+    harnesses.push(h);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'floorwatch-replay-')), 'queue_log');
+    fs.writeFileSync(
+      file,
+      [
+        `${B}|c1|sales|NONE|ENTERQUEUE||555|1`,
+        `${B + 20}|c1|sales|SIP/1001|RINGNOANSWER|15000`,
+        `${B + 40}|c1|sales|SIP/1002|CONNECT|40|x|4`,
+        `${B + 100}|c1|sales|SIP/1002|COMPLETECALLER|40|60|1`,
+      ].join('\n') + '\n',
+    );
+    const t0 = Date.now();
+    const r = await floorwatch('replay', '--queue-log', file, '--to', h.url, '--token', INGEST_TOKEN, '--speed', '200');
+    const elapsedMs = Date.now() - t0;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('8 accepted');
+    // 100 s of file at 200× is 500 ms; events due at different times go in separate requests.
+    expect(elapsedMs).toBeGreaterThanOrEqual(500);
+    expect(Number(/in (\d+) requests/.exec(r.stdout)?.[1])).toBeGreaterThanOrEqual(4);
+    const events: { type: string; at: number }[] = [];
+    await h.log.replay((e) => events.push(e));
+    expect(events.map((e) => e.at)).toEqual([...events.map((e) => e.at)].sort((a, b) => a - b));
+    expect(h.server.state().calls.get('c1')).toMatchObject({ status: 'ended', ringsToAnswer: 1, ringAttempts: 2 });
+  });
+
+  it('gives the same event ids as the live tail: a file tailed and then replayed is ignored', async () => {
+    const h = await startHarness();
+    harnesses.push(h);
+    const tail = new QueueLogTail({
+      file: FIXTURE,
+      timeZone: 'UTC',
+      pollMs: 20,
+      logger: { info: () => {}, warn: () => {}, error: () => {} },
+      submit: (events) => h.server.pipeline.submit(events),
+    }).start();
+    try {
+      await waitFor(() => tail.stats.accepted === 58, 5000, 'the tail to read the fixture');
+    } finally {
+      await tail.stop();
+    }
+    const r = await floorwatch('replay', '--queue-log', FIXTURE, '--to', h.url, '--token', INGEST_TOKEN, '--tz', 'UTC');
+    expect(r.stdout).toContain('0 accepted, 58 duplicates, 0 rejected');
+  });
+});
