@@ -258,4 +258,19 @@ describe('settings, ticker and notes', () => {
     expect(queues.text.trim().split('\r\n')[1]).toBe('q,1,1,0,0,0,100,2,57,2');
     expect((await call('GET', '/api/export/agents.csv?date=2099-01-01', sue.cookie)).status).toBe(404);
   });
+
+  it("rebuilds a past day's tables from the log", async () => {
+    await setup();
+    await postEvents(h!, [ev.agent('A', 'available', 0), ev.queued('d1', 'q', 1), ev.ringing('d1', 'A', 2), ev.answered('d1', 'A', 3), ev.ended('d1', 60)]);
+    const nextDay = 24 * 3600;
+    await postEvents(h!, [ev.queued('d2', 'q', nextDay), ev.abandoned('d2', nextDay + 30), ev.queued('d3', 'q', nextDay + 40)]);
+    const sue = await login('sue', 'supervisor-pass-1');
+    const today = (await call('GET', '/api/report', sue.cookie)).body!.data as { queues: { offered: number; answered: number }[] };
+    expect([today.queues[0].offered, today.queues[0].answered]).toEqual([2, 0]);
+    const past = (await call('GET', '/api/report?date=2026-11-24', sue.cookie)).body!.data as { queues: { offered: number; answered: number }[]; agents: { handled: number }[] };
+    expect([past.queues[0].offered, past.queues[0].answered, past.agents[0].handled]).toEqual([1, 1, 1]);
+    const csv = await call('GET', '/api/export/queues.csv?date=2026-11-24', sue.cookie);
+    expect(csv.text.split('\r\n')[1]).toMatch(/^q,1,1,0,/);
+    expect((await call('GET', '/api/report?date=24-11-2026', sue.cookie)).status).toBe(400);
+  });
 });

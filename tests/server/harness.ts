@@ -134,5 +134,6 @@ export const ev = {
   answered: (callId: string, agentId: string, atSec: number, extra: Record<string, unknown> = {}) => ({ type: 'call.answered', id: `e${++n}`, at: T0 + atSec * 1000, callId, agentId, ...extra }),
   hold: (callId: string, atSec: number, askedPermission?: boolean) => ({ type: 'call.hold', id: `e${++n}`, at: T0 + atSec * 1000, callId, ...(askedPermission === undefined ? {} : { askedPermission }) }),
   unhold: (callId: string, atSec: number) => ({ type: 'call.unhold', id: `e${++n}`, at: T0 + atSec * 1000, callId }),
+  abandoned: (callId: string, atSec: number) => ({ type: 'call.abandoned', id: `e${++n}`, at: T0 + atSec * 1000, callId }),
   ended: (callId: string, atSec: number, extra: Record<string, unknown> = {}) => ({ type: 'call.ended', id: `e${++n}`, at: T0 + atSec * 1000, callId, ...extra }),
 };
