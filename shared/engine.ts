@@ -373,6 +373,11 @@ function recordFact(s: FloorState, spec: RaiseSpec): void {
   closeAlert(s, a, spec.atMs, 'resolved');
 }
 
+/** A step the etiquette asks for was skipped (permission, notes): a breach at one moment, on one call. */
+function recordOmission(s: FloorState, c: CallState, ruleId: RuleId, id: string, atMs: number, agentId: string | undefined): void {
+  recordFact(s, { id, ruleId, level: 'breach', value: 0, threshold: 1, unit: 'event', raisedAtMs: atMs, atMs, callId: c.callId, agentId, queueId: c.queueId });
+}
+
 /**
  * Ends a live condition with its final measurement: the alert takes the level
  * the final value deserves (raised now if no tick saw it, retracted if a late
@@ -746,15 +751,27 @@ const onAgentState: Handler<'agent.state'> = (s, e) => {
   s.changes.kpis = true;
 };
 
-const onQueued: Handler<'call.queued'> = (s, e) => {
-  let c = s.calls.get(e.callId);
+/**
+ * The call an event that can start one refers to: created when new (an
+ * answer with no ring or queue before it is also counted as an orphan),
+ * undefined when the call has already ended (counted as out of order).
+ */
+function callToStart(s: FloorState, e: Extract<FloorEvent, { callId: string }>, orphanIfNew: boolean): { call: CallState; isNew: boolean } | undefined {
+  const c = s.calls.get(e.callId);
   if (c && isOver(c)) {
-    note(s, 'outOfOrder', 'call.queued after the call ended');
-    return;
+    note(s, 'outOfOrder', `${e.type} after the call ended`);
+    return undefined;
   }
-  if (!c) {
-    c = newCall(s, e.callId, e.at);
-  } else {
+  if (c) return { call: c, isNew: false };
+  if (orphanIfNew) note(s, 'orphan', `${e.type} for unknown call`);
+  return { call: newCall(s, e.callId, e.at), isNew: true };
+}
+
+const onQueued: Handler<'call.queued'> = (s, e) => {
+  const found = callToStart(s, e, false);
+  if (!found) return;
+  const c = found.call;
+  if (!found.isNew) {
     // Re-queued (transfer to a queue, a ring that went unanswered, or a repeat): leave the old queue first.
     const wasRinging = c.status === 'ringing';
     if (wasRinging) ringNoAnswer(s, c, e.at);
@@ -812,12 +829,9 @@ function startRinging(s: FloorState, c: CallState, agentId: string, atMs: number
 }
 
 const onRinging: Handler<'call.ringing'> = (s, e) => {
-  let c = s.calls.get(e.callId);
-  if (c && isOver(c)) {
-    note(s, 'outOfOrder', 'call.ringing after the call ended');
-    return;
-  }
-  if (!c) c = newCall(s, e.callId, e.at); // a direct call that never queued
+  const found = callToStart(s, e, false); // a new call here is a direct call that never queued
+  if (!found) return;
+  const c = found.call;
   if (isConnected(c)) {
     note(s, 'ignored', 'call.ringing while connected without a transfer');
     return;
@@ -837,15 +851,9 @@ function ringNoAnswer(s: FloorState, c: CallState, atMs: number): void {
 }
 
 const onAnswered: Handler<'call.answered'> = (s, e) => {
-  let c = s.calls.get(e.callId);
-  if (c && isOver(c)) {
-    note(s, 'outOfOrder', 'call.answered after the call ended');
-    return;
-  }
-  if (!c) {
-    c = newCall(s, e.callId, e.at);
-    note(s, 'orphan', 'call.answered for unknown call');
-  }
+  const found = callToStart(s, e, true);
+  if (!found) return;
+  const c = found.call;
   if (isConnected(c)) {
     if (c.agentId === e.agentId) {
       note(s, 'ignored', 'call.answered repeated');
@@ -907,15 +915,7 @@ const onHold: Handler<'call.hold'> = (s, e) => {
   const eff = callConfig(s, c);
   const subject = { callId: c.callId, agentId: c.agentId, queueId: c.queueId, atMs: e.at, raisedAtMs: e.at };
   if (e.askedPermission === false && enabled(eff, 'hold-permission')) {
-    recordFact(s, {
-      ...subject,
-      id: `hold-permission:${c.callId}:${c.holdCount}`,
-      ruleId: 'hold-permission',
-      level: 'breach',
-      value: 0,
-      threshold: 1,
-      unit: 'event',
-    });
+    recordOmission(s, c, 'hold-permission', `hold-permission:${c.callId}:${c.holdCount}`, e.at, c.agentId);
   }
   if (c.holdCount >= eff.rules.holdRepeatBreachAt && enabled(eff, 'hold-repeat')) {
     recordFact(s, {
@@ -954,19 +954,7 @@ const onTransferred: Handler<'call.transferred'> = (s, e) => {
   }
   const eff = callConfig(s, c);
   if (e.askedPermission === false && isConnected(c) && enabled(eff, 'transfer-permission')) {
-    recordFact(s, {
-      id: `transfer-permission:${c.callId}:${c.transfers + 1}`,
-      ruleId: 'transfer-permission',
-      level: 'breach',
-      value: 0,
-      threshold: 1,
-      unit: 'event',
-      raisedAtMs: e.at,
-      atMs: e.at,
-      callId: c.callId,
-      agentId: c.agentId,
-      queueId: c.queueId,
-    });
+    recordOmission(s, c, 'transfer-permission', `transfer-permission:${c.callId}:${c.transfers + 1}`, e.at, c.agentId);
   }
   c.transfers++;
   const detail: Record<string, string | number | boolean> = {};
@@ -1015,19 +1003,7 @@ const onEnded: Handler<'call.ended'> = (s, e) => {
   const eff = callConfig(s, c);
   endSegment(s, c, e.at);
   if (e.notes === false && enabled(eff, 'notes-missing')) {
-    recordFact(s, {
-      id: `notes-missing:${c.callId}`,
-      ruleId: 'notes-missing',
-      level: 'breach',
-      value: 0,
-      threshold: 1,
-      unit: 'event',
-      raisedAtMs: e.at,
-      atMs: e.at,
-      callId: c.callId,
-      agentId,
-      queueId: c.queueId,
-    });
+    recordOmission(s, c, 'notes-missing', `notes-missing:${c.callId}`, e.at, agentId);
   }
   const esc = c.openAlerts.escalation !== undefined ? s.alerts.get(c.openAlerts.escalation) : undefined;
   if (esc) closeAlert(s, esc, e.at, 'resolved');
@@ -1188,16 +1164,25 @@ const onVoicemailLeft: Handler<'voicemail.left'> = (s, e) => {
   if (e.agentId !== undefined) s.changes.agents.add(e.agentId);
 };
 
+/**
+ * A voicemail is returned, a callback completed, once: an unknown id is an
+ * orphan and a second time is ignored, both counted.
+ */
+function firstSettlement(s: FloorState, type: string, what: string, settledAtMs: number | undefined, unknown = false): boolean {
+  if (unknown) {
+    note(s, 'orphan', `${type} for unknown ${what}`);
+    return false;
+  }
+  if (settledAtMs !== undefined) {
+    note(s, 'ignored', `${type} twice`);
+    return false;
+  }
+  return true;
+}
+
 const onVoicemailReturned: Handler<'voicemail.returned'> = (s, e) => {
   const v = s.voicemails.get(e.voicemailId);
-  if (!v) {
-    note(s, 'orphan', 'voicemail.returned for unknown voicemail');
-    return;
-  }
-  if (v.returnedAtMs !== undefined) {
-    note(s, 'ignored', 'voicemail.returned twice');
-    return;
-  }
+  if (!firstSettlement(s, e.type, 'voicemail', v?.returnedAtMs, v === undefined) || !v) return;
   v.returnedAtMs = e.at;
   if (e.agentId !== undefined && v.agentId === undefined) v.agentId = e.agentId;
   const { enabled: on, ...spec } = voicemailSpec(s, v, e.at);
@@ -1246,14 +1231,7 @@ const onCallbackScheduled: Handler<'callback.scheduled'> = (s, e) => {
 
 const onCallbackCompleted: Handler<'callback.completed'> = (s, e) => {
   const cb = s.callbacks.get(e.callbackId);
-  if (!cb) {
-    note(s, 'orphan', 'callback.completed for unknown callback');
-    return;
-  }
-  if (cb.completedAtMs !== undefined) {
-    note(s, 'ignored', 'callback.completed twice');
-    return;
-  }
+  if (!firstSettlement(s, e.type, 'callback', cb?.completedAtMs, cb === undefined) || !cb) return;
   cb.completedAtMs = e.at;
   const { enabled: on, ...spec } = callbackSpec(s, cb, e.at);
   if (on) finalize(s, spec);

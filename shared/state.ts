@@ -160,8 +160,8 @@ export interface AgentState {
   paceEpisodes: number;
 }
 
-export interface IntervalBucket {
-  startMs: number;
+/** The counters a queue keeps for the day and for each 15-minute interval. */
+export interface CallCounts {
   offered: number;
   answered: number;
   abandoned: number;
@@ -170,13 +170,11 @@ export interface IntervalBucket {
   abandonedAfterT: number;
 }
 
-export interface QueueDay {
-  offered: number;
-  answered: number;
-  abandoned: number;
-  shortAbandoned: number;
-  answeredWithinT: number;
-  abandonedAfterT: number;
+export interface IntervalBucket extends CallCounts {
+  startMs: number;
+}
+
+export interface QueueDay extends CallCounts {
   /** Sum of queue waits of answered calls, for ASA. */
   answeredWaitMs: number;
   maxWaitMs: number;
