@@ -267,7 +267,7 @@ export function createServer(opts: ServerOptions) {
   mountAuthRoutes(ctx);
   mountFloorRoutes(ctx);
 
-  const PAGES = ['/', '/floor', '/me', '/wall', '/login', '/settings', '/audit'];
+  const PAGES = ['/', '/floor', '/me', '/wall', '/login', '/settings', '/audit', '/users'];
   if (opts.staticDir && fs.existsSync(path.join(opts.staticDir, 'index.html'))) {
     const dir = opts.staticDir;
     app.use(express.static(dir, { index: false }));

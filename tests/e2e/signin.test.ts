@@ -58,6 +58,7 @@ describe.skipIf(!hasChromium)('sign-in in Chromium', () => {
     await auth.createUser({ username: 'sue', password: 'supervisor-pass-1', role: 'supervisor' }, now);
     await auth.createUser({ username: 'sam', password: 'supervisor-pass-2', role: 'supervisor' }, now);
     await auth.createUser({ username: 'ann', password: 'agent-password-1', role: 'agent', agentId: '3001' }, now);
+    await auth.createUser({ username: 'ada', password: 'admin-password-1', role: 'admin' }, now);
     server = createServer({ log, auth, ingestTokens: [INGEST], staticDir: DIST, logger: { info() {}, warn() {}, error() {} } });
     base = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}`;
     browser = await chromium.launch({
@@ -128,6 +129,23 @@ describe.skipIf(!hasChromium)('sign-in in Chromium', () => {
     expect(html).not.toContain('Ben Other');
     expect(html).not.toContain('ben-private-call');
     expect(await ann.locator('[data-testid=nav-settings]').count()).toBe(0);
+    await ctx.close();
+  });
+
+  it('lets an admin issue a kiosk token that opens the wallboard on a TV with no keyboard', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const admin = await signIn(ctx, 'ada', 'admin-password-1', '/users');
+    await admin.selectOption('.inline-form select >> nth=1', 'wallboard');
+    await admin.fill('input[placeholder^="name"]', 'TV by the door');
+    await admin.click('text=Create token');
+    const token = (await admin.locator('[data-testid=fresh-token] code').first().textContent()) ?? '';
+    expect(token.length).toBeGreaterThan(20);
+    const tv = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    const wall = await tv.newPage();
+    await wall.goto(`${base}/wall?kiosk=${encodeURIComponent(token)}`);
+    await expect.poll(() => wall.locator('[data-testid=wall-number][data-kpi=waiting] .n').textContent(), { timeout: 5_000 }).toBe('0');
+    expect(await wall.content()).not.toContain('Ann Agent');
+    await tv.close();
     await ctx.close();
   });
 
