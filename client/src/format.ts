@@ -3,6 +3,7 @@
  * a text label and an icon: never colour alone.
  */
 import type { AlertLevel } from '../../shared/state.ts';
+import { currentLocale, t } from './i18n/index.ts';
 
 export type Tone = 'ok' | 'warn' | 'breach' | 'none';
 
@@ -12,21 +13,22 @@ export interface ToneView {
   icon: string;
 }
 
-const TONES: Record<Tone, ToneView> = {
-  ok: { tone: 'ok', label: 'OK', icon: '●' },
-  warn: { tone: 'warn', label: 'Warn', icon: '▲' },
-  breach: { tone: 'breach', label: 'Breach', icon: '■' },
-  none: { tone: 'none', label: '–', icon: '○' },
-};
+const ICONS: Record<Tone, string> = { ok: '●', warn: '▲', breach: '■', none: '○' };
+const TONE_KEYS: Record<Tone, string> = { ok: 'tone.ok', warn: 'tone.warn', breach: 'tone.breach', none: 'tone.none' };
 
-export function tone(t: Tone): ToneView {
-  return TONES[t];
+/** A tone with its label in the current language and its icon. */
+function toneView(tn: Tone): ToneView {
+  return { tone: tn, label: t(TONE_KEYS[tn]), icon: ICONS[tn] };
+}
+
+export function tone(tn: Tone): ToneView {
+  return toneView(tn);
 }
 
 export function levelTone(level: AlertLevel | null): ToneView {
-  if (level === null) return TONES.ok;
-  if (level === 'info') return { tone: 'none', label: 'Info', icon: 'ℹ' };
-  return TONES[level];
+  if (level === null) return toneView('ok');
+  if (level === 'info') return { tone: 'none', label: t('tone.info'), icon: 'ℹ' };
+  return toneView(level);
 }
 
 /** A duration as m:ss under an hour, h:mm:ss above; negative durations show as 0:00. */
@@ -44,33 +46,44 @@ export function formatSec(sec: number | null | undefined): string {
   return sec === null || sec === undefined ? '–' : formatDuration(sec * 1000);
 }
 
+/** A percentage as the current language writes it (80 %, %80, 80%). */
 export function formatPct(p: number | null | undefined): string {
-  return p === null || p === undefined ? '–' : `${Math.round(p)}%`;
+  return p === null || p === undefined ? '–' : new Intl.NumberFormat(currentLocale(), { style: 'percent', maximumFractionDigits: 0 }).format(p / 100);
 }
 
-/** Wall-clock time in the browser's locale, hours and minutes. */
-export function formatClock(ms: number, locale?: string): string {
+/** A number with the current language's separators. */
+export function formatNumber(n: number, digits = 1): string {
+  return new Intl.NumberFormat(currentLocale(), { maximumFractionDigits: digits }).format(n);
+}
+
+/** Wall-clock time in the current language, hours and minutes. */
+export function formatClock(ms: number, locale: string = currentLocale()): string {
   return new Date(ms).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
+}
+
+/** Date and time in the current language. */
+export function formatDateTime(ms: number): string {
+  return new Date(ms).toLocaleString(currentLocale(), { dateStyle: 'short', timeStyle: 'medium' });
 }
 
 /** A growing value against warn and breach thresholds (same unit). */
 export function thresholdTone(value: number | null, warnAt: number, breachAt: number): ToneView {
-  if (value === null) return TONES.none;
-  if (value >= breachAt) return TONES.breach;
-  if (value >= warnAt) return TONES.warn;
-  return TONES.ok;
+  if (value === null) return toneView('none');
+  if (value >= breachAt) return toneView('breach');
+  if (value >= warnAt) return toneView('warn');
+  return toneView('ok');
 }
 
 /** Service level: green at or above target, amber within 10 points below, red further down. */
 export function serviceLevelTone(pct: number | null, targetPct: number): ToneView {
-  if (pct === null) return TONES.none;
-  if (pct >= targetPct) return TONES.ok;
-  if (pct >= targetPct - 10) return TONES.warn;
-  return TONES.breach;
+  if (pct === null) return toneView('none');
+  if (pct >= targetPct) return toneView('ok');
+  if (pct >= targetPct - 10) return toneView('warn');
+  return toneView('breach');
 }
 
 /** Quota progress: behind pace by more than `warnBehind` calls is amber. */
 export function paceTone(handled: number, expected: number | null, warnBehind: number): ToneView {
-  if (expected === null) return TONES.none;
-  return expected - handled > warnBehind ? TONES.warn : TONES.ok;
+  if (expected === null) return toneView('none');
+  return expected - handled > warnBehind ? toneView('warn') : toneView('ok');
 }

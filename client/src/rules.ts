@@ -1,46 +1,33 @@
-/** Every rule in plain words, as the floor's etiquette code states it: one place, ready for translation. */
-import type { RuleId } from '../../shared/config.ts';
+/** Every rule in plain words, in the current language (the texts live in the i18n catalogues). */
+import { t, catalogues } from './i18n/index.ts';
+import { formatNumber } from './format.ts';
 
-export const RULE_TEXT: Record<RuleId, { name: string; explain: string }> = {
-  'ring-limit': { name: 'Ring limit', explain: 'Answer every call within three rings.' },
-  'hold-permission': { name: 'Hold without asking', explain: 'Ask the caller before putting them on hold.' },
-  'hold-long': { name: 'Long hold', explain: "Don't leave a caller on hold; check back with them." },
-  'hold-repeat': { name: 'Repeated holds', explain: 'Being put on hold again and again exhausts callers.' },
-  'transfer-permission': { name: 'Transfer without asking', explain: 'Ask before transferring a call.' },
-  'call-long': { name: 'Long call', explain: "A call that runs on costs the other callers of the day: keep within the per-call budget." },
-  'quota-pace': { name: 'Behind quota pace', explain: 'Keep pace with the daily call quota.' },
-  'voicemail-return': { name: 'Voicemail not returned', explain: 'Check voicemail at the start and end of every day and answer it.' },
-  'callback-missed': { name: 'Missed callback', explain: "Be there when you promised; if you can't, call and reschedule." },
-  speakerphone: { name: 'Speakerphone', explain: 'Use the speakerphone only when necessary.' },
-  volume: { name: 'Loud voice', explain: 'Mind your volume on a loud floor.' },
-  'notes-missing': { name: 'No call notes', explain: 'Take notes and log the call afterwards.' },
-  escalation: { name: 'Manager requested', explain: 'A caller asking for a manager: one chance to resolve it yourself first.' },
-  'queue-wait': { name: 'Long queue wait', explain: 'Callers must not wait long in the queue.' },
-};
+/** The rule ids, in the order of the design. */
+export const RULE_TEXT = catalogues.en.rule;
 
 export function ruleName(id: string): string {
-  return (RULE_TEXT as Record<string, { name: string }>)[id]?.name ?? id;
+  return id in RULE_TEXT ? t(`rule.${id}.name`) : id;
 }
 
 export function ruleExplain(id: string): string {
-  return (RULE_TEXT as Record<string, { explain: string }>)[id]?.explain ?? '';
+  return id in RULE_TEXT ? t(`rule.${id}.explain`) : '';
 }
 
-/** "4 rings", "95 s", "-6 dBFS": a measured value with its unit, for people. */
+/** "4 rings", "1 min 35 s", "-6.5 dBFS": a measured value with its unit, for people. */
 export function formatValue(value: number, unit: string): string {
   switch (unit) {
     case 'rings':
-      return `${value} ring${value === 1 ? '' : 's'}`;
+      return t('unit.rings', { n: value }, value);
     case 'sec':
-      return value >= 60 ? `${Math.floor(value / 60)} min ${Math.round(value % 60)} s` : `${Math.round(value)} s`;
+      return value >= 60 ? t('unit.min', { m: Math.floor(value / 60), s: Math.round(value % 60) }) : t('unit.sec', { n: Math.round(value) });
     case 'holds':
-      return `${value} holds`;
+      return t('unit.holds', { n: value });
     case 'calls':
-      return `${value} calls behind`;
+      return t('unit.calls', { n: formatNumber(value) });
     case 'dbfs':
-      return `${value} dBFS`;
+      return t('unit.dbfs', { n: formatNumber(value) });
     case 'requests':
-      return `${value} request${value === 1 ? '' : 's'}`;
+      return t('unit.requests', { n: value }, value);
     default:
       return '';
   }

@@ -1,0 +1,65 @@
+// @vitest-environment happy-dom
+import { describe, expect, it } from 'vitest';
+import { catalogues, i18n, setLocale, initialLocale } from '../../client/src/i18n/index.ts';
+import { formatPct, formatClock } from '../../client/src/format.ts';
+import { ruleName, formatValue } from '../../client/src/rules.ts';
+import { RULE_IDS } from '../../shared/config.ts';
+
+type Tree = { [k: string]: string | Tree };
+
+function flatten(t: Tree, prefix = ''): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(t)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (typeof v === 'string') out.set(key, v);
+    else for (const [kk, vv] of flatten(v, key)) out.set(kk, vv);
+  }
+  return out;
+}
+const placeholders = (s: string) => [...new Set(s.match(/\{\w+\}/g) ?? [])].sort();
+
+describe('translations', () => {
+  const en = flatten(catalogues.en as unknown as Tree);
+
+  it.each(['tr', 'et'] as const)('%s has every key of English, and no other', (lang) => {
+    const other = flatten(catalogues[lang] as unknown as Tree);
+    const missing = [...en.keys()].filter((k) => !other.has(k));
+    const extra = [...other.keys()].filter((k) => !en.has(k));
+    expect({ missing, extra }).toEqual({ missing: [], extra: [] });
+  });
+
+  it.each(['en', 'tr', 'et'] as const)('%s has no empty text and keeps every placeholder of English', (lang) => {
+    const other = flatten(catalogues[lang] as unknown as Tree);
+    const wrong: string[] = [];
+    for (const [k, v] of en) {
+      const w = other.get(k) ?? '';
+      if (!w.trim()) wrong.push(`${k}: empty`);
+      if (JSON.stringify(placeholders(w)) !== JSON.stringify(placeholders(v))) wrong.push(`${k}: ${placeholders(w).join()} ≠ ${placeholders(v).join()}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('explains every rule of the engine in every language', () => {
+    for (const lang of ['en', 'tr', 'et'] as const) {
+      expect(Object.keys(catalogues[lang].rule).sort()).toEqual([...RULE_IDS].sort());
+    }
+  });
+
+  it('switches language, remembers it per user, and formats numbers and times by it', () => {
+    setLocale('tr', 'ayse');
+    expect(i18n.global.locale.value).toBe('tr');
+    expect(ruleName('hold-long')).toBe('Uzun bekletme');
+    expect(formatValue(4, 'rings')).toBe('4 çalış');
+    expect(formatPct(80)).toBe('%80');
+    setLocale('et');
+    expect(ruleName('hold-long')).toBe('Pikk ootel hoidmine');
+    expect(formatValue(4, 'rings')).toBe('4 helinat');
+    expect(formatPct(80)).toMatch(/^80\s?%$/);
+    expect(formatClock(Date.UTC(2026, 10, 24, 15, 5), 'et')).toMatch(/\d{2}:05/);
+    expect(localStorage.getItem('fw-lang:ayse')).toBe('tr');
+    expect(initialLocale('?lang=et')).toBe('et');
+    expect(initialLocale('?lang=xx')).toBe('et'); // unknown in the URL: what this browser remembered
+    setLocale('en');
+    expect(formatValue(1, 'rings')).toBe('1 ring');
+  });
+});
