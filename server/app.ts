@@ -13,7 +13,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Server as IoServer } from 'socket.io';
 import type { FloorConfig } from '../shared/config.ts';
 import { defaultConfig } from '../shared/config.ts';
-import { applyEvent, createFloorState, drainChanges, setConfig, tick } from '../shared/engine.ts';
+import { applyEvent, createFloorState, drainChanges, tick } from '../shared/engine.ts';
 import type { FloorEvent } from '../shared/events.ts';
 import type { FloorState, Alert } from '../shared/state.ts';
 import type { IngestClientToServer, IngestServerToClient, LiveScope } from '../shared/wire.ts';
@@ -28,6 +28,19 @@ import { mountAuthRoutes } from './auth/routes.ts';
 import { mountFloorRoutes } from './floor-routes.ts';
 import { registerAlertCommands } from './alert-commands.ts';
 import type { NewEvent } from './context.ts';
+
+/** How long a supervisor's action waits to come back from a shared log before answering anyway, ms. */
+const RECORD_WAIT_MS = 5_000;
+
+/** A log several nodes share: it can be followed, and it can be unreachable. */
+export interface SharedLog {
+  follow(fromId: string, onEvents: (events: FloorEvent[]) => void, onError?: (err: Error) => void): void;
+  lastReplayedId: string;
+  isWritable(): boolean;
+}
+function isSharedLog(l: unknown): l is SharedLog {
+  return typeof (l as Partial<SharedLog>).follow === 'function';
+}
 
 /** Sessions end after 8 idle hours: a shift, not a week. */
 export const SESSION_IDLE_MS = 8 * 3_600_000;
@@ -121,15 +134,37 @@ export function createServer(opts: ServerOptions) {
     flushChanges();
   }
 
-  const pipeline = new IngestPipeline({ log, clock, apply: applyBatch });
+  /**
+   * A log other nodes append to as well (Redis Streams): this node applies
+   * what it reads back from the log, in log order, never straight from its
+   * own ingest, so every node folds the same sequence.
+   */
+  const shared = isSharedLog(log) ? log : undefined;
+  const appliedWaiters = new Map<string, () => void>();
+  function applyFromLog(events: FloorEvent[]): void {
+    applyBatch(events, clock.now());
+    for (const e of events) {
+      const w = appliedWaiters.get(e.id);
+      if (w) {
+        appliedWaiters.delete(e.id);
+        w();
+      }
+    }
+  }
+  const pipeline = new IngestPipeline({
+    log,
+    clock,
+    apply: shared ? () => {} : applyBatch,
+    isWritable: shared ? () => shared.isWritable() : undefined,
+  });
 
   /** Puts a new configuration in force at once (live calls re-evaluated), persisted and audited. */
   async function applyConfig(next: FloorConfig, actor: string): Promise<void> {
     const before = state.config;
+    // The change is an event in the log (every node and every replay applies it at the same point);
+    // the saved copy and its audit entry make a restart start from it.
+    await record([{ type: 'config.changed', config: next, by: actor }]);
     await log.saveConfig(next, actor, before);
-    setConfig(state, next, engineNow());
-    flushChanges();
-    hub.resyncAll(); // every view takes the new thresholds with a fresh snapshot
   }
 
   function tickNow(nowMs = engineNow()): void {
@@ -182,7 +217,13 @@ export function createServer(opts: ServerOptions) {
   async function record(events: NewEvent[]): Promise<FloorEvent[]> {
     const at = Math.round(engineNow());
     const built = events.map((e) => ({ ...e, id: `srv-${randomUUID()}`, at }) as FloorEvent);
+    // On a shared log the event takes effect when this node reads it back: wait for that.
+    const applied = shared ? built.map((e) => new Promise<void>((resolve) => appliedWaiters.set(e.id, resolve))) : [];
     await pipeline.submitInternal(built);
+    if (applied.length) {
+      const timeout = new Promise<void>((_, reject) => setTimeout(() => reject(new Error('the log did not deliver the change back in time; it will apply when it does')), RECORD_WAIT_MS).unref());
+      await Promise.race([Promise.all(applied), timeout]);
+    }
     return built;
   }
 
@@ -212,7 +253,7 @@ export function createServer(opts: ServerOptions) {
         data: {
           nowMs: clock.now(),
           feedOffsetMs,
-          log: { kind: log.kind, events: await log.count(), replayedAtStart: replayed },
+          log: { kind: log.kind, writable: shared ? shared.isWritable() : true, events: await log.count().catch(() => null), replayedAtStart: replayed },
           engine: {
             version: state.version,
             agents: state.agents.size,
@@ -358,6 +399,7 @@ export function createServer(opts: ServerOptions) {
     drainChanges(state);
     tick(state, engineNow());
     persistAlerts(drainChanges(state).alerts);
+    if (shared) shared.follow(shared.lastReplayedId, applyFromLog, (err) => logger.warn(`event log: ${err.message}; retrying`));
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(port, host, () => {

@@ -15,6 +15,7 @@
  *   --tz ZONE           FLOORWATCH_TZ                (the machine's time zone)
  *   --sync full|normal  FLOORWATCH_SYNC              (full: an ack means the event is on disk)
  *   --session-idle MIN  FLOORWATCH_SESSION_IDLE_MIN  (480)
+ *   --redis URL         REDIS_URL                    (none: embedded SQLite; with it the event log is a Redis stream shared by several nodes)
  *   FLOORWATCH_INGEST_TOKENS, FLOORWATCH_API_TOKENS, FLOORWATCH_WALLBOARD_TOKENS: comma-separated static tokens
  */
 import path from 'node:path';
@@ -26,6 +27,7 @@ import { createServer } from './app.ts';
 import { MAX_BATCH_EVENTS } from './ingest.ts';
 import { AuthStore, newSecret } from './auth/store.ts';
 import { openSqliteLog } from './log/sqlite.ts';
+import { openRedisLog } from './log/redis.ts';
 import { createSimulator } from './simulator.ts';
 import { startQueueLogTail, type QueueLogTail } from './queuelog/tail.ts';
 
@@ -44,6 +46,7 @@ export interface MainOptions {
   sync: 'full' | 'normal';
   ingestTokens: string[];
   sessionIdleMin: number;
+  redisUrl: string | undefined;
   viewTokens: string[];
   wallboardTokens: string[];
 }
@@ -101,6 +104,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
     timeZone: flag(argv, 'tz') ?? env.FLOORWATCH_TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     sync,
     ingestTokens: list(env.FLOORWATCH_INGEST_TOKENS),
+    redisUrl: (flag(argv, 'redis') ?? env.REDIS_URL) || undefined,
     sessionIdleMin: positive(flag(argv, 'session-idle') ?? env.FLOORWATCH_SESSION_IDLE_MIN, 480, '--session-idle'),
     viewTokens,
     wallboardTokens: list(env.FLOORWATCH_WALLBOARD_TOKENS),
@@ -118,7 +122,10 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     ingestTokens = [randomBytes(18).toString('base64url')];
     console.info(`ingest token (generated for this run; set FLOORWATCH_INGEST_TOKENS to fix one): ${ingestTokens[0]}`);
   }
-  const log = openSqliteLog({ file: path.join(o.dataDir, 'floorwatch.db'), synchronous: o.sync });
+  // REDIS_URL makes this node one of several sharing the event log on Redis Streams.
+  const log = o.redisUrl
+    ? await openRedisLog({ url: o.redisUrl, prefix: env.FLOORWATCH_REDIS_PREFIX ?? 'floorwatch' })
+    : openSqliteLog({ file: path.join(o.dataDir, 'floorwatch.db'), synchronous: o.sync });
   const auth = new AuthStore(path.join(o.dataDir, 'auth.db'));
   if (auth.countUsers() === 0) {
     const password = newSecret(12);
@@ -146,7 +153,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   });
   const t0 = Date.now();
   const port = await server.listen(o.port, o.host);
-  console.info(`event log: ${path.join(o.dataDir, 'floorwatch.db')} (${server.replayed} events replayed in ${Date.now() - t0} ms)`);
+  console.info(`event log: ${o.redisUrl ? `Redis stream at ${o.redisUrl}` : path.join(o.dataDir, 'floorwatch.db')} (${server.replayed} events replayed in ${Date.now() - t0} ms)`);
 
   let stopSimulator: (() => void) | undefined;
   if (o.simulator) {

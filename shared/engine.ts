@@ -160,6 +160,7 @@ function agentConfig(s: FloorState, a: AgentState): EffectiveConfig {
 export function setConfig(s: FloorState, config: FloorConfig, nowMs: number): void {
   s.config = config;
   s.changes.kpis = true;
+  s.changes.resync = true; // every view takes the new thresholds with a fresh snapshot
   for (const q of s.queues.keys()) s.changes.queues.add(q);
   tick(s, nowMs);
 }
@@ -1288,7 +1289,12 @@ const onAgentNoted: Handler<'agent.noted'> = (s, e) => {
   s.changes.notes.add(e.agentId);
 };
 
+const onConfigChanged: Handler<'config.changed'> = (s, e) => {
+  setConfig(s, e.config, e.at);
+};
+
 const HANDLERS: { [T in FloorEvent['type']]: Handler<T> } = {
+  'config.changed': onConfigChanged,
   'alert.acknowledged': onAcknowledged,
   'alert.reopened': onReopened,
   'ticker.posted': onTicker,

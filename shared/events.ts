@@ -4,6 +4,7 @@
  * behind it works on {@link FloorEvent}, where `at` is already epoch ms.
  */
 import { z } from 'zod';
+import { floorConfigSchema } from './config.ts';
 
 /** Longest id we accept from a producer: long enough for UUIDs and PBX unique ids, short enough to index. */
 const MAX_ID_LEN = 128;
@@ -210,7 +211,9 @@ export const alertAcknowledgedEvent = z.strictObject({ type: z.literal('alert.ac
 export const alertReopenedEvent = z.strictObject({ type: z.literal('alert.reopened'), ...base, alertId: z.string().min(1).max(300), by: idSchema, note: noteText.optional() });
 export const tickerPostedEvent = z.strictObject({ type: z.literal('ticker.posted'), ...base, text: noteText, by: idSchema, untilMs: z.number().optional() });
 export const agentNotedEvent = z.strictObject({ type: z.literal('agent.noted'), ...base, agentId: idSchema, text: noteText, by: idSchema });
-export const internalEventSchema = z.discriminatedUnion('type', [alertAcknowledgedEvent, alertReopenedEvent, tickerPostedEvent, agentNotedEvent]);
+/** A settings change: every node (and every replay) takes the same configuration at the same point of the log. */
+export const configChangedEvent = z.strictObject({ type: z.literal('config.changed'), ...base, config: floorConfigSchema, by: idSchema });
+export const internalEventSchema = z.discriminatedUnion('type', [alertAcknowledgedEvent, alertReopenedEvent, tickerPostedEvent, agentNotedEvent, configChangedEvent]);
 export type InternalEvent = z.output<typeof internalEventSchema>;
 
 /** Everything in the log: the feed and what people did. */
