@@ -121,7 +121,7 @@ describe.skipIf(!redisUp)('two nodes on Redis', () => {
     const clock = new FakeClock();
     const p = newPrefix();
     const a = await node(p, clock);
-    const batch = [ev.agent('A1', 'available', 0)];
+    const batch: Record<string, unknown>[] = [ev.agent('A1', 'available', 0)];
     for (let i = 0; i < 50; i++) batch.push(ev.queued(`c${i}`, 'q', 1 + i), ev.ringing(`c${i}`, 'A1', 1 + i));
     await post(a, batch);
     const late = await node(p, clock);
