@@ -186,7 +186,7 @@ export const en = {
       shortAbandonSec: 'Short abandons under',
     },
   },
-  audit: { title: 'Audit trail', export: 'Export CSV', when: 'When', who: 'Who', what: 'What', before: 'Before', after: 'After' },
+  audit: { empty: 'Nothing recorded yet.', title: 'Audit trail', export: 'Export CSV', when: 'When', who: 'Who', what: 'What', before: 'Before', after: 'After' },
   users: {
     title: 'Users and tokens',
     users: 'Users',

@@ -188,7 +188,7 @@ export const et: Messages = {
       shortAbandonSec: 'Lühike katkestus alla',
     },
   },
-  audit: { title: 'Auditilogi', export: 'Ekspordi CSV', when: 'Millal', who: 'Kes', what: 'Mida', before: 'Enne', after: 'Pärast' },
+  audit: { empty: 'Veel pole midagi salvestatud.', title: 'Auditilogi', export: 'Ekspordi CSV', when: 'Millal', who: 'Kes', what: 'Mida', before: 'Enne', after: 'Pärast' },
   users: {
     title: 'Kasutajad ja võtmed',
     users: 'Kasutajad',

@@ -188,7 +188,7 @@ export const tr: Messages = {
       shortAbandonSec: 'Kısa terk sınırı',
     },
   },
-  audit: { title: 'Denetim kaydı', export: 'CSV dışa aktar', when: 'Ne zaman', who: 'Kim', what: 'Ne', before: 'Önce', after: 'Sonra' },
+  audit: { empty: 'Henüz kayıt yok.', title: 'Denetim kaydı', export: 'CSV dışa aktar', when: 'Ne zaman', who: 'Kim', what: 'Ne', before: 'Önce', after: 'Sonra' },
   users: {
     title: 'Kullanıcılar ve anahtarlar',
     users: 'Kullanıcılar',
