@@ -93,6 +93,7 @@ export const en = {
   me: {
     noActivity: 'No activity for agent {id} today yet.',
     calls: 'Calls today',
+    paceMark: 'where the pace expects you now',
     paceOn: 'pace expects {n} by now — on pace',
     paceBehind: 'pace expects {n} by now — behind pace',
     howItGoes: 'How it goes',

@@ -95,6 +95,7 @@ export const et: Messages = {
   me: {
     noActivity: 'Agendil {id} pole täna veel tegevust.',
     calls: 'Tänased kõned',
+    paceMark: 'kus tempo sind praegu ootab',
     paceOn: 'tempo ootab praeguseks {n} — tempos',
     paceBehind: 'tempo ootab praeguseks {n} — tempost maas',
     howItGoes: 'Kuidas läheb',

@@ -95,6 +95,7 @@ export const tr: Messages = {
   me: {
     noActivity: '{id} temsilcisi için bugün henüz etkinlik yok.',
     calls: 'Bugünkü çağrılar',
+    paceMark: 'temponun şu an sizi beklediği yer',
     paceOn: 'tempo şu ana kadar {n} bekliyor — tempodasınız',
     paceBehind: 'tempo şu ana kadar {n} bekliyor — tempo gerisindesiniz',
     howItGoes: 'Nasıl gidiyor',
