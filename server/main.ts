@@ -6,8 +6,11 @@
  *   --port N            PORT                         (3000)
  *   --host H            HOST                         (127.0.0.1 in demo mode, else 0.0.0.0)
  *   --data DIR          FLOORWATCH_DATA              (./data)
- *   --simulator on|off  FLOORWATCH_SIMULATOR         (on, unless a queue_log is followed)
+ *   --simulator on|off  FLOORWATCH_SIMULATOR         (on, unless a queue_log or AMI is followed)
  *   --queue-log FILE    FLOORWATCH_QUEUE_LOG         (none: follow this Asterisk queue_log, through rotations)
+ *   --ami HOST:PORT     FLOORWATCH_AMI               (none: listen to this Asterisk Manager Interface, e.g. 127.0.0.1:5038)
+ *   --ami-user NAME     FLOORWATCH_AMI_USER          (floorwatch: the manager.conf user)
+ *                       FLOORWATCH_AMI_SECRET        (its secret: from the environment only, never a flag, which `ps` would show)
  *   --speed N           FLOORWATCH_SIM_SPEED         (1 = real time)
  *   --agents N          FLOORWATCH_SIM_AGENTS        (40)
  *   --warmup MIN        FLOORWATCH_SIM_WARMUP        (60: a fresh floor starts with an hour simulated)
@@ -30,6 +33,7 @@ import { openSqliteLog } from './log/sqlite.ts';
 import { openRedisLog } from './log/redis.ts';
 import { createSimulator } from './simulator.ts';
 import { startQueueLogTail, type QueueLogTail } from './queuelog/tail.ts';
+import { parseAmiAddress, startAmiClient, type AmiClient } from './ami/client.ts';
 
 export interface MainOptions {
   port: number;
@@ -38,6 +42,8 @@ export interface MainOptions {
   simulator: boolean;
   /** Asterisk queue_log to follow live. */
   queueLog: string | undefined;
+  /** Asterisk Manager Interface to listen to. */
+  ami: { host: string; port: number; username: string; secret: string } | undefined;
   speed: number;
   agents: number;
   warmupMin: number;
@@ -82,8 +88,18 @@ function positive(v: string | undefined, dflt: number, what: string): number {
 /** Reads flags and environment into options; throws with a clear message on a bad value. */
 export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions {
   const queueLog = (flag(argv, 'queue-log') ?? env.FLOORWATCH_QUEUE_LOG) || undefined;
+  if (argv.some((a) => a === '--ami-secret' || a.startsWith('--ami-secret='))) {
+    throw new Error('--ami-secret: not accepted as a flag (it would show in ps); set FLOORWATCH_AMI_SECRET');
+  }
+  const amiText = (flag(argv, 'ami') ?? env.FLOORWATCH_AMI) || undefined;
+  let ami: MainOptions['ami'];
+  if (amiText !== undefined) {
+    const secret = env.FLOORWATCH_AMI_SECRET;
+    if (!secret) throw new Error('--ami: set FLOORWATCH_AMI_SECRET to the secret of the manager.conf user');
+    ami = { ...parseAmiAddress(amiText), username: (flag(argv, 'ami-user') ?? env.FLOORWATCH_AMI_USER) || 'floorwatch', secret };
+  }
   // A real PBX feed is not mixed with simulated calls unless asked for.
-  const simulator = onOff(flag(argv, 'simulator') ?? env.FLOORWATCH_SIMULATOR, queueLog === undefined, '--simulator');
+  const simulator = onOff(flag(argv, 'simulator') ?? env.FLOORWATCH_SIMULATOR, queueLog === undefined && ami === undefined, '--simulator');
   const viewTokens = list(env.FLOORWATCH_API_TOKENS);
   const demo = onOff(flag(argv, 'demo') ?? env.FLOORWATCH_DEMO, false, '--demo');
   const sync = flag(argv, 'sync') ?? env.FLOORWATCH_SYNC ?? 'full';
@@ -97,6 +113,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
     dataDir: path.resolve(flag(argv, 'data') ?? env.FLOORWATCH_DATA ?? 'data'),
     simulator,
     queueLog: queueLog === undefined ? undefined : path.resolve(queueLog),
+    ami,
     speed: positive(flag(argv, 'speed') ?? env.FLOORWATCH_SIM_SPEED, 1, '--speed'),
     agents: Math.floor(positive(flag(argv, 'agents') ?? env.FLOORWATCH_SIM_AGENTS, 40, '--agents')),
     warmupMin: (flag(argv, 'warmup') ?? env.FLOORWATCH_SIM_WARMUP) === '0' ? 0 : positive(flag(argv, 'warmup') ?? env.FLOORWATCH_SIM_WARMUP, 60, '--warmup'),
@@ -200,6 +217,11 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   if (o.queueLog) {
     queueLogTail = startQueueLogTail({ file: o.queueLog, submit: (events) => server.pipeline.submit(events), timeZone: o.timeZone });
   }
+  let amiClient: AmiClient | undefined;
+  if (o.ami) {
+    amiClient = startAmiClient({ ...o.ami, submit: (events) => server.pipeline.submit(events) });
+    console.info(`AMI: listening to ${o.ami.host}:${o.ami.port} as "${o.ami.username}"`);
+  }
   if (o.demo) console.warn('DEMO MODE: the views and read APIs are open without signing in. Never on a real floor: start without --demo on.');
   const shown = o.host === '0.0.0.0' ? 'localhost' : o.host;
   console.info(`Floorwatch is live at http://${shown}:${port}/floor`);
@@ -210,6 +232,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     stopping = true;
     stopSimulator?.();
     await queueLogTail?.stop();
+    await amiClient?.stop();
     await server.close();
     await log.close();
     auth.close();

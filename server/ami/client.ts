@@ -1,0 +1,352 @@
+/**
+ * The AMI input: a TCP client of the Asterisk Manager Interface that logs in,
+ * listens to events and feeds what the adapter makes of them to the ingest
+ * pipeline (`server.pipeline.submit`), like any other producer.
+ *
+ * - Connect, read the banner (`Asterisk Call Manager/…`), send `Action: Login`
+ *   with `Events: on`; `Response: Success` with our ActionID starts the
+ *   session, `Response: Error` ("Authentication failed") ends the connection
+ *   and the client tries again later. A failure is logged once per distinct
+ *   message, not on every attempt.
+ * - Reconnects for ever with exponential backoff (0.5 s doubling to 30 s),
+ *   back to 0.5 s after a good login.
+ * - After each login it asks for `QueueStatus` (members and waiting callers,
+ *   so a restart or a reconnect learns the floor as it is) and, when calls were
+ *   open, `CoreShowChannels`: calls whose caller channel vanished while we
+ *   were away are closed rather than left ticking.
+ * - A `Ping` every 20 s: a link that stops answering is dropped and dialled
+ *   again (TCP alone can take minutes to notice).
+ * - Events are submitted in order, one batch at a time; a refused submission
+ *   is retried until it is accepted, so a brief outage of the event log loses
+ *   nothing. Ids are deterministic (see the adapter), so a retry is harmless.
+ */
+import net from 'node:net';
+import type { FloorEventInput } from '../../shared/events.ts';
+import type { IngestResult } from '../../shared/wire.ts';
+import { MAX_BATCH_EVENTS } from '../ingest.ts';
+import { AmiAdapter } from './adapter.ts';
+import { AmiParser, formatAction, type AmiMessage } from './parse.ts';
+
+/** First pause before dialling again: quick enough for a restart of Asterisk to go unnoticed. */
+export const BACKOFF_INITIAL_MS = 500;
+/** Longest pause between attempts: an unreachable PBX costs one attempt every 30 s. */
+export const BACKOFF_MAX_MS = 30_000;
+/** Keepalive period; a Ping not answered by the next one drops the link. */
+export const PING_MS = 20_000;
+/** Banner and login answer must come within this, or the attempt counts as failed. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Pause before submitting a batch again after the pipeline refused it. */
+const RETRY_MS = 1_000;
+/**
+ * Events waiting for the pipeline at most (a few hours of a busy floor). Past
+ * this the oldest are dropped and counted: losing some beats exhausting memory
+ * while the event log is down for a long time.
+ */
+const MAX_PENDING = 200_000;
+
+export interface AmiClientOptions {
+  host: string;
+  port: number;
+  username: string;
+  /** From the environment only: a flag would show it in `ps`. */
+  secret: string;
+  submit: (events: FloorEventInput[]) => Promise<IngestResult>;
+  /** Arrival time of events without a `Timestamp` header. */
+  now?: () => number;
+  logger?: Pick<Console, 'info' | 'warn' | 'error'>;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** Keepalive period; 0 switches it off. */
+  pingMs?: number;
+  handshakeTimeoutMs?: number;
+  retryMs?: number;
+  maxPending?: number;
+  adapter?: AmiAdapter;
+}
+
+export interface AmiClientStats {
+  target: string;
+  /** TCP connected and logged in: events flow. */
+  connected: boolean;
+  banner: string | undefined;
+  connects: number;
+  logins: number;
+  loginFailures: number;
+  disconnects: number;
+  /** Arrival time of the latest event, epoch ms. */
+  lastEventAtMs: number | undefined;
+  lastError: string | undefined;
+  /** AMI messages read, and lines that were not `Key: Value`. */
+  messages: number;
+  damagedLines: number;
+  /** Feed events made, and what the pipeline said of them. */
+  events: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  /** Waiting to be submitted; dropped when too many waited. */
+  pending: number;
+  dropped: number;
+}
+
+type Phase = 'banner' | 'login' | 'ready';
+
+export class AmiClient {
+  readonly adapter: AmiAdapter;
+  private readonly parser = new AmiParser();
+  private readonly logger: Pick<Console, 'info' | 'warn' | 'error'>;
+  private readonly now: () => number;
+  private socket: net.Socket | undefined;
+  private phase: Phase = 'banner';
+  private stopped = true;
+  private backoffMs: number;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private pingOutstanding: string | undefined;
+  private actionSeq = 0;
+  private loginId = '';
+  /** The CoreShowChannels request in flight: its id, the calls open when it was sent, the channels listed so far. */
+  private channelList: { id: string; openBefore: Set<string>; live: Set<string> } | undefined;
+  private lastError = '';
+  private pending: FloorEventInput[] = [];
+  private pumping: Promise<void> | undefined;
+  private closed: Promise<void> = Promise.resolve();
+  private counts = { connects: 0, logins: 0, loginFailures: 0, disconnects: 0, events: 0, accepted: 0, duplicates: 0, rejected: 0, dropped: 0 };
+  private lastEventAtMs: number | undefined;
+
+  constructor(private readonly opts: AmiClientOptions) {
+    this.adapter = opts.adapter ?? new AmiAdapter();
+    this.logger = opts.logger ?? console;
+    this.now = opts.now ?? (() => Date.now());
+    this.backoffMs = opts.backoffInitialMs ?? BACKOFF_INITIAL_MS;
+  }
+
+  get stats(): AmiClientStats {
+    return {
+      target: `${this.opts.host}:${this.opts.port}`,
+      connected: this.phase === 'ready' && this.socket !== undefined,
+      banner: this.parser.stats.banner,
+      ...this.counts,
+      lastEventAtMs: this.lastEventAtMs,
+      lastError: this.lastError || undefined,
+      messages: this.parser.stats.messages,
+      damagedLines: this.parser.stats.damagedLines,
+      pending: this.pending.length,
+    };
+  }
+
+  start(): this {
+    if (!this.stopped) return this;
+    this.stopped = false;
+    this.connect();
+    return this;
+  }
+
+  /** Logs off, closes the connection and stops reconnecting; waits for a submission in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    const sock = this.socket;
+    if (sock && !sock.destroyed) {
+      if (this.phase === 'ready') sock.write(formatAction({ Action: 'Logoff', ActionID: this.nextId() }));
+      sock.end();
+      // A peer that does not close its side within a moment is cut off.
+      const force = setTimeout(() => sock.destroy(), 500);
+      await this.closed;
+      clearTimeout(force);
+    }
+    await this.pumping;
+  }
+
+  // ------------------------------------------------------------ connection
+
+  private connect(): void {
+    if (this.stopped) return;
+    this.counts.connects++;
+    this.parser.reset();
+    this.phase = 'banner';
+    const sock = net.createConnection({ host: this.opts.host, port: this.opts.port });
+    this.socket = sock;
+    sock.setNoDelay(true);
+    sock.setKeepAlive(true, 30_000);
+    let resolveClosed: () => void = () => {};
+    this.closed = new Promise<void>((r) => (resolveClosed = r));
+    this.handshakeTimer = setTimeout(() => {
+      this.report(`AMI ${this.target()}: no ${this.phase === 'banner' ? 'banner' : 'answer to the login'} within ${this.opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS} ms`);
+      sock.destroy();
+    }, this.opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    sock.on('data', (chunk: Buffer) => {
+      if (this.socket !== sock) return;
+      for (const frame of this.parser.push(chunk)) {
+        if (this.socket !== sock) return; // dropped while handling an earlier frame
+        if (frame.kind === 'banner') this.onBanner(sock);
+        else this.onMessage(sock, frame.message);
+      }
+    });
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      this.report(`AMI ${this.target()}: ${err.code === 'ECONNREFUSED' ? 'connection refused' : err.message}`);
+    });
+    sock.on('close', () => {
+      clearTimeout(this.handshakeTimer);
+      clearInterval(this.pingTimer);
+      this.pingOutstanding = undefined;
+      this.channelList = undefined;
+      if (this.socket === sock) {
+        this.socket = undefined;
+        if (this.phase === 'ready') {
+          this.counts.disconnects++;
+          if (!this.stopped) this.report(`AMI ${this.target()}: connection lost; reconnecting`);
+        }
+        this.phase = 'banner';
+        this.scheduleReconnect();
+      }
+      resolveClosed();
+    });
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.backoffMaxMs ?? BACKOFF_MAX_MS);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private target(): string {
+    return `${this.opts.host}:${this.opts.port}`;
+  }
+
+  private nextId(): string {
+    return `floorwatch-${++this.actionSeq}`;
+  }
+
+  private send(sock: net.Socket, fields: Record<string, string>): string {
+    const id = this.nextId();
+    sock.write(formatAction({ Action: fields.Action, ActionID: id, ...fields }));
+    return id;
+  }
+
+  private onBanner(sock: net.Socket): void {
+    if (this.phase !== 'banner') return;
+    this.phase = 'login';
+    this.loginId = this.send(sock, { Action: 'Login', Username: this.opts.username, Secret: this.opts.secret, Events: 'on' });
+  }
+
+  private onMessage(sock: net.Socket, msg: AmiMessage): void {
+    const response = msg.response;
+    const actionId = msg.get('ActionID');
+    if (this.phase !== 'ready') {
+      if (response === undefined || actionId !== this.loginId) return; // nothing counts before the login answer
+      if (response.toLowerCase() === 'success') this.onLoggedIn(sock);
+      else {
+        this.counts.loginFailures++;
+        this.report(`AMI ${this.target()}: login as "${this.opts.username}" refused: ${msg.get('Message') ?? response}; retrying`);
+        sock.destroy();
+      }
+      return;
+    }
+    if (response !== undefined) {
+      if (actionId !== undefined && actionId === this.pingOutstanding) this.pingOutstanding = undefined;
+      return;
+    }
+    const name = msg.event;
+    if (name === undefined) return;
+    if (this.channelList && actionId === this.channelList.id) {
+      if (name === 'CoreShowChannel') {
+        const uid = msg.get('Uniqueid')?.trim();
+        if (uid) this.channelList.live.add(uid);
+      } else if (name === 'CoreShowChannelsComplete') {
+        const { openBefore, live } = this.channelList;
+        this.channelList = undefined;
+        this.enqueue(this.adapter.reconcile(openBefore, live, this.now()));
+      }
+      return;
+    }
+    this.lastEventAtMs = this.now();
+    const r = this.adapter.feed(msg, this.lastEventAtMs);
+    if (r.kind === 'events') this.enqueue(r.events);
+  }
+
+  private onLoggedIn(sock: net.Socket): void {
+    clearTimeout(this.handshakeTimer);
+    this.phase = 'ready';
+    this.counts.logins++;
+    this.backoffMs = this.opts.backoffInitialMs ?? BACKOFF_INITIAL_MS;
+    this.lastError = '';
+    this.logger.info(`AMI ${this.target()}: logged in as "${this.opts.username}"${this.parser.stats.banner ? ` (${this.parser.stats.banner})` : ''}`);
+    // What is true now: members and waiting callers; and which of our open calls still exist.
+    this.send(sock, { Action: 'QueueStatus' });
+    const open = this.adapter.openCalls();
+    if (open.length > 0) {
+      const openBefore = new Set(open.map((c) => c.uid));
+      this.channelList = { id: this.send(sock, { Action: 'CoreShowChannels' }), openBefore, live: new Set() };
+    }
+    const pingMs = this.opts.pingMs ?? PING_MS;
+    if (pingMs > 0) {
+      this.pingTimer = setInterval(() => {
+        if (this.pingOutstanding !== undefined) {
+          this.report(`AMI ${this.target()}: no answer to a keepalive in ${pingMs} ms; reconnecting`);
+          sock.destroy();
+          return;
+        }
+        this.pingOutstanding = this.send(sock, { Action: 'Ping' });
+      }, pingMs);
+    }
+  }
+
+  /** Logs a failure once, not on every attempt while it lasts. */
+  private report(message: string): void {
+    if (message === this.lastError) return;
+    this.lastError = message;
+    this.logger.warn(message);
+  }
+
+  // ------------------------------------------------------------ submission
+
+  private enqueue(events: FloorEventInput[]): void {
+    if (events.length === 0) return;
+    this.counts.events += events.length;
+    this.pending.push(...events);
+    const max = this.opts.maxPending ?? MAX_PENDING;
+    if (this.pending.length > max) {
+      const over = this.pending.length - max;
+      this.pending.splice(0, over);
+      this.counts.dropped += over;
+      this.report(`AMI: the event log has not accepted events for a long time; ${this.counts.dropped} oldest events dropped`);
+    }
+    this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
+  }
+
+  /** Submits pending events in order, one batch at a time, until none is left. */
+  private async pump(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.slice(0, MAX_BATCH_EVENTS);
+      try {
+        const r = await this.opts.submit(batch);
+        this.pending.splice(0, batch.length);
+        this.counts.accepted += r.accepted;
+        this.counts.duplicates += r.duplicates;
+        this.counts.rejected += r.rejected.length;
+        if (r.rejected.length) this.logger.warn(`AMI: ${r.rejected.length} events rejected: ${r.rejected[0].error}`);
+      } catch (err) {
+        if (this.stopped) return;
+        this.report(`AMI: submitting events failed (${(err as Error).message}); retrying`);
+        await new Promise((r) => setTimeout(r, this.opts.retryMs ?? RETRY_MS));
+      }
+    }
+  }
+}
+
+/** Starts a client and returns it (call `stop()` on shutdown). */
+export function startAmiClient(opts: AmiClientOptions): AmiClient {
+  return new AmiClient(opts).start();
+}
+
+/** Reads `HOST:PORT` (port defaults to AMI's 5038; `[::1]:5038` for IPv6). */
+export function parseAmiAddress(text: string): { host: string; port: number } {
+  const m = /^\s*(?:\[([^\]]+)\]|([^:\s]+))(?::(\d+))?\s*$/.exec(text);
+  if (!m) throw new Error(`--ami: expected HOST:PORT, got "${text}"`);
+  const port = m[3] === undefined ? 5038 : Number(m[3]);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`--ami: port must be 1..65535, got "${m[3]}"`);
+  return { host: m[1] ?? m[2], port };
+}
