@@ -67,7 +67,7 @@ function foldOnce(warmup: FeedSecond[], window: FeedSecond[]): Measured {
 /** The simplest fold there is: one Map update per event, keyed by what the event is about. */
 function trivialFold(window: FeedSecond[]): { events: number; ms: number; size: number } {
   const counts = new Map<string, number>();
-  const key = (e: FeedEvent): string => ('callId' in e ? e.callId : 'agentId' in e ? e.agentId : e.id);
+  const key = (e: FeedEvent): string => ('callId' in e ? e.callId : 'agentId' in e ? (e.agentId ?? e.id) : e.id);
   let events = 0;
   const t0 = performance.now();
   for (const sec of window) {
