@@ -43,6 +43,8 @@ const MAX_NAME = 60;
 /** Earliest and latest `Timestamp` taken as a clock (2000..2100); anything else falls back to arrival time. */
 const MIN_TS_SEC = 946_684_800;
 const MAX_TS_SEC = 4_102_444_800;
+/** Stamped events remembered to recognise a repeat: minutes of a busy floor, a few MB at most. */
+const RECENT_KEPT = 20_000;
 
 export type AmiFeedResult = { kind: 'events'; events: FloorEventInput[] } | { kind: 'skipped'; reason: string };
 
@@ -144,6 +146,8 @@ export class AmiAdapter {
   private readonly agents = new Map<string, AgentTrack>();
   private finished = 0;
   private seq = 0;
+  /** Stamped events seen lately (insertion-ordered, bounded): the same event delivered again is skipped. */
+  private readonly recent = new Set<string>();
   private readonly keep: number;
   readonly stats: AmiAdapterStats = { messages: 0, mapped: 0, skipped: 0, events: 0 };
   /** Why messages were skipped, counted per reason (a fixed set of texts). */
@@ -220,6 +224,13 @@ export class AmiAdapter {
     const t = tsMs ?? nowMs;
     // The same event always yields the same id when Asterisk stamps it; else the arrival time and a counter.
     const stamp = tsMs !== undefined ? (msg.get('Timestamp') as string).trim() : `${nowMs}-${++this.seq}`;
+    if (tsMs !== undefined) {
+      // Event, time to the µs, channel, member channel, queue and member name tell one AMI event from another.
+      const key = [name, stamp, msg.get('Uniqueid'), msg.get('DestUniqueid'), msg.get('Queue'), msg.get('MemberName') ?? msg.get('Interface')].join('\u0000');
+      if (this.recent.has(key)) return { kind: 'skipped', reason: 'the same event again' };
+      this.recent.add(key);
+      if (this.recent.size > RECENT_KEPT) this.recent.delete(this.recent.values().next().value as string);
+    }
     if (CALLER_EVENTS.has(name)) return this.callerEvent(name, msg, t, stamp);
     if (MEMBER_EVENTS.has(name)) return this.memberEvent(name, msg, t, stamp);
     if (HOLD_ON.has(name) || HOLD_OFF.has(name)) return this.holdEvent(name, msg, t, stamp);

@@ -353,6 +353,13 @@ describe('AMI ids, time and memory', () => {
     expect(a[0]).toBe('ami:1795510800.1:QueueCallerJoin:1795510800.000000');
   });
 
+  it('skips a stamped event delivered a second time, so a repeat cannot reset a connected call', () => {
+    const { events, skipped, adapter } = run([join(0), called(5), connect(10, 10, 5), join(0)]);
+    expect(events.map((e) => e.type)).toEqual(['call.queued', 'agent.state', 'call.ringing', 'call.answered']);
+    expect(skipped).toEqual(['the same event again']);
+    expect(adapter.openCalls()[0]).toMatchObject({ status: 'connected', agentId: 'PJSIP/1001' });
+  });
+
   it('gives unstamped events unique ids even when they arrive in the same millisecond', () => {
     const a = new AmiAdapter();
     const m = (dt: number) => ami('QueueMemberPause', undefined, { Queue: 'sales', MemberName: 'Ann', Paused: dt % 2 });

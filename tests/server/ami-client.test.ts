@@ -1,0 +1,373 @@
+/**
+ * The AMI client against a fake Asterisk that speaks the real wire format
+ * (banner, responses with ActionID, events in bursts cut across TCP packets,
+ * login failure, a disconnect in the middle of an event), and end to end into
+ * a real Floorwatch server.
+ */
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AmiClient, parseAmiAddress, type AmiClientOptions } from '../../server/ami/client.ts';
+import { AmiParser, type AmiMessage } from '../../server/ami/parse.ts';
+import { readOptions } from '../../server/main.ts';
+import type { FloorEventInput } from '../../shared/events.ts';
+import type { FloorPayload, IngestResult, Snapshot } from '../../shared/wire.ts';
+import { connectLive, FakeClock, startHarness, VIEW_TOKEN, waitFor, type Harness, type Recorder } from './harness.ts';
+
+/** 2026-11-24T09:00:00Z in epoch seconds: the harness clock's start. */
+const B = 1_795_510_800;
+const USER = 'floorwatch';
+const SECRET = 's3cret';
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One AMI event as Asterisk writes it, stamped B + dt seconds (`timestampevents = yes`). */
+function wire(event: string, dt: number, fields: Record<string, string | number>): string {
+  let s = `Event: ${event}\r\nPrivilege: agent,all\r\nTimestamp: ${(B + dt).toFixed(6)}\r\n`;
+  for (const [k, v] of Object.entries(fields)) s += `${k}: ${v}\r\n`;
+  return `${s}\r\n`;
+}
+
+const CALLER = { Channel: 'PJSIP/trunk-00000001', Uniqueid: '1795510800.1', Linkedid: '1795510800.1', CallerIDNum: '5550100' };
+const AGENT = { DestChannel: 'PJSIP/1001-00000002', DestUniqueid: '1795510805.2', DestLinkedid: '1795510800.1', Interface: 'PJSIP/1001', MemberName: 'PJSIP/1001' };
+const call = (uid: string) => ({ ...CALLER, Uniqueid: uid, Linkedid: uid });
+const join = (dt: number, uid = CALLER.Uniqueid) => wire('QueueCallerJoin', dt, { ...call(uid), Queue: 'sales', Position: 1, Count: 1 });
+const called = (dt: number) => wire('AgentCalled', dt, { ...CALLER, ...AGENT, Queue: 'sales' });
+const connect = (dt: number) => wire('AgentConnect', dt, { ...CALLER, ...AGENT, Queue: 'sales', HoldTime: dt, RingTime: 5 });
+const hold = (event: 'Hold' | 'Unhold', dt: number) => wire(event, dt, { Channel: AGENT.DestChannel, Uniqueid: AGENT.DestUniqueid, Linkedid: CALLER.Linkedid });
+const complete = (dt: number) => wire('AgentComplete', dt, { ...CALLER, ...AGENT, Queue: 'sales', HoldTime: 10, TalkTime: dt - 10, Reason: 'agent' });
+
+interface Conn {
+  socket: net.Socket;
+  parser: AmiParser;
+  actions: AmiMessage[];
+  loggedIn: boolean;
+}
+
+/**
+ * A fake Asterisk manager: banner on connect, Login checked against one
+ * user, Ping, QueueStatus and CoreShowChannels answered as Asterisk does.
+ */
+class FakeAmi {
+  readonly server = net.createServer((s) => this.accept(s));
+  readonly conns: Conn[] = [];
+  port = 0;
+  secret = SECRET;
+  answerPings = true;
+  /** Close every new connection at once, before the banner. */
+  slam = false;
+  /** Channels CoreShowChannels lists. */
+  liveChannels: string[] = [];
+  readonly acceptedAt: number[] = [];
+
+  async listen(): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    this.port = (this.server.address() as net.AddressInfo).port;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.conns) c.socket.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  /** The connection that logged in last. */
+  get current(): Conn | undefined {
+    return [...this.conns].reverse().find((c) => c.loggedIn && !c.socket.destroyed);
+  }
+
+  private accept(socket: net.Socket): void {
+    this.acceptedAt.push(Date.now());
+    if (this.slam) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    const conn: Conn = { socket, parser: new AmiParser(), actions: [], loggedIn: false };
+    this.conns.push(conn);
+    socket.on('error', () => {});
+    socket.write('Asterisk Call Manager/5.0.1\r\n');
+    conn.parser.push('Asterisk Call Manager/5.0.1\r\n'); // the server side reads no banner: prime the parser past it
+    socket.on('data', (chunk: Buffer) => {
+      for (const f of conn.parser.push(chunk)) if (f.kind === 'message') this.action(conn, f.message);
+    });
+  }
+
+  private action(conn: Conn, a: AmiMessage): void {
+    conn.actions.push(a);
+    const id = a.get('ActionID') ?? '';
+    const reply = (fields: string) => conn.socket.write(`Response: ${fields.replace('\0', `\r\nActionID: ${id}`)}\r\n\r\n`);
+    switch ((a.get('Action') ?? '').toLowerCase()) {
+      case 'login':
+        if (a.get('Username') === USER && a.get('Secret') === this.secret) {
+          conn.loggedIn = true;
+          reply('Success\0\r\nMessage: Authentication accepted');
+          conn.socket.write('Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n');
+        } else {
+          reply('Error\0\r\nMessage: Authentication failed');
+        }
+        break;
+      case 'ping':
+        if (this.answerPings) reply(`Success\0\r\nPing: Pong\r\nTimestamp: ${B}.000000`);
+        break;
+      case 'queuestatus':
+        reply('Success\0\r\nEventList: start\r\nMessage: Queue status will follow');
+        conn.socket.write(`Event: QueueStatusComplete\r\nActionID: ${id}\r\nEventList: Complete\r\nListItems: 0\r\n\r\n`);
+        break;
+      case 'coreshowchannels':
+        reply('Success\0\r\nEventList: start\r\nMessage: Channels will follow');
+        for (const u of this.liveChannels) conn.socket.write(`Event: CoreShowChannel\r\nActionID: ${id}\r\nChannel: X/${u}\r\nUniqueid: ${u}\r\nLinkedid: ${u}\r\n\r\n`);
+        conn.socket.write(`Event: CoreShowChannelsComplete\r\nActionID: ${id}\r\nEventList: Complete\r\nListItems: ${this.liveChannels.length}\r\n\r\n`);
+        break;
+      case 'logoff':
+        reply('Goodbye\0\r\nMessage: Thanks for all the fish.');
+        conn.socket.end();
+        break;
+    }
+  }
+
+  /** Writes text to every logged-in connection in pieces cut at the given offsets, each its own TCP packet. */
+  async send(text: string, cuts: number[] = []): Promise<void> {
+    const conns = this.conns.filter((c) => c.loggedIn && !c.socket.destroyed);
+    if (conns.length === 0) throw new Error('nobody logged in');
+    let at = 0;
+    for (const cut of [...cuts, text.length]) {
+      for (const c of conns) c.socket.write(text.slice(at, cut));
+      at = cut;
+      await sleep(5);
+    }
+  }
+}
+
+let fakes: FakeAmi[] = [];
+let clients: AmiClient[] = [];
+let harnesses: Harness[] = [];
+let lives: Recorder[] = [];
+afterEach(async () => {
+  for (const c of clients) await c.stop();
+  for (const l of lives) l.socket.close();
+  for (const f of fakes) await f.close();
+  for (const h of harnesses) await h.close();
+  fakes = [];
+  clients = [];
+  harnesses = [];
+  lives = [];
+});
+
+async function fakeAmi(): Promise<FakeAmi> {
+  const f = await new FakeAmi().listen();
+  fakes.push(f);
+  return f;
+}
+
+/** A client whose submissions are recorded (and can be made to fail). */
+function recordingClient(fake: FakeAmi, opts: Partial<AmiClientOptions> & { failFirst?: number } = {}) {
+  const submitted: FloorEventInput[] = [];
+  const warnings: string[] = [];
+  let failures = opts.failFirst ?? 0;
+  const client = new AmiClient({
+    host: '127.0.0.1',
+    port: fake.port,
+    username: USER,
+    secret: SECRET,
+    backoffInitialMs: 20,
+    backoffMaxMs: 160,
+    retryMs: 20,
+    pingMs: 0,
+    now: () => B * 1000,
+    logger: { ...quiet, warn: (m: string) => warnings.push(m) },
+    submit: async (events): Promise<IngestResult> => {
+      if (failures > 0) {
+        failures--;
+        throw new Error('event log unavailable');
+      }
+      submitted.push(...events);
+      return { accepted: events.length, duplicates: 0, rejected: [] };
+    },
+    ...opts,
+  });
+  clients.push(client);
+  return { client: client.start(), submitted, warnings, types: () => submitted.map((e) => e.type) };
+}
+
+describe('AMI client', () => {
+  it('reads the banner and logs in with Username, Secret, Events: on and an ActionID', async () => {
+    const fake = await fakeAmi();
+    const { client } = recordingClient(fake);
+    await waitFor(() => client.stats.connected, 2000, 'login');
+    const login = fake.conns[0].actions[0];
+    expect(login.get('Action')).toBe('Login');
+    expect(login.get('Username')).toBe(USER);
+    expect(login.get('Secret')).toBe(SECRET);
+    expect(login.get('Events')).toBe('on');
+    expect(login.get('ActionID')).toMatch(/^floorwatch-\d+$/);
+    expect(client.stats.banner).toBe('Asterisk Call Manager/5.0.1');
+    // After the login: what the floor looks like now.
+    await waitFor(() => fake.conns[0].actions.length >= 2, 2000, 'QueueStatus');
+    expect(fake.conns[0].actions[1].get('Action')).toBe('QueueStatus');
+  });
+
+  it('maps an event burst cut mid-key, mid-value and between \\r and \\n across TCP packets, each event once and in order', async () => {
+    const fake = await fakeAmi();
+    const { client, submitted, types } = recordingClient(fake);
+    await waitFor(() => client.stats.connected, 2000, 'login');
+    const burst = join(0) + called(5) + connect(10);
+    const cuts = [3, burst.indexOf('Uniq') + 2, burst.indexOf('AgentCalled') + 5, burst.indexOf('\r\n\r\n', 200) + 1, burst.indexOf('HoldTime') + 9, burst.length - 1];
+    await fake.send(burst, cuts);
+    await waitFor(() => types().includes('call.answered'), 2000, 'the burst');
+    expect(types()).toEqual(['call.queued', 'agent.state', 'call.ringing', 'call.answered']);
+    expect(submitted[0]).toMatchObject({ callId: '1795510800.1', at: B * 1000, caller: '5550100' });
+    expect(client.stats).toMatchObject({ damagedLines: 0, pending: 0 });
+  });
+
+  it('says once that the login was refused, keeps trying with growing pauses, and logs in when the secret is fixed', async () => {
+    const fake = await fakeAmi();
+    fake.secret = 'changed-on-the-pbx';
+    const { client, warnings } = recordingClient(fake);
+    await waitFor(() => client.stats.loginFailures >= 4, 3000, 'several refused logins');
+    expect(client.stats.connected).toBe(false);
+    expect(warnings.filter((w) => w.includes('Authentication failed'))).toHaveLength(1);
+    expect(warnings[0]).toMatch(/login as "floorwatch" refused: Authentication failed/);
+    const gaps = fake.acceptedAt.slice(1).map((t, i) => t - fake.acceptedAt[i]);
+    expect(gaps[2]).toBeGreaterThan(gaps[0]);
+    fake.secret = SECRET;
+    await waitFor(() => client.stats.connected, 3000, 'login with the right secret');
+  });
+
+  it('dials again with doubling pauses up to the cap while nothing answers, and quickly after a good session ends', async () => {
+    const fake = await fakeAmi();
+    fake.slam = true;
+    const { client } = recordingClient(fake, { backoffInitialMs: 10, backoffMaxMs: 80 });
+    await waitFor(() => fake.acceptedAt.length >= 7, 3000, 'seven attempts');
+    const gaps = fake.acceptedAt.slice(1).map((t, i) => t - fake.acceptedAt[i]);
+    // 10, 20, 40, 80, 80, 80 ms (timers are late, never early).
+    expect(gaps[0]).toBeGreaterThanOrEqual(9);
+    expect(gaps[2]).toBeGreaterThanOrEqual(38);
+    expect(gaps[3]).toBeGreaterThanOrEqual(78);
+    expect(Math.max(...gaps)).toBeLessThan(80 + 60);
+    fake.slam = false;
+    await waitFor(() => client.stats.connected, 2000, 'login');
+    const before = fake.acceptedAt.length;
+    fake.current?.socket.destroy();
+    const lostAt = Date.now();
+    await waitFor(() => fake.acceptedAt.length > before, 2000, 'a new attempt');
+    expect(fake.acceptedAt[before] - lostAt).toBeLessThan(60); // back to the first pause, not the cap
+    await waitFor(() => client.stats.connected, 2000, 'login again');
+    expect(client.stats.disconnects).toBe(1);
+  });
+
+  it('drops half an event when the link dies in it, and loses nothing nor doubles anything after the reconnect', async () => {
+    const fake = await fakeAmi();
+    const { client, submitted } = recordingClient(fake);
+    await waitFor(() => client.stats.connected, 2000, 'login');
+    fake.liveChannels = [CALLER.Uniqueid]; // the call is still there after the reconnect
+    const second = called(5);
+    await fake.send(join(0) + second.slice(0, 60));
+    await waitFor(() => submitted.length === 1, 2000, 'the whole event');
+    fake.current?.socket.destroy();
+    await waitFor(() => client.stats.connected && client.stats.logins === 2, 3000, 'the reconnect');
+    // A real Asterisk does not repeat events; this one repeats the first, and sends the cut one whole.
+    await fake.send(join(0) + second + connect(10));
+    await waitFor(() => submitted.some((e) => e.type === 'call.answered'), 2000, 'the events after the reconnect');
+    const ids = submitted.map((e) => e.id);
+    expect(submitted.map((e) => e.type)).toEqual(['call.queued', 'agent.state', 'call.ringing', 'call.answered']);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(client.stats.messages).toBeGreaterThan(0);
+    expect(client.adapter.stats.skipped).toBeGreaterThanOrEqual(1); // the repeated QueueCallerJoin
+  });
+
+  it('submits again until the pipeline accepts, in order, losing nothing', async () => {
+    const fake = await fakeAmi();
+    const { client, types, warnings } = recordingClient(fake, { failFirst: 3 });
+    await waitFor(() => client.stats.connected, 2000, 'login');
+    await fake.send(join(0) + called(5) + connect(10));
+    await waitFor(() => types().length === 4, 3000, 'the retried submission');
+    expect(types()).toEqual(['call.queued', 'agent.state', 'call.ringing', 'call.answered']);
+    expect(warnings.filter((w) => w.includes('submitting events failed'))).toHaveLength(1);
+  });
+
+  it('drops a link that stops answering its keepalive, and dials again', async () => {
+    const fake = await fakeAmi();
+    fake.answerPings = false;
+    const { client, warnings } = recordingClient(fake, { pingMs: 40 });
+    await waitFor(() => client.stats.logins >= 2, 3000, 'a second login after the silent link');
+    expect(warnings.some((w) => w.includes('no answer to a keepalive'))).toBe(true);
+  });
+
+  it('closes, after a reconnect, a call whose caller channel vanished while the link was down', async () => {
+    const fake = await fakeAmi();
+    const { client, submitted } = recordingClient(fake);
+    await waitFor(() => client.stats.connected, 2000, 'login');
+    await fake.send(join(0) + join(1, '1795510801.9') + called(5) + connect(10));
+    await waitFor(() => submitted.some((e) => e.type === 'call.answered'), 2000, 'the calls');
+    fake.liveChannels = ['1795510801.9']; // the answered call hung up while we were away
+    fake.current?.socket.destroy();
+    await waitFor(() => submitted.some((e) => e.type === 'call.ended'), 3000, 'the vanished call closed');
+    expect(submitted.filter((e) => e.type === 'call.ended' || e.type === 'call.abandoned').map((e) => e.callId)).toEqual(['1795510800.1']);
+    expect(client.adapter.openCalls().map((c) => c.uid)).toEqual(['1795510801.9']);
+  });
+
+  it('logs off and closes on stop, and does not dial again', async () => {
+    const fake = await fakeAmi();
+    const { client } = recordingClient(fake);
+    await waitFor(() => client.stats.connected, 2000, 'login');
+    await client.stop();
+    expect(fake.conns[0].actions.map((a) => a.get('Action'))).toContain('Logoff');
+    await sleep(100);
+    expect(fake.acceptedAt).toHaveLength(1);
+    expect(client.stats.connected).toBe(false);
+  });
+});
+
+describe('AMI settings', () => {
+  it('reads --ami HOST:PORT, the user from --ami-user and the secret only from the environment, and turns the simulator off', () => {
+    const o = readOptions(['--ami', '10.0.0.5:5038', '--ami-user', 'fw'], { FLOORWATCH_AMI_SECRET: 'x' });
+    expect(o.ami).toEqual({ host: '10.0.0.5', port: 5038, username: 'fw', secret: 'x' });
+    expect(o.simulator).toBe(false);
+    expect(readOptions(['--ami', 'pbx', '--simulator', 'on'], { FLOORWATCH_AMI_SECRET: 'x' }).simulator).toBe(true);
+    expect(readOptions([], { FLOORWATCH_AMI: '[::1]:6000', FLOORWATCH_AMI_USER: 'u', FLOORWATCH_AMI_SECRET: 'x' }).ami).toMatchObject({ host: '::1', port: 6000, username: 'u' });
+    expect(() => readOptions(['--ami', 'pbx:5038'], {})).toThrow(/FLOORWATCH_AMI_SECRET/);
+    expect(() => readOptions(['--ami', 'pbx', '--ami-secret', 'x'], { FLOORWATCH_AMI_SECRET: 'x' })).toThrow(/not accepted as a flag/);
+    expect(() => parseAmiAddress('pbx:99999')).toThrow(/1\.\.65535/);
+    expect(parseAmiAddress('pbx')).toEqual({ host: 'pbx', port: 5038 });
+  });
+});
+
+describe('AMI on a real server', () => {
+  it('raises hold-long and hold-repeat on the floor from AMI holds, never hold-permission; two nodes on one Asterisk store each event once', async () => {
+    const h = await startHarness({ clock: new FakeClock(B * 1000) });
+    harnesses.push(h);
+    const fake = await fakeAmi();
+    // Two Floorwatch nodes listening to the same Asterisk, writing to one log.
+    const node = () => {
+      const c = new AmiClient({ host: '127.0.0.1', port: fake.port, username: USER, secret: SECRET, pingMs: 0, logger: quiet, now: () => h.clock.now(), submit: (events) => h.server.pipeline.submit(events) });
+      clients.push(c.start());
+      return c;
+    };
+    const a = node();
+    const b = node();
+    await waitFor(() => a.stats.connected && b.stats.connected, 2000, 'both logins');
+    const live = connectLive(h, { scope: 'floor', token: VIEW_TOKEN });
+    lives.push(live);
+    await live.firstSnapshot;
+
+    await fake.send(join(0) + called(5) + connect(10), [40, 500]);
+    await waitFor(() => live.deltas.some((d) => d.calls?.some((c) => c.callId === '1795510800.1' && c.status === 'talking')), 2000, 'the answered call on the floor');
+    await fake.send(hold('Hold', 20) + hold('Unhold', 40) + hold('Hold', 60), [17]);
+    h.clock.t = (B + 160) * 1000;
+    await fake.send(hold('Unhold', 160) + hold('Hold', 180) + hold('Unhold', 185) + complete(200));
+    h.clock.t = (B + 200) * 1000;
+    await waitFor(() => h.server.state().calls.get('1795510800.1')?.status === 'ended', 3000, 'the call to end');
+    await waitFor(() => a.stats.pending === 0 && b.stats.pending === 0 && a.stats.events === b.stats.events && a.stats.accepted + b.stats.accepted === a.stats.events, 2000, 'both nodes done');
+    expect(a.stats.duplicates + b.stats.duplicates).toBe(a.stats.events);
+    expect(a.stats.rejected + b.stats.rejected).toBe(0);
+    expect(h.server.state().calls.get('1795510800.1')).toMatchObject({ holdCount: 3 });
+
+    const fresh = await new Promise<Snapshot>((resolve, reject) => live.socket.emit('live:resync', (r) => (r.ok ? resolve(r.data) : reject(new Error(r.error)))));
+    const snap = fresh as Snapshot<FloorPayload>;
+    const rules = snap.payload.alerts.filter((x) => x.callId === '1795510800.1').map((x) => `${x.ruleId}:${x.level}`);
+    expect(rules).toContain('hold-long:breach');
+    expect(rules).toContain('hold-repeat:breach');
+    expect(rules.some((r) => r.startsWith('hold-permission'))).toBe(false);
+    expect(snap.payload.alerts.find((x) => x.ruleId === 'hold-long' && x.level === 'breach')).toMatchObject({ agentId: 'PJSIP/1001', value: 100 });
+  });
+});
