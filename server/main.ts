@@ -34,6 +34,7 @@ import { openRedisLog } from './log/redis.ts';
 import { createSimulator } from './simulator.ts';
 import { startQueueLogTail, type QueueLogTail } from './queuelog/tail.ts';
 import { parseAmiAddress, startAmiClient, type AmiClient } from './ami/client.ts';
+import { AmiAdapter } from './ami/adapter.ts';
 
 export interface MainOptions {
   port: number;
@@ -219,8 +220,12 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   }
   let amiClient: AmiClient | undefined;
   if (o.ami) {
-    amiClient = startAmiClient({ ...o.ami, submit: (events) => server.pipeline.submit(events) });
-    console.info(`AMI: listening to ${o.ami.host}:${o.ami.port} as "${o.ami.username}"`);
+    // Calls still open in the log continue; those that ended while we were down are closed after the login.
+    const adapter = new AmiAdapter();
+    const state = server.state();
+    const resumed = adapter.resume([...state.liveCalls].flatMap((id) => state.calls.get(id) ?? []), Date.now());
+    amiClient = startAmiClient({ ...o.ami, adapter, submit: (events) => server.pipeline.submit(events) });
+    console.info(`AMI: listening to ${o.ami.host}:${o.ami.port} as "${o.ami.username}"${resumed ? ` (${resumed} open calls taken over from the log)` : ''}`);
   }
   if (o.demo) console.warn('DEMO MODE: the views and read APIs are open without signing in. Never on a real floor: start without --demo on.');
   const shown = o.host === '0.0.0.0' ? 'localhost' : o.host;

@@ -167,6 +167,31 @@ export class AmiAdapter {
     return out;
   }
 
+  /**
+   * After a Floorwatch restart: takes over the calls the engine still has open
+   * (from the log) that came from AMI, so their later events continue them
+   * instead of rebuilding them, and the reconcile after the login can close
+   * those that ended while nobody listened. Calls of other producers (ids
+   * that are not Asterisk unique ids) are left alone.
+   */
+  resume(calls: Iterable<{ callId: string; queueId?: string; status: string; agentId?: string }>, nowMs: number): number {
+    let n = 0;
+    for (const c of calls) {
+      const m = /^(\d+\.\d+)(?:#(\d+))?$/.exec(c.callId);
+      if (!m || c.queueId === undefined || this.calls.get(m[1])?.open) continue;
+      const status: LegStatus | undefined = c.status === 'queued' ? 'waiting' : c.status === 'ringing' ? 'ringing' : c.status === 'talking' || c.status === 'hold' ? 'connected' : undefined;
+      if (status === undefined) continue;
+      const track: CallTrack = { uid: m[1], legs: m[2] === undefined ? 1 : Number(m[2]), hungUp: false };
+      track.open = { callId: c.callId, queueId: c.queueId, status, onHold: c.status === 'hold', agentChannels: [], lastAtMs: nowMs };
+      if (status === 'ringing') track.open.ringingAgent = c.agentId;
+      if (status === 'connected') track.open.agentId = c.agentId;
+      this.calls.set(track.uid, track);
+      this.byChannel.set(track.uid, track.uid);
+      n++;
+    }
+    return n;
+  }
+
   /** Calls and channels remembered, for tests of the memory bound. */
   get sizes(): { calls: number; channels: number; linkedids: number; agents: number } {
     return { calls: this.calls.size, channels: this.byChannel.size, linkedids: this.byLinkedid.size, agents: this.agents.size };
@@ -543,7 +568,8 @@ export class AmiAdapter {
    * phone going in use and back does not flood the log.
    */
   private memberEvent(name: string, msg: AmiMessage, t: number, stamp: string): AmiFeedResult {
-    const member = clean(msg.get('MemberName')) ?? clean(msg.get('Interface'));
+    // The QueueStatus list (QueueMember) says Name and Location where the member events say MemberName and Interface.
+    const member = clean(msg.get('MemberName')) ?? clean(msg.get('Name')) ?? clean(msg.get('Interface')) ?? clean(msg.get('Location'));
     const agentId = member === undefined ? undefined : normalizeAgent(member);
     if (agentId === undefined) return { kind: 'skipped', reason: `${name} without a member` };
     const queueId = clean(msg.get('Queue'));

@@ -320,6 +320,17 @@ describe('AMI queue members', () => {
     expect(skipped).toHaveLength(2);
   });
 
+  it('reads the QueueStatus list, whose QueueMember says Name and Location, and whose QueueEntry gives the wait so far in seconds', () => {
+    const { events } = run([
+      ami('QueueMember', undefined, { Queue: 'sales', Name: 'Ann Lee', Location: 'PJSIP/1001', Status: 1, Paused: 1, PausedReason: 'training' }),
+      ami('QueueEntry', undefined, { Queue: 'sales', Position: 1, Channel: CALLER.Channel, Uniqueid: CALLER.Uniqueid, CallerIDNum: '+3725550100', Wait: 42 }),
+    ]);
+    expect(shape(events)).toEqual([
+      { type: 'agent.state', at: ARRIVAL, agentId: 'Ann Lee', state: 'away', queues: ['sales'], reason: 'training' },
+      { type: 'call.queued', at: ARRIVAL - 42_000, callId: '1795510800.1', queueId: 'sales', caller: '+3725550100' },
+    ]);
+  });
+
   it('signs a member out when removed from their last queue, not before', () => {
     const { events } = run([
       member('QueueMemberAdded', 0, {}),
@@ -385,6 +396,23 @@ describe('AMI ids, time and memory', () => {
     expect(sizes.channels).toBeLessThanOrEqual(11);
     expect(sizes.linkedids).toBeLessThanOrEqual(11);
     expect(adapter.openCalls()).toEqual([]);
+  });
+
+  it('continues, after a restart, the calls the engine still has open instead of rebuilding them', () => {
+    const adapter = new AmiAdapter();
+    const n = adapter.resume(
+      [
+        { callId: '1795510800.1', queueId: 'sales', status: 'hold', agentId: 'PJSIP/1001' },
+        { callId: 'web-77', queueId: 'sales', status: 'queued' }, // another producer's call
+      ],
+      ms(100),
+    );
+    expect(n).toBe(1);
+    const { events } = run([chan('Unhold', 110, CALLER.Uniqueid, CALLER.Linkedid, CALLER.Channel), complete(120, 'caller')], adapter);
+    expect(shape(events)).toEqual([
+      { type: 'call.unhold', at: ms(110), callId: '1795510800.1' },
+      { type: 'call.ended', at: ms(120), callId: '1795510800.1', by: 'caller' },
+    ]);
   });
 
   it('closes, after a reconnect, the calls whose caller channel is no longer live', () => {
