@@ -260,11 +260,13 @@ export class LiveHub {
     const queues = floorWanted || wallWanted ? selectAllQueueKpis(s) : [];
     const totals = selectTotals(s);
     if (floorWanted) {
-      const intervals: Record<string, ReturnType<typeof selectIntervals>> = {};
-      for (const id of this.pendingQueues) {
-        const q = s.queues.get(id);
-        if (q) intervals[id] = selectIntervals(s, q);
-      }
+      // fromEntries defines own properties: a queue named "__proto__" is a key like any other, not the object's prototype.
+      const intervals: Record<string, ReturnType<typeof selectIntervals>> = Object.fromEntries(
+        [...this.pendingQueues].flatMap((id) => {
+          const q = s.queues.get(id);
+          return q ? [[id, selectIntervals(s, q)]] : [];
+        }),
+      );
       this.emit('floor', { queues, totals, intervals });
     }
     if (wallWanted) this.emit('wallboard', { queues, totals });

@@ -37,7 +37,7 @@ function validCalendar(v: string): boolean {
  * milliseconds. Always parsed to epoch ms.
  */
 export const timestampSchema = z
-  .union([z.number(), z.string()])
+  .union([z.number(), z.string()], { error: 'must be ISO-8601 with a time zone, or epoch milliseconds' })
   .transform((v, ctx) => {
     let ms: number;
     if (typeof v === 'number') {
@@ -66,7 +66,11 @@ const callBase = { ...base, callId: idSchema };
 export const AGENT_STATES = ['offline', 'available', 'away', 'wrapup'] as const;
 export type AgentPresence = (typeof AGENT_STATES)[number];
 
-const shortText = z.string().max(200, 'must be at most 200 characters');
+/** Free text (names, reasons, caller ids): shown on screens and in CSV exports, so no control characters (NUL, ESC…). */
+const shortText = z
+  .string()
+  .max(200, 'must be at most 200 characters')
+  .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters');
 
 export const agentStateEvent = z.strictObject({
   type: z.literal('agent.state'),
@@ -230,7 +234,7 @@ export type CallEvent = Extract<FloorEvent, { callId: string }>;
 /** Validates an internal event built by the server (a bug, not bad input, if it fails). */
 export function parseInternalEvent(value: unknown): { ok: true; event: InternalEvent } | { ok: false; error: string } {
   const r = internalEventSchema.safeParse(value);
-  return r.success ? { ok: true, event: r.data } : { ok: false, error: formatIssues(r.error.issues) };
+  return r.success ? { ok: true, event: r.data } : { ok: false, error: formatIssues(r.error.issues, value) };
 }
 
 export type ValidationResult =
@@ -246,22 +250,39 @@ export function parseEvent(value: unknown): ValidationResult {
     return { ok: false, error: 'event must be a JSON object' };
   }
   const type = (value as { type?: unknown }).type;
-  if (typeof type !== 'string') return { ok: false, error: 'type: required, one of ' + EVENT_TYPES.join(', ') };
+  if (typeof type !== 'string') {
+    return { ok: false, error: `type: ${type === undefined ? 'required' : `must be a string, got ${type === null ? 'null' : Array.isArray(type) ? 'an array' : typeof type}`}; one of ${EVENT_TYPES.join(', ')}` };
+  }
   if (!(EVENT_TYPES as string[]).includes(type)) {
     return { ok: false, error: `type: unknown event type "${type.slice(0, 60)}"; expected one of ${EVENT_TYPES.join(', ')}` };
   }
   const r = floorEventSchema.safeParse(value);
   if (r.success) return { ok: true, event: r.data };
-  return { ok: false, error: formatIssues(r.error.issues) };
+  return { ok: false, error: formatIssues(r.error.issues, value) };
 }
 
-function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+/** The value at `path` inside `root`, or undefined when any step is missing. */
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k)) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/**
+ * One readable line per issue. "required" only when the field is really
+ * absent (zod does not keep the input on its issues, so look it up): a field
+ * sent with the wrong type gets zod's "expected string, received number".
+ */
+function formatIssues(issues: readonly z.core.$ZodIssue[], value?: unknown): string {
   return issues
     .slice(0, 5)
     .map((i) => {
       const path = i.path.map(String).join('.') || '(event)';
       if (i.code === 'unrecognized_keys') return `${path}: unknown field(s) ${i.keys.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`;
-      if (i.code === 'invalid_type' && i.input === undefined) return `${path}: required`;
+      if ((i.code === 'invalid_type' || i.code === 'invalid_union') && i.path.length > 0 && valueAt(value, i.path) === undefined) return `${path}: required`;
       return `${path}: ${i.message}`;
     })
     .join('; ');

@@ -262,8 +262,8 @@ export function selectAlertFeed(s: FloorState, filter?: (a: Alert) => boolean): 
 
 export function selectFloorPayload(s: FloorState, nowMs: number): FloorPayload {
   const byAgent = openAlertsByAgent(s);
-  const intervals: Record<string, IntervalView[]> = {};
-  for (const q of s.queues.values()) intervals[q.queueId] = selectIntervals(s, q);
+  // fromEntries defines own properties: a queue named "__proto__" is a key like any other, not the object's prototype.
+  const intervals: Record<string, IntervalView[]> = Object.fromEntries([...s.queues.values()].map((q) => [q.queueId, selectIntervals(s, q)]));
   const calls: CallView[] = [];
   for (const id of s.liveCalls) {
     const c = s.calls.get(id);
