@@ -128,6 +128,20 @@ export function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far, or NaN once it is gone. */
+export function cpuSec(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_SEC;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS_PER_SEC = 100;
+
 /**
  * Child processes of one benchmark run. Every child is killed by
  * {@link ChildSet.killAll} (call it in `finally`), and also when this

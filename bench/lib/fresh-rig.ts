@@ -26,6 +26,7 @@ import {
   LatencyHistogram,
   MARK_MEASURED,
   MARK_WARMUP,
+  cpuSec,
   nextMessage,
   nowMs,
   rssMb,
@@ -75,6 +76,9 @@ export interface ScenarioResult {
   ackP50Ms: number;
   ackP99Ms: number;
   ingestErrors: number;
+  /** CPU cores busy during the measured window: the server node(s), and all client workers together. */
+  serverCores: number;
+  clientCores: number;
   /** Deltas each client received a second, on average over warm-up and window. */
   deltasPerClientSec: number;
   /** Node A's RSS, MB: before any agent or client, and the highest sample in the window. */
@@ -201,7 +205,13 @@ export class FreshRig {
           }, 250)
         : undefined;
       const feed = startFeed(producer, agentIds, s.rateEps, s.warmupMs);
-      await sleep(s.warmupMs + s.windowMs);
+      await sleep(s.warmupMs);
+      const cpuOf = (cs: ChildProcess[]) => cs.reduce((n, c) => n + cpuSec(c.pid ?? -1), 0);
+      const cpu0 = { server: cpuOf(servers), clients: cpuOf(this.workers), at: nowMs() };
+      await sleep(s.windowMs);
+      const cpuWallSec = (nowMs() - cpu0.at) / 1000;
+      const serverCores = (cpuOf(servers) - cpu0.server) / cpuWallSec;
+      const clientCores = (cpuOf(this.workers) - cpu0.clients) / cpuWallSec;
       const produced = feed.stop();
       if (rssTimer) clearInterval(rssTimer);
       const rssPeakMb = s.sampleRss ? rssMb(pid, 'VmHWM') : undefined;
@@ -210,7 +220,7 @@ export class FreshRig {
       const expected = produced.measured * nConnected;
       let reports: WorkerReport[] = [];
       let lastCount = -1;
-      const drainUntil = Date.now() + 15_000;
+      const drainUntil = Date.now() + 8_000;
       while (Date.now() < drainUntil) {
         await sleep(500);
         reports = await Promise.all(this.workers.map((w) => this.command(w, { type: 'report' }, (m) => (m.type === 'report' ? m : undefined), 60_000)));
@@ -235,6 +245,8 @@ export class FreshRig {
         ackP50Ms: percentile(acks, 50),
         ackP99Ms: percentile(acks, 99),
         ingestErrors: produced.errors.length,
+        serverCores,
+        clientCores,
         deltasPerClientSec: reports.reduce((n, r) => n + r.deltas, 0) / nConnected / ((s.warmupMs + s.windowMs) / 1000),
         rssIdleMb,
         rssLoadedMb,
@@ -244,7 +256,8 @@ export class FreshRig {
       if (produced.errors.length) log(`${s.label}: ${produced.errors.length} ingest batches failed, first: ${produced.errors[0]}`);
       log(
         `${s.label}: p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, max ${result.maxMs.toFixed(0)} ms, ` +
-          `delivered ${(result.delivered * 100).toFixed(1)} %, ${result.deltasPerClientSec.toFixed(0)} deltas/s per client, ack p99 ${result.ackP99Ms.toFixed(1)} ms` +
+          `delivered ${(result.delivered * 100).toFixed(1)} %, ${result.deltasPerClientSec.toFixed(0)} deltas/s per client, ack p99 ${result.ackP99Ms.toFixed(1)} ms, ` +
+          `CPU cores: server ${serverCores.toFixed(2)}, clients ${clientCores.toFixed(2)}` +
           (s.sampleRss ? `, RSS idle ${rssIdleMb?.toFixed(0)} MB, loaded ${rssLoadedMb?.toFixed(0)} MB, peak ${rssPeakMb?.toFixed(0)} MB` : ''),
       );
       return result;
