@@ -31,6 +31,26 @@ export function levelTone(level: AlertLevel | null): ToneView {
   return toneView(level);
 }
 
+/**
+ * Intl formatters are costly to build (tens of µs each) and the floor formats
+ * hundreds of values per update: build each one once per language and options.
+ * `toLocaleTimeString(locale, opts)` builds a new one on every call.
+ */
+const NumberFormat = Intl.NumberFormat;
+const DateTimeFormat = Intl.DateTimeFormat;
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+function formatter(kind: typeof Intl.NumberFormat, locale: string, key: string, opts: Intl.NumberFormatOptions): Intl.NumberFormat;
+function formatter(kind: typeof Intl.DateTimeFormat, locale: string, key: string, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat;
+function formatter(kind: typeof Intl.NumberFormat | typeof Intl.DateTimeFormat, locale: string, key: string, opts: Intl.NumberFormatOptions & Intl.DateTimeFormatOptions): Intl.NumberFormat | Intl.DateTimeFormat {
+  const k = `${locale}|${key}`;
+  let f = formatters.get(k);
+  if (!f) {
+    f = kind === Intl.NumberFormat ? new Intl.NumberFormat(locale, opts) : new Intl.DateTimeFormat(locale, opts);
+    formatters.set(k, f);
+  }
+  return f;
+}
+
 /** A duration as m:ss under an hour, h:mm:ss above; negative durations show as 0:00. */
 export function formatDuration(ms: number): string {
   const total = Math.max(0, Math.floor(ms / 1000));
@@ -48,22 +68,22 @@ export function formatSec(sec: number | null | undefined): string {
 
 /** A percentage as the current language writes it (80 %, %80, 80%). */
 export function formatPct(p: number | null | undefined): string {
-  return p === null || p === undefined ? '–' : new Intl.NumberFormat(currentLocale(), { style: 'percent', maximumFractionDigits: 0 }).format(p / 100);
+  return p === null || p === undefined ? '–' : formatter(NumberFormat, currentLocale(), 'pct', { style: 'percent', maximumFractionDigits: 0 }).format(p / 100);
 }
 
 /** A number with the current language's separators. */
 export function formatNumber(n: number, digits = 1): string {
-  return new Intl.NumberFormat(currentLocale(), { maximumFractionDigits: digits }).format(n);
+  return formatter(NumberFormat, currentLocale(), `num${digits}`, { maximumFractionDigits: digits }).format(n);
 }
 
 /** Wall-clock time in the current language, hours and minutes. */
 export function formatClock(ms: number, locale: string = currentLocale()): string {
-  return new Date(ms).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
+  return formatter(DateTimeFormat, locale, 'clock', { hour: '2-digit', minute: '2-digit' }).format(ms);
 }
 
 /** Date and time in the current language. */
 export function formatDateTime(ms: number): string {
-  return new Date(ms).toLocaleString(currentLocale(), { dateStyle: 'short', timeStyle: 'medium' });
+  return formatter(DateTimeFormat, currentLocale(), 'datetime', { dateStyle: 'short', timeStyle: 'medium' }).format(ms);
 }
 
 /** A growing value against warn and breach thresholds (same unit). */

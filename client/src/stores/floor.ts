@@ -8,6 +8,9 @@ import { computed, shallowRef } from 'vue';
 import type { AgentNote, TickerMessage } from '../../../shared/state.ts';
 import type { AgentView, CallView, CallbackView, Delta, FloorTotals, IntervalView, QueueKpis, ScopePayload, VoicemailView } from '../../../shared/wire.ts';
 
+/** One collator for every sort by name: `localeCompare` builds one per call. */
+const byName = new Intl.Collator();
+
 function upsert<T>(current: Map<string, T>, items: T[] | undefined, key: (t: T) => string, removed?: string[]): Map<string, T> {
   if (!items?.length && !removed?.length) return current;
   const next = new Map(current);
@@ -30,8 +33,41 @@ export const useFloorStore = defineStore('floor', () => {
   /** Private notes to the agent (agent scope only). */
   const notes = shallowRef<AgentNote[]>([]);
 
-  const agentList = computed(() => [...agents.value.values()].sort((a, b) => a.name.localeCompare(b.name)));
-  const teams = computed(() => [...new Set(agentList.value.map((a) => a.team).filter((t): t is string => t !== null))].sort());
+  /**
+   * Agents by name. A delta replaces a few agents, not the roster: when no
+   * agent came, went or was renamed, the previous order is reused (O(n), no
+   * sort), so a busy feed costs no 1,000-name sort per delta.
+   */
+  const agentList = computed<AgentView[]>((prev) => {
+    const map = agents.value;
+    if (prev && prev.length === map.size) {
+      const next = new Array<AgentView>(prev.length);
+      let i = 0;
+      for (; i < prev.length; i++) {
+        const a = map.get(prev[i].agentId);
+        if (!a || a.name !== prev[i].name) break;
+        next[i] = a;
+      }
+      if (i === prev.length) return next;
+    }
+    return [...map.values()].sort((a, b) => byName.compare(a.name, b.name));
+  });
+  /** Agent id → name; the same Map (so no re-render of what shows names) until the roster changes. */
+  const agentNames = computed<Map<string, string>>((prev) => {
+    const list = agentList.value;
+    if (prev && prev.size === list.length && list.every((a) => prev.get(a.agentId) === a.name)) return prev;
+    return new Map(list.map((a) => [a.agentId, a.name]));
+  });
+  /** Who can be picked in a list of agents: the same array until the roster changes. */
+  const roster = computed<{ agentId: string; name: string }[]>((prev) => {
+    const names = agentNames.value;
+    if (prev && prev.length === names.size && prev.every((r) => names.get(r.agentId) === r.name)) return prev;
+    return agentList.value.map((a) => ({ agentId: a.agentId, name: a.name }));
+  });
+  const teams = computed<string[]>((prev) => {
+    const next = [...new Set(agentList.value.map((a) => a.team).filter((t): t is string => t !== null))].sort();
+    return prev && prev.length === next.length && prev.every((t, i) => t === next[i]) ? prev : next;
+  });
   const queueIds = computed(() => queues.value.map((q) => q.queueId));
 
   function hydrate(p: ScopePayload): void {
@@ -75,5 +111,5 @@ export const useFloorStore = defineStore('floor', () => {
 
   return {
     ticker,
-    notes, queues, totals, agents, calls, intervals, voicemails, callbacks, me, agentList, teams, queueIds, hydrate, applyDelta, reset };
+    notes, queues, totals, agents, calls, intervals, voicemails, callbacks, me, agentList, agentNames, roster, teams, queueIds, hydrate, applyDelta, reset };
 });
