@@ -29,6 +29,42 @@ export const KPI_PUSH_MS = 250;
 /** Agent rooms get floor totals at most once a second: they are context, not the agent's own numbers. */
 export const AGENT_TOTALS_PUSH_MS = 1_000;
 
+/**
+ * Most bytes the server keeps queued for one /live socket that is not reading
+ * (engine.io's write buffer plus the WebSocket's unsent bytes). A floor
+ * snapshot of 1,000 agents is ~0.5 MB: past this, one fresh snapshot when the
+ * socket drains is cheaper than the backlog, so its deltas are dropped until then.
+ */
+export const LIVE_MAX_BACKLOG_BYTES = 1024 * 1024;
+/** How often sockets that fell behind are checked for having drained: 4 Hz, like the KPI push. */
+export const LAGGARD_CHECK_MS = 250;
+
+interface EnginePacket {
+  data?: unknown;
+}
+/** What the backlog check reads of engine.io's connection (its write buffer is not in the public types). */
+interface EngineConnLike {
+  writeBuffer?: EnginePacket[];
+  transport?: { name?: string; writable?: boolean; socket?: { bufferedAmount?: number } };
+}
+
+function sizeOf(data: unknown): number {
+  if (typeof data === 'string') return data.length;
+  if (data instanceof ArrayBuffer) return data.byteLength;
+  if (ArrayBuffer.isView(data)) return data.byteLength;
+  return 0;
+}
+
+/** Bytes queued on the server for one socket and not yet handed to the network. */
+export function liveBacklogBytes(socket: { conn: unknown }): number {
+  const conn = socket.conn as EngineConnLike;
+  let n = 0;
+  for (const p of conn.writeBuffer ?? []) n += sizeOf(p.data);
+  const t = conn.transport;
+  if (t?.name === 'websocket') n += t.socket?.bufferedAmount ?? 0;
+  return n;
+}
+
 export interface LiveSocketData {
   scope: LiveScope;
   principal?: import('./auth/principal.ts').Principal;
@@ -50,7 +86,10 @@ export class LiveHub {
   private pendingQueues = new Set<string>();
   /** Last agent each live call was shown to, so a transfer removes it from the old agent's view. */
   private callShownTo = new Map<string, string>();
-  readonly stats = { snapshots: 0, deltas: 0 };
+  /** Sockets whose deltas are being dropped because they stopped reading; each gets a fresh snapshot once drained. */
+  private behind = new Map<string, LiveSocket>();
+  private laggardTimer: NodeJS.Timeout | undefined;
+  readonly stats = { snapshots: 0, deltas: 0, laggards: 0, deltasDropped: 0 };
 
   constructor(
     private readonly nsp: LiveNamespace,
@@ -67,8 +106,11 @@ export class LiveHub {
     socket.emit('live:snapshot', this.snapshot(scope));
     socket.on('live:resync', (ack) => {
       if (typeof ack !== 'function') return;
+      // A socket that does not read its snapshots must not be able to queue more of them.
+      if (this.behind.has(socket.id)) return ack({ ok: false, error: 'connection too slow: a fresh snapshot follows once it catches up' });
       ack({ ok: true, data: this.snapshot(scope) });
     });
+    socket.on('disconnect', () => this.behind.delete(socket.id));
     socket.on('call:detail', (callId, ack) => {
       if (typeof ack !== 'function') return;
       if (typeof callId !== 'string') return ack({ ok: false, error: 'callId must be a string' });
@@ -122,7 +164,58 @@ export class LiveHub {
   private emit(room: string, delta: Omit<Delta, 'seq' | 'serverNowMs'>): void {
     const full: Delta = { seq: this.nextSeq(room), serverNowMs: this.clock.now(), ...delta };
     this.stats.deltas++;
-    this.nsp.to(room).emit('live:delta', full);
+    const skip = this.laggardsIn(room);
+    if (skip.length > 0) {
+      this.stats.deltasDropped += skip.length;
+      this.nsp.to(room).except(skip).emit('live:delta', full);
+    } else this.nsp.to(room).emit('live:delta', full);
+  }
+
+  /**
+   * Sockets of a room that must not get this delta: those already behind, and
+   * those whose unsent backlog passed {@link LIVE_MAX_BACKLOG_BYTES} (a client
+   * that stopped reading). They miss deltas, never see a gap, and get one
+   * fresh snapshot when they drain, so they cannot grow the server's memory
+   * or slow the room down.
+   */
+  private laggardsIn(room: string): string[] {
+    const ids = this.nsp.adapter.rooms.get(room);
+    if (!ids) return [];
+    const out: string[] = [];
+    for (const id of ids) {
+      if (this.behind.has(id)) {
+        out.push(id);
+        continue;
+      }
+      const socket = this.nsp.sockets.get(id);
+      // Cheap test first: a transport that is writable has nothing waiting.
+      if (!socket || (socket.conn.transport as { writable?: boolean }).writable !== false) continue;
+      if (liveBacklogBytes(socket) <= LIVE_MAX_BACKLOG_BYTES) continue;
+      this.behind.set(id, socket);
+      this.stats.laggards++;
+      out.push(id);
+    }
+    if (out.length > 0) this.watchLaggards();
+    return out;
+  }
+
+  private watchLaggards(): void {
+    if (this.laggardTimer) return;
+    this.laggardTimer = setInterval(() => {
+      for (const [id, socket] of this.behind) {
+        if (!socket.connected) this.behind.delete(id);
+        else if (liveBacklogBytes(socket) === 0) {
+          // Drained: one snapshot stamped with the room's current seq replaces every delta it missed.
+          this.behind.delete(id);
+          socket.emit('live:snapshot', this.snapshot(socket.data.scope));
+        }
+      }
+      if (this.behind.size === 0) {
+        clearInterval(this.laggardTimer);
+        this.laggardTimer = undefined;
+      }
+    }, LAGGARD_CHECK_MS);
+    this.laggardTimer.unref?.();
   }
 
   /** Pushes the state changes of one drain at once; KPI changes are coalesced. */
@@ -308,6 +401,9 @@ export class LiveHub {
   }
 
   close(): void {
+    if (this.laggardTimer) clearInterval(this.laggardTimer);
+    this.laggardTimer = undefined;
+    this.behind.clear();
     if (this.kpiTimer) clearTimeout(this.kpiTimer);
     if (this.agentTimer) clearTimeout(this.agentTimer);
     this.kpiTimer = undefined;
