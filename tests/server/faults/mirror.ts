@@ -114,6 +114,8 @@ export class Mirror {
   }
 
   hydrate(s: Snapshot): void {
+    // A snapshot supersedes a resync still in flight (its answer may never come if the connection dropped meanwhile).
+    this.resyncing = false;
     this.state = stateOf(s.payload);
     this.seq = s.seq;
     this.snapshots++;
