@@ -106,6 +106,8 @@ export class Mirror {
   resyncRequests = 0;
   /** Every alert id this client was ever told about (for "no alert lost"). */
   readonly alertIdsSeen = new Set<string>();
+  /** Alert ids the server took back (a late event showed the threshold was never crossed). */
+  readonly alertIdsRetracted = new Set<string>();
   private resyncing = false;
 
   constructor(private readonly socket: MirrorSocket) {
@@ -132,6 +134,7 @@ export class Mirror {
     this.seq = d.seq;
     this.deltas++;
     for (const a of d.alerts ?? []) this.alertIdsSeen.add(a.id);
+    for (const id of d.alertsRemoved ?? []) this.alertIdsRetracted.add(id);
   }
 
   /** Asks for a fresh snapshot, as the client does after a gap. */
