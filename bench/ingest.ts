@@ -50,6 +50,8 @@ interface Outcome {
   events: number;
   ms: number;
   commits?: number;
+  /** CPU time the server (or the baseline) used for these events, µs. */
+  cpuUs?: number;
 }
 
 /** The same table the store writes (schema v1 of server/log/sqlite.ts). */
@@ -71,6 +73,7 @@ function baseline(dir: string, bodies: string[], sync: Sync, round: number): Out
     for (const e of events) insert.run(e.id, e.type, e.at, 'callId' in e ? e.callId : null, now, JSON.stringify(e));
   });
   let events = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (const body of bodies) {
     const batch = JSON.parse(body) as FeedEvent[];
@@ -78,8 +81,9 @@ function baseline(dir: string, bodies: string[], sync: Sync, round: number): Out
     events += batch.length;
   }
   const ms = performance.now() - t0;
+  const c1 = process.cpuUsage(c0);
   db.close();
-  return { events, ms };
+  return { events, ms, cpuUs: c1.user + c1.system };
 }
 
 async function commitsOf(server: ChildServer): Promise<number | undefined> {
@@ -192,22 +196,28 @@ export const run: BenchRun = async ({ quick }) => {
       // Baseline and scenarios alternate, round after round, so that this shared machine's
       // noise hits them alike; each keeps its best round.
       let baseEps = 0;
+      let baseCpu = Infinity;
       const best = new Map<string, { eps: number; commits: number | undefined }>();
+      const cpuBest = new Map<string, number>();
       for (let r = 0; r < rounds; r++) {
         const base = baseline(dir, bodies, sync, r);
         const eps0 = (base.events / base.ms) * 1000;
         baseEps = Math.max(baseEps, eps0);
-        progress('ingest', `round ${r + 1}, baseline (sync ${sync}): ${Math.round(eps0).toLocaleString('en-US')} events/s`);
+        baseCpu = Math.min(baseCpu, (base.cpuUs ?? Infinity) / base.events);
+        progress('ingest', `round ${r + 1}, baseline (sync ${sync}): ${Math.round(eps0).toLocaleString('en-US')} events/s, CPU ${((base.cpuUs ?? 0) / base.events).toFixed(1)} µs/event`);
         for (const sc of scenarios) {
           server = await startChildServer({ file: path.join(dir, `${sc.name}-${sync}-${r}.db`), sync, ingestToken: INGEST_TOKEN, viewToken: VIEW_TOKEN });
           const warm = await sc.warm(server);
+          const cpu0 = await server.cpuUs();
           const got = await sc.go(server);
+          const cpuPerEvent = ((await server.cpuUs()) - cpu0) / got.events;
+          cpuBest.set(sc.name, Math.min(cpuBest.get(sc.name) ?? Infinity, cpuPerEvent));
           const commits = got.commits !== undefined && warm.commits !== undefined ? got.commits - warm.commits : undefined;
           await server.stop();
           server = undefined;
           if (got.events !== total) throw new Error(`${sc.name}: ${got.events} events accepted, expected ${total}`);
           const eps = (got.events / got.ms) * 1000;
-          progress('ingest', `round ${r + 1}, ${sc.name} (sync ${sync}): ${Math.round(eps).toLocaleString('en-US')} events/s in ${commits ?? '?'} commits`);
+          progress('ingest', `round ${r + 1}, ${sc.name} (sync ${sync}): ${Math.round(eps).toLocaleString('en-US')} events/s in ${commits ?? '?'} commits, server CPU ${cpuPerEvent.toFixed(1)} µs/event`);
           if (eps > (best.get(sc.name)?.eps ?? 0)) best.set(sc.name, { eps, commits });
         }
       }
@@ -224,6 +234,20 @@ export const run: BenchRun = async ({ quick }) => {
           target: sync === 'full' ? `≥ ${TARGET_EPS.toLocaleString('en-US')} events/s` : undefined,
           met: sync === 'full' ? b.eps >= TARGET_EPS : undefined,
           note: `${total.toLocaleString('en-US')} events after ${WARMUP_EVENTS.toLocaleString('en-US')} untimed, all acked durable; ${b.commits ?? '?'} commits (group commit); best of ${rounds}; server in a child process, producers in the bench process, 2 cores shared`,
+        });
+      }
+      // CPU time per event: what a node costs whatever else runs on the machine; 1e6 ÷ it is what one core could take.
+      for (const sc of scenarios) {
+        const cpu = cpuBest.get(sc.name);
+        if (cpu === undefined || !Number.isFinite(baseCpu)) continue;
+        rows.push({
+          bench: 'ingest',
+          metric: `server CPU per event, ${sc.name === 'http' ? 'HTTP batches' : 'socket acks'}, sync ${sync}`,
+          value: Math.round(cpu * 10) / 10,
+          unit: 'µs/event',
+          baseline: { name: `JSON.parse + bare SQLite insert, sync ${sync}`, value: Math.round(baseCpu * 10) / 10 },
+          ratio: ratio(cpu, baseCpu),
+          note: `one core's worth: ${Math.round(1e6 / cpu).toLocaleString('en-US')} events/s (baseline ${Math.round(1e6 / baseCpu).toLocaleString('en-US')}); user + system CPU of the server process over the timed part, best of ${rounds}`,
         });
       }
     }

@@ -15,6 +15,8 @@ export interface ChildServer {
   port: number;
   url: string;
   pid: number;
+  /** CPU time the server process has used so far, µs (user + system). */
+  cpuUs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -42,7 +44,23 @@ export async function startChildServer(opts: BenchServerOptions): Promise<ChildS
     });
   });
   const pid = child.pid ?? 0;
+  const cpuWaiters: ((us: number) => void)[] = [];
+  let rest = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    rest += chunk.toString();
+    const lines = rest.split('\n');
+    rest = lines.pop() ?? '';
+    for (const l of lines) {
+      if (!l.startsWith('{"cpuUs"')) continue;
+      cpuWaiters.shift()?.((JSON.parse(l) as { cpuUs: number }).cpuUs);
+    }
+  });
   return {
+    cpuUs: () =>
+      new Promise<number>((resolve) => {
+        cpuWaiters.push(resolve);
+        child.kill('SIGUSR2');
+      }),
     port,
     url: `http://127.0.0.1:${port}`,
     pid,

@@ -3,6 +3,8 @@
  * benchmarks: `node --import tsx bench/lib/ingest-server.ts '<json options>'`.
  * It opens the SQLite log, builds the server with `createServer`, listens on
  * an ephemeral port, prints `{"port":N}` on stdout and runs until SIGTERM.
+ * On SIGUSR2 it prints `{"cpuUs":N}`, the CPU time it has used so far (user +
+ * system): a figure the other processes on a shared machine barely disturb.
  */
 import { createServer } from '../../server/app.ts';
 import { openSqliteLog } from '../../server/log/sqlite.ts';
@@ -41,6 +43,10 @@ async function main(): Promise<void> {
         process.exit(0);
       });
   };
+  process.on('SIGUSR2', () => {
+    const u = process.cpuUsage();
+    process.stdout.write(JSON.stringify({ cpuUs: u.user + u.system }) + '\n');
+  });
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }
