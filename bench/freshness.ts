@@ -39,7 +39,7 @@ function clientCounts(quick: boolean): number[] {
 }
 
 function describe(r: ScenarioResult): string {
-  const parts = [`${(r.delivered * 100).toFixed(1)} % of receipts counted`, `max ${Math.round(r.maxMs)} ms`, `${r.deltasPerClientSec.toFixed(0)} deltas/s per client`, `ingest ack p99 ${r.ackP99Ms.toFixed(1)} ms`, `CPU cores busy: server ${r.serverCores.toFixed(2)}, clients ${r.clientCores.toFixed(2)}`, `ramp ${r.rampSec.toFixed(0)} s`];
+  const parts = [`${(r.delivered * 100).toFixed(1)} % of receipts counted`, `max ${Math.round(r.maxMs)} ms`, `${r.deltasPerClientSec.toFixed(0)} deltas/s per client`, `ingest ack p99 ${r.ackP99Ms.toFixed(1)} ms`, `CPU cores busy: server ${r.serverCores.toFixed(2)}, clients ${r.clientCores.toFixed(2)}`, `ramp ${r.rampSec.toFixed(0)} s (server CPU ${r.rampServerCpuSec.toFixed(1)} s)`];
   if (r.failed) parts.push(`${r.failed} clients failed to connect`);
   if (r.disconnects) parts.push(`${r.disconnects} disconnects`);
   if (r.ingestErrors) parts.push(`${r.ingestErrors} ingest batches failed`);

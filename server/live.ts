@@ -89,6 +89,8 @@ export class LiveHub {
   /** Sockets whose deltas are being dropped because they stopped reading; each gets a fresh snapshot once drained. */
   private behind = new Map<string, LiveSocket>();
   private laggardTimer: NodeJS.Timeout | undefined;
+  /** Sockets connected this turn, per room, waiting for their shared snapshot. */
+  private joining = new Map<string, { scope: LiveScope; ids: string[] }>();
   readonly stats = { snapshots: 0, deltas: 0, laggards: 0, deltasDropped: 0 };
 
   constructor(
@@ -101,9 +103,7 @@ export class LiveHub {
 
   private onConnection(socket: LiveSocket): void {
     const scope = socket.data.scope;
-    const room = roomOf(scope);
-    void socket.join(room);
-    socket.emit('live:snapshot', this.snapshot(scope));
+    this.queueJoin(roomOf(scope), scope, socket.id);
     socket.on('live:resync', (ack) => {
       if (typeof ack !== 'function') return;
       // A socket that does not read its snapshots must not be able to queue more of them.
@@ -128,6 +128,32 @@ export class LiveHub {
       }
       ack({ ok: true, data: detail });
     });
+  }
+
+  /**
+   * Sockets that connect in the same turn share one snapshot, built and
+   * encoded once and sent as one broadcast. A reconnect storm (a restart, a
+   * network blip) is thousands of floor views at once; one snapshot each —
+   * 1,000 agent views selected and stringified per socket — was most of the
+   * server's CPU in the freshness bench's profile. They join the room in the
+   * same turn as their snapshot goes out, so no delta comes between.
+   */
+  private queueJoin(room: string, scope: LiveScope, socketId: string): void {
+    let batch = this.joining.get(room);
+    if (!batch) {
+      this.joining.set(room, (batch = { scope, ids: [] }));
+      setImmediate(() => this.flushJoins(room));
+    }
+    batch.ids.push(socketId);
+  }
+
+  private flushJoins(room: string): void {
+    const batch = this.joining.get(room);
+    this.joining.delete(room);
+    const ids = batch?.ids.filter((id) => this.nsp.sockets.has(id)) ?? [];
+    if (!batch || ids.length === 0) return;
+    this.nsp.in(ids).socketsJoin(room);
+    this.nsp.to(ids).emit('live:snapshot', this.snapshot(batch.scope));
   }
 
   private nextSeq(room: string): number {

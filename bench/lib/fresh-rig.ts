@@ -86,6 +86,8 @@ export interface ScenarioResult {
   rssLoadedMb?: number;
   rssPeakMb?: number;
   rampSec: number;
+  /** CPU seconds the server node(s) spent while the clients connected (snapshots, handshakes). */
+  rampServerCpuSec: number;
 }
 
 export interface RigOptions {
@@ -177,6 +179,7 @@ export class FreshRig {
 
       // Clients: split over the workers; with two nodes, half the workers on each.
       const t0 = Date.now();
+      const rampCpu0 = servers.reduce((n, c) => n + cpuSec(c.pid ?? -1), 0);
       const per = splitEvenly(s.clients, this.workers.length);
       const connected = await Promise.all(
         this.workers.map((w, i) =>
@@ -189,9 +192,10 @@ export class FreshRig {
         ),
       );
       const rampSec = (Date.now() - t0) / 1000;
+      const rampServerCpuSec = servers.reduce((n, c) => n + cpuSec(c.pid ?? -1), 0) - rampCpu0;
       const nConnected = connected.reduce((n, c) => n + c.connected, 0);
       const nFailed = connected.reduce((n, c) => n + c.failed, 0);
-      log(`${s.label}: ${nConnected} clients connected in ${rampSec.toFixed(1)} s${nFailed ? `, ${nFailed} failed (${connected.find((c) => c.firstError)?.firstError})` : ''}`);
+      log(`${s.label}: ${nConnected} clients connected in ${rampSec.toFixed(1)} s (server CPU ${rampServerCpuSec.toFixed(1)} s)${nFailed ? `, ${nFailed} failed (${connected.find((c) => c.firstError)?.firstError})` : ''}`);
       if (nConnected === 0) throw new Error(`${s.label}: no client could connect`);
 
       // Feed: warm-up (not counted), then the measured window.
@@ -252,6 +256,7 @@ export class FreshRig {
         rssLoadedMb,
         rssPeakMb,
         rampSec,
+        rampServerCpuSec,
       };
       if (produced.errors.length) log(`${s.label}: ${produced.errors.length} ingest batches failed, first: ${produced.errors[0]}`);
       log(
