@@ -86,6 +86,25 @@ describe('connection and floor stores', () => {
     expect(floor.agents.get('a1')?.handled).toBe(4);
   });
 
+  it('applies deltas again after a reconnect that interrupted a resync, and ignores the late answer', () => {
+    const s = new FakeSocket();
+    routeTo(s);
+    s.fire('live:snapshot', snapshot(7, [agent('a1')]));
+    s.fire('live:delta', { seq: 9, serverNowMs: T, agents: [agent('a1', { handled: 99 })] } satisfies Delta);
+    expect(s.resyncRequests).toHaveLength(1);
+    // The connection drops before the answer; the reconnect pushes a fresh snapshot.
+    s.fire('disconnect');
+    s.fire('live:snapshot', snapshot(20, [agent('a1', { handled: 5 })]));
+    s.fire('live:delta', { seq: 21, serverNowMs: T, agents: [agent('a1', { handled: 6 })] } satisfies Delta);
+    const floor = useFloorStore();
+    expect(floor.agents.get('a1')?.handled).toBe(6);
+    expect(useConnectionStore().seq).toBe(21);
+    // An answer from the old connection, should one ever arrive, does not roll the view back.
+    s.resyncRequests[0]({ ok: true, data: snapshot(10, [agent('a1', { handled: 3 })]) });
+    expect(floor.agents.get('a1')?.handled).toBe(6);
+    expect(useConnectionStore().seq).toBe(21);
+  });
+
   it('resyncs when the server says the day rolled over', () => {
     const s = new FakeSocket();
     routeTo(s);

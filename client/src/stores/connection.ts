@@ -44,6 +44,8 @@ export const useConnectionStore = defineStore('connection', () => {
   let handlers: LiveHandlers | null = null;
   let timer: ReturnType<typeof setInterval> | undefined;
   let resyncing = false;
+  /** Bumped by every snapshot and disconnect: a resync answer from before them is stale and ignored. */
+  let resyncGen = 0;
 
   const stale = computed(() => status.value === 'lost');
 
@@ -52,6 +54,9 @@ export const useConnectionStore = defineStore('connection', () => {
   }
 
   function hydrate(s: Snapshot): void {
+    // A snapshot (pushed on reconnect, or a resync answer) is a fresh base: nothing is pending any more.
+    resyncing = false;
+    resyncGen++;
     seq.value = s.seq;
     offsetMs.value = s.serverNowMs - Date.now();
     scope.value = s.scope;
@@ -68,7 +73,9 @@ export const useConnectionStore = defineStore('connection', () => {
     if (!socket || resyncing) return;
     resyncing = true;
     resyncs.value++;
+    const gen = ++resyncGen;
     socket.emit('live:resync', (r) => {
+      if (gen !== resyncGen) return;
       resyncing = false;
       if (r.ok) hydrate(r.data);
       else lastError.value = r.error;
@@ -100,7 +107,12 @@ export const useConnectionStore = defineStore('connection', () => {
     handlers = h;
     s.on('live:snapshot', hydrate);
     s.on('live:delta', accept);
-    s.on('disconnect', () => markLost(null));
+    s.on('disconnect', () => {
+      // An answer to a resync asked on the lost connection never comes: do not wait for it.
+      resyncing = false;
+      resyncGen++;
+      markLost(null);
+    });
     s.on('connect_error', (err) => markLost(err.message));
     if (timer === undefined) timer = setInterval(tickNow, NOW_TICK_MS);
   }
