@@ -78,6 +78,8 @@ export interface ServerOptions {
   tickMs?: number;
   /** Built client to serve, if present. */
   staticDir?: string;
+  /** Status of the inputs feeding this node (queue_log tail, AMI), shown in `/api/health` under `sources`. */
+  sources?: () => Record<string, unknown>;
   logger?: Pick<Console, 'info' | 'warn' | 'error'>;
 }
 
@@ -264,6 +266,7 @@ export function createServer(opts: ServerOptions) {
           },
           ingest: pipeline.stats,
           live: { ...hub.stats, sockets: liveNsp.sockets.size },
+          sources: opts.sources?.() ?? {},
         },
       });
     } catch (err) {

@@ -158,6 +158,8 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     console.info(`simulator demo accounts: demo-supervisor / ${sup}   demo-agent-1001 / ${ag} (agent 1001)`);
   }
   const here = path.dirname(fileURLToPath(import.meta.url));
+  let queueLogTail: QueueLogTail | undefined;
+  let amiClient: AmiClient | undefined;
   const server = createServer({
     log,
     auth,
@@ -168,6 +170,11 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     wallboardTokens: o.wallboardTokens,
     demo: o.demo,
     staticDir: path.join(here, '..', 'dist', 'client'),
+    sources: () => ({
+      ...(queueLogTail ? { queueLog: queueLogTail.stats } : {}),
+      ...(amiClient ? { ami: amiClient.stats } : {}),
+      simulator: o.simulator,
+    }),
   });
   const t0 = Date.now();
   const port = await server.listen(o.port, o.host);
@@ -214,11 +221,9 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     stopSimulator = sim.start({ now: () => Date.now() });
     console.info(`simulator: ${o.agents} agents at ${o.speed}× real time${warmupMs ? `, after a ${o.warmupMin}-minute warm-up` : ''}`);
   }
-  let queueLogTail: QueueLogTail | undefined;
   if (o.queueLog) {
     queueLogTail = startQueueLogTail({ file: o.queueLog, submit: (events) => server.pipeline.submit(events), timeZone: o.timeZone });
   }
-  let amiClient: AmiClient | undefined;
   if (o.ami) {
     // Calls still open in the log continue; those that ended while we were down are closed after the login.
     const adapter = new AmiAdapter();

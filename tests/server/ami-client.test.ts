@@ -11,7 +11,7 @@ import { AmiParser, type AmiMessage } from '../../server/ami/parse.ts';
 import { readOptions } from '../../server/main.ts';
 import type { FloorEventInput } from '../../shared/events.ts';
 import type { FloorPayload, IngestResult, Snapshot } from '../../shared/wire.ts';
-import { connectLive, FakeClock, startHarness, VIEW_TOKEN, waitFor, type Harness, type Recorder } from './harness.ts';
+import { connectLive, FakeClock, getJson, startHarness, VIEW_TOKEN, waitFor, type Harness, type Recorder } from './harness.ts';
 
 /** 2026-11-24T09:00:00Z in epoch seconds: the harness clock's start. */
 const B = 1_795_510_800;
@@ -334,13 +334,15 @@ describe('AMI settings', () => {
 
 describe('AMI on a real server', () => {
   it('raises hold-long and hold-repeat on the floor from AMI holds, never hold-permission; two nodes on one Asterisk store each event once', async () => {
-    const h = await startHarness({ clock: new FakeClock(B * 1000) });
+    const nodes: AmiClient[] = [];
+    const h = await startHarness({ clock: new FakeClock(B * 1000), sources: () => ({ ami: nodes[0]?.stats }) });
     harnesses.push(h);
     const fake = await fakeAmi();
     // Two Floorwatch nodes listening to the same Asterisk, writing to one log.
     const node = () => {
       const c = new AmiClient({ host: '127.0.0.1', port: fake.port, username: USER, secret: SECRET, pingMs: 0, logger: quiet, now: () => h.clock.now(), submit: (events) => h.server.pipeline.submit(events) });
       clients.push(c.start());
+      nodes.push(c);
       return c;
     };
     const a = node();
@@ -369,5 +371,9 @@ describe('AMI on a real server', () => {
     expect(rules).toContain('hold-repeat:breach');
     expect(rules.some((r) => r.startsWith('hold-permission'))).toBe(false);
     expect(snap.payload.alerts.find((x) => x.ruleId === 'hold-long' && x.level === 'breach')).toMatchObject({ agentId: 'PJSIP/1001', value: 100 });
+
+    // Operators see the input's state in /api/health.
+    const health = await getJson(h, '/api/health');
+    expect(health.body.data).toMatchObject({ sources: { ami: { connected: true, target: `127.0.0.1:${fake.port}`, events: a.stats.events } } });
   });
 });

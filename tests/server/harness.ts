@@ -43,7 +43,7 @@ export function tempDbFile(): string {
   return path.join(dir, 'floorwatch.db');
 }
 
-export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; demo?: boolean; config?: FloorConfig } = {}): Promise<Harness> {
+export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; demo?: boolean; config?: FloorConfig; sources?: () => Record<string, unknown> } = {}): Promise<Harness> {
   const clock = opts.clock ?? new FakeClock();
   const dbFile = opts.dbFile ?? tempDbFile();
   const log = openSqliteLog({ file: dbFile, synchronous: 'normal' });
@@ -58,6 +58,7 @@ export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; d
     wallboardTokens: [WALL_TOKEN],
     demo: opts.demo ?? false,
     tickMs: 0,
+    sources: opts.sources,
     logger: { info: () => {}, warn: () => {}, error: (m: unknown) => console.error(m) },
   });
   const port = await server.listen(0, '127.0.0.1');
