@@ -46,6 +46,8 @@ const MAX_TS_SEC = 4_102_444_800;
 /** Stamped events remembered to recognise a repeat: minutes of a busy floor, a few MB at most. */
 const RECENT_KEPT = 20_000;
 
+import { MemberRoster } from '../members.ts';
+
 export type AmiFeedResult = { kind: 'events'; events: FloorEventInput[] } | { kind: 'skipped'; reason: string };
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -79,12 +81,6 @@ interface CallTrack {
   open?: Leg;
   /** The caller's channel hung up: it can never come back. */
   hungUp: boolean;
-}
-
-interface AgentTrack {
-  presence?: AgentPresence;
-  reason?: string;
-  queues: string[];
 }
 
 export interface AmiAdapterOptions {
@@ -143,7 +139,7 @@ export class AmiAdapter {
   private readonly byChannel = new Map<string, string>();
   /** Linkedid → the caller's Uniqueid: finds the call of a channel we were never told of (a phone behind a Local channel). */
   private readonly byLinkedid = new Map<string, string>();
-  private readonly agents = new Map<string, AgentTrack>();
+  private readonly members = new MemberRoster();
   private finished = 0;
   private seq = 0;
   /** Stamped events seen lately (insertion-ordered, bounded): the same event delivered again is skipped. */
@@ -194,7 +190,7 @@ export class AmiAdapter {
 
   /** Calls and channels remembered, for tests of the memory bound. */
   get sizes(): { calls: number; channels: number; linkedids: number; agents: number } {
-    return { calls: this.calls.size, channels: this.byChannel.size, linkedids: this.byLinkedid.size, agents: this.agents.size };
+    return { calls: this.calls.size, channels: this.byChannel.size, linkedids: this.byLinkedid.size, agents: this.members.size };
   }
 
   /**
@@ -539,14 +535,6 @@ export class AmiAdapter {
 
   // ------------------------------------------------------------ agents
 
-  private agentTrack(agentId: string): AgentTrack {
-    let a = this.agents.get(agentId);
-    if (!a) {
-      a = { queues: [] };
-      this.agents.set(agentId, a);
-    }
-    return a;
-  }
 
   /**
    * An agent seen on a call in a queue we did not know they serve (before the
@@ -554,11 +542,8 @@ export class AmiAdapter {
    * it, and signed in if we knew nothing else of them.
    */
   private sighting(out: FloorEventInput[], base: string, agentId: string, queueId: string, atMs: number): void {
-    const a = this.agentTrack(agentId);
-    if (a.queues.includes(queueId) && a.presence !== undefined) return;
-    if (!a.queues.includes(queueId)) a.queues.push(queueId);
-    a.presence ??= 'available';
-    out.push({ type: 'agent.state', id: `${base}:member`, at: atMs, agentId, state: a.presence, queues: [...a.queues] });
+    const e = this.members.sighting(`${base}:member`, agentId, queueId, atMs);
+    if (e) out.push(e);
   }
 
   /**
@@ -573,7 +558,7 @@ export class AmiAdapter {
     const agentId = member === undefined ? undefined : normalizeAgent(member);
     if (agentId === undefined) return { kind: 'skipped', reason: `${name} without a member` };
     const queueId = clean(msg.get('Queue'));
-    const a = this.agentTrack(agentId);
+    const a = this.members.track(agentId);
     const queuesBefore = a.queues.join('\u0000');
     if (queueId !== undefined) {
       if (name === 'QueueMemberRemoved') a.queues = a.queues.filter((q) => q !== queueId);

@@ -35,6 +35,8 @@ const MAX_NAME = 60;
  * into a queue): a busy floor's day or two. Open calls are always kept; the
  * bound keeps a tail that runs for months from growing without end.
  */
+import { MemberRoster } from '../members.ts';
+
 export const FINISHED_CALLS_KEPT = 100_000;
 
 export type FeedResult =
@@ -130,11 +132,6 @@ interface CallTrack {
   open?: Leg;
 }
 
-interface AgentTrack {
-  presence?: AgentPresence;
-  queues: string[];
-}
-
 type EventBody = { type: string } & Record<string, unknown>;
 
 class InvalidRecord extends Error {}
@@ -143,7 +140,7 @@ export class QueueLogAdapter {
   private readonly calls = new Map<string, CallTrack>();
   /** Calls in `calls` with no open leg. */
   private finished = 0;
-  private agents = new Map<string, AgentTrack>();
+  private readonly members = new MemberRoster();
   /** Talk time from the data fields of COMPLETE* and transfer records, by queue and by agent. */
   readonly talkByQueue = new Map<string, TalkTally>();
   readonly talkByAgent = new Map<string, TalkTally>();
@@ -367,14 +364,6 @@ export class QueueLogAdapter {
 
   // ------------------------------------------------------------ agents
 
-  private agentTrack(agentId: string): AgentTrack {
-    let a = this.agents.get(agentId);
-    if (!a) {
-      a = { queues: [] };
-      this.agents.set(agentId, a);
-    }
-    return a;
-  }
 
   /**
    * An agent seen on a call in a queue we did not know they serve (static
@@ -382,18 +371,15 @@ export class QueueLogAdapter {
    * signed in if we knew nothing else of them.
    */
   private sighting(out: EventBody[], base: string, agentId: string, queueId: string, atMs: number): void {
-    const a = this.agentTrack(agentId);
-    if (a.queues.includes(queueId) && a.presence !== undefined) return;
-    if (!a.queues.includes(queueId)) a.queues.push(queueId);
-    a.presence ??= 'available';
-    out.push({ type: 'agent.state', id: `${base}:member`, at: atMs, agentId, state: a.presence, queues: [...a.queues] });
+    const e = this.members.sighting(`${base}:member`, agentId, queueId, atMs);
+    if (e) out.push(e);
   }
 
   private agentRecord(r: QueueLogRecord): FeedResult {
     const agentId = normalizeAgent(r.agent);
     if (agentId === undefined) throw new InvalidRecord('no agent');
     const queueId = cleanName(r.queue);
-    const a = this.agentTrack(agentId);
+    const a = this.members.track(agentId);
     const body: EventBody = { type: 'agent.state', id: this.idBase(r), at: r.atMs, agentId };
     let state: AgentPresence;
     switch (r.verb) {
