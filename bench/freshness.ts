@@ -48,8 +48,8 @@ function describe(r: ScenarioResult): string {
 
 export const run: BenchRun = async ({ quick }) => {
   const counts = clientCounts(quick);
-  const windowMs = quick ? 5_000 : 10_000;
-  const warmupMs = quick ? 1_000 : 2_000;
+  const windowMs = quick ? 4_000 : 10_000;
+  const warmupMs = quick ? 500 : 2_000;
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const redisOk = await redisReachable(redisUrl);
   if (!redisOk) {
