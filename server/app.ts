@@ -49,6 +49,10 @@ export const SESSION_IDLE_MS = 8 * 3_600_000;
 export const TICK_MS = 1_000;
 /** A feed whose clock differs from ours by more than this is followed on its own clock (a replayed file, a skewed PBX). */
 export const FEED_SKEW_FOLLOW_MS = 5_000;
+/** Alerts are written to the log at most this often, ms: one write for many batches, and /api/alerts flushes first. */
+const ALERT_SAVE_MS = 500;
+/** …or as soon as this many are waiting, to bound memory under an alert storm. */
+const ALERT_SAVE_MAX = 5_000;
 /** Largest HTTP body: 10,000 events of ~1.5 kB each. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -111,11 +115,32 @@ export function createServer(opts: ServerOptions) {
   const liveNsp = io.of('/live') as LiveNamespace;
   const hub = new LiveHub(liveNsp, () => state, { now: engineNow });
 
+  /**
+   * Alerts waiting to be written, latest content per id. They are saved
+   * together at most every ALERT_SAVE_MS rather than after every batch: an
+   * alert is derived from the log, and a replay saves again every alert it
+   * rebuilds, so a crash before a save loses none of them.
+   */
+  const pendingAlerts = new Map<string, Alert>();
+  let alertTimer: NodeJS.Timeout | undefined;
+
   function persistAlerts(alerts: Alert[]): void {
     if (alerts.length === 0) return;
-    const latest = new Map<string, Alert>();
-    for (const a of alerts) latest.set(a.id, a);
-    log.saveAlerts([...latest.values()].map((a) => ({ ...a }))).catch((err: Error) => logger.error(`saving alerts failed: ${err.message}`));
+    for (const a of alerts) pendingAlerts.set(a.id, a);
+    if (pendingAlerts.size >= ALERT_SAVE_MAX) void saveAlertsNow();
+    else if (!alertTimer) {
+      alertTimer = setTimeout(() => void saveAlertsNow(), ALERT_SAVE_MS);
+      alertTimer.unref();
+    }
+  }
+
+  async function saveAlertsNow(): Promise<void> {
+    if (alertTimer) clearTimeout(alertTimer);
+    alertTimer = undefined;
+    if (pendingAlerts.size === 0) return;
+    const batch = [...pendingAlerts.values()].map((a) => ({ ...a }));
+    pendingAlerts.clear();
+    await log.saveAlerts(batch).catch((err: Error) => logger.error(`saving alerts failed: ${err.message}`));
   }
 
   function flushChanges(): void {
@@ -296,6 +321,7 @@ export function createServer(opts: ServerOptions) {
   app.get('/api/alerts', requireSupervisor, async (req, res, next) => {
     try {
       const num = (v: unknown) => (typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
+      await saveAlertsNow();
       const alerts = await log.listAlerts({
         sinceMs: num(req.query.sinceMs),
         untilMs: num(req.query.untilMs),
@@ -394,14 +420,22 @@ export function createServer(opts: ServerOptions) {
     const saved = await log.loadConfig();
     state = createFloorState(saved ?? opts.config ?? defaultConfig(), 0);
     let n = 0;
+    // Every alert the replay rebuilds is saved again (latest content per id): one the last run
+    // raised but had not yet written when it stopped is recorded now.
+    const rebuilt = new Map<string, Alert>();
+    const keep = () => {
+      for (const a of drainChanges(state).alerts) rebuilt.set(a.id, a);
+    };
     replayed = await log.replay((e) => {
       applyEvent(state, e);
-      // Keep the replay's change sets small; the alerts they describe are already in the log.
-      if (++n % 10_000 === 0) drainChanges(state);
+      // Keep the replay's change sets small.
+      if (++n % 10_000 === 0) keep();
     });
-    drainChanges(state);
+    keep();
     tick(state, engineNow());
-    persistAlerts(drainChanges(state).alerts);
+    keep();
+    persistAlerts([...rebuilt.values()]);
+    await saveAlertsNow();
     if (shared) shared.follow(shared.lastReplayedId, applyFromLog, (err) => logger.warn(`event log: ${err.message}; retrying`));
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
@@ -419,6 +453,7 @@ export function createServer(opts: ServerOptions) {
 
   async function close(): Promise<void> {
     if (tickTimer) clearInterval(tickTimer);
+    await saveAlertsNow();
     hub.close();
     await new Promise<void>((resolve) => io.close(() => resolve()));
     await new Promise<void>((resolve) => {
