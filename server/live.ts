@@ -9,7 +9,8 @@
  */
 import type { Namespace, Socket } from 'socket.io';
 import type { FloorState, ChangeSet, Alert } from '../shared/state.ts';
-import type { Delta, LiveClientToServer, LiveScope, LiveServerToClient, Snapshot } from '../shared/wire.ts';
+import type { AgentView, Delta, LiveClientToServer, LiveScope, LiveServerToClient, Snapshot } from '../shared/wire.ts';
+import { diffAgentView, type AgentPatch } from '../shared/agent-patch.ts';
 import {
   selectAgentPayload,
   selectAgentView,
@@ -84,6 +85,12 @@ export class LiveHub {
   private lastKpiPushMs = -Infinity;
   private lastAgentTotalsMs = -Infinity;
   private pendingQueues = new Set<string>();
+  /**
+   * Each agent's view as the floor room last got it in a delta: the next delta
+   * carries only the fields that differ. A client's snapshot is never older
+   * than this, so the fields it lacks are always in the patch.
+   */
+  private floorAgentsSent = new Map<string, AgentView>();
   /** Last agent each live call was shown to, so a transfer removes it from the old agent's view. */
   private callShownTo = new Map<string, string>();
   /** Sockets whose deltas are being dropped because they stopped reading; each gets a fresh snapshot once drained. */
@@ -332,17 +339,21 @@ export class LiveHub {
     }
 
     if (changes.agents.size > 0) {
-      const views = [];
+      const patches: AgentPatch[] = [];
       for (const id of changes.agents) {
         const a = s.agents.get(id);
         if (!a) continue;
         const agentRoom = this.hasMembers(`agent:${id}`);
         if (!floorWanted && !agentRoom) continue;
         const view = selectAgentView(s, a, now);
-        views.push(view);
+        if (floorWanted) {
+          const patch = diffAgentView(this.floorAgentsSent.get(id), view);
+          if (patch) patches.push(patch);
+          this.floorAgentsSent.set(id, view);
+        }
         if (agentRoom) forAgent(id).me = view;
       }
-      if (views.length && floorWanted) floor.agents = views;
+      if (patches.length && floorWanted) floor.agents = patches;
     }
 
     if (changes.ticker) {
@@ -414,6 +425,7 @@ export class LiveHub {
 
   /** After a day rollover: every room starts over from a snapshot. */
   resyncAll(): void {
+    this.floorAgentsSent.clear();
     for (const room of [...this.nsp.adapter.rooms.keys()]) {
       if (room === 'floor' || room === 'wallboard' || room.startsWith('agent:')) this.emit(room, { resync: true });
     }

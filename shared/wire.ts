@@ -3,6 +3,7 @@
  * `/live` and `/ingest` namespaces and the payloads they carry.
  */
 import type { FloorEventInput } from './events.ts';
+import type { AgentPatch } from './agent-patch.ts';
 import type { AgentPresence } from './events.ts';
 import type { Alert, AlertLevel, AgentNote, CallStatus, RuleCounts, TickerMessage, TimelineEntry } from './state.ts';
 import type { FloorConfig, RuleId } from './config.ts';
@@ -174,7 +175,8 @@ export interface Delta {
   serverNowMs: number;
   queues?: QueueKpis[];
   totals?: FloorTotals;
-  agents?: AgentView[];
+  /** Agents that changed: on the floor only the changed fields (see agent-patch.ts). */
+  agents?: AgentPatch[];
   me?: AgentView | null;
   calls?: CallView[];
   callsRemoved?: string[];

@@ -24,6 +24,7 @@ import { AuthStore } from '../../server/auth/store.ts';
 import { defaultConfig } from '../../shared/config.ts';
 import { applyEvent, createFloorState } from '../../shared/engine.ts';
 import { selectAgentView, selectTotals } from '../../shared/selectors.ts';
+import { diffAgentView, type AgentPatch } from '../../shared/agent-patch.ts';
 import type { AgentView, Delta, FloorPayload, IngestClientToServer, IngestResult, IngestServerToClient, LiveClientToServer, LiveServerToClient } from '../../shared/wire.ts';
 import type { ServerChildArgs, ServerChildMessage, ServerParentMessage } from './fresh-proto.ts';
 
@@ -111,11 +112,19 @@ async function startBare(a: ServerChildArgs): Promise<{ port: number; close: () 
   });
   // What arrives in one event-loop turn goes out as one delta, as Floorwatch's group commit does.
   const pending = new Map<string, AgentView>();
+  // Agents go out as Floorwatch sends them: the fields that changed since the last delta.
+  const sent = new Map<string, AgentView>();
   let flushScheduled = false;
   const flush = () => {
     flushScheduled = false;
     if (pending.size === 0) return;
-    emit({ agents: [...pending.values()] });
+    const patches: AgentPatch[] = [];
+    for (const view of pending.values()) {
+      const patch = diffAgentView(sent.get(view.agentId), view);
+      if (patch) patches.push(patch);
+      sent.set(view.agentId, view);
+    }
+    emit({ agents: patches });
     pending.clear();
     scheduleKpis();
   };

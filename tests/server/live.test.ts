@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connectLive, ev, postEvents, startHarness, T0, VIEW_TOKEN, WALL_TOKEN, waitFor, type Harness, type Recorder } from './harness.ts';
 import type { AgentPayload, Delta, FloorPayload, Snapshot, WallboardPayload } from '../../shared/wire.ts';
 import { serializeState } from '../../shared/selectors.ts';
+import { applyAgentPatch } from '../../shared/agent-patch.ts';
 
 let harnesses: Harness[] = [];
 let clients: Recorder[] = [];
@@ -33,7 +34,9 @@ function applyFloorDelta(p: FloorPayload, d: Delta): void {
     for (const id of removed ?? []) m.delete(id);
     return [...m.values()];
   };
-  p.agents = upsert(p.agents, d.agents, (a) => a.agentId);
+  const held = new Map(p.agents.map((a) => [a.agentId, a]));
+  for (const patch of d.agents ?? []) held.set(patch.agentId, applyAgentPatch(held.get(patch.agentId), patch));
+  p.agents = [...held.values()];
   p.calls = upsert(p.calls, d.calls, (c) => c.callId, d.callsRemoved);
   p.alerts = upsert(p.alerts, d.alerts, (a) => a.id, d.alertsRemoved);
 }
@@ -53,6 +56,23 @@ describe('/live', () => {
     seqs.forEach((s, i) => i > 0 && expect(s).toBe(seqs[i - 1] + 1));
     const ringing = c.deltas.flatMap((d) => d.agents ?? []).find((a) => a.agentId === 'a1' && a.activity === 'ringing');
     expect(ringing?.activitySinceMs).toBe(T0 + 2000);
+  });
+
+  it('sends the floor only the fields of an agent that changed', async () => {
+    const h = await start();
+    await postEvents(h, [ev.agent('a1', 'available', 0, { name: 'Ann', team: 'blue', queues: ['q'] })]);
+    const c = live(h, { scope: 'floor', token: VIEW_TOKEN });
+    await c.firstSnapshot;
+    // The first change after a client joins may carry the whole view; the next carries what changed.
+    await postEvents(h, [ev.agent('a1', 'away', 10, { reason: 'lunch' })]);
+    await waitFor(() => c.deltas.some((d) => d.agents?.some((a) => a.agentId === 'a1')), 2_000, 'the first agent delta');
+    await postEvents(h, [ev.agent('a1', 'away', 20, { reason: 'training' })]);
+    await waitFor(() => c.deltas.some((d) => d.agents?.some((a) => a.agentId === 'a1' && a.reason === 'training')), 2_000, 'the second agent delta');
+    const patch = c.deltas.flatMap((d) => d.agents ?? []).find((a) => a.agentId === 'a1' && a.reason === 'training');
+    expect(patch).toEqual({ agentId: 'a1', reason: 'training' });
+    expect(patch).not.toHaveProperty('name');
+    expect(patch).not.toHaveProperty('queues');
+    expect(patch).not.toHaveProperty('ringsHist');
   });
 
   it('pushes KPI updates coalesced to at most 4 per second', async () => {

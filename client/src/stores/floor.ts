@@ -6,6 +6,7 @@
 import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
 import type { AgentNote, TickerMessage } from '../../../shared/state.ts';
+import { applyAgentPatch } from '../../../shared/agent-patch.ts';
 import type { AgentView, CallView, CallbackView, Delta, FloorTotals, IntervalView, QueueKpis, ScopePayload, VoicemailView } from '../../../shared/wire.ts';
 
 /** One collator for every sort by name: `localeCompare` builds one per call. */
@@ -90,7 +91,11 @@ export const useFloorStore = defineStore('floor', () => {
     if (d.me !== undefined) me.value = d.me;
     if (d.ticker) ticker.value = d.ticker;
     if (d.notes) notes.value = d.notes;
-    agents.value = upsert(agents.value, d.agents, (a) => a.agentId);
+    if (d.agents?.length) {
+      const next = new Map(agents.value);
+      for (const patch of d.agents) next.set(patch.agentId, applyAgentPatch(next.get(patch.agentId), patch));
+      agents.value = next;
+    }
     calls.value = upsert(calls.value, d.calls, (c) => c.callId, d.callsRemoved);
     voicemails.value = upsert(voicemails.value, d.voicemails, (v) => v.voicemailId);
     callbacks.value = upsert(callbacks.value, d.callbacks, (c) => c.callbackId);

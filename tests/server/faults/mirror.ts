@@ -6,6 +6,7 @@
  * the server's own snapshot.
  */
 import type { Alert, AgentNote, TickerMessage } from '../../../shared/state.ts';
+import { applyAgentPatch } from '../../../shared/agent-patch.ts';
 import type { Ack, AgentView, CallbackView, CallView, Delta, FloorTotals, IntervalView, QueueKpis, ScopePayload, Snapshot, VoicemailView } from '../../../shared/wire.ts';
 
 /** What a mirror needs of a socket.io client socket. */
@@ -58,7 +59,7 @@ export function applyDelta(s: RoomState, d: Delta): void {
   if (d.me !== undefined) s.me = d.me;
   if (d.ticker) s.ticker = d.ticker;
   if (d.notes) s.notes = d.notes;
-  for (const a of d.agents ?? []) s.agents.set(a.agentId, a);
+  for (const a of d.agents ?? []) s.agents.set(a.agentId, applyAgentPatch(s.agents.get(a.agentId), a));
   for (const c of d.calls ?? []) s.calls.set(c.callId, c);
   for (const id of d.callsRemoved ?? []) s.calls.delete(id);
   for (const a of d.alerts ?? []) s.alerts.set(a.id, a);
