@@ -43,7 +43,7 @@ export function tempDbFile(): string {
   return path.join(dir, 'floorwatch.db');
 }
 
-export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; demo?: boolean; config?: FloorConfig; sources?: () => Record<string, unknown> } = {}): Promise<Harness> {
+export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; demo?: boolean; config?: FloorConfig; sources?: () => Record<string, unknown>; port?: number } = {}): Promise<Harness> {
   const clock = opts.clock ?? new FakeClock();
   const dbFile = opts.dbFile ?? tempDbFile();
   const log = openSqliteLog({ file: dbFile, synchronous: 'normal' });
@@ -61,7 +61,8 @@ export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; d
     sources: opts.sources,
     logger: { info: () => {}, warn: () => {}, error: (m: unknown) => console.error(m) },
   });
-  const port = await server.listen(0, '127.0.0.1');
+  // A chosen port lets a test stop a server and start another where clients left it.
+  const port = await server.listen(opts.port ?? 0, '127.0.0.1');
   return {
     server,
     auth,

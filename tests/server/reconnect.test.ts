@@ -8,7 +8,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { io as ioClient } from 'socket.io-client';
 import { FakeClock, getJson, postEvents, startHarness, tempDbFile, T0, VIEW_TOKEN, WALL_TOKEN, waitFor, type Harness, type LiveClient } from './harness.ts';
 import { Mirror, stateOf, comparable } from './faults/mirror.ts';
-import { startNodeAt } from './faults/node.ts';
 import { Rng } from './faults/prng.ts';
 import type { Snapshot } from '../../shared/wire.ts';
 
@@ -103,7 +102,7 @@ describe('reconnect', () => {
   it('brings clients back to the same state after a server restart on the same database, with events sent during the outage retried', async () => {
     const dbFile = tempDbFile();
     const clock = new FakeClock();
-    let h = await startNodeAt(dbFile, 0, clock);
+    let h = await startHarness({ dbFile, port: 0, clock });
     servers.push(h);
     const port = h.port;
     const rng = new Rng(11);
@@ -133,7 +132,7 @@ describe('reconnect', () => {
         // Events keep coming while the server is down; they are retried until it is back.
         const during = send(r, round(r, rng));
         await new Promise((res) => setTimeout(res, 100));
-        h = await startNodeAt(dbFile, port, clock);
+        h = await startHarness({ dbFile, port, clock });
         servers.push(h);
         retries += await during;
         continue;
