@@ -31,7 +31,7 @@ import type {
 } from './state.ts';
 import { HOLD_HIST_EDGES_SEC } from './state.ts';
 import { businessDayCloseAfter, intervalStart, localDay } from './time.ts';
-import { ringsAfter } from './measure.ts';
+import { paceExpectedAt, ringsAfter } from './measure.ts';
 
 /** Ended calls kept in memory for drill-down; older ones are read back from the log. */
 export const ENDED_CALLS_CAP = 2_000;
@@ -657,10 +657,7 @@ function leaveQueue(s: FloorState, q: QueueState, c: CallState, atMs: number): n
 
 /** Calls the quota's pace expects from an agent by `atMs` (null before their shift). */
 export function paceExpected(a: AgentState, eff: EffectiveConfig, atMs: number): number | null {
-  if (a.shiftStartMs === undefined) return null;
-  const shiftMs = eff.workload.shiftMinutes * 60_000;
-  const share = Math.min(1, Math.max(0, (atMs - a.shiftStartMs) / shiftMs));
-  return eff.workload.dailyQuota * share;
+  return paceExpectedAt(a.shiftStartMs, eff.workload.shiftMinutes, eff.workload.dailyQuota, atMs);
 }
 
 function evaluatePace(s: FloorState, a: AgentState, atMs: number): void {

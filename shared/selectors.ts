@@ -95,6 +95,8 @@ export function selectAgentView(s: FloorState, a: AgentState, nowMs: number, ope
     handled: d.handled,
     quota: eff.workload.dailyQuota,
     paceExpected: expected === null ? null : Math.round(expected * 10) / 10,
+    shiftStartMs: a.shiftStartMs ?? null,
+    shiftMinutes: eff.workload.shiftMinutes,
     ahtSec: meanSec(d.talkMs + d.holdMs + d.wrapMs, d.handled),
     holds: d.holds,
     holdSec: Math.round(d.holdMs / 1000),

@@ -50,8 +50,11 @@ export interface AgentView {
   callId: string | null;
   handled: number;
   quota: number;
-  /** Calls the quota's pace expects by now (null before the shift starts). */
+  /** Calls the quota's pace expects by now (null before the shift starts), as of the push. */
   paceExpected: number | null;
+  /** First sign-in of the day and the shift length: views recompute the pace each second from them. */
+  shiftStartMs: number | null;
+  shiftMinutes: number;
   ahtSec: number | null;
   holds: number;
   holdSec: number;

@@ -4,6 +4,8 @@
  */
 import type { AlertLevel } from '../../shared/state.ts';
 import { currentLocale, t } from './i18n/index.ts';
+import { paceExpectedAt } from '../../shared/measure.ts';
+import type { AgentView } from '../../shared/wire.ts';
 
 export type Tone = 'ok' | 'warn' | 'breach' | 'none';
 
@@ -107,3 +109,14 @@ export function paceTone(handled: number, expected: number | null, warnBehind: n
   if (expected === null) return toneView('none');
   return expected - handled > warnBehind ? toneView('warn') : toneView('ok');
 }
+
+/**
+ * Calls the quota expects of an agent by `nowMs`, to one decimal: recomputed
+ * on every tick of the screen's clock, so the pace marker moves even when
+ * nothing about the agent changes (the pushed `paceExpected` is as of the push).
+ */
+export function livePace(a: Pick<AgentView, 'shiftStartMs' | 'shiftMinutes' | 'quota'>, nowMs: number): number | null {
+  const expected = paceExpectedAt(a.shiftStartMs, a.shiftMinutes, a.quota, nowMs);
+  return expected === null ? null : Math.round(expected * 10) / 10;
+}
+

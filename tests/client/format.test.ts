@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatPct, formatSec, levelTone, paceTone, serviceLevelTone, thresholdTone } from '../../client/src/format.ts';
+import { formatDuration, formatPct, formatSec, levelTone, livePace, paceTone, serviceLevelTone, thresholdTone } from '../../client/src/format.ts';
 import { formatValue, ruleExplain, ruleName, RULE_TEXT } from '../../client/src/rules.ts';
 import { RULE_IDS } from '../../shared/config.ts';
 
@@ -71,3 +71,16 @@ describe('rule texts', () => {
     expect(formatValue(0, 'event')).toBe('');
   });
 });
+
+describe('live pace', () => {
+  it('moves with the clock from the shift start, without a new push, and is null before the shift', () => {
+    const start = Date.parse('2026-11-24T09:00:00Z');
+    const view = { shiftStartMs: start, shiftMinutes: 480, quota: 30 };
+    expect(livePace(view, start)).toBe(0);
+    expect(livePace(view, start + 4 * 3_600_000)).toBe(15);
+    expect(livePace(view, start + 4 * 3_600_000 + 16 * 60_000)).toBe(16);
+    expect(livePace(view, start + 10 * 3_600_000)).toBe(30); // never beyond the quota
+    expect(livePace({ ...view, shiftStartMs: null }, start)).toBeNull();
+  });
+});
+
