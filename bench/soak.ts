@@ -126,7 +126,7 @@ async function main(): Promise<void> {
             else {
               const fresh = stateOf(r.data.payload);
               const mine = c.mirror.state;
-              const opts = { stateOnly: true, noPace: true };
+              const opts = { stateOnly: true };
               // Alerts: the snapshot carries the open and recent ones; a copy may hold older ones too, but must agree on these.
               const same =
                 JSON.stringify(comparable({ ...mine, alerts: new Map() }, opts)) === JSON.stringify(comparable({ ...fresh, alerts: new Map() }, opts)) &&

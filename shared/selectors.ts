@@ -19,7 +19,7 @@ import type {
   VoicemailView,
   WallboardPayload,
 } from './wire.ts';
-import { configFor, paceExpected } from './engine.ts';
+import { configFor } from './engine.ts';
 
 /** Resolved alerts sent in a floor snapshot (the rest are in the log). */
 export const SNAPSHOT_RECENT_ALERTS = 200;
@@ -81,7 +81,6 @@ export function selectAgentView(s: FloorState, a: AgentState, nowMs: number, ope
   const d = a.today;
   const { activity, sinceMs } = agentActivity(s, a);
   const openList = open ?? [...s.alerts.values()].filter((x) => x.agentId === a.agentId);
-  const expected = paceExpected(a, eff, nowMs);
   return {
     agentId: a.agentId,
     name: a.name ?? a.agentId,
@@ -94,7 +93,6 @@ export function selectAgentView(s: FloorState, a: AgentState, nowMs: number, ope
     callId: a.callId ?? null,
     handled: d.handled,
     quota: eff.workload.dailyQuota,
-    paceExpected: expected === null ? null : Math.round(expected * 10) / 10,
     shiftStartMs: a.shiftStartMs ?? null,
     shiftMinutes: eff.workload.shiftMinutes,
     ahtSec: meanSec(d.talkMs + d.holdMs + d.wrapMs, d.handled),

@@ -50,9 +50,11 @@ export interface AgentView {
   callId: string | null;
   handled: number;
   quota: number;
-  /** Calls the quota's pace expects by now (null before the shift starts), as of the push. */
-  paceExpected: number | null;
-  /** First sign-in of the day and the shift length: views recompute the pace each second from them. */
+  /**
+   * First sign-in of the day and the shift length: the pace (calls the quota
+   * expects by now) is `paceExpectedAt` of these, computed by the view each
+   * second rather than pushed, since it changes with the clock alone.
+   */
   shiftStartMs: number | null;
   shiftMinutes: number;
   ahtSec: number | null;

@@ -113,7 +113,7 @@ export function paceTone(handled: number, expected: number | null, warnBehind: n
 /**
  * Calls the quota expects of an agent by `nowMs`, to one decimal: recomputed
  * on every tick of the screen's clock, so the pace marker moves even when
- * nothing about the agent changes (the pushed `paceExpected` is as of the push).
+ * nothing about the agent changes.
  */
 export function livePace(a: Pick<AgentView, 'shiftStartMs' | 'shiftMinutes' | 'quota'>, nowMs: number): number | null {
   const expected = paceExpectedAt(a.shiftStartMs, a.shiftMinutes, a.quota, nowMs);

@@ -4,7 +4,7 @@ import type { AgentView } from '../../shared/wire.ts';
 
 const base: AgentView = {
   agentId: 'a1', name: 'Ann Lee', team: 'blue', queues: ['sales'], presence: 'available', reason: null, activity: 'available', activitySinceMs: 1_000,
-  callId: null, handled: 3, quota: 30, paceExpected: 4.2, shiftStartMs: 0, shiftMinutes: 480, ahtSec: 300, holds: 1, holdSec: 20, ringNoAnswer: 0, ringsHist: [0, 1, 2, 0, 0, 0, 0],
+  callId: null, handled: 3, quota: 30, shiftStartMs: 0, shiftMinutes: 480, ahtSec: 300, holds: 1, holdSec: 20, ringNoAnswer: 0, ringsHist: [0, 1, 2, 0, 0, 0, 0],
   holdHist: [1, 0, 0, 0, 0], alertsByRule: { 'hold-long': { info: 0, warn: 1, breach: 0 } }, openAlerts: 0, worstOpenLevel: null,
 };
 
@@ -29,7 +29,7 @@ describe('agent patches', () => {
   });
 
   it('rebuilds the new view from the old one and the patch, as a client does', () => {
-    const next: AgentView = { ...base, handled: 4, callId: null, paceExpected: 4.5, holdHist: [2, 0, 0, 0, 0] };
+    const next: AgentView = { ...base, handled: 4, callId: null, shiftStartMs: 60_000, holdHist: [2, 0, 0, 0, 0] };
     const patch = diffAgentView(base, next);
     expect(patch).not.toBeNull();
     expect(applyAgentPatch(base, JSON.parse(JSON.stringify(patch)))).toEqual(next);

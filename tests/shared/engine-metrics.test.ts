@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Feed, T0, sec, configWith } from './feed.ts';
 import { selectAgentView, selectAllQueueKpis, selectIntervals, selectTotals, serviceLevelPct, agentActivity } from '../../shared/selectors.ts';
+import { paceExpectedAt } from '../../shared/measure.ts';
 
 const kpis = (f: Feed, q = 'q1') => selectAllQueueKpis(f.state).find((k) => k.queueId === q)!;
 
@@ -138,7 +139,7 @@ describe('ASA, AHT, waits and agent states', () => {
     const v = selectAgentView(f.state, f.state.agents.get('a1')!, sec(960));
     expect(v.handled).toBe(4);
     expect(v.quota).toBe(30);
-    expect(v.paceExpected).toBe(1); // 960 s of 480 min × 30
+    expect(paceExpectedAt(v.shiftStartMs, v.shiftMinutes, v.quota, sec(960))).toBe(1); // 960 s of 480 min × 30
     expect(v.ringsHist).toEqual([0, 2, 0, 1, 0, 0, 1]);
     expect(selectAgentView(f.state, f.state.agents.get('a2')!, sec(960)).ringNoAnswer).toBe(1);
   });

@@ -75,23 +75,20 @@ export interface CompareOptions {
    * KPI period, by design.
    */
   stateOnly?: boolean;
-  /** Leave out `paceExpected`, which is computed for "now" at each push. */
-  noPace?: boolean;
 }
 
 /** A plain, sorted form of a room state, for deep equality. */
 export function comparable(s: RoomState, o: CompareOptions = {}): unknown {
   const sorted = <T>(m: Map<string, T>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
-  const agent = (a: AgentView | null) => (a && o.noPace ? { ...a, paceExpected: null } : a);
   return JSON.parse(
     JSON.stringify({
       ...(o.stateOnly ? {} : { queues: [...s.queues].sort((a, b) => (a.queueId < b.queueId ? -1 : 1)), totals: s.totals, intervals: Object.entries(s.intervals).sort(([a], [b]) => (a < b ? -1 : 1)) }),
-      agents: sorted(s.agents).map(agent),
+      agents: sorted(s.agents),
       calls: sorted(s.calls),
       alerts: sorted(s.alerts),
       voicemails: sorted(s.voicemails),
       callbacks: sorted(s.callbacks),
-      me: agent(s.me),
+      me: s.me,
       ticker: s.ticker,
       notes: s.notes,
     }),
