@@ -30,6 +30,13 @@ const RUNS = 3;
 /** Within this factor of the 40-agent cost per event counts as flat (the machine is noisy). */
 const FLAT_FACTOR = 1.5;
 
+interface PerEvent {
+  us: number;
+  applyUs: number;
+  eventsPerFeedSec: number;
+  tickUs: number;
+}
+
 interface Measured {
   events: number;
   ticks: number;
@@ -83,7 +90,7 @@ function trivialFold(window: FeedSecond[]): { events: number; ms: number; keys: 
 export const run: BenchRun = async ({ quick }) => {
   const windowEvents = quick ? 20_000 : 150_000;
   const rows: BenchRow[] = [];
-  const perEvent = new Map<number, { us: number; applyUs: number; eventsPerFeedSec: number; tickUs: number }>();
+  const perEvent = new Map<number, PerEvent>();
   let throughput1k: { eps: number; trivialEps: number } | undefined;
 
   for (const agents of SIZES) {
@@ -128,37 +135,31 @@ export const run: BenchRun = async ({ quick }) => {
     });
   }
   const base = perEvent.get(40);
-  for (const agents of SIZES) {
-    const m = perEvent.get(agents);
-    if (!m || !base) continue;
-    const r = ratio(m.us, base.us);
-    rows.push({
-      bench: 'engine',
-      metric: `cost per event, ${agents.toLocaleString('en-US')} agents (ticks included)`,
-      value: Math.round(m.us * 100) / 100,
-      unit: 'µs/event',
-      baseline: { name: 'same, 40 agents', value: Math.round(base.us * 100) / 100 },
-      ratio: r,
-      target: `flat: ≤ ${FLAT_FACTOR}× the 40-agent cost`,
-      met: r !== undefined && r <= FLAT_FACTOR,
-      note: `${m.eventsPerFeedSec.toFixed(1)} events per second of feed time; one tick costs ${m.tickUs.toFixed(1)} µs`,
-    });
-  }
+  /** One row per floor size for a per-event cost, against the 40-agent cost: flat means a ratio near 1. */
+  const flatRows = (what: (agents: string) => string, pick: (m: PerEvent) => number, note?: (m: PerEvent) => string) => {
+    for (const agents of SIZES) {
+      const m = perEvent.get(agents);
+      if (!m || !base) continue;
+      const r = ratio(pick(m), pick(base));
+      rows.push({
+        bench: 'engine',
+        metric: what(agents.toLocaleString('en-US')),
+        value: Math.round(pick(m) * 100) / 100,
+        unit: 'µs/event',
+        baseline: { name: 'same, 40 agents', value: Math.round(pick(base) * 100) / 100 },
+        ratio: r,
+        target: `flat: ≤ ${FLAT_FACTOR}× the 40-agent cost`,
+        met: r !== undefined && r <= FLAT_FACTOR,
+        ...(note ? { note: note(m) } : {}),
+      });
+    }
+  };
+  flatRows(
+    (n) => `cost per event, ${n} agents (ticks included)`,
+    (m) => m.us,
+    (m) => `${m.eventsPerFeedSec.toFixed(1)} events per second of feed time; one tick costs ${m.tickUs.toFixed(1)} µs`,
+  );
   // The same without the ticks: the per-event fold alone, which is what O(1) per event promises.
-  for (const agents of SIZES) {
-    const m = perEvent.get(agents);
-    if (!m || !base) continue;
-    const r = ratio(m.applyUs, base.applyUs);
-    rows.push({
-      bench: 'engine',
-      metric: `applyEvent + drain alone, ${agents.toLocaleString('en-US')} agents`,
-      value: Math.round(m.applyUs * 100) / 100,
-      unit: 'µs/event',
-      baseline: { name: 'same, 40 agents', value: Math.round(base.applyUs * 100) / 100 },
-      ratio: r,
-      target: `flat: ≤ ${FLAT_FACTOR}× the 40-agent cost`,
-      met: r !== undefined && r <= FLAT_FACTOR,
-    });
-  }
+  flatRows((n) => `applyEvent + drain alone, ${n} agents`, (m) => m.applyUs);
   return rows;
 };
