@@ -22,8 +22,8 @@ function text(body: unknown, field: string, max = 500): string | { error: string
 }
 
 /** Per-agent and per-queue tables of one day. */
-function tables(s: FloorState, nowMs: number) {
-  const agents = [...s.agents.values()].map((a) => selectAgentView(s, a, nowMs)).sort((a, b) => a.name.localeCompare(b.name));
+function tables(s: FloorState) {
+  const agents = [...s.agents.values()].map((a) => selectAgentView(s, a)).sort((a, b) => a.name.localeCompare(b.name));
   return { day: { startMs: s.dayStartMs, endMs: s.dayEndMs }, queues: selectAllQueueKpis(s), agents };
 }
 
@@ -84,11 +84,10 @@ export function mountFloorRoutes(ctx: RouteContext): void {
   /** Today's tables from the live state; a past day's by replaying the log up to its end. */
   async function dayTables(date: string | undefined) {
     const s = ctx.state();
-    const now = ctx.engineNow();
-    if (!date) return tables(s, now);
+    if (!date) return tables(s);
     const noon = Date.parse(`${date}T12:00:00Z`);
     const day = localDay(noon, s.config.timeZone);
-    if (day.startMs === s.dayStartMs) return tables(s, now);
+    if (day.startMs === s.dayStartMs) return tables(s);
     if (day.startMs > s.dayStartMs) throw new Error(`${date} has not happened yet`);
     const past = createFloorState(s.config, 0);
     await log.replay((e) => {
@@ -96,7 +95,7 @@ export function mountFloorRoutes(ctx: RouteContext): void {
     });
     tick(past, day.endMs - 1);
     if (past.dayStartMs !== day.startMs) throw new Error(`no events in the log for ${date}`);
-    return tables(past, day.endMs - 1);
+    return tables(past);
   }
 
   app.get('/api/report', ctx.requireSupervisor, async (req, res) => {

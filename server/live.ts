@@ -176,10 +176,10 @@ export class LiveHub {
     this.stats.snapshots++;
     const payload =
       scope.kind === 'floor'
-        ? selectFloorPayload(s, now)
+        ? selectFloorPayload(s)
         : scope.kind === 'wallboard'
           ? selectWallboardPayload(s)
-          : selectAgentPayload(s, scope.agentId, now);
+          : selectAgentPayload(s, scope.agentId);
     return {
       scope,
       seq: this.seqs.get(roomOf(scope)) ?? 0,
@@ -254,7 +254,6 @@ export class LiveHub {
   /** Pushes the state changes of one drain at once; KPI changes are coalesced. */
   publish(changes: ChangeSet, alerts: Alert[]): void {
     const s = this.state();
-    const now = this.clock.now();
     if (changes.resync) {
       this.resyncAll();
       return;
@@ -345,7 +344,7 @@ export class LiveHub {
         if (!a) continue;
         const agentRoom = this.hasMembers(`agent:${id}`);
         if (!floorWanted && !agentRoom) continue;
-        const view = selectAgentView(s, a, now);
+        const view = selectAgentView(s, a);
         if (floorWanted) {
           const patch = diffAgentView(this.floorAgentsSent.get(id), view);
           if (patch) patches.push(patch);
@@ -435,7 +434,7 @@ export class LiveHub {
   refreshAgent(agentId: string): void {
     const s = this.state();
     const a = s.agents.get(agentId);
-    if (a && this.hasMembers(`agent:${agentId}`)) this.emit(`agent:${agentId}`, { me: selectAgentView(s, a, this.clock.now()) });
+    if (a && this.hasMembers(`agent:${agentId}`)) this.emit(`agent:${agentId}`, { me: selectAgentView(s, a) });
   }
 
   close(): void {

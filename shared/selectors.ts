@@ -76,7 +76,7 @@ function openAlertsByAgent(s: FloorState): Map<string, Alert[]> {
   return m;
 }
 
-export function selectAgentView(s: FloorState, a: AgentState, nowMs: number, open?: Alert[]): AgentView {
+export function selectAgentView(s: FloorState, a: AgentState, open?: Alert[]): AgentView {
   const eff = configFor(s, undefined, a.team);
   const d = a.today;
   const { activity, sinceMs } = agentActivity(s, a);
@@ -260,7 +260,7 @@ export function selectAlertFeed(s: FloorState, filter?: (a: Alert) => boolean): 
   return out.sort((a, b) => b.raisedAtMs - a.raisedAtMs);
 }
 
-export function selectFloorPayload(s: FloorState, nowMs: number): FloorPayload {
+export function selectFloorPayload(s: FloorState): FloorPayload {
   const byAgent = openAlertsByAgent(s);
   // fromEntries defines own properties: a queue named "__proto__" is a key like any other, not the object's prototype.
   const intervals: Record<string, IntervalView[]> = Object.fromEntries([...s.queues.values()].map((q) => [q.queueId, selectIntervals(s, q)]));
@@ -272,7 +272,7 @@ export function selectFloorPayload(s: FloorState, nowMs: number): FloorPayload {
   return {
     queues: selectAllQueueKpis(s),
     totals: selectTotals(s),
-    agents: [...s.agents.values()].map((a) => selectAgentView(s, a, nowMs, byAgent.get(a.agentId) ?? [])),
+    agents: [...s.agents.values()].map((a) => selectAgentView(s, a, byAgent.get(a.agentId) ?? [])),
     calls,
     alerts: selectAlertFeed(s),
     intervals,
@@ -283,7 +283,7 @@ export function selectFloorPayload(s: FloorState, nowMs: number): FloorPayload {
 }
 
 /** One agent's payload: nothing in it names or describes another agent. */
-export function selectAgentPayload(s: FloorState, agentId: string, nowMs: number): AgentPayload {
+export function selectAgentPayload(s: FloorState, agentId: string): AgentPayload {
   const a = s.agents.get(agentId);
   const calls: CallView[] = [];
   for (const id of s.liveCalls) {
@@ -291,7 +291,7 @@ export function selectAgentPayload(s: FloorState, agentId: string, nowMs: number
     if (c && c.agentId === agentId) calls.push(selectCallView(c));
   }
   return {
-    me: a ? selectAgentView(s, a, nowMs) : null,
+    me: a ? selectAgentView(s, a) : null,
     calls,
     alerts: selectAlertFeed(s, (x) => x.agentId === agentId),
     voicemails: [...s.voicemails.values()].filter((v) => v.agentId === agentId).map(selectVoicemailView),

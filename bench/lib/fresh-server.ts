@@ -63,7 +63,7 @@ function agentTemplate(): AgentView {
   applyEvent(s, { type: 'agent.state', id: 'template', at: Date.now(), agentId: 'template', state: 'available', name: 'template' });
   const a = s.agents.get('template');
   if (!a) throw new Error('template agent missing');
-  return selectAgentView(s, a, Date.now());
+  return selectAgentView(s, a);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
