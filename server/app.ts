@@ -434,7 +434,7 @@ export function createServer(opts: ServerOptions) {
     keep();
     tick(state, engineNow());
     keep();
-    persistAlerts([...rebuilt.values()]);
+    for (const a of rebuilt.values()) pendingAlerts.set(a.id, a);
     await saveAlertsNow();
     if (shared) shared.follow(shared.lastReplayedId, applyFromLog, (err) => logger.warn(`event log: ${err.message}; retrying`));
     await new Promise<void>((resolve, reject) => {
