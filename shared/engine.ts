@@ -720,6 +720,15 @@ function advanceClock(s: FloorState, atMs: number): void {
   if (atMs > s.nowMs) s.nowMs = atMs;
 }
 
+/**
+ * Moves the engine's clock to `nowMs` (never backwards; the day rolls over at
+ * midnight) without evaluating any rule. The replay at start-up calls it with
+ * each event's receive time, so a restart sees the same "now" the live run saw.
+ */
+export function observeClock(s: FloorState, nowMs: number): void {
+  advanceClock(s, nowMs);
+}
+
 // ---------------------------------------------------------------- events
 
 type Handler<T extends FloorEvent['type']> = (s: FloorState, e: EventOf<T>) => void;
@@ -1315,6 +1324,8 @@ const HANDLERS: { [T in FloorEvent['type']]: Handler<T> } = {
   'call.transferred': onTransferred,
   'call.ended': onEnded,
   'call.abandoned': onAbandoned,
+  'call.ring-ended': (s) => note(s, 'ignored', 'call.ring-ended not yet supported'),
+  'call.lost': (s) => note(s, 'ignored', 'call.lost not yet supported'),
   'call.speaker': onSpeaker,
   'call.volume': onVolume,
   'call.escalation': onEscalation,

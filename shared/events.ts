@@ -104,6 +104,18 @@ export const callAnsweredEvent = z.strictObject({
   ringCount: z.number().int().min(0).max(1000).optional(),
 });
 
+/**
+ * One agent's ring on a call ended without that agent answering. `no-answer`: the ring timed out on
+ * them (Asterisk RINGNOANSWER / AgentRingNoAnswer) and counts as a ring-no-answer; `canceled`: it was
+ * cut off by a colleague's answer or the caller hanging up (RINGCANCELED) and is never held against them.
+ */
+export const callRingEndedEvent = z.strictObject({
+  type: z.literal('call.ring-ended'),
+  ...callBase,
+  agentId: idSchema,
+  outcome: z.enum(['no-answer', 'canceled']),
+});
+
 export const callHoldEvent = z.strictObject({
   type: z.literal('call.hold'),
   ...callBase,
@@ -134,6 +146,17 @@ export const callEndedEvent = z.strictObject({
 export const callAbandonedEvent = z.strictObject({
   type: z.literal('call.abandoned'),
   ...callBase,
+});
+
+/**
+ * Later evidence shows the call's end (or its leaving the queue) was lost: e.g. a reconcile with the
+ * PBX no longer lists the caller. The call is closed as "end lost" at `at`, the best-known time,
+ * counted apart from answers and abandons. A later event of the call still corrects it.
+ */
+export const callLostEvent = z.strictObject({
+  type: z.literal('call.lost'),
+  ...callBase,
+  reason: shortText.optional(),
 });
 
 export const callSpeakerEvent = z.strictObject({
@@ -184,12 +207,14 @@ export const floorEventSchema = z.discriminatedUnion('type', [
   agentStateEvent,
   callQueuedEvent,
   callRingingEvent,
+  callRingEndedEvent,
   callAnsweredEvent,
   callHoldEvent,
   callUnholdEvent,
   callTransferredEvent,
   callEndedEvent,
   callAbandonedEvent,
+  callLostEvent,
   callSpeakerEvent,
   callVolumeEvent,
   callEscalationEvent,
