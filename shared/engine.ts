@@ -37,6 +37,8 @@ import { paceExpectedAt, ringsAfter } from './measure.ts';
 export const ENDED_CALLS_CAP = 2_000;
 /** Resolved alerts kept in memory for the feed; all of them are in the log. */
 export const RECENT_ALERTS_CAP = 500;
+/** Alerts of one agent kept for their view of today: far more than a bad day brings, bounded against a runaway source. */
+export const AGENT_ALERTS_CAP = 1_000;
 /** Timeline entries per call: enough for a long, messy call, bounded against a runaway source. */
 export const TIMELINE_CAP = 80;
 
@@ -103,6 +105,7 @@ export function createFloorState(config: FloorConfig, nowMs: number): FloorState
     calls: new Map(),
     alerts: new Map(),
     recentAlerts: [],
+    agentAlerts: new Map(),
     voicemails: new Map(),
     callbacks: new Map(),
     liveCalls: new Set(),
@@ -346,6 +349,12 @@ function raiseOrUpdate(s: FloorState, spec: RaiseSpec): Alert {
   if (spec.callbackId !== undefined) a.callbackId = spec.callbackId;
   s.alerts.set(a.id, a);
   countAlert(s, a, 1);
+  if (a.agentId !== undefined && a.raisedAtMs >= s.dayStartMs) {
+    let list = s.agentAlerts.get(a.agentId);
+    if (!list) s.agentAlerts.set(a.agentId, (list = []));
+    list.push(a);
+    if (list.length > AGENT_ALERTS_CAP) list.splice(0, list.length - AGENT_ALERTS_CAP);
+  }
   if (spec.callId !== undefined) {
     const c = s.calls.get(spec.callId);
     if (c) {
@@ -708,6 +717,13 @@ function rollover(s: FloorState, atMs: number): void {
     if (open) closeAlert(s, open, s.dayStartMs, 'resolved');
     a.paceAlertId = undefined;
     a.paceEpisodes = 0;
+  }
+  s.agentAlerts.clear();
+  for (const a of s.alerts.values()) {
+    if (a.agentId === undefined) continue;
+    let list = s.agentAlerts.get(a.agentId);
+    if (!list) s.agentAlerts.set(a.agentId, (list = []));
+    list.push(a); // still open: it stays in the agent's view until it ends
   }
   for (const [id, v] of s.voicemails) if (v.returnedAtMs !== undefined) s.voicemails.delete(id);
   for (const [id, cb] of s.callbacks) if (cb.completedAtMs !== undefined) s.callbacks.delete(id);

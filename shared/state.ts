@@ -259,6 +259,12 @@ export interface FloorState {
   alerts: Map<string, Alert>;
   /** Recently resolved alerts, newest last (bounded). */
   recentAlerts: Alert[];
+  /**
+   * Every alert of each agent raised on the live day (open, resolved and retracted), oldest
+   * first, capped at AGENT_ALERTS_CAP per agent; emptied when the day rolls over. The agent's
+   * snapshot takes their alerts from here, never from the floor's recent ones.
+   */
+  agentAlerts: Map<string, Alert[]>;
   voicemails: Map<string, Voicemail>;
   callbacks: Map<string, Callback>;
   /** Calls queued, ringing or connected. */
