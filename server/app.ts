@@ -13,13 +13,13 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Server as IoServer } from 'socket.io';
 import type { FloorConfig } from '../shared/config.ts';
 import { defaultConfig } from '../shared/config.ts';
-import { applyEvent, createFloorState, drainChanges, tick } from '../shared/engine.ts';
+import { applyEvent, createFloorState, drainChanges, observeClock, tick } from '../shared/engine.ts';
 import type { FloorEvent } from '../shared/events.ts';
 import type { FloorState, Alert } from '../shared/state.ts';
 import type { IngestClientToServer, IngestServerToClient, LiveScope } from '../shared/wire.ts';
 import { selectCallDetail } from '../shared/selectors.ts';
 import type { LogStore } from './log/store.ts';
-import { IngestError, IngestPipeline, MAX_BATCH_EVENTS } from './ingest.ts';
+import { DEFAULT_MAX_FUTURE_SEC, IngestError, IngestPipeline, MAX_BATCH_EVENTS } from './ingest.ts';
 import { LiveHub, scopeFromHandshake, type LiveNamespace } from './live.ts';
 import { fallbackPage } from './page.ts';
 import type { AuthStore } from './auth/store.ts';
@@ -34,7 +34,8 @@ const RECORD_WAIT_MS = 5_000;
 
 /** A log several nodes share: it can be followed, and it can be unreachable. */
 export interface SharedLog {
-  follow(fromId: string, onEvents: (events: FloorEvent[]) => void, onError?: (err: Error) => void): void;
+  /** Delivers appended events in log order, each with the receive time stored beside it (same index). */
+  follow(fromId: string, onEvents: (events: FloorEvent[], receivedAtMs: number[]) => void, onError?: (err: Error) => void): void;
   lastReplayedId: string;
   isWritable(): boolean;
 }
@@ -47,8 +48,6 @@ export const SESSION_IDLE_MS = 8 * 3_600_000;
 
 /** The engine's live rules run once a second: the finest unit any threshold is stated in. */
 export const TICK_MS = 1_000;
-/** A feed whose clock differs from ours by more than this is followed on its own clock (a replayed file, a skewed PBX). */
-export const FEED_SKEW_FOLLOW_MS = 5_000;
 /** Alerts are written to the log at most this often, ms: one write for many batches, and /api/alerts flushes first. */
 const ALERT_SAVE_MS = 500;
 /** …or as soon as this many are waiting, to bound memory under an alert storm. */
@@ -80,6 +79,8 @@ export interface ServerOptions {
   demo?: boolean;
   /** Live-rule tick period; 0 = no timer (tests call `tickNow`). */
   tickMs?: number;
+  /** Events dated more than this many seconds ahead of the server's clock are rejected at ingest (default 60). */
+  maxFutureSec?: number;
   /** Built client to serve, if present. */
   staticDir?: string;
   /** Status of the inputs feeding this node (queue_log tail, AMI), shown in `/api/health` under `sources`. */
@@ -100,13 +101,18 @@ export function createServer(opts: ServerOptions) {
   const log = opts.log;
   const tickMs = opts.tickMs ?? TICK_MS;
   let state: FloorState = createFloorState(opts.config ?? defaultConfig(), 0);
-  /** Feed time minus our time, when the feed runs on a clock of its own. */
-  let feedOffsetMs = 0;
   let replayed = 0;
   let tickTimer: NodeJS.Timeout | undefined;
   const startedAtMs = clock.now();
+  const maxFutureSec = opts.maxFutureSec ?? DEFAULT_MAX_FUTURE_SEC;
 
-  const engineNow = () => clock.now() + feedOffsetMs;
+  /**
+   * The live clock is the server's, whatever the feed's times: a back-dated
+   * batch counts at its own times but moves no clock, and the engine's clock
+   * never runs backwards (it only ever moves forward in `observeClock`, `tick`
+   * and `applyEvent`).
+   */
+  const engineNow = () => clock.now();
 
   const app = express();
   app.disable('x-powered-by');
@@ -149,15 +155,19 @@ export function createServer(opts: ServerOptions) {
     persistAlerts(alerts);
   }
 
+  /**
+   * Folds events as they were received: the engine's clock is first brought to
+   * the receive time (forward only), then each event applied. A replay of the
+   * log does exactly this with the stored receive times, so it sees the same
+   * "now" at every event as the live run did.
+   */
+  function foldReceived(e: FloorEvent, receivedAtMs: number): void {
+    observeClock(state, receivedAtMs);
+    applyEvent(state, e);
+  }
+
   function applyBatch(events: FloorEvent[], receivedAtMs: number): void {
-    let maxAt = -Infinity;
-    for (const e of events) {
-      applyEvent(state, e);
-      if (e.at > maxAt) maxAt = e.at;
-    }
-    const skew = maxAt - receivedAtMs;
-    if (Math.abs(skew) > FEED_SKEW_FOLLOW_MS) feedOffsetMs = skew;
-    else if (Math.abs(feedOffsetMs) > FEED_SKEW_FOLLOW_MS) feedOffsetMs = 0;
+    for (const e of events) foldReceived(e, receivedAtMs);
     flushChanges();
   }
 
@@ -168,8 +178,10 @@ export function createServer(opts: ServerOptions) {
    */
   const shared = isSharedLog(log) ? log : undefined;
   const appliedWaiters = new Map<string, () => void>();
-  function applyFromLog(events: FloorEvent[]): void {
-    applyBatch(events, clock.now());
+  function applyFromLog(events: FloorEvent[], receivedAtMs: number[]): void {
+    // The receive time stored with each entry, not this node's: every node folds with the same clock.
+    events.forEach((e, i) => foldReceived(e, receivedAtMs[i] ?? e.at));
+    flushChanges();
     for (const e of events) {
       const w = appliedWaiters.get(e.id);
       if (w) {
@@ -183,6 +195,7 @@ export function createServer(opts: ServerOptions) {
     clock,
     apply: shared ? () => {} : applyBatch,
     isWritable: shared ? () => shared.isWritable() : undefined,
+    maxFutureMs: maxFutureSec * 1000,
   });
 
   /** Puts a new configuration in force at once (live calls re-evaluated), persisted and audited. */
@@ -240,9 +253,9 @@ export function createServer(opts: ServerOptions) {
     return res.status(p ? 403 : 401).json({ ok: false, error: p ? 'admins only' : 'sign in first' });
   };
 
-  /** Writes server-made events (acknowledgements, notes…) to the log and applies them. */
+  /** Writes server-made events (acknowledgements, notes…) to the log and applies them, stamped with the server's clock. */
   async function record(events: NewEvent[]): Promise<FloorEvent[]> {
-    const at = Math.round(engineNow());
+    const at = Math.round(clock.now());
     const built = events.map((e) => ({ ...e, id: `srv-${randomUUID()}`, at }) as FloorEvent);
     // On a shared log the event takes effect when this node reads it back: wait for that.
     const applied = shared ? built.map((e) => new Promise<void>((resolve) => appliedWaiters.set(e.id, resolve))) : [];
@@ -279,7 +292,8 @@ export function createServer(opts: ServerOptions) {
         ok: true,
         data: {
           nowMs: clock.now(),
-          feedOffsetMs,
+          engineNowMs: state.nowMs,
+          maxFutureSec,
           log: { kind: log.kind, writable: shared ? shared.isWritable() : true, events: await log.count().catch(() => null), replayedAtStart: replayed },
           engine: {
             version: state.version,
@@ -426,8 +440,9 @@ export function createServer(opts: ServerOptions) {
     const keep = () => {
       for (const a of drainChanges(state).alerts) rebuilt.set(a.id, a);
     };
-    replayed = await log.replay((e) => {
-      applyEvent(state, e);
+    replayed = await log.replay((e, receivedAtMs) => {
+      // The clock the live run had when it received the event, then the event: the same "now" at every step.
+      foldReceived(e, receivedAtMs);
       // Keep the replay's change sets small.
       if (++n % 10_000 === 0) keep();
     });

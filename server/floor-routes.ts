@@ -36,7 +36,7 @@ export function mountFloorRoutes(ctx: RouteContext): void {
       const r = readAlertRequest({ alertId: String(req.params.id), note: (req.body as { note?: unknown } | undefined)?.note });
       if (typeof r === 'string') return res.status(400).json({ ok: false, error: r });
       try {
-        res.json({ ok: true, data: await actOnAlert({ record: ctx.record, state: ctx.state, log, now: clock.now, logger: ctx.logger }, action, r, actor(res).username) });
+        res.json({ ok: true, data: await actOnAlert({ record: ctx.record, state: ctx.state, log, now: () => clock.now(), logger: ctx.logger }, action, r, actor(res).username) });
       } catch (err) {
         res.status(404).json({ ok: false, error: (err as Error).message });
       }
@@ -50,7 +50,8 @@ export function mountFloorRoutes(ctx: RouteContext): void {
     if (minutes !== undefined && (typeof minutes !== 'number' || minutes <= 0 || minutes > 24 * 60)) {
       return res.status(400).json({ ok: false, error: 'minutes: a number of minutes up to 1440' });
     }
-    const untilMs = typeof minutes === 'number' ? Math.round(ctx.engineNow() + minutes * 60_000) : undefined;
+    // A supervisor's action happens at the server's real time, whatever the feed's clock.
+    const untilMs = typeof minutes === 'number' ? Math.round(clock.now() + minutes * 60_000) : undefined;
     const [e] = await ctx.record([{ type: 'ticker.posted', text: t, by: actor(res).username, ...(untilMs ? { untilMs } : {}) }]);
     await log.appendAudit({ atMs: clock.now(), actor: actor(res).username, action: 'ticker.post', after: { text: t, untilMs } });
     res.status(201).json({ ok: true, data: e });

@@ -15,6 +15,21 @@ import type { LogStore } from './log/store.ts';
 /** Most events accepted in one batch: big enough for bulk loads, small enough to bound one request's work. */
 export const MAX_BATCH_EVENTS = 10_000;
 
+/**
+ * How far ahead of the server's clock an event's `at` may be, s, by default.
+ * The live clock is the server's and never runs backwards: an event from the
+ * future would pull it ahead for everyone, so a producer whose clock runs
+ * fast is told so per event instead. A minute absorbs ordinary drift.
+ */
+export const DEFAULT_MAX_FUTURE_SEC = 60;
+
+/** The per-event error of an event dated too far ahead of the server's clock, or undefined when it is not. */
+export function futureError(atMs: number, nowMs: number, maxFutureMs: number): string | undefined {
+  const ahead = atMs - nowMs;
+  if (ahead <= maxFutureMs) return undefined;
+  return `at: ${Math.ceil(ahead / 1000)} s ahead of the server's clock (limit ${Math.round(maxFutureMs / 1000)} s); check the producer's clock (NTP)`;
+}
+
 export class IngestError extends Error {
   constructor(
     message: string,
@@ -38,20 +53,23 @@ export interface IngestPipelineOptions {
   apply: (events: FloorEvent[], receivedAtMs: number) => void;
   /** When false, ingest is refused (the log is unavailable). */
   isWritable?: () => boolean;
+  /** Events dated more than this far ahead of `clock` are rejected, ms (default {@link DEFAULT_MAX_FUTURE_SEC} s). */
+  maxFutureMs?: number;
 }
 
 export class IngestPipeline {
   private pending: Pending[] = [];
   private flushing = false;
   private scheduled = false;
-  readonly stats = { batches: 0, accepted: 0, duplicates: 0, rejected: 0, commits: 0 };
+  readonly stats = { batches: 0, accepted: 0, duplicates: 0, rejected: 0, commits: 0, tooFarAhead: 0 };
 
   constructor(private readonly opts: IngestPipelineOptions) {}
 
   /**
    * Validates a batch (an array of events, or one event) and resolves once the
    * valid ones are in the log. Invalid events are reported with their index
-   * and reason; they never hold back the valid ones beside them.
+   * and reason; they never hold back the valid ones beside them. An event
+   * dated more than `maxFutureMs` ahead of the server's clock is invalid.
    */
   submit(input: unknown): Promise<IngestResult> {
     const items = Array.isArray(input) ? input : [input];
@@ -64,10 +82,18 @@ export class IngestPipeline {
     const valid: FloorEvent[] = [];
     const rejected: IngestResult['rejected'] = [];
     const seen = new Set<string>();
+    const nowMs = this.opts.clock.now();
+    const maxFutureMs = this.opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_SEC * 1000;
     for (let i = 0; i < items.length; i++) {
       const r = parseEvent(items[i]);
       if (!r.ok) {
         rejected.push({ index: i, error: r.error });
+        continue;
+      }
+      const ahead = futureError(r.event.at, nowMs, maxFutureMs);
+      if (ahead !== undefined) {
+        rejected.push({ index: i, error: ahead });
+        this.stats.tooFarAhead++;
         continue;
       }
       if (seen.has(r.event.id)) continue; // repeated inside the batch: counted as duplicate below

@@ -19,6 +19,7 @@
  *   --sync full|normal  FLOORWATCH_SYNC              (full: an ack means the event is on disk)
  *   --session-idle MIN  FLOORWATCH_SESSION_IDLE_MIN  (480)
  *   --redis URL         REDIS_URL                    (none: embedded SQLite; with it the event log is a Redis stream shared by several nodes)
+ *   --max-future-sec N  FLOORWATCH_MAX_FUTURE_SEC    (60: events dated further ahead of the server's clock are rejected, each with its reason)
  *   FLOORWATCH_INGEST_TOKENS, FLOORWATCH_API_TOKENS, FLOORWATCH_WALLBOARD_TOKENS: comma-separated static tokens
  */
 import path from 'node:path';
@@ -27,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultConfig, parseConfig } from '../shared/config.ts';
 import type { FloorEventInput } from '../shared/events.ts';
 import { createServer } from './app.ts';
-import { MAX_BATCH_EVENTS } from './ingest.ts';
+import { DEFAULT_MAX_FUTURE_SEC, MAX_BATCH_EVENTS } from './ingest.ts';
 import { AuthStore, newSecret } from './auth/store.ts';
 import { openSqliteLog } from './log/sqlite.ts';
 import { openRedisLog } from './log/redis.ts';
@@ -56,6 +57,8 @@ export interface MainOptions {
   redisUrl: string | undefined;
   viewTokens: string[];
   wallboardTokens: string[];
+  /** Events dated more than this many seconds ahead of the server's clock are rejected at ingest. */
+  maxFutureSec: number;
 }
 
 function flag(argv: string[], name: string): string | undefined {
@@ -83,6 +86,13 @@ function positive(v: string | undefined, dflt: number, what: string): number {
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${what}: expected a positive number, got "${v}"`);
+  return n;
+}
+
+function nonNegative(v: string | undefined, dflt: number, what: string): number {
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${what}: expected a number of seconds, 0 or more, got "${v}"`);
   return n;
 }
 
@@ -126,6 +136,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
     sessionIdleMin: positive(flag(argv, 'session-idle') ?? env.FLOORWATCH_SESSION_IDLE_MIN, 480, '--session-idle'),
     viewTokens,
     wallboardTokens: list(env.FLOORWATCH_WALLBOARD_TOKENS),
+    maxFutureSec: nonNegative(flag(argv, 'max-future-sec') ?? env.FLOORWATCH_MAX_FUTURE_SEC, DEFAULT_MAX_FUTURE_SEC, '--max-future-sec'),
   };
 }
 
@@ -169,6 +180,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     viewTokens: o.viewTokens,
     wallboardTokens: o.wallboardTokens,
     demo: o.demo,
+    maxFutureSec: o.maxFutureSec,
     staticDir: path.join(here, '..', 'dist', 'client'),
     sources: () => ({
       ...(queueLogTail ? { queueLog: queueLogTail.stats } : {}),

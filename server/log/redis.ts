@@ -8,6 +8,11 @@
  * duplicate), and its body to its call's list (drill-down). The promise
  * resolves when Redis has executed it; for an acknowledgement to survive a
  * Redis restart, run Redis with `appendonly yes` and `appendfsync always`.
+ *
+ * Each stream entry keeps the server-clock time its event was received at
+ * (`rx`): a replay, and every node following the stream, fold with that clock
+ * rather than their own, so all of them see the same "now". Entries written
+ * before `rx` existed fall back to the event's own time.
  */
 import { createClient, type RedisClientType } from 'redis';
 import type { FloorEvent } from '../../shared/events.ts';
@@ -24,13 +29,14 @@ const BLOCK_MS = 1_000;
 
 const APPEND_SCRIPT = `
 local out = {}
-local n = (#ARGV - 1) / 3
+local rx = ARGV[2]
+local n = (#ARGV - 2) / 3
 for i = 1, n do
-  local id = ARGV[1 + (i - 1) * 3 + 1]
-  local body = ARGV[1 + (i - 1) * 3 + 2]
-  local call = ARGV[1 + (i - 1) * 3 + 3]
+  local id = ARGV[2 + (i - 1) * 3 + 1]
+  local body = ARGV[2 + (i - 1) * 3 + 2]
+  local call = ARGV[2 + (i - 1) * 3 + 3]
   if redis.call('HSETNX', KEYS[2], id, '1') == 1 then
-    local sid = redis.call('XADD', KEYS[1], '*', 'id', id, 'body', body)
+    local sid = redis.call('XADD', KEYS[1], '*', 'id', id, 'body', body, 'rx', rx)
     redis.call('HSET', KEYS[2], id, sid)
     if call ~= '' then
       local key = ARGV[1] .. ':call:' .. call
@@ -92,9 +98,9 @@ export class RedisLog implements LogStore {
     return this.client.isReady;
   }
 
-  async append(events: FloorEvent[], _receivedAtMs: number): Promise<AppendResult> {
+  async append(events: FloorEvent[], receivedAtMs: number): Promise<AppendResult> {
     if (events.length === 0) return { appended: [], duplicates: 0 };
-    const args = [this.prefix];
+    const args = [this.prefix, String(Math.round(receivedAtMs))];
     for (const e of events) args.push(e.id, JSON.stringify(e), 'callId' in e ? e.callId : '');
     this.scriptSha ??= await this.client.scriptLoad(APPEND_SCRIPT);
     let idx: number[];
@@ -110,13 +116,14 @@ export class RedisLog implements LogStore {
   }
 
   /** Reads the stream from the start; resolves with the count (and remembers where it stopped). */
-  async replay(fn: (event: FloorEvent) => void): Promise<number> {
+  async replay(fn: (event: FloorEvent, receivedAtMs: number) => void): Promise<number> {
     let n = 0;
     let start = '-';
     for (;;) {
       const rows = await this.client.xRange(this.keys.events, start, '+', { COUNT: READ_CHUNK });
       for (const r of rows) {
-        fn(JSON.parse(r.message.body) as FloorEvent);
+        const e = JSON.parse(r.message.body) as FloorEvent;
+        fn(e, receivedAt(r.message, e));
         n++;
       }
       if (rows.length < READ_CHUNK) {
@@ -132,9 +139,10 @@ export class RedisLog implements LogStore {
 
   /**
    * Delivers every event appended after `fromId`, in stream order, for as long
-   * as the log is open; survives Redis going away and coming back.
+   * as the log is open; survives Redis going away and coming back. Beside the
+   * events, the receive time stored with each (same index).
    */
-  follow(fromId: string, onEvents: (events: FloorEvent[]) => void, onError?: (err: Error) => void): void {
+  follow(fromId: string, onEvents: (events: FloorEvent[], receivedAtMs: number[]) => void, onError?: (err: Error) => void): void {
     const reader = this.client.duplicate() as RedisClientType;
     reader.on('error', () => {});
     this.followers.push(reader);
@@ -147,8 +155,9 @@ export class RedisLog implements LogStore {
           if (!res) continue;
           for (const stream of res) {
             const events = stream.messages.map((m) => JSON.parse(m.message.body) as FloorEvent);
+            const received = stream.messages.map((m, i) => receivedAt(m.message, events[i]));
             if (stream.messages.length) last = stream.messages[stream.messages.length - 1].id;
-            if (events.length) onEvents(events);
+            if (events.length) onEvents(events, received);
           }
         } catch (err) {
           if (this.stopping) break;
@@ -213,6 +222,12 @@ export class RedisLog implements LogStore {
     this.followers = [];
     if (this.client.isOpen) await this.client.quit().catch(() => this.client.disconnect().catch(() => undefined));
   }
+}
+
+/** The receive time stored with a stream entry; the event's own time for an entry written before it was kept. */
+function receivedAt(fields: Record<string, string>, e: FloorEvent): number {
+  const rx = fields.rx === undefined ? NaN : Number(fields.rx);
+  return Number.isFinite(rx) && rx > 0 ? rx : e.at;
 }
 
 function auditFields(e: AuditEntry): Record<string, string> {

@@ -106,7 +106,7 @@ export class SqliteLog implements LogStore {
   private readonly db: Database.Database;
   private readonly nowMs: () => number;
   private readonly appendTx: (events: FloorEvent[], receivedAtMs: number) => FloorEvent[];
-  private readonly replayStep: Database.Statement<[number, number], [number, string]>;
+  private readonly replayStep: Database.Statement<[number, number], [number, string, number | null, number]>;
   private readonly countEvents: Database.Statement<[], number>;
   private readonly callEvents: Database.Statement<[string, number], string>;
   private readonly selectConfig: Database.Statement<[], string>;
@@ -154,7 +154,7 @@ export class SqliteLog implements LogStore {
       }
       return appended;
     });
-    this.replayStep = db.prepare<[number, number], [number, string]>('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?').raw();
+    this.replayStep = db.prepare<[number, number], [number, string, number | null, number]>('SELECT seq, body, received_ms, at_ms FROM events WHERE seq > ? ORDER BY seq LIMIT ?').raw();
     this.countEvents = db.prepare<[], number>('SELECT count(*) FROM events').pluck();
     this.callEvents = db.prepare<[string, number], string>('SELECT body FROM events WHERE call_id = ? ORDER BY seq LIMIT ?').pluck();
     this.selectConfig = db.prepare<[], string>('SELECT body FROM config WHERE id = 1').pluck();
@@ -203,15 +203,16 @@ export class SqliteLog implements LogStore {
    * would refuse the write). It never yields to the event loop: events ingested
    * meanwhile would be both replayed and applied live.
    */
-  async replay(fn: (event: FloorEvent) => void): Promise<number> {
+  async replay(fn: (event: FloorEvent, receivedAtMs: number) => void): Promise<number> {
     this.ensureOpen();
     let n = 0;
     let after = 0;
     for (;;) {
       const rows = this.replayStep.all(after, REPLAY_CHUNK);
-      for (const [, body] of rows) {
+      for (const [, body, receivedMs, atMs] of rows) {
         // Trusted: the log only holds events validated at ingest; re-validating a million would triple start-up time.
-        fn(JSON.parse(body) as FloorEvent);
+        // A row without a receive time (none is written so, but a hand-made file may have 0) falls back to the event's time.
+        fn(JSON.parse(body) as FloorEvent, receivedMs ? receivedMs : atMs);
       }
       n += rows.length;
       if (rows.length < REPLAY_CHUNK) return n;

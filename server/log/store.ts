@@ -45,13 +45,17 @@ export interface LogStore {
    * Writes the events whose id was never seen, in one transaction; durable when
    * the promise resolves (the ingest ack depends on it). Ids already in the log,
    * or repeated within the batch, are counted as duplicates and not written.
+   * `receivedAtMs` (the server's clock at receipt) is kept with each event: a
+   * replay folds with the same clock the live run had.
    */
   append(events: FloorEvent[], receivedAtMs: number): Promise<AppendResult>;
   /**
-   * Calls fn for every event in log order; resolves with the count. Fast enough
-   * to rebuild the state at start-up: a million events in well under 5 s.
+   * Calls fn for every event in log order, with the server-clock time it was
+   * received at (what `append` was given; the event's own time for an entry
+   * written before receive times were kept); resolves with the count. Fast
+   * enough to rebuild the state at start-up: a million events in well under 5 s.
    */
-  replay(fn: (event: FloorEvent) => void): Promise<number>;
+  replay(fn: (event: FloorEvent, receivedAtMs: number) => void): Promise<number>;
   /** Number of events in the log. */
   count(): Promise<number>;
   /** Events of one call in log order, for a drill-down of a call no longer in memory; at most `limit` (default 500). */
