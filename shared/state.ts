@@ -60,7 +60,30 @@ export interface AgentNote {
   atMs: number;
 }
 
-export type CallStatus = 'queued' | 'ringing' | 'talking' | 'hold' | 'ended' | 'abandoned';
+/** `lost`: closed as "end lost" because later evidence showed its end (or its leaving the queue) was never reported. */
+export type CallStatus = 'queued' | 'ringing' | 'talking' | 'hold' | 'ended' | 'abandoned' | 'lost';
+
+/** One agent's ring on a call: a call may ring several agents at once (ringall, hunt groups). */
+export interface Ring {
+  agentId: string;
+  /** When it began to ring; undefined when the answer came with no ring seen first. */
+  startMs?: number;
+  /** The call's ringing attempt this ring is (1, 2, …): names its ring-limit alert. */
+  attempt: number;
+}
+
+/** How an open ring ended: answered by this agent, timed out on them, or cut off (a colleague answered, the caller hung up). */
+export type RingOutcome = 'answered' | 'no-answer' | 'canceled';
+
+/** Where a call stood when it was closed as "end lost", so a late event of it can still correct it. */
+export interface LostEnd {
+  atMs: number;
+  stage: 'waiting' | 'connected';
+  /** Start of the agent's segment that was cut at `atMs`, and that agent (connected calls). */
+  segmentStartMs?: number;
+  agentId?: string;
+  why: string;
+}
 
 /** One line of a call's timeline (drill-down). */
 export interface TimelineEntry {
@@ -82,11 +105,22 @@ export interface CallState {
   queuedAtMs?: number;
   /** Interval bucket the call was offered in, for per-interval counting. */
   offeredIntervalMs?: number;
-  /** Agent currently ringing, talking or holding. */
+  /** Floor-local day (its start, ms) the call counts on: the day it was last offered to a queue (or first seen). */
+  dayStartMs: number;
+  /** A call of a past day, learnt of after its day was over: counted in that day's history, never live on today's floor. */
+  history?: boolean;
+  /** Agent talking or holding (connected); while only ringing, the agent rung last. */
   agentId?: string;
-  ringStartMs?: number;
-  /** Ringing attempts so far (a call may ring several agents in turn). */
+  /** Open rings, one per agent being rung now. */
+  rings: Ring[];
+  /** Ringing attempts so far (a call may ring several agents, at once or in turn). */
   ringAttempts: number;
+  /** How the call left its current queue, once it has (answered, abandoned, lost, transferred): a call leaves a queue once. */
+  queueOutcome?: 'answered' | 'abandoned' | 'lost' | 'transferred';
+  /** The queue-wait alert this caller's wait counted towards, if any. */
+  waitAlertId?: string;
+  /** Set while the call stands closed as "end lost". */
+  lost?: LostEnd;
   answeredAtMs?: number;
   /** Rings before the answer (explicit or from ringing time / cadence). */
   ringsToAnswer?: number;
@@ -127,8 +161,10 @@ export interface AgentDay {
   holdMs: number;
   wrapMs: number;
   holds: number;
-  /** Calls that rang this agent and were not answered by them. */
+  /** Rings that timed out on this agent (RINGNOANSWER, AgentRingNoAnswer, or a ring that ran out). */
   ringNoAnswer: number;
+  /** Rings cut off by a colleague's answer or the caller hanging up: counted apart, never held against the agent. */
+  ringCanceled: number;
   /** rings-to-answer histogram: index 0..5 = that many rings, 6 = six or more. */
   ringsHist: number[];
   /** Hold-duration histogram, by HOLD_HIST_EDGES_SEC (last bucket open-ended). */
@@ -149,12 +185,18 @@ export interface AgentState {
   presenceSinceMs: number;
   /** Call ringing, connected or on hold with this agent. */
   callId?: string;
+  /** When the agent last came free of a call or a ring: their time in state counts from the later of this and `presenceSinceMs`. */
+  freeSinceMs?: number;
   /** First sign-in of the day: the quota's pace is measured from here. */
   shiftStartMs?: number;
   /** Handled calls whose wrap-up time is still being counted. */
   wrapStartMs?: number;
   wrapQueueId?: string;
   today: AgentDay;
+  /** Counters of past days still in memory (late events of calls offered then), by day start. */
+  pastDays: Map<number, AgentDay>;
+  /** Day start of the call whose wrap-up is being counted. */
+  wrapDayMs?: number;
   /** Open quota-pace alert and episode counter. */
   paceAlertId?: string;
   paceEpisodes: number;
@@ -168,6 +210,8 @@ export interface CallCounts {
   shortAbandoned: number;
   answeredWithinT: number;
   abandonedAfterT: number;
+  /** Calls closed as "end lost" (counted apart from answered and abandoned; not in service level). */
+  endLost: number;
 }
 
 export interface IntervalBucket extends CallCounts {
@@ -184,6 +228,12 @@ export interface QueueDay extends CallCounts {
   handleMs: number;
 }
 
+/** One day of a queue: its counters and its 15-minute buckets. */
+export interface QueueDayRecord {
+  today: QueueDay;
+  intervals: Map<number, IntervalBucket>;
+}
+
 export interface QueueState {
   queueId: string;
   /** callId → time it entered the queue; insertion order. */
@@ -191,6 +241,10 @@ export interface QueueState {
   today: QueueDay;
   /** 15-minute buckets of today, keyed by bucket start ms. */
   intervals: Map<number, IntervalBucket>;
+  /** Past days still in memory, by day start: late events of calls offered then count there. */
+  pastDays: Map<number, QueueDayRecord>;
+  /** Callers whose wait counted towards each recent queue-wait alert (to retract one later evidence disproves). */
+  waitContributors: Map<string, Set<string>>;
   waitAlertId?: string;
   waitEpisodes: number;
 }
@@ -240,6 +294,12 @@ export interface Diagnostics {
   /** Events that made no sense in the call's state (e.g. unhold without hold). */
   ignored: number;
   lastEventAtMs?: number;
+  /** Calls closed as "end lost" (and not corrected since by a late event of theirs). */
+  endLost: number;
+  /** Lost calls a late event corrected. */
+  endLostCorrected: number;
+  /** Events of a day already over when they arrived: counted in that day's history only. */
+  pastDay: number;
   byReason: Record<string, number>;
 }
 
@@ -251,6 +311,8 @@ export interface FloorState {
   nowMs: number;
   dayStartMs: number;
   dayEndMs: number;
+  /** Past days kept in memory per queue and agent (late events of calls offered then still count there). */
+  historyDays: number;
   queues: Map<string, QueueState>;
   agents: Map<string, AgentState>;
   /** Live calls plus recently ended ones (bounded). */

@@ -135,7 +135,8 @@ describe('ASA, AHT, waits and agent states', () => {
     f.queued(0, 'c1').ringing(0, 'c1', 'a1').answered(1, 'c1', 'a1').ended(100, 'c1'); // ring 1
     f.queued(200, 'c2').ringing(200, 'c2', 'a1').answered(213, 'c2', 'a1').ended(300, 'c2'); // 13 s: ring 3
     f.queued(400, 'c3').ringing(400, 'c3', 'a1').answered(401, 'c3', 'a1', 7).ended(500, 'c3'); // explicit 7
-    f.queued(600, 'c4').ringing(600, 'c4', 'a2').ringing(630, 'c4', 'a1').answered(632, 'c4', 'a1').ended(700, 'c4');
+    f.queued(600, 'c4').ringing(600, 'c4', 'a2').send(630, { type: 'call.ring-ended', callId: 'c4', agentId: 'a2', outcome: 'no-answer' });
+    f.ringing(630, 'c4', 'a1').answered(632, 'c4', 'a1').ended(700, 'c4');
     const v = selectAgentView(f.state, f.state.agents.get('a1')!);
     expect(v.handled).toBe(4);
     expect(v.quota).toBe(30);

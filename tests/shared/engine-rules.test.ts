@@ -32,8 +32,9 @@ describe('ring-limit', () => {
     expect(g.state.agents.get('a1')?.today.alerts['ring-limit']).toEqual({ info: 0, warn: 0, breach: 0 });
   });
 
-  it('checks each agent a call rings separately', () => {
-    const f = new Feed().agent(0, 'a1').agent(0, 'a2').queued(0, 'c1').ringing(0, 'c1', 'a1').ringing(20, 'c1', 'a2').answered(25, 'c1', 'a2');
+  it('checks each agent a call rings in turn separately', () => {
+    const f = new Feed().agent(0, 'a1').agent(0, 'a2').queued(0, 'c1').ringing(0, 'c1', 'a1');
+    f.send(20, { type: 'call.ring-ended', callId: 'c1', agentId: 'a1', outcome: 'no-answer' }).ringing(20, 'c1', 'a2').answered(25, 'c1', 'a2');
     expect(f.alerts('ring-limit').map((a) => [a.agentId, a.level, a.value])).toEqual([['a1', 'breach', 4]]);
     expect(f.state.agents.get('a1')?.today.ringNoAnswer).toBe(1);
     expect(f.state.agents.get('a2')?.today.ringsHist[1]).toBe(1);

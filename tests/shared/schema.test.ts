@@ -7,6 +7,8 @@ const valid: Record<string, Record<string, unknown>> = {
   'agent.state': { agentId: 'a1', state: 'away', reason: 'lunch', name: 'Ann', team: 't', queues: ['q'] },
   'call.queued': { callId: 'c', queueId: 'q', caller: '+372 555' },
   'call.ringing': { callId: 'c', agentId: 'a1' },
+  'call.ring-ended': { callId: 'c', agentId: 'a1', outcome: 'canceled' },
+  'call.lost': { callId: 'c', reason: 'not listed by the PBX after a reconnect' },
   'call.answered': { callId: 'c', agentId: 'a1', ringCount: 2 },
   'call.hold': { callId: 'c', askedPermission: true },
   'call.unhold': { callId: 'c' },

@@ -1,0 +1,237 @@
+/**
+ * The alert lifecycle: raised (with the exact threshold crossing as
+ * `raisedAtMs`), updated while it grows (the level only rises while open),
+ * resolved when the condition ends, or retracted when later evidence shows it
+ * was never real. Retracted alerts count nowhere.
+ */
+import type { RuleId } from '../config.ts';
+import type { Alert, AlertLevel, AlertUnit, FloorState } from '../state.ts';
+import { AGENT_ALERTS_CAP, RECENT_ALERTS_CAP } from './core.ts';
+import { agentDay, dayOf } from './days.ts';
+
+export const LEVEL_RANK: Record<AlertLevel, number> = { info: 0, warn: 1, breach: 2 };
+
+/** What a rule measured: enough to raise or update its alert. */
+export interface RaiseSpec {
+  id: string;
+  ruleId: RuleId;
+  level: AlertLevel;
+  value: number;
+  threshold: number;
+  unit: AlertUnit;
+  raisedAtMs: number;
+  atMs: number;
+  callId?: string;
+  agentId?: string;
+  queueId?: string;
+  voicemailId?: string;
+  callbackId?: string;
+}
+
+/** A spec whose level may be none: the condition ended below every threshold. */
+export type FinalSpec = Omit<RaiseSpec, 'level'> & { level: AlertLevel | null };
+
+/** The floor-local day each alert counts on: its call's day, else the day it was raised. */
+const alertDays = new WeakMap<Alert, number>();
+
+function countAlert(s: FloorState, a: Alert, delta: 1 | -1): void {
+  if (a.agentId === undefined) return;
+  const agent = s.agents.get(a.agentId);
+  if (!agent) return;
+  const day = agentDay(s, agent, alertDays.get(a) ?? dayOf(s, a.raisedAtMs));
+  const counts = (day.alerts[a.ruleId] ??= { info: 0, warn: 0, breach: 0 });
+  counts[a.level] += delta;
+  s.changes.agents.add(a.agentId);
+}
+
+function logAlert(s: FloorState, a: Alert): void {
+  if ((alertDays.get(a) ?? s.dayStartMs) >= s.dayStartMs) s.changes.alerts.add(a.id);
+  s.alertLog.push(a);
+  if (a.queueId !== undefined) s.changes.queues.add(a.queueId);
+  s.changes.kpis = true;
+}
+
+/** Records a change of an alert made outside this module (an acknowledgement, a reopening). */
+export function touchAlert(s: FloorState, a: Alert): void {
+  logAlert(s, a);
+}
+
+/**
+ * Raises an alert, or updates the open one with the same id: the value moves,
+ * the level only ever rises while it is open.
+ */
+export function raiseOrUpdate(s: FloorState, spec: RaiseSpec): Alert {
+  const existing = s.alerts.get(spec.id);
+  if (existing) {
+    if (LEVEL_RANK[spec.level] > LEVEL_RANK[existing.level]) {
+      countAlert(s, existing, -1);
+      existing.level = spec.level;
+      existing.threshold = spec.threshold;
+      countAlert(s, existing, 1);
+    }
+    existing.value = spec.value;
+    existing.updatedAtMs = spec.atMs;
+    logAlert(s, existing);
+    return existing;
+  }
+  const a: Alert = {
+    id: spec.id,
+    ruleId: spec.ruleId,
+    level: spec.level,
+    status: 'open',
+    value: spec.value,
+    threshold: spec.threshold,
+    unit: spec.unit,
+    raisedAtMs: spec.raisedAtMs,
+    updatedAtMs: spec.atMs,
+  };
+  if (spec.callId !== undefined) a.callId = spec.callId;
+  if (spec.agentId !== undefined) a.agentId = spec.agentId;
+  if (spec.queueId !== undefined) a.queueId = spec.queueId;
+  if (spec.voicemailId !== undefined) a.voicemailId = spec.voicemailId;
+  if (spec.callbackId !== undefined) a.callbackId = spec.callbackId;
+  const call = spec.callId !== undefined ? s.calls.get(spec.callId) : undefined;
+  const day = call?.dayStartMs ?? dayOf(s, a.raisedAtMs);
+  alertDays.set(a, day);
+  s.alerts.set(a.id, a);
+  countAlert(s, a, 1);
+  if (call) {
+    call.openAlerts[spec.ruleId] = a.id;
+    call.alertIds.push(a.id);
+  }
+  if (a.agentId !== undefined && day >= s.dayStartMs) {
+    let list = s.agentAlerts.get(a.agentId);
+    if (!list) s.agentAlerts.set(a.agentId, (list = []));
+    list.push(a);
+    if (list.length > AGENT_ALERTS_CAP) list.splice(0, list.length - AGENT_ALERTS_CAP);
+  }
+  logAlert(s, a);
+  return a;
+}
+
+export function closeAlert(s: FloorState, a: Alert, atMs: number, status: 'resolved' | 'retracted'): void {
+  if (status === 'retracted') countAlert(s, a, -1);
+  a.status = status;
+  a.resolvedAtMs = atMs;
+  a.updatedAtMs = Math.max(a.updatedAtMs, atMs);
+  s.alerts.delete(a.id);
+  indexClosed(s, a);
+  if (a.callId !== undefined) {
+    const c = s.calls.get(a.callId);
+    if (c && c.openAlerts[a.ruleId] === a.id) delete c.openAlerts[a.ruleId];
+    // A live tick ran ahead of an event that shows the threshold was never crossed: a replay
+    // (no ticks) never raises it, so it leaves the call and the agent's list; the record keeps it.
+    if (c && status === 'retracted') c.alertIds = c.alertIds.filter((id) => id !== a.id);
+  }
+  if (status === 'retracted' && a.agentId !== undefined) {
+    const list = s.agentAlerts.get(a.agentId);
+    const i = list ? list.lastIndexOf(a) : -1;
+    if (list && i >= 0) list.splice(i, 1);
+  }
+  if (a.agentId !== undefined) s.changes.agents.add(a.agentId);
+  if (status === 'resolved' && (alertDays.get(a) ?? s.dayStartMs) >= s.dayStartMs) {
+    s.recentAlerts.push(a);
+    if (s.recentAlerts.length > RECENT_ALERTS_CAP) s.recentAlerts.splice(0, s.recentAlerts.length - RECENT_ALERTS_CAP);
+  }
+  logAlert(s, a);
+}
+
+/**
+ * Retracts an alert already resolved: later evidence (a late event that
+ * back-dates what it measured) shows it was never real. It leaves the feed and
+ * every count, and its record says retracted.
+ */
+export function retractResolved(s: FloorState, a: Alert, atMs: number): void {
+  if (a.status !== 'resolved') return;
+  countAlert(s, a, -1);
+  a.status = 'retracted';
+  a.updatedAtMs = Math.max(a.updatedAtMs, atMs);
+  const i = s.recentAlerts.lastIndexOf(a);
+  if (i >= 0) s.recentAlerts.splice(i, 1);
+  if (a.agentId !== undefined) s.changes.agents.add(a.agentId);
+  logAlert(s, a);
+}
+
+/** Raises a point-in-time breach (a fact, not a condition): it is resolved as it is raised. */
+export function recordFact(s: FloorState, spec: RaiseSpec): void {
+  const a = raiseOrUpdate(s, spec);
+  closeAlert(s, a, spec.atMs, 'resolved');
+}
+
+/**
+ * Ends a live condition with its final measurement: the alert takes the level
+ * the final value deserves (raised now if no tick saw it, retracted if a late
+ * event shows the threshold was never crossed).
+ */
+export function finalize(s: FloorState, spec: FinalSpec): void {
+  const open = s.alerts.get(spec.id);
+  if (spec.level === null) {
+    if (open) closeAlert(s, open, spec.atMs, 'retracted');
+    return;
+  }
+  if (open && LEVEL_RANK[spec.level] < LEVEL_RANK[open.level]) {
+    // A tick ran ahead of a late event: the final measurement rules.
+    countAlert(s, open, -1);
+    open.level = spec.level;
+    open.threshold = spec.threshold;
+    countAlert(s, open, 1);
+  }
+  const a = raiseOrUpdate(s, { ...spec, level: spec.level });
+  closeAlert(s, a, spec.atMs, 'resolved');
+}
+
+/**
+ * Re-measures a condition already ended (a late event corrected when it
+ * ended): the resolved alert takes the new level and value, is retracted when
+ * the threshold was never crossed, or is raised when it now is.
+ */
+export function remeasure(s: FloorState, existing: Alert | undefined, spec: FinalSpec): void {
+  if (!existing || existing.status === 'open') {
+    finalize(s, spec);
+    return;
+  }
+  if (existing.status === 'retracted') {
+    if (spec.level === null) return;
+    // Raised again under the same id: it was real after all.
+    existing.status = 'resolved';
+    existing.level = spec.level;
+    countAlert(s, existing, 1);
+  } else if (spec.level === null) {
+    retractResolved(s, existing, spec.atMs);
+    return;
+  } else if (spec.level !== existing.level) {
+    countAlert(s, existing, -1);
+    existing.level = spec.level;
+    countAlert(s, existing, 1);
+  }
+  existing.value = spec.value;
+  existing.threshold = spec.threshold;
+  existing.resolvedAtMs = spec.atMs;
+  existing.updatedAtMs = Math.max(existing.updatedAtMs, spec.atMs);
+  logAlert(s, existing);
+}
+
+/** Finds an alert that is open or still among the recent ones. */
+export function findAlert(s: FloorState, id: string): Alert | undefined {
+  const open = s.alerts.get(id);
+  if (open) return open;
+  for (let i = s.recentAlerts.length - 1; i >= 0; i--) if (s.recentAlerts[i].id === id) return s.recentAlerts[i];
+  return undefined;
+}
+
+/** Finds an alert by id whatever its status: open, or among the recently closed (for corrections by late events). */
+export function findAnyAlert(s: FloorState, id: string): Alert | undefined {
+  return s.alerts.get(id) ?? closedIndex.get(s)?.get(id);
+}
+
+/** Recently closed alerts by id, newest last, bounded: a late event can still correct them. */
+const closedIndex = new WeakMap<FloorState, Map<string, Alert>>();
+const CLOSED_INDEX_CAP = 4 * RECENT_ALERTS_CAP;
+
+function indexClosed(s: FloorState, a: Alert): void {
+  let m = closedIndex.get(s);
+  if (!m) closedIndex.set(s, (m = new Map()));
+  m.delete(a.id);
+  m.set(a.id, a);
+  if (m.size > CLOSED_INDEX_CAP) m.delete(m.keys().next().value as string);
+}

@@ -1,0 +1,39 @@
+/**
+ * The 1 Hz tick: evaluates the live rules at `nowMs` — rings while ringing,
+ * hold and call length, speaker use, queue wait, quota pace, voicemails and
+ * callbacks due. An alert fires on the first tick at or after its threshold,
+ * with the exact crossing time as `raisedAtMs`.
+ */
+import type { FloorState } from '../state.ts';
+import { isConnected } from './core.ts';
+import { advanceClock } from './days.ts';
+import { checkRingsLive } from './rules/ring-limit.ts';
+import { checkHoldLive } from './rules/hold.ts';
+import { checkCallLongLive } from './rules/call-long.ts';
+import { checkSpeakerLive } from './rules/speakerphone.ts';
+import { checkQueueWaitLive } from './rules/queue-wait.ts';
+import { checkPaceLive } from './rules/quota-pace.ts';
+import { checkVoicemailsLive } from './rules/voicemail-return.ts';
+import { checkCallbacksLive } from './rules/callback-missed.ts';
+
+/** Evaluates every live rule at `nowMs` (the clock never moves back: an earlier `nowMs` evaluates at the engine's clock). */
+export function tick(s: FloorState, nowMs: number): void {
+  const before = s.alertLog.length;
+  advanceClock(s, nowMs);
+  const now = s.nowMs;
+  for (const id of s.liveCalls) {
+    const c = s.calls.get(id);
+    if (!c) continue;
+    if (c.rings.length > 0) checkRingsLive(s, c, now);
+    if (isConnected(c)) {
+      checkHoldLive(s, c, now);
+      checkCallLongLive(s, c, now);
+      checkSpeakerLive(s, c, now);
+    }
+  }
+  for (const q of s.queues.values()) checkQueueWaitLive(s, q, now);
+  checkPaceLive(s, now);
+  checkVoicemailsLive(s, now);
+  checkCallbacksLive(s, now);
+  if (s.alertLog.length !== before) s.version++;
+}
