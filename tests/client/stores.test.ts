@@ -16,7 +16,7 @@ const T = 1_795_510_800_000;
 function agent(id: string, over: Partial<AgentView> = {}): AgentView {
   return {
     agentId: id, name: `Agent ${id}`, team: 't1', queues: ['q1'], presence: 'available', reason: null, activity: 'available', activitySinceMs: T,
-    callId: null, handled: 0, quota: 30, shiftStartMs: null, shiftMinutes: 480, ahtSec: null, holds: 0, holdSec: 0, ringNoAnswer: 0, ringsHist: [0, 0, 0, 0, 0, 0, 0],
+    callId: null, handled: 0, quota: 30, shiftStartMs: null, shiftMinutes: 480, ahtSec: null, holds: 0, holdSec: 0, ringNoAnswer: 0, ringCanceled: 0, ringsHist: [0, 0, 0, 0, 0, 0, 0],
     holdHist: [0, 0, 0, 0, 0], alertsByRule: {}, openAlerts: 0, worstOpenLevel: null, ...over,
   };
 }

@@ -43,7 +43,13 @@ export function tempDbFile(): string {
   return path.join(dir, 'floorwatch.db');
 }
 
-export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; demo?: boolean; config?: FloorConfig; sources?: () => Record<string, unknown>; port?: number } = {}): Promise<Harness> {
+/**
+ * How far ahead of the fake clock a harness server accepts events by default: a day. Tests script
+ * whole mornings against a clock they move by hand; the tests of the limit itself pass `maxFutureSec`.
+ */
+export const HARNESS_MAX_FUTURE_SEC = 86_400;
+
+export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; demo?: boolean; config?: FloorConfig; sources?: () => Record<string, unknown>; port?: number; maxFutureSec?: number } = {}): Promise<Harness> {
   const clock = opts.clock ?? new FakeClock();
   const dbFile = opts.dbFile ?? tempDbFile();
   const log = openSqliteLog({ file: dbFile, synchronous: 'normal' });
@@ -58,6 +64,7 @@ export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; d
     wallboardTokens: [WALL_TOKEN],
     demo: opts.demo ?? false,
     tickMs: 0,
+    maxFutureSec: opts.maxFutureSec ?? HARNESS_MAX_FUTURE_SEC,
     sources: opts.sources,
     logger: { info: () => {}, warn: () => {}, error: (m: unknown) => console.error(m) },
   });

@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 async function start(opts: Parameters<typeof startHarness>[0] = {}): Promise<Harness> {
-  const h = await startHarness(opts);
+  const h = await startHarness({ maxFutureSec: 60, ...opts });
   harnesses.push(h);
   return h;
 }

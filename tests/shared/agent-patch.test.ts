@@ -4,7 +4,7 @@ import type { AgentView } from '../../shared/wire.ts';
 
 const base: AgentView = {
   agentId: 'a1', name: 'Ann Lee', team: 'blue', queues: ['sales'], presence: 'available', reason: null, activity: 'available', activitySinceMs: 1_000,
-  callId: null, handled: 3, quota: 30, shiftStartMs: 0, shiftMinutes: 480, ahtSec: 300, holds: 1, holdSec: 20, ringNoAnswer: 0, ringsHist: [0, 1, 2, 0, 0, 0, 0],
+  callId: null, handled: 3, quota: 30, shiftStartMs: 0, shiftMinutes: 480, ahtSec: 300, holds: 1, holdSec: 20, ringNoAnswer: 0, ringCanceled: 0, ringsHist: [0, 1, 2, 0, 0, 0, 0],
   holdHist: [1, 0, 0, 0, 0], alertsByRule: { 'hold-long': { info: 0, warn: 1, breach: 0 } }, openAlerts: 0, worstOpenLevel: null,
 };
 
