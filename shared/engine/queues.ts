@@ -24,7 +24,8 @@ export function leaveQueue(s: FloorState, q: QueueState, c: CallState, atMs: num
   c.queueOutcome = outcome;
   const waitMs = Math.max(0, atMs - queuedAt);
   const { rec } = offerRecord(s, q, c);
-  if (waitMs > rec.today.maxWaitMs) rec.today.maxWaitMs = waitMs;
+  // A lost caller's wait is only an upper bound (we did not see them leave): it sets no record.
+  if (outcome !== 'lost' && waitMs > rec.today.maxWaitMs) rec.today.maxWaitMs = waitMs;
   settleQueueWait(s, q, c, waitMs, atMs);
   s.changes.queues.add(q.queueId);
   s.changes.kpis = true;
