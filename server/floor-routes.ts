@@ -5,9 +5,8 @@
  */
 import express from 'express';
 import { parseConfig } from '../shared/config.ts';
-import { applyEvent, createFloorState, tick } from '../shared/engine.ts';
-import type { FloorState } from '../shared/state.ts';
-import { selectAgentView, selectAllQueueKpis } from '../shared/selectors.ts';
+import { applyEvent, createFloorState, observeClock, tick } from '../shared/engine.ts';
+import { selectDayTables } from '../shared/selectors.ts';
 import { localDay } from '../shared/time.ts';
 import { actor, toCsv, type RouteContext } from './context.ts';
 import { actOnAlert, readAlertRequest } from './alert-commands.ts';
@@ -19,12 +18,6 @@ function text(body: unknown, field: string, max = 500): string | { error: string
   if (typeof v !== 'string' || !v.trim()) return { error: `${field}: required text` };
   if (v.length > max) return { error: `${field}: at most ${max} characters` };
   return v.trim();
-}
-
-/** Per-agent and per-queue tables of one day. */
-function tables(s: FloorState) {
-  const agents = [...s.agents.values()].map((a) => selectAgentView(s, a)).sort((a, b) => a.name.localeCompare(b.name));
-  return { day: { startMs: s.dayStartMs, endMs: s.dayEndMs }, queues: selectAllQueueKpis(s), agents };
 }
 
 export function mountFloorRoutes(ctx: RouteContext): void {
@@ -82,21 +75,28 @@ export function mountFloorRoutes(ctx: RouteContext): void {
     }
   });
 
-  /** Today's tables from the live state; a past day's by replaying the log up to its end. */
+  /**
+   * Today's tables from the live state; a past day's by folding the log as the live run did (each
+   * event at its receive time) and reading that day's record: a call counts on the day it was
+   * offered, so events after the day's end (an answer after midnight) still count there.
+   */
   async function dayTables(date: string | undefined) {
     const s = ctx.state();
-    if (!date) return tables(s);
+    if (!date) return selectDayTables(s);
     const noon = Date.parse(`${date}T12:00:00Z`);
     const day = localDay(noon, s.config.timeZone);
-    if (day.startMs === s.dayStartMs) return tables(s);
+    if (day.startMs === s.dayStartMs) return selectDayTables(s);
     if (day.startMs > s.dayStartMs) throw new Error(`${date} has not happened yet`);
-    const past = createFloorState(s.config, 0);
-    await log.replay((e) => {
-      if (e.at < day.endMs) applyEvent(past, e);
+    const past = createFloorState(s.config, 0, Number.MAX_SAFE_INTEGER);
+    let seen = false;
+    await log.replay((e, receivedAtMs) => {
+      observeClock(past, receivedAtMs);
+      applyEvent(past, e);
+      if (e.at >= day.startMs && e.at < day.endMs) seen = true;
     });
-    tick(past, day.endMs - 1);
-    if (past.dayStartMs !== day.startMs) throw new Error(`no events in the log for ${date}`);
-    return tables(past);
+    if (!seen) throw new Error(`no events in the log for ${date}`);
+    tick(past, Math.max(past.nowMs, day.endMs - 1));
+    return selectDayTables(past, day.startMs);
   }
 
   app.get('/api/report', ctx.requireSupervisor, async (req, res) => {
@@ -125,8 +125,8 @@ export function mountFloorRoutes(ctx: RouteContext): void {
     if (table === 'queues') {
       return res.send(
         toCsv(
-          ['queue', 'offered', 'answered', 'abandoned', 'short_abandoned', 'transferred_out', 'service_level_pct', 'asa_sec', 'aht_sec', 'max_wait_sec'],
-          t.queues.map((q) => [q.queueId, q.offered, q.answered, q.abandoned, q.shortAbandoned, q.transferredOut, q.serviceLevelPct, q.asaSec, q.ahtSec, q.maxWaitSec]),
+          ['queue', 'offered', 'answered', 'abandoned', 'short_abandoned', 'transferred_out', 'end_lost', 'service_level_pct', 'asa_sec', 'aht_sec', 'max_wait_sec'],
+          t.queues.map((q) => [q.queueId, q.offered, q.answered, q.abandoned, q.shortAbandoned, q.transferredOut, q.endLost, q.serviceLevelPct, q.asaSec, q.ahtSec, q.maxWaitSec]),
         ),
       );
     }
@@ -134,8 +134,8 @@ export function mountFloorRoutes(ctx: RouteContext): void {
     const warns = (a: (typeof t.agents)[number]) => Object.values(a.alertsByRule).reduce((n, c) => n + (c?.warn ?? 0), 0);
     res.send(
       toCsv(
-        ['agent_id', 'name', 'team', 'handled', 'quota', 'aht_sec', 'holds', 'hold_sec', 'ring_no_answer', 'breaches', 'warnings'],
-        t.agents.map((a) => [a.agentId, a.name, a.team, a.handled, a.quota, a.ahtSec, a.holds, a.holdSec, a.ringNoAnswer, breaches(a), warns(a)]),
+        ['agent_id', 'name', 'team', 'handled', 'quota', 'aht_sec', 'holds', 'hold_sec', 'ring_no_answer', 'ring_canceled', 'breaches', 'warnings'],
+        t.agents.map((a) => [a.agentId, a.name, a.team, a.handled, a.quota, a.ahtSec, a.holds, a.holdSec, a.ringNoAnswer, a.ringCanceled, breaches(a), warns(a)]),
       ),
     );
   });

@@ -4,7 +4,8 @@
  * The client imports the same functions, so a number means the same
  * everywhere.
  */
-import type { FloorState, AgentState, CallState, Alert, AlertLevel, QueueState, Voicemail, Callback } from './state.ts';
+import type { FloorState, AgentDay, AgentState, CallState, Alert, AlertLevel, QueueDay, QueueState, Voicemail, Callback } from './state.ts';
+import { localDay } from './time.ts';
 import type {
   AgentActivity,
   AgentPayload,
@@ -50,12 +51,14 @@ function meanSec(sumMs: number, count: number): number | null {
 /** What an agent is doing now: the call they are on decides, else their presence. */
 export function agentActivity(s: FloorState, a: AgentState): { activity: AgentActivity; sinceMs: number } {
   const c = a.callId !== undefined ? s.calls.get(a.callId) : undefined;
-  if (c && c.agentId === a.agentId) {
-    if (c.status === 'ringing') return { activity: 'ringing', sinceMs: c.ringStartMs ?? a.presenceSinceMs };
-    if (c.status === 'hold') return { activity: 'hold', sinceMs: c.holdStartMs ?? a.presenceSinceMs };
-    if (c.status === 'talking') return { activity: 'talking', sinceMs: c.segmentStartMs ?? a.presenceSinceMs };
+  if (c) {
+    if (c.agentId === a.agentId && c.status === 'hold') return { activity: 'hold', sinceMs: c.holdStartMs ?? a.presenceSinceMs };
+    if (c.agentId === a.agentId && c.status === 'talking') return { activity: 'talking', sinceMs: c.segmentStartMs ?? a.presenceSinceMs };
+    const ring = c.rings.find((r) => r.agentId === a.agentId);
+    if (ring) return { activity: 'ringing', sinceMs: ring.startMs ?? a.presenceSinceMs };
   }
-  return { activity: a.presence, sinceMs: a.presenceSinceMs };
+  // Time in state counts from the later of the last presence change and the end of the last call or ring.
+  return { activity: a.presence, sinceMs: Math.max(a.presenceSinceMs, a.freeSinceMs ?? a.presenceSinceMs) };
 }
 
 function worstLevel(levels: Iterable<AlertLevel>): AlertLevel | null {
@@ -76,9 +79,10 @@ function openAlertsByAgent(s: FloorState): Map<string, Alert[]> {
   return m;
 }
 
-export function selectAgentView(s: FloorState, a: AgentState, open?: Alert[]): AgentView {
+/** One agent's figures: today's by default, or those of a past day still in memory (`dayStartMs`). */
+export function selectAgentView(s: FloorState, a: AgentState, open?: Alert[], dayStartMs = s.dayStartMs): AgentView {
   const eff = configFor(s, undefined, a.team);
-  const d = a.today;
+  const d = dayStartMs === s.dayStartMs ? a.today : a.pastDays.get(dayStartMs) ?? EMPTY_AGENT_DAY;
   const { activity, sinceMs } = agentActivity(s, a);
   const openList = open ?? [...s.alerts.values()].filter((x) => x.agentId === a.agentId);
   return {
@@ -99,6 +103,7 @@ export function selectAgentView(s: FloorState, a: AgentState, open?: Alert[]): A
     holds: d.holds,
     holdSec: Math.round(d.holdMs / 1000),
     ringNoAnswer: d.ringNoAnswer,
+    ringCanceled: d.ringCanceled,
     ringsHist: [...d.ringsHist],
     holdHist: [...d.holdHist],
     alertsByRule: structuredCloneCounts(d.alerts),
@@ -106,6 +111,8 @@ export function selectAgentView(s: FloorState, a: AgentState, open?: Alert[]): A
     worstOpenLevel: worstLevel(openList.map((x) => x.level)),
   };
 }
+
+const EMPTY_AGENT_DAY: AgentDay = { handled: 0, talkMs: 0, holdMs: 0, wrapMs: 0, holds: 0, ringNoAnswer: 0, ringCanceled: 0, ringsHist: [0, 0, 0, 0, 0, 0, 0], holdHist: [0, 0, 0, 0, 0], alerts: {} };
 
 function structuredCloneCounts(c: AgentState['today']['alerts']): AgentView['alertsByRule'] {
   const out: AgentView['alertsByRule'] = {};
@@ -120,7 +127,7 @@ export function selectCallView(c: CallState): CallView {
     agentId: c.agentId ?? null,
     status: c.status,
     queuedAtMs: c.queuedAtMs ?? null,
-    ringStartMs: c.ringStartMs ?? null,
+    ringStartMs: c.rings.reduce<number | null>((min, r) => (r.startMs !== undefined && (min === null || r.startMs < min) ? r.startMs : min), null),
     ringAttempts: c.ringAttempts,
     answeredAtMs: c.answeredAtMs ?? null,
     ringsToAnswer: c.ringsToAnswer ?? null,
@@ -142,9 +149,14 @@ export function selectCallDetail(s: FloorState, callId: string): CallDetail | nu
   return { ...selectCallView(c), caller: c.caller ?? null, timeline: c.timeline.map((t) => ({ ...t })), alerts };
 }
 
-export function selectQueueKpis(s: FloorState, q: QueueState, agentsByQueue?: Map<string, Record<AgentActivity, number>>): QueueKpis {
+/**
+ * A queue's figures. `dayStartMs`: a past day still in memory (its counters;
+ * nobody waits on a day that is over); by default today, live.
+ */
+export function selectQueueKpis(s: FloorState, q: QueueState, agentsByQueue?: Map<string, Record<AgentActivity, number>>, dayStartMs = s.dayStartMs): QueueKpis {
   const eff = configFor(s, q.queueId, undefined);
-  const t = q.today;
+  const past = dayStartMs !== s.dayStartMs;
+  const t = past ? q.pastDays.get(dayStartMs)?.today ?? EMPTY_QUEUE_DAY : q.today;
   let oldest: number | null = null;
   for (const at of q.waiting.values()) if (oldest === null || at < oldest) oldest = at;
   const openWait = q.waitAlertId !== undefined ? s.alerts.get(q.waitAlertId) : undefined;
@@ -155,8 +167,9 @@ export function selectQueueKpis(s: FloorState, q: QueueState, agentsByQueue?: Ma
     abandoned: t.abandoned,
     shortAbandoned: t.shortAbandoned,
     transferredOut: t.transferredOut,
-    waiting: q.waiting.size,
-    longestWaitSinceMs: oldest,
+    endLost: t.endLost,
+    waiting: past ? 0 : q.waiting.size,
+    longestWaitSinceMs: past ? null : oldest,
     maxWaitSec: Math.round(t.maxWaitMs / 1000),
     serviceLevelPct: serviceLevelPct(t.answeredWithinT, t.answered, t.abandonedAfterT),
     serviceLevelTargetPct: eff.serviceLevel.targetPct,
@@ -164,8 +177,35 @@ export function selectQueueKpis(s: FloorState, q: QueueState, agentsByQueue?: Ma
     asaSec: meanSec(t.answeredWaitMs, t.answered),
     ahtSec: meanSec(t.handleMs, t.handled),
     agentsByState: agentsByQueue?.get(q.queueId) ?? emptyActivityCounts(),
-    alertLevel: openWait ? openWait.level : null,
+    alertLevel: openWait && !past ? openWait.level : null,
   };
+}
+
+const EMPTY_QUEUE_DAY: QueueDay = {
+  offered: 0,
+  answered: 0,
+  abandoned: 0,
+  shortAbandoned: 0,
+  answeredWithinT: 0,
+  abandonedAfterT: 0,
+  endLost: 0,
+  answeredWaitMs: 0,
+  maxWaitMs: 0,
+  transferredOut: 0,
+  handled: 0,
+  handleMs: 0,
+};
+
+/**
+ * Per-queue and per-agent tables of one floor-local day (`dayStartMs`): today's
+ * live, or a past day still in memory. A call counts on the day it was offered.
+ */
+export function selectDayTables(s: FloorState, dayStartMs = s.dayStartMs): { day: { startMs: number; endMs: number }; queues: QueueKpis[]; agents: AgentView[] } {
+  const endMs = dayStartMs === s.dayStartMs ? s.dayEndMs : localDay(dayStartMs + 43_200_000, s.config.timeZone).endMs;
+  const byQueue = dayStartMs === s.dayStartMs ? activityCounts(s).byQueue : undefined;
+  const queues = [...s.queues.values()].map((q) => selectQueueKpis(s, q, byQueue, dayStartMs)).sort((a, b) => a.queueId.localeCompare(b.queueId));
+  const agents = [...s.agents.values()].map((a) => selectAgentView(s, a, undefined, dayStartMs)).sort((a, b) => a.name.localeCompare(b.name));
+  return { day: { startMs: dayStartMs, endMs }, queues, agents };
 }
 
 function activityCounts(s: FloorState): { floor: Record<AgentActivity, number>; byQueue: Map<string, Record<AgentActivity, number>> } {
@@ -282,6 +322,19 @@ export function selectFloorPayload(s: FloorState): FloorPayload {
   };
 }
 
+/**
+ * Every alert of one agent of the live day, newest first, from the engine's
+ * per-agent record of the day (`state.agentAlerts`: open, resolved, and
+ * retracted after being resolved), never from the floor's bounded feed: an
+ * agent with more alerts than the floor keeps resolved ones must not lose
+ * theirs on a reconnect. None of an earlier day's but those still open when
+ * it turned; never another agent's.
+ */
+export function selectAgentAlerts(s: FloorState, agentId: string): Alert[] {
+  const today = s.agentAlerts.get(agentId) ?? [];
+  return today.filter((x) => x.agentId === agentId).sort((a, b) => b.raisedAtMs - a.raisedAtMs);
+}
+
 /** One agent's payload: nothing in it names or describes another agent. */
 export function selectAgentPayload(s: FloorState, agentId: string): AgentPayload {
   const a = s.agents.get(agentId);
@@ -293,7 +346,7 @@ export function selectAgentPayload(s: FloorState, agentId: string): AgentPayload
   return {
     me: a ? selectAgentView(s, a) : null,
     calls,
-    alerts: selectAlertFeed(s, (x) => x.agentId === agentId),
+    alerts: selectAgentAlerts(s, agentId),
     voicemails: [...s.voicemails.values()].filter((v) => v.agentId === agentId).map(selectVoicemailView),
     callbacks: [...s.callbacks.values()].filter((cb) => cb.agentId === agentId).map(selectCallbackView),
     totals: selectTotals(s),

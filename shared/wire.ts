@@ -20,6 +20,8 @@ export interface QueueKpis {
   abandoned: number;
   shortAbandoned: number;
   transferredOut: number;
+  /** Calls closed as "end lost" (their end never reported; later evidence closed them), counted apart from answered and abandoned. */
+  endLost: number;
   waiting: number;
   /** Start of the longest current wait (the client ticks it), or null when nobody waits. */
   longestWaitSinceMs: number | null;
@@ -60,7 +62,10 @@ export interface AgentView {
   ahtSec: number | null;
   holds: number;
   holdSec: number;
+  /** Rings that timed out on this agent (RINGNOANSWER, AgentRingNoAnswer, or a ring that ran out). */
   ringNoAnswer: number;
+  /** Rings cut off by a colleague's answer or the caller hanging up: never held against the agent. */
+  ringCanceled: number;
   ringsHist: number[];
   holdHist: number[];
   alertsByRule: Partial<Record<RuleId, RuleCounts>>;
@@ -146,9 +151,15 @@ export interface FloorPayload {
 export interface AgentPayload {
   me: AgentView | null;
   calls: CallView[];
-  alerts: Alert[];
   voicemails: VoicemailView[];
   callbacks: CallbackView[];
+  /**
+   * Every alert of this agent of the live day, newest first, as the engine
+   * keeps them (`state.agentAlerts`): open and resolved, and retracted when a
+   * late event disproved one already resolved (shown as such, counted as no
+   * breach); none of an earlier day's but those still open when it turned.
+   */
+  alerts: Alert[];
   totals: FloorTotals;
   /** Private notes from supervisors to this agent. */
   notes: AgentNote[];
@@ -180,12 +191,21 @@ export interface Delta {
   serverNowMs: number;
   queues?: QueueKpis[];
   totals?: FloorTotals;
-  /** Agents that changed: on the floor only the changed fields (see agent-patch.ts). */
+  /**
+   * Agents that changed: on the floor only the fields that differ from what
+   * every member holds as of the previous seq (see agent-patch.ts).
+   */
   agents?: AgentPatch[];
   me?: AgentView | null;
   calls?: CallView[];
   callsRemoved?: string[];
+  /**
+   * Alerts raised or changed that the room's list holds (upserts): on the
+   * floor the open ones and the day's resolved ones; in an agent's room every
+   * alert of theirs of the live day, which may be one retracted after it was resolved.
+   */
   alerts?: Alert[];
+  /** Alerts that changed and left the room's list (retracted, or a past day's resolved after midnight). */
   alertsRemoved?: string[];
   voicemails?: VoicemailView[];
   callbacks?: CallbackView[];

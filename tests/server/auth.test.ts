@@ -252,10 +252,10 @@ describe('settings, ticker and notes', () => {
     const sue = await login('sue', 'supervisor-pass-1');
     const agents = await call('GET', '/api/export/agents.csv', sue.cookie);
     const lines = agents.text.trim().split('\r\n');
-    expect(lines[0]).toBe('agent_id,name,team,handled,quota,aht_sec,holds,hold_sec,ring_no_answer,breaches,warnings');
-    expect(lines[1]).toBe('A,"Ann, the ""best""",,1,30,57,0,0,0,0,0');
+    expect(lines[0]).toBe('agent_id,name,team,handled,quota,aht_sec,holds,hold_sec,ring_no_answer,ring_canceled,breaches,warnings');
+    expect(lines[1]).toBe('A,"Ann, the ""best""",,1,30,57,0,0,0,0,0,0');
     const queues = await call('GET', '/api/export/queues.csv', sue.cookie);
-    expect(queues.text.trim().split('\r\n')[1]).toBe('q,1,1,0,0,0,100,2,57,2');
+    expect(queues.text.trim().split('\r\n')[1]).toBe('q,1,1,0,0,0,0,100,2,57,2');
     expect((await call('GET', '/api/export/agents.csv?date=2099-01-01', sue.cookie)).status).toBe(404);
   });
 
@@ -263,6 +263,7 @@ describe('settings, ticker and notes', () => {
     await setup();
     await postEvents(h!, [ev.agent('A', 'available', 0), ev.queued('d1', 'q', 1), ev.ringing('d1', 'A', 2), ev.answered('d1', 'A', 3), ev.ended('d1', 60)]);
     const nextDay = 24 * 3600;
+    h!.clock.advance(nextDay * 1000); // the next morning: the live floor is on the new day
     await postEvents(h!, [ev.queued('d2', 'q', nextDay), ev.abandoned('d2', nextDay + 30), ev.queued('d3', 'q', nextDay + 40)]);
     const sue = await login('sue', 'supervisor-pass-1');
     const today = (await call('GET', '/api/report', sue.cookie)).body!.data as { queues: { offered: number; answered: number }[] };
