@@ -11,9 +11,9 @@
  *   --ami HOST:PORT     FLOORWATCH_AMI               (none: listen to this Asterisk Manager Interface, e.g. 127.0.0.1:5038)
  *   --ami-user NAME     FLOORWATCH_AMI_USER          (floorwatch: the manager.conf user)
  *                       FLOORWATCH_AMI_SECRET        (its secret: from the environment only, never a flag, which `ps` would show)
- *   --speed N           FLOORWATCH_SIM_SPEED         (1 = real time)
+ *   --speed N           FLOORWATCH_SIM_SPEED         (1: the simulated floor N times as busy, every duration divided by N; times stay the server's)
  *   --agents N          FLOORWATCH_SIM_AGENTS        (40)
- *   --warmup MIN        FLOORWATCH_SIM_WARMUP        (60: a fresh floor starts with an hour simulated)
+ *   --warmup MIN        FLOORWATCH_SIM_WARMUP        (60: on an empty log, the last MIN minutes are simulated first, with past times)
  *   --demo on|off       FLOORWATCH_DEMO              (off; `npm start` turns it on explicitly)
  *   --tz ZONE           FLOORWATCH_TZ                (the machine's time zone)
  *   --sync full|normal  FLOORWATCH_SYNC              (full: an ack means the event is on disk)
@@ -26,13 +26,12 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { defaultConfig, parseConfig } from '../shared/config.ts';
-import type { FloorEventInput } from '../shared/events.ts';
 import { createServer } from './app.ts';
-import { DEFAULT_MAX_FUTURE_SEC, MAX_BATCH_EVENTS } from './ingest.ts';
+import { DEFAULT_MAX_FUTURE_SEC } from './ingest.ts';
 import { AuthStore, newSecret } from './auth/store.ts';
 import { openSqliteLog } from './log/sqlite.ts';
 import { openRedisLog } from './log/redis.ts';
-import { createSimulator } from './simulator.ts';
+import { openSimulator } from './simulator.ts';
 import { startQueueLogTail, type QueueLogTail } from './queuelog/tail.ts';
 import { parseAmiAddress, startAmiClient, type AmiClient } from './ami/client.ts';
 import { AmiAdapter } from './ami/adapter.ts';
@@ -194,44 +193,13 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
 
   let stopSimulator: (() => void) | undefined;
   if (o.simulator) {
-    // Calls a previous run of the simulator left open would tick on for ever: close them on its behalf.
-    const leftovers: FloorEventInput[] = [];
-    const now = Date.now();
-    for (const id of server.state().liveCalls) {
-      const c = server.state().calls.get(id);
-      if (!c) continue;
-      const type = c.status === 'talking' || c.status === 'hold' ? 'call.ended' : 'call.abandoned';
-      leftovers.push({ type, id: `restart-${now}-${id}`, at: now, callId: id });
-    }
-    if (leftovers.length) await server.pipeline.submit(leftovers);
-    // A fresh floor starts with the last hour already simulated, so a newcomer sees a busy floor at once.
-    const warmupMs = server.replayed === 0 ? o.warmupMin * 60_000 : 0;
-    const sim = createSimulator(
-      {
-        seed: now % 2_147_483_647,
-        agents: o.agents,
-        speed: o.speed,
-        emit: async (events) => {
-          // A big floor can produce more than one batch's worth in a step: send it in slices.
-          for (let i = 0; i < events.length; i += MAX_BATCH_EVENTS) {
-            try {
-              const r = await server.pipeline.submit(events.slice(i, i + MAX_BATCH_EVENTS));
-              if (r.rejected.length) console.warn(`simulator: ${r.rejected.length} events rejected: ${r.rejected[0].error}`);
-            } catch (err) {
-              console.warn(`simulator: events not ingested: ${(err as Error).message}`);
-            }
-          }
-        },
-      },
-      now - warmupMs,
-    );
-    for (let t = now - warmupMs; t < now; t += 60_000) {
-      sim.step(t);
-      await new Promise((r) => setImmediate(r)); // let each minute's batch reach the log in turn
-    }
-    sim.step(now);
-    stopSimulator = sim.start({ now: () => Date.now() });
-    console.info(`simulator: ${o.agents} agents at ${o.speed}× real time${warmupMs ? `, after a ${o.warmupMin}-minute warm-up` : ''}`);
+    // On the server's clock: a fresh floor starts with its last minutes already simulated (in the past),
+    // a floor already in the log is carried on as it stands; --speed makes it busier, never faster than the clock.
+    const clock = { now: () => Date.now() };
+    const sim = await openSimulator(server, { clock, seed: clock.now() % 2_147_483_647, agents: o.agents, speed: o.speed, warmupMin: o.warmupMin });
+    stopSimulator = sim.start(clock);
+    const how = sim.warmupEvents ? `, after a ${o.warmupMin}-minute warm-up` : server.replayed ? ', carrying on the floor in the log' : '';
+    console.info(`simulator: ${o.agents} agents, ${o.speed}× as busy as a real floor${how}`);
   }
   if (o.queueLog) {
     queueLogTail = startQueueLogTail({ file: o.queueLog, submit: (events) => server.pipeline.submit(events), timeZone: o.timeZone });
