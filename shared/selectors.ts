@@ -20,7 +20,7 @@ import type {
   VoicemailView,
   WallboardPayload,
 } from './wire.ts';
-import { configFor } from './engine.ts';
+import { configFor, emptyAgentDay, emptyQueueDay } from './engine.ts';
 
 /** Resolved alerts sent in a floor snapshot (the rest are in the log). */
 export const SNAPSHOT_RECENT_ALERTS = 200;
@@ -112,7 +112,7 @@ export function selectAgentView(s: FloorState, a: AgentState, open?: Alert[], da
   };
 }
 
-const EMPTY_AGENT_DAY: AgentDay = { handled: 0, talkMs: 0, holdMs: 0, wrapMs: 0, holds: 0, ringNoAnswer: 0, ringCanceled: 0, ringsHist: [0, 0, 0, 0, 0, 0, 0], holdHist: [0, 0, 0, 0, 0], alerts: {} };
+const EMPTY_AGENT_DAY: AgentDay = emptyAgentDay();
 
 function structuredCloneCounts(c: AgentState['today']['alerts']): AgentView['alertsByRule'] {
   const out: AgentView['alertsByRule'] = {};
@@ -181,20 +181,7 @@ export function selectQueueKpis(s: FloorState, q: QueueState, agentsByQueue?: Ma
   };
 }
 
-const EMPTY_QUEUE_DAY: QueueDay = {
-  offered: 0,
-  answered: 0,
-  abandoned: 0,
-  shortAbandoned: 0,
-  answeredWithinT: 0,
-  abandonedAfterT: 0,
-  endLost: 0,
-  answeredWaitMs: 0,
-  maxWaitMs: 0,
-  transferredOut: 0,
-  handled: 0,
-  handleMs: 0,
-};
+const EMPTY_QUEUE_DAY: QueueDay = emptyQueueDay();
 
 /**
  * Per-queue and per-agent tables of one floor-local day (`dayStartMs`): today's

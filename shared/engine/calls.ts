@@ -288,13 +288,19 @@ export const onLost: Handler<'call.lost'> = (s, e) => {
   closeLost(s, c, e.at, e.reason ?? 'the source lost it');
 };
 
-export const onSpeaker: Handler<'call.speaker'> = (s, e) => {
+/** The connected call a signal of talk (speaker, volume) refers to, or undefined (counted). */
+function connectedCall(s: FloorState, e: CallEventOf): CallState | undefined {
   const c = callOrOrphan(s, e);
-  if (!c) return;
-  if (!isConnected(c)) {
-    note(s, 'ignored', 'call.speaker on a call not connected');
-    return;
+  if (c && !isConnected(c)) {
+    note(s, 'ignored', `${e.type} on a call not connected`);
+    return undefined;
   }
+  return c;
+}
+
+export const onSpeaker: Handler<'call.speaker'> = (s, e) => {
+  const c = connectedCall(s, e);
+  if (!c) return;
   if (e.on && c.speakerOnMs === undefined) c.speakerOnMs = e.at;
   else if (!e.on) endSpeaker(s, c, e.at);
   timeline(c, e, { on: e.on });
@@ -302,13 +308,8 @@ export const onSpeaker: Handler<'call.speaker'> = (s, e) => {
 };
 
 export const onVolume: Handler<'call.volume'> = (s, e) => {
-  const c = callOrOrphan(s, e);
-  if (!c) return;
-  if (!isConnected(c)) {
-    note(s, 'ignored', 'call.volume on a call not connected');
-    return;
-  }
-  judgeVolume(s, c, e);
+  const c = connectedCall(s, e);
+  if (c) judgeVolume(s, c, e);
 };
 
 export const onEscalation: Handler<'call.escalation'> = (s, e) => {

@@ -29,7 +29,7 @@ import {
 import { onCallbackCompleted, onCallbackScheduled, onVoicemailLeft, onVoicemailReturned } from './promises.ts';
 import { onAcknowledged, onAgentNoted, onConfigChanged, onReopened, onTicker } from './supervisor.ts';
 
-export { AGENT_ALERTS_CAP, ENDED_CALLS_CAP, HISTORY_DAYS, RECENT_ALERTS_CAP, TIMELINE_CAP, configFor, createFloorState, drainChanges } from './core.ts';
+export { AGENT_ALERTS_CAP, ENDED_CALLS_CAP, HISTORY_DAYS, RECENT_ALERTS_CAP, TIMELINE_CAP, configFor, createFloorState, drainChanges, emptyAgentDay, emptyQueueDay } from './core.ts';
 export { observeClock } from './days.ts';
 export { tick } from './tick.ts';
 export { NOTES_CAP, TICKER_CAP, setConfig } from './supervisor.ts';
