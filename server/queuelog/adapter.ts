@@ -6,18 +6,43 @@
  * What queue_log can and cannot say:
  * - Rings are logged only when they end, as durations (RINGNOANSWER and
  *   RINGCANCELED in ms, CONNECT's ring time in s). A ring therefore becomes a
- *   `call.ringing` back-dated to its start, followed at its end by the call
- *   returning to its queue (`call.queued` for the queue it is waiting in,
- *   which the engine counts as a ring-no-answer, not as a new offer) or by
- *   `call.answered`. The engine counts the rings from the ringing time and
- *   its ring cadence. A live floor sees a ring only once it has ended.
+ *   `call.ringing` back-dated to its start, followed at its end by
+ *   `call.ring-ended` (RINGNOANSWER: `no-answer`, RINGCANCELED: `canceled`)
+ *   or by `call.answered`. The engine counts the rings from the ringing time
+ *   and its ring cadence. A live floor sees a ring only once it has ended.
+ * - Several phones may ring at once (`ringall`): when the attempt times out,
+ *   app_queue writes one RINGNOANSWER per member still ringing, all in the
+ *   same second and each with the attempt's whole ring time. Each keeps its
+ *   own ring, so a ring's start may precede another member's ring end that
+ *   was written before it; it is never put before the call entered its queue
+ *   nor before the same member's previous ring on the call ended.
+ * - When one member answers, app_queue hangs up the others' phones without a
+ *   line for them: their cancelled rings are not in queue_log at all.
  * - "Holdtime" in queue_log is the caller's wait in the queue, not agent hold;
  *   agent hold is not in queue_log at all, so no hold events are produced.
  * - A transfer takes the call off the floor: queue_log says nothing of the
  *   call after it, so a target agent would be left ringing for ever. If the
  *   call comes back into a queue (same callid), that is a new leg with its
  *   own call id (`<callid>#2`), offered again.
+ * - QUEUESTART means Asterisk started again: calls still open lost their
+ *   end, and are closed as `call.lost` (outcome unknown), not abandoned.
  *
+ * What the ring times mean, from Asterisk's apps/app_queue.c (master):
+ * - `rna()` writes RINGNOANSWER with the ms it is given: in
+ *   `wait_for_answer()`, a member who is busy, congested or whose phone
+ *   hangs up gets the whole seconds since their own ring began (`starttime`,
+ *   reset for each member rung); when the attempt runs out (`!*to`) every
+ *   member still ringing gets `orig`, the attempt's full timeout.
+ * - RINGCANCELED is written only when the caller hangs up or leaves with a
+ *   key while phones ring (`canceled_by_caller`), once per member still
+ *   ringing, with the ms since the attempt began (`start_time_tv`).
+ * - So under strategies that ring one member at a time, the timeout's
+ *   RINGNOANSWER and RINGCANCELED count from the attempt's start, not from
+ *   that member's ring, unless `timeoutrestart = yes` restarts the clock for
+ *   each member: queue_log cannot say which, and the time is taken as given.
+ * - CONNECT's third field is the attempt's ring time in whole seconds
+ *   (`(orig - to) / 1000`), its first the caller's wait.
+
  * Every event's id is `ql:<epoch s>:<callid>:<VERB>:<hash of the record>`,
  * with a role suffix when one record yields several events, so a record read
  * twice (tail restarted, file replayed, rotated file read again) produces the
@@ -65,6 +90,7 @@ const CALL_VERBS: Record<string, number> = {
   EXITWITHTIMEOUT: 3,
   EXITEMPTY: 3,
   EXITWITHKEY: 4,
+  WITHDRAW: 3,
 };
 
 const AGENT_VERBS = new Set([
@@ -123,8 +149,15 @@ interface Leg {
   queueId: string;
   /** Agent the call is connected to. */
   agentId?: string;
-  /** Time of the leg's latest event: the next one is never earlier, so one call's events stay in order. */
+  /**
+   * Time of the leg's latest event: the next one is never earlier, so one call's
+   * events stay in order (ring starts excepted, see {@link QueueLogAdapter.ringStart}).
+   */
   lastAtMs: number;
+  /** When the leg entered its queue: no ring of it starts earlier. */
+  enteredAtMs: number;
+  /** End of each member's latest ring on this leg: their next ring starts no earlier. */
+  ringEnds?: Map<string, number>;
 }
 
 interface CallTrack {
@@ -141,6 +174,8 @@ export class QueueLogAdapter {
   /** Calls in `calls` with no open leg. */
   private finished = 0;
   private readonly members = new MemberRoster();
+  /** Time of the latest record read: the last moment Asterisk is known to have been running. */
+  private lastRecordAtMs: number | undefined;
   /** Talk time from the data fields of COMPLETE* and transfer records, by queue and by agent. */
   readonly talkByQueue = new Map<string, TalkTally>();
   readonly talkByAgent = new Map<string, TalkTally>();
@@ -154,6 +189,13 @@ export class QueueLogAdapter {
 
   /** Maps one record to events. Never throws: a record it cannot use is reported as skipped or damaged. */
   feed(r: QueueLogRecord): FeedResult {
+    const result = this.map(r);
+    // Any record, used or not, shows Asterisk running at its time (QUEUESTART reads it before this).
+    if (this.lastRecordAtMs === undefined || r.atMs > this.lastRecordAtMs) this.lastRecordAtMs = r.atMs;
+    return result;
+  }
+
+  private map(r: QueueLogRecord): FeedResult {
     try {
       if (r.verb in CALL_VERBS) return this.callRecord(r);
       if (AGENT_VERBS.has(r.verb)) return this.agentRecord(r);
@@ -194,10 +236,18 @@ export class QueueLogAdapter {
     }
     const trackRef = track;
     /** An event of this leg, never earlier than the leg's previous one. */
-    const emit = (leg: Leg, atMs: number, role: string, body: EventBody) => {
+    const emit = (leg: Leg, atMs: number, role: string, body: EventBody): number => {
       const at = Math.max(atMs, leg.lastAtMs);
       leg.lastAtMs = at;
       out.push({ ...body, id: role ? `${base}:${role}` : base, at, callId: leg.callId });
+      return at;
+    };
+    /** A member's ring of this leg from `startMs` (see {@link ringStart}), with the member's sighting. */
+    const ring = (leg: Leg, agent: string, startMs: number) => {
+      const at = this.ringStart(leg, agent, startMs);
+      this.sighting(out, base, agent, leg.queueId, at);
+      out.push({ type: 'call.ringing', agentId: agent, id: `${base}:ring`, at, callId: leg.callId });
+      leg.lastAtMs = Math.max(leg.lastAtMs, at);
     };
     /** The open leg, or a leg rebuilt from the data fields when the call began before the file did. */
     const ensureLeg = (enteredAtMs: number): Leg => {
@@ -227,7 +277,7 @@ export class QueueLogAdapter {
           // Entered a queue while still in one (a transfer into a queue, a repeat): the engine moves it.
           open.queueId = queueId;
           open.agentId = undefined;
-          emit(open, t, '', body);
+          open.enteredAtMs = emit(open, t, '', body);
         } else {
           emit(this.newLeg(track, rawCall, queueId, t), t, '', body);
         }
@@ -235,14 +285,17 @@ export class QueueLogAdapter {
       }
       case 'RINGNOANSWER':
       case 'RINGCANCELED': {
+        // app_queue's rna() writes RINGNOANSWER (the ring timed out on this member, or their phone
+        // was busy or refused it); RINGCANCELED is written for each member still ringing when the
+        // caller hangs up or leaves with a key (canceled_by_caller in wait_for_answer()): never
+        // held against the member. Both give the ring's length in ms, logged at its end.
         const ringMs = need(0, 'ring time (ms)');
         const agent = needAgent();
         const leg = ensureLeg(t - ringMs);
         if (leg.agentId !== undefined) return { kind: 'skipped', reason: `${r.verb} after the call was answered` };
-        this.sighting(out, base, agent, leg.queueId, Math.max(t - ringMs, leg.lastAtMs));
-        emit(leg, t - ringMs, 'ring', { type: 'call.ringing', agentId: agent });
-        // The ring is over: the call waits in its queue again (the engine counts a ring-no-answer).
-        emit(leg, t, '', { type: 'call.queued', queueId: leg.queueId });
+        ring(leg, agent, t - ringMs);
+        const end = emit(leg, t, '', { type: 'call.ring-ended', agentId: agent, outcome: r.verb === 'RINGNOANSWER' ? 'no-answer' : 'canceled' });
+        (leg.ringEnds ??= new Map()).set(agent, end);
         break;
       }
       case 'CONNECT': {
@@ -251,10 +304,9 @@ export class QueueLogAdapter {
         const agent = needAgent();
         const leg = ensureLeg(t - waitSec * 1000);
         if (leg.agentId === agent) return { kind: 'skipped', reason: 'CONNECT repeated' };
-        const ringAt = ringSec !== undefined ? t - ringSec * 1000 : t;
-        this.sighting(out, base, agent, leg.queueId, Math.max(ringAt, leg.lastAtMs));
         // No ring count: the engine counts rings from the ringing time and its cadence.
-        if (ringSec !== undefined) emit(leg, ringAt, 'ring', { type: 'call.ringing', agentId: agent });
+        if (ringSec !== undefined) ring(leg, agent, t - ringSec * 1000);
+        else this.sighting(out, base, agent, leg.queueId, Math.max(t, leg.lastAtMs));
         emit(leg, t, '', { type: 'call.answered', agentId: agent });
         leg.agentId = agent;
         break;
@@ -295,7 +347,13 @@ export class QueueLogAdapter {
       case 'ABANDON':
       case 'EXITWITHTIMEOUT':
       case 'EXITEMPTY':
-      case 'EXITWITHKEY': {
+      case 'EXITWITHKEY':
+      case 'WITHDRAW': {
+        // The verbs app_queue writes when a caller's wait ends unanswered (queue_exec() and
+        // try_calling()): ABANDON (hung up, also just before being connected), EXITWITHTIMEOUT,
+        // EXITEMPTY (leaveempty), EXITWITHKEY (an exit digit), and WITHDRAW (the AMI action
+        // QueueWithdrawCaller, added in 2022, Asterisk 20), each with record_abandoned(). Their wait
+        // is the caller's whole time in the queue.
         const waitSec = optional(r.verb === 'EXITWITHKEY' ? 3 : 2, 'queue wait (s)');
         const leg = ensureLeg(t - (waitSec ?? 0) * 1000);
         // Left the queue unanswered. (After an answer it can only mean the call ended: close it.)
@@ -310,9 +368,22 @@ export class QueueLogAdapter {
   private newLeg(track: CallTrack, rawCall: string, queueId: string, atMs: number): Leg {
     if (track.legs > 0) this.finished--; // a finished call comes back
     track.legs++;
-    const leg: Leg = { callId: track.legs === 1 ? rawCall : `${rawCall}#${track.legs}`, queueId, lastAtMs: atMs };
+    const leg: Leg = { callId: track.legs === 1 ? rawCall : `${rawCall}#${track.legs}`, queueId, lastAtMs: atMs, enteredAtMs: atMs };
     track.open = leg;
     return leg;
+  }
+
+  /**
+   * When a ring logged at its end began: its end less its length, but never
+   * before the leg entered its queue (the log has whole seconds: a ring of
+   * 15.8 s logged at 25 s on a call that entered at 10 s began at 10 s, not
+   * 9.2 s), nor before the same member's previous ring of the call ended. It
+   * may be earlier than other members' rings already reported: under ringall
+   * every member's RINGNOANSWER comes at the attempt's end, each with the
+   * attempt's whole ring time, and each keeps its own ring.
+   */
+  private ringStart(leg: Leg, agent: string, startMs: number): number {
+    return Math.max(startMs, leg.enteredAtMs, leg.ringEnds?.get(agent) ?? -Infinity);
   }
 
   private closeLeg(track: CallTrack): void {
@@ -417,23 +488,21 @@ export class QueueLogAdapter {
   }
 
   /**
-   * QUEUESTART is written when app_queue loads, i.e. when Asterisk (re)started:
-   * no call survives that. Calls still open are closed (answered ones end,
-   * waiting ones are abandoned: the caller was dropped unanswered); with
-   * none open it is informational.
+   * QUEUESTART is written once Asterisk has fully booted (`logger_queue_start()`
+   * in main/logger.c), i.e. after a (re)start: no call survives that. A call
+   * still open here lost its end: whether the caller was answered, hung up or
+   * was cut off by the stop, queue_log does not say. It is closed as
+   * `call.lost` at the best-known time, the latest record read before the
+   * restart (Asterisk was still running then), never before the call's own
+   * latest event. With no call open the line is informational.
    */
   private queueStart(r: QueueLogRecord): FeedResult {
     const out: EventBody[] = [];
     for (const track of this.calls.values()) {
       const leg = track.open;
       if (!leg) continue;
-      const at = Math.max(r.atMs, leg.lastAtMs);
-      out.push({
-        type: leg.agentId !== undefined ? 'call.ended' : 'call.abandoned',
-        id: this.idBase(r, leg.callId),
-        at,
-        callId: leg.callId,
-      });
+      const at = Math.max(this.lastRecordAtMs ?? r.atMs, leg.lastAtMs);
+      out.push({ type: 'call.lost', id: this.idBase(r, leg.callId), at, callId: leg.callId, reason: 'Asterisk restarted (QUEUESTART) while the call was open' });
       this.closeLeg(track);
     }
     if (out.length === 0) return { kind: 'skipped', reason: 'informational verb QUEUESTART' };

@@ -166,7 +166,9 @@ export async function readQueueLogFiles(files: string[], opts: { timeZone: strin
   for (const r of all) if (r.kind !== 'record') reader.result(r, events);
   for (const { r } of records) reader.result(r, events);
 
-  // Back-dated rings make the list out of order across calls: a stable sort keeps each call's order.
+  // Back-dated rings make the list out of order, across calls and within one (members rung at once
+  // are each logged at their ring's end): sorted by time, stably, each ring starts before the
+  // others end and events of the same time keep their order.
   const seen = new Set<string>();
   const unique = events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
   unique.sort((a, b) => a.at - b.at);

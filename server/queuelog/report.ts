@@ -4,7 +4,8 @@
  *
  * The events are applied in time order to a fresh floor, exactly as a live
  * server would; the figures come from the engine's counters (summed over every
- * day the files span: the engine starts a new day at local midnight), except
+ * day the files span: the engine counts each call on the local day it was
+ * offered, and this floor keeps every past day), except
  * talk time, which is taken from queue_log's own data fields (the talk field
  * of COMPLETECALLER, COMPLETEAGENT and the transfer records). A final tick at
  * the last record's time evaluates the live rules on calls still open.
@@ -22,6 +23,8 @@ export interface QueueFigures {
   offered: number;
   answered: number;
   abandoned: number;
+  /** Calls whose end was lost (open when Asterisk restarted): neither answered nor abandoned. */
+  endLost: number;
   transferred: number;
   avgWaitSec: number | null;
   avgTalkSec: number | null;
@@ -31,7 +34,10 @@ export interface QueueFigures {
 
 export interface AgentFigures {
   answered: number;
+  /** Rings that timed out on this agent (RINGNOANSWER). */
   ringNoAnswer: number;
+  /** Rings cut off by the caller hanging up (RINGCANCELED): counted apart, never held against the agent. */
+  ringCanceled: number;
   avgTalkSec: number | null;
   breaches: Partial<Record<RuleId, number>>;
 }
@@ -60,6 +66,7 @@ interface QueueSums {
   offered: number;
   answered: number;
   abandoned: number;
+  endLost: number;
   transferred: number;
   answeredWithinT: number;
   abandonedAfterT: number;
@@ -77,35 +84,44 @@ function talkMean(t: TalkTally | undefined): number | null {
 
 /** Applies the events to a fresh floor and computes the figures. */
 export function computeReport(events: FloorEvent[], reader: QueueLogReader, config: FloorConfig): { report: QueueLogReport; engine: FloorState } {
-  const s = createFloorState(config, 0);
+  // Every past day stays in memory: a late event of a call still counts on the day it was offered.
+  const s = createFloorState(config, 0, Number.POSITIVE_INFINITY);
   const queues = new Map<string, QueueSums>();
-  const agentRna = new Map<string, number>();
+  const agentRings = new Map<string, { noAnswer: number; canceled: number }>();
   const answered = new Map<string, number>();
   const alerts = new Map<string, Alert>();
 
-  /** Adds the engine's "today" counters to the totals: before a day rolls over, and at the end. */
+  /** Adds up the engine's counters of every day, once all events are in. */
   const harvest = () => {
     for (const q of s.queues.values()) {
-      const t = q.today;
-      const sum = queues.get(q.queueId) ?? { offered: 0, answered: 0, abandoned: 0, transferred: 0, answeredWithinT: 0, abandonedAfterT: 0, answeredWaitMs: 0, maxWaitMs: 0 };
-      sum.offered += t.offered;
-      sum.answered += t.answered;
-      sum.abandoned += t.abandoned;
-      sum.transferred += t.transferredOut;
-      sum.answeredWithinT += t.answeredWithinT;
-      sum.abandonedAfterT += t.abandonedAfterT;
-      sum.answeredWaitMs += t.answeredWaitMs;
-      sum.maxWaitMs = Math.max(sum.maxWaitMs, t.maxWaitMs);
+      const sum: QueueSums = { offered: 0, answered: 0, abandoned: 0, endLost: 0, transferred: 0, answeredWithinT: 0, abandonedAfterT: 0, answeredWaitMs: 0, maxWaitMs: 0 };
+      for (const t of [...[...q.pastDays.values()].map((r) => r.today), q.today]) {
+        sum.offered += t.offered;
+        sum.answered += t.answered;
+        sum.abandoned += t.abandoned;
+        sum.endLost += t.endLost;
+        sum.transferred += t.transferredOut;
+        sum.answeredWithinT += t.answeredWithinT;
+        sum.abandonedAfterT += t.abandonedAfterT;
+        sum.answeredWaitMs += t.answeredWaitMs;
+        sum.maxWaitMs = Math.max(sum.maxWaitMs, t.maxWaitMs);
+      }
       queues.set(q.queueId, sum);
     }
-    for (const a of s.agents.values()) agentRna.set(a.agentId, (agentRna.get(a.agentId) ?? 0) + a.today.ringNoAnswer);
+    for (const a of s.agents.values()) {
+      const r = { noAnswer: 0, canceled: 0 };
+      for (const d of [...a.pastDays.values(), a.today]) {
+        r.noAnswer += d.ringNoAnswer;
+        r.canceled += d.ringCanceled;
+      }
+      agentRings.set(a.agentId, r);
+    }
   };
   const collect = () => {
     for (const a of drainChanges(s).alerts) alerts.set(a.id, a);
   };
 
   for (const e of events) {
-    if (e.at >= s.dayEndMs && (s.queues.size > 0 || s.agents.size > 0)) harvest();
     const before = e.type === 'call.answered' ? s.calls.get(e.callId)?.segments ?? 0 : 0;
     applyEvent(s, e);
     if (e.type === 'call.answered') {
@@ -115,9 +131,7 @@ export function computeReport(events: FloorEvent[], reader: QueueLogReader, conf
     collect();
   }
   if (reader.lastAtMs !== undefined) {
-    const endMs = Math.max(reader.lastAtMs, s.nowMs);
-    if (endMs >= s.dayEndMs) harvest(); // the last record starts a new day: the tick will roll over
-    tick(s, endMs);
+    tick(s, Math.max(reader.lastAtMs, s.nowMs));
   }
   collect();
   harvest();
@@ -137,6 +151,7 @@ export function computeReport(events: FloorEvent[], reader: QueueLogReader, conf
       offered: q.offered,
       answered: q.answered,
       abandoned: q.abandoned,
+      endLost: q.endLost,
       transferred: q.transferred,
       avgWaitSec: mean1(q.answeredWaitMs / 1000, q.answered),
       avgTalkSec: talkMean(reader.adapter.talkByQueue.get(id)),
@@ -150,7 +165,8 @@ export function computeReport(events: FloorEvent[], reader: QueueLogReader, conf
     for (const k of Object.keys(b).sort() as RuleId[]) sorted[k] = b[k];
     report.agents[id] = {
       answered: answered.get(id) ?? 0,
-      ringNoAnswer: agentRna.get(id) ?? 0,
+      ringNoAnswer: agentRings.get(id)?.noAnswer ?? 0,
+      ringCanceled: agentRings.get(id)?.canceled ?? 0,
       avgTalkSec: talkMean(reader.adapter.talkByAgent.get(id)),
       breaches: sorted,
     };
@@ -216,24 +232,26 @@ export function formatReport(report: QueueLogReport, d: ReportDetails): string {
     String(q.offered),
     String(q.answered),
     String(q.abandoned),
+    String(q.endLost),
     String(q.transferred),
     sec(q.avgWaitSec),
     sec(q.avgTalkSec),
     `${q.maxWaitSec} s`,
     q.serviceLevelPct === null ? '–' : `${q.serviceLevelPct.toFixed(1)} %`,
   ]);
-  out.push(qRows.length ? table(['Queue', 'Offered', 'Answered', 'Abandoned', 'Transferred', 'Avg wait', 'Avg talk', 'Max wait', 'Service level'], qRows) : 'No queues.');
+  out.push(qRows.length ? table(['Queue', 'Offered', 'Answered', 'Abandoned', 'End lost', 'Transferred', 'Avg wait', 'Avg talk', 'Max wait', 'Service level'], qRows) : 'No queues.');
   out.push('');
   const aRows = Object.entries(report.agents).map(([id, a]) => [
     id,
     String(a.answered),
     String(a.ringNoAnswer),
+    String(a.ringCanceled),
     sec(a.avgTalkSec),
     Object.entries(a.breaches)
       .map(([rule, n]) => `${rule} ${n}`)
       .join(', ') || '–',
   ]);
-  out.push(aRows.length ? table(['Agent', 'Answered', 'Ring-no-answer', 'Avg talk', 'Breaches'], aRows, [4]) : 'No agents.');
+  out.push(aRows.length ? table(['Agent', 'Answered', 'Ring-no-answer', 'Ring cancelled', 'Avg talk', 'Breaches'], aRows, [5]) : 'No agents.');
   if (d.open.waiting + d.open.connected > 0) {
     out.push('');
     out.push(`Still open at the end of the file: ${d.open.waiting} waiting or ringing, ${d.open.connected} connected (counted as offered and, if connected, answered; no talk time yet).`);

@@ -42,7 +42,7 @@ describe('queue_log call verbs', () => {
     expect(shape(events)).toEqual([{ type: 'call.queued', at: ms(0), callId: '1795510800.1', queueId: 'sales', caller: '5550100' }]);
   });
 
-  it('turns RINGNOANSWER (ms) into a ring back-dated by its duration and a return to the queue', () => {
+  it('turns RINGNOANSWER (ms) into a ring back-dated by its duration, ended as that member\'s no-answer', () => {
     const { events } = read([
       ql(0, 'c1', 'sales', 'NONE', 'ENTERQUEUE', '', '555', 1),
       ql(20, 'c1', 'sales', 'SIP/1001', 'RINGNOANSWER', 15000),
@@ -51,27 +51,22 @@ describe('queue_log call verbs', () => {
       { type: 'call.queued', at: ms(0), callId: 'c1', queueId: 'sales', caller: '555' },
       { type: 'agent.state', at: ms(5), agentId: 'SIP/1001', state: 'available', queues: ['sales'] },
       { type: 'call.ringing', at: ms(5), callId: 'c1', agentId: 'SIP/1001' },
-      { type: 'call.queued', at: ms(20), callId: 'c1', queueId: 'sales' },
+      { type: 'call.ring-ended', at: ms(20), callId: 'c1', agentId: 'SIP/1001', outcome: 'no-answer' },
     ]);
-    const s = engineOf(events);
-    // 15 s of ringing at a 6 s cadence is 3 rings: a warning, not a breach; one ring-no-answer; offered once.
-    expect(s.agents.get('SIP/1001')?.today.ringNoAnswer).toBe(1);
-    expect(s.agents.get('SIP/1001')?.today.alerts['ring-limit']).toEqual({ info: 0, warn: 1, breach: 0 });
-    expect(s.queues.get('sales')?.today.offered).toBe(1);
-    expect(s.calls.get('c1')?.status).toBe('queued');
   });
 
-  it('reads RINGCANCELED as ms of ringing cut off by the caller', () => {
+  it('reads RINGCANCELED as ms of ringing cut off by the caller: a ring ended as cancelled', () => {
     const { events } = read([
       ql(0, 'c1', 'sales', 'NONE', 'ENTERQUEUE', '', '555', 1),
       ql(25, 'c1', 'sales', 'SIP/1001', 'RINGCANCELED', 19000),
       ql(25, 'c1', 'sales', 'NONE', 'ABANDON', 1, 1, 25),
     ]);
-    const ring = events.find((e) => e.type === 'call.ringing');
-    expect(ring?.at).toBe(ms(6));
-    const s = engineOf(events);
-    expect(s.agents.get('SIP/1001')?.today.alerts['ring-limit']?.breach).toBe(1); // 19 s = 4 rings
-    expect(s.queues.get('sales')?.today).toMatchObject({ abandoned: 1, abandonedAfterT: 1 });
+    expect(shape(events).filter((e) => e.type !== 'agent.state')).toEqual([
+      { type: 'call.queued', at: ms(0), callId: 'c1', queueId: 'sales', caller: '555' },
+      { type: 'call.ringing', at: ms(6), callId: 'c1', agentId: 'SIP/1001' },
+      { type: 'call.ring-ended', at: ms(25), callId: 'c1', agentId: 'SIP/1001', outcome: 'canceled' },
+      { type: 'call.abandoned', at: ms(25), callId: 'c1' },
+    ]);
   });
 
   it('reads CONNECT as queue wait (s) | member uniqueid | ring time (s): a ring then the answer, with no ring count', () => {
@@ -156,7 +151,7 @@ describe('queue_log call verbs', () => {
     expect(shape(events).at(-1)).toEqual({ type: 'call.transferred', at: ms(22), callId: 'c1' });
   });
 
-  it('maps ABANDON, EXITWITHTIMEOUT, EXITEMPTY and EXITWITHKEY to call.abandoned', () => {
+  it('maps ABANDON, EXITWITHTIMEOUT, EXITEMPTY, EXITWITHKEY and WITHDRAW to call.abandoned', () => {
     const lines: string[] = [];
     const exits: [string, (string | number)[]][] = [
       ['ABANDON', [1, 1, 10]],
@@ -165,15 +160,16 @@ describe('queue_log call verbs', () => {
       ['EXITEMPTY', [1, 1, 10]],
       ['EXITWITHKEY', ['5', 1, 1, 10]],
       ['EXITWITHKEY', ['5', 1]], // older Asterisk: key|position
+      ['WITHDRAW', [1, 1, 10, 'callback requested']], // AMI QueueWithdrawCaller (Asterisk 20)
     ];
     exits.forEach(([verb, data], i) => {
       lines.push(ql(0, `c${i}`, 'sales', 'NONE', 'ENTERQUEUE', '', '', 1));
       lines.push(ql(10, `c${i}`, 'sales', 'NONE', verb, ...data));
     });
     const { events, stats } = read(lines);
-    expect(stats).toMatchObject({ read: 12, mapped: 12, damaged: 0 });
-    expect(events.filter((e) => e.type === 'call.abandoned').map((e) => e.callId)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5']);
-    expect(engineOf(events).queues.get('sales')?.today.abandoned).toBe(6);
+    expect(stats).toMatchObject({ read: 14, mapped: 14, damaged: 0 });
+    expect(events.filter((e) => e.type === 'call.abandoned').map((e) => e.callId)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6']);
+    expect(engineOf(events).queues.get('sales')?.today.abandoned).toBe(7);
   });
 
   it('rebuilds a call that began before the file from its data fields', () => {
@@ -233,18 +229,20 @@ describe('queue_log call verbs', () => {
     expect(s.calls.get('c2')?.status).toBe('talking');
   });
 
-  it('closes calls left open by a restart at QUEUESTART, and otherwise skips it', () => {
+  it('closes calls left open by a restart at QUEUESTART as lost, at the last line before it, and otherwise skips it', () => {
     const { events, stats } = read([
       ql(0, 'NONE', 'NONE', 'NONE', 'QUEUESTART', ''),
       ql(10, 'c1', 'sales', 'NONE', 'ENTERQUEUE', '', '', 1),
       ql(12, 'c2', 'sales', 'NONE', 'ENTERQUEUE', '', '', 1),
       ql(14, 'c2', 'sales', 'SIP/1001', 'CONNECT', 2, 'x', 1),
+      ql(90, 'NONE', 'sales', 'SIP/1002', 'PAUSE', 'lunch'), // Asterisk still running at 90 s
       ql(500, 'NONE', 'NONE', 'NONE', 'QUEUESTART', ''),
     ]);
-    expect(stats).toMatchObject({ read: 5, mapped: 4, skipped: 1 });
+    expect(stats).toMatchObject({ read: 6, mapped: 5, skipped: 1 });
+    const reason = 'Asterisk restarted (QUEUESTART) while the call was open';
     expect(shape(events.slice(-2))).toEqual([
-      { type: 'call.abandoned', at: ms(500), callId: 'c1' },
-      { type: 'call.ended', at: ms(500), callId: 'c2' },
+      { type: 'call.lost', at: ms(90), callId: 'c1', reason },
+      { type: 'call.lost', at: ms(90), callId: 'c2', reason },
     ]);
   });
 });

@@ -21,21 +21,22 @@ const run = promisify(execFile);
  * 21+8+5+2+10+20 = 66 s; c3 (30 s) and c4 (3 s, short) abandoned; c2 c10 c11 transferred;
  * talk 120+60+1700+30+20 = 1930 s over 5; SL = within 20 s (5) ÷ (6 answered + 1 abandoned after 20 s).
  * support: 5 offered, c5 answered after 35 s and transferred; c6 (90 s) c7 (5 s) c8 (25 s) c12 (20 s)
- * abandoned, two of them after 20 s; SL = 0 ÷ (1 + 2).
+ * abandoned, two of them after 20 s; SL = 0 ÷ (1 + 2). No call is open at the QUEUESTART: no end lost.
  */
 const KNOWN: QueueLogReport = {
   queues: {
-    sales: { offered: 9, answered: 6, abandoned: 2, transferred: 3, avgWaitSec: 11, avgTalkSec: 386, maxWaitSec: 30, serviceLevelPct: 71.4 },
-    support: { offered: 5, answered: 1, abandoned: 4, transferred: 1, avgWaitSec: 35, avgTalkSec: 45, maxWaitSec: 90, serviceLevelPct: 0 },
+    sales: { offered: 9, answered: 6, abandoned: 2, endLost: 0, transferred: 3, avgWaitSec: 11, avgTalkSec: 386, maxWaitSec: 30, serviceLevelPct: 71.4 },
+    support: { offered: 5, answered: 1, abandoned: 4, endLost: 0, transferred: 1, avgWaitSec: 35, avgTalkSec: 45, maxWaitSec: 90, serviceLevelPct: 0 },
   },
   agents: {
     // c5 (45 s) and c9 (1700 s: over twice the 816 s call budget).
-    'Agent/1004': { answered: 2, ringNoAnswer: 0, avgTalkSec: 872.5, breaches: { 'call-long': 1 } },
-    // Rang 25 s on c5 (RINGNOANSWER 25000) and 19 s on c12 (RINGCANCELED 19000): 5 and 4 rings.
-    'Local/1003@from-queue': { answered: 0, ringNoAnswer: 2, avgTalkSec: null, breaches: { 'ring-limit': 2 } },
-    'SIP/1001': { answered: 2, ringNoAnswer: 0, avgTalkSec: 70, breaches: {} },
+    'Agent/1004': { answered: 2, ringNoAnswer: 0, ringCanceled: 0, avgTalkSec: 872.5, breaches: { 'call-long': 1 } },
+    // Rang 25 s on c5 (RINGNOANSWER 25000: 5 rings, a ring-no-answer and a ring-limit breach) and 19 s on
+    // c12 until the caller hung up (RINGCANCELED 19000: cancelled, never held against the agent).
+    'Local/1003@from-queue': { answered: 0, ringNoAnswer: 1, ringCanceled: 1, avgTalkSec: null, breaches: { 'ring-limit': 1 } },
+    'SIP/1001': { answered: 2, ringNoAnswer: 0, ringCanceled: 0, avgTalkSec: 70, breaches: {} },
     // Rang 15 s on c1 (3 rings: a warning, not a breach); c14 is still connected at the end.
-    'SIP/1002': { answered: 3, ringNoAnswer: 1, avgTalkSec: 45, breaches: {} },
+    'SIP/1002': { answered: 3, ringNoAnswer: 1, ringCanceled: 0, avgTalkSec: 45, breaches: {} },
   },
   // 52 records; QUEUESTART, CONFIGRELOAD, DID and a custom verb skipped; a line of prose and a CONNECT with wait "abc" damaged.
   lines: { read: 52, skipped: 4, damaged: 2 },
@@ -71,8 +72,8 @@ describe('floorwatch report', () => {
   it('prints readable tables without --json', async () => {
     const { stdout } = await run(process.execPath, [BIN, 'report', `--queue-log=${FIXTURE}`, '--tz', 'UTC'], { cwd: os.tmpdir() });
     expect(stdout).toContain('Lines: 52 read, 4 skipped, 2 damaged');
-    expect(stdout).toMatch(/^sales\s+9\s+6\s+2\s+3\s+11\.0 s\s+386\.0 s\s+30 s\s+71\.4 %$/m);
-    expect(stdout).toMatch(/^Local\/1003@from-queue\s+0\s+2\s+–\s+ring-limit 2$/m);
+    expect(stdout).toMatch(/^sales\s+9\s+6\s+2\s+0\s+3\s+11\.0 s\s+386\.0 s\s+30 s\s+71\.4 %$/m);
+    expect(stdout).toMatch(/^Local\/1003@from-queue\s+0\s+1\s+1\s+–\s+ring-limit 1$/m);
     expect(stdout).toContain('Still open at the end of the file: 1 waiting or ringing, 1 connected');
     expect(stdout).toContain('known-answers.log:44  CONNECT: queue wait (s) "abc" is not a whole number');
   });
@@ -100,13 +101,14 @@ describe('floorwatch report', () => {
       offered: 3,
       answered: 2,
       abandoned: 1,
+      endLost: 0,
       transferred: 0,
       avgWaitSec: 20,
       avgTalkSec: 60,
       maxWaitSec: 40,
       serviceLevelPct: 33.3,
     });
-    expect(report.agents['SIP/1001']).toEqual({ answered: 2, ringNoAnswer: 1, avgTalkSec: 60, breaches: { 'ring-limit': 1 } });
+    expect(report.agents['SIP/1001']).toEqual({ answered: 2, ringNoAnswer: 1, ringCanceled: 0, avgTalkSec: 60, breaches: { 'ring-limit': 1 } });
   });
 
   it('reports an empty file as nothing, not as an error', async () => {
