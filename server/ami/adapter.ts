@@ -6,7 +6,11 @@
  *
  * What AMI says that queue_log does not:
  * - rings live: `AgentCalled` when a member's phone starts ringing, so the
- *   floor sees the ring (and the ring-limit warning) while it happens;
+ *   floor sees the ring (and the ring-limit warning) while it happens. Each
+ *   member rung has a ring of their own (`ringall` rings several at once):
+ *   `AgentRingNoAnswer` ends that member's ring as `no-answer`; an answer,
+ *   the caller's abandon or hangup, or a `DialEnd` with `CANCEL` ends the
+ *   others' as `canceled`, sent explicitly as `call.ring-ended`;
  * - agent hold: `Hold`/`Unhold` on the channel that asked for it, or
  *   `MusicOnHoldStart`/`Stop` on the channel that hears the music. Either leg
  *   (caller or agent, or a phone behind a Local channel, found by Linkedid)
@@ -23,6 +27,15 @@
  * AgentCalled/AgentConnect) and the caller's Linkedid point at the call too.
  * Agent ids are the member name (Asterisk sets it to the interface when
  * queues.conf names none), normalised like queue_log's agent field.
+ *
+ * Lost ends. Asterisk does not replay what happened while the link was down.
+ * After a reconnect the client asks `QueueStatus` and `CoreShowChannels`: a
+ * caller we saw waiting that the queue no longer lists, or a call whose
+ * caller channel is gone, left while nobody listened, and how is unknown. It
+ * is closed as `call.lost` at the best-known time, when the link was lost
+ * (the last event seen before it), open rings cancelled first. A later event
+ * of that call (`AgentComplete` with HoldTime and TalkTime, `AgentConnect`)
+ * continues the same call id, so the engine corrects it.
  *
  * Time and ids. With `timestampevents = yes` in manager.conf every event
  * carries `Timestamp: <epoch s>.<µs>`, used as the event's time and in its id
@@ -57,20 +70,37 @@ type CallBody = DistributiveOmit<CallEventInput, 'id' | 'at' | 'callId'>;
 
 type LegStatus = 'waiting' | 'ringing' | 'connected';
 
+/** One member's phone ringing for a leg. */
+interface Ring {
+  startMs: number;
+  /** The member's channel (`DestUniqueid`): finds the ring from a `DialEnd`. */
+  channel?: string;
+}
+
 interface Leg {
   /** The engine's call id: the caller's Uniqueid, or `<uniqueid>#<n>` from the second leg on. */
   callId: string;
   queueId: string;
+  /** `connected` once answered; else `ringing` while any ring is open, `waiting` when none is. */
   status: LegStatus;
-  /** Member whose phone rings now (the first one, when a strategy rings several at once). */
-  ringingAgent?: string;
+  /** Members whose phones ring now, each with its own ring (several at once under ringall). */
+  rings: Map<string, Ring>;
   /** Member the caller is connected to. */
   agentId?: string;
   onHold: boolean;
-  /** Agent channel unique ids of this leg, forgotten when it closes. */
+  /** Agent channel unique ids of this leg (the connected member's), forgotten when it closes. */
   agentChannels: string[];
-  /** Time of the leg's latest event: the next one is never earlier, so a call's events stay in order. */
+  /**
+   * Time of the leg's latest event: the next one is never earlier, so a call's events stay in
+   * order (a ring not seen starting excepted, see {@link AmiAdapter.ringStart}).
+   */
   lastAtMs: number;
+  /** When the leg entered its queue: no ring of it is back-dated earlier. */
+  enteredAtMs: number;
+  /** End of each member's latest ring on this leg: their next ring starts no earlier. */
+  ringEnds?: Map<string, number>;
+  /** Times the leg was closed as lost (names each `call.lost`). */
+  lostCount: number;
 }
 
 interface CallTrack {
@@ -79,6 +109,8 @@ interface CallTrack {
   linkedid?: string;
   legs: number;
   open?: Leg;
+  /** The leg a reconcile closed as lost: a later event of the call (an answer, its completion) continues it. */
+  lost?: Leg;
   /** The caller's channel hung up: it can never come back. */
   hungUp: boolean;
 }
@@ -97,6 +129,8 @@ export interface AmiAdapterStats {
 
 /** Call-side events: `Uniqueid` is the caller's channel. */
 const CALLER_EVENTS = new Set(['QueueCallerJoin', 'AgentCalled', 'AgentRingNoAnswer', 'AgentConnect', 'AgentComplete', 'QueueCallerAbandon', 'QueueCallerLeave', 'QueueEntry']);
+/** Events that, for a call closed as lost, show what really became of it: they continue the lost leg. */
+const CORRECTIONS = new Set(['AgentCalled', 'AgentRingNoAnswer', 'AgentConnect', 'AgentComplete', 'QueueCallerAbandon']);
 const MEMBER_EVENTS = new Set(['QueueMemberStatus', 'QueueMemberPause', 'QueueMemberAdded', 'QueueMemberRemoved', 'QueueMember']);
 const HOLD_ON = new Set(['Hold', 'MusicOnHoldStart']);
 const HOLD_OFF = new Set(['Unhold', 'MusicOnHoldStop']);
@@ -142,6 +176,8 @@ export class AmiAdapter {
   private readonly members = new MemberRoster();
   private finished = 0;
   private seq = 0;
+  /** Time of the latest event fed (its Timestamp, else its arrival): where a lost link's story stops. */
+  private lastSeenAtMs: number | undefined;
   /** Stamped events seen lately (insertion-ordered, bounded): the same event delivered again is skipped. */
   private readonly recent = new Set<string>();
   private readonly keep: number;
@@ -170,7 +206,10 @@ export class AmiAdapter {
    * those that ended while nobody listened. Calls of other producers (ids
    * that are not Asterisk unique ids) are left alone.
    */
-  resume(calls: Iterable<{ callId: string; queueId?: string; status: string; agentId?: string }>, nowMs: number): number {
+  resume(
+    calls: Iterable<{ callId: string; queueId?: string; status: string; agentId?: string; queuedAtMs?: number; rings?: readonly { agentId: string; startMs?: number }[]; timeline?: readonly { atMs: number }[] }>,
+    nowMs: number,
+  ): number {
     let n = 0;
     for (const c of calls) {
       const m = /^(\d+\.\d+)(?:#(\d+))?$/.exec(c.callId);
@@ -178,9 +217,15 @@ export class AmiAdapter {
       const status: LegStatus | undefined = c.status === 'queued' ? 'waiting' : c.status === 'ringing' ? 'ringing' : c.status === 'talking' || c.status === 'hold' ? 'connected' : undefined;
       if (status === undefined) continue;
       const track: CallTrack = { uid: m[1], legs: m[2] === undefined ? 1 : Number(m[2]), hungUp: false };
-      track.open = { callId: c.callId, queueId: c.queueId, status, onHold: c.status === 'hold', agentChannels: [], lastAtMs: nowMs };
-      if (status === 'ringing') track.open.ringingAgent = c.agentId;
-      if (status === 'connected') track.open.agentId = c.agentId;
+      // The call's own latest event keeps its later events in order; without a timeline, now.
+      const lastAtMs = c.timeline?.length ? c.timeline.reduce((m, x) => Math.max(m, x.atMs), -Infinity) : nowMs;
+      const leg: Leg = { callId: c.callId, queueId: c.queueId, status, rings: new Map(), onHold: c.status === 'hold', agentChannels: [], lastAtMs, enteredAtMs: c.queuedAtMs ?? lastAtMs, lostCount: 0 };
+      track.open = leg;
+      if (status === 'ringing') {
+        for (const r of c.rings ?? (c.agentId !== undefined ? [{ agentId: c.agentId }] : [])) leg.rings.set(r.agentId, { startMs: r.startMs ?? lastAtMs });
+        if (leg.rings.size === 0) leg.status = 'waiting';
+      }
+      if (status === 'connected') leg.agentId = c.agentId;
       this.calls.set(track.uid, track);
       this.byChannel.set(track.uid, track.uid);
       n++;
@@ -200,6 +245,10 @@ export class AmiAdapter {
    */
   feed(msg: AmiMessage, nowMs: number): AmiFeedResult {
     this.stats.messages++;
+    if (msg.event !== undefined) {
+      const t = amiTimestampMs(msg) ?? nowMs;
+      if (this.lastSeenAtMs === undefined || t > this.lastSeenAtMs) this.lastSeenAtMs = t;
+    }
     const r = this.map(msg, nowMs);
     if (r.kind === 'skipped' || r.events.length === 0) {
       const reason = r.kind === 'skipped' ? r.reason : 'nothing to report';
@@ -212,28 +261,85 @@ export class AmiAdapter {
     return r;
   }
 
+  /** Time of the latest event seen (its Timestamp, else its arrival); undefined before the first. */
+  get lastEventAtMs(): number | undefined {
+    return this.lastSeenAtMs;
+  }
+
   /**
    * After a reconnect: calls that were open before the `CoreShowChannels`
    * snapshot was asked for and whose caller channel is no longer among the
-   * live channels ended while we were away. Close them (ended if connected,
-   * abandoned otherwise) so they do not tick on for ever.
+   * live channels ended while we were away, how and when unknown (a waiting
+   * caller may have been answered and finished, a connected call's
+   * AgentComplete never reached us). Each is closed as `call.lost` at
+   * `lostAtMs`, when the link was lost (the last event seen before it), else
+   * at `nowMs`; never before the call's own latest event.
    */
-  reconcile(openBefore: ReadonlySet<string>, liveChannels: ReadonlySet<string>, nowMs: number): FloorEventInput[] {
+  reconcile(openBefore: ReadonlySet<string>, liveChannels: ReadonlySet<string>, nowMs: number, lostAtMs?: number): FloorEventInput[] {
     const out: FloorEventInput[] = [];
     for (const uid of openBefore) {
       if (liveChannels.has(uid)) continue;
       const track = this.calls.get(uid);
-      const leg = track?.open;
-      if (!track || !leg) continue;
-      const at = Math.max(nowMs, leg.lastAtMs);
-      const base = `ami:${idPart(leg.callId)}:gone:${at}`;
-      if (leg.status === 'connected') out.push({ type: 'call.ended', id: base, at, callId: leg.callId });
-      else out.push({ type: 'call.abandoned', id: base, at, callId: leg.callId });
+      if (!track?.open) continue;
+      out.push(...this.lose(track, lostAtMs ?? nowMs, 'caller channel gone after an AMI reconnect'));
       track.hungUp = true;
-      this.closeLeg(track);
     }
     this.stats.events += out.length;
     return out;
+  }
+
+  /**
+   * After a reconnect: callers we saw waiting (or ringing) before the
+   * `QueueStatus` list was asked for, and that the list (its `QueueEntry`
+   * events, `listed` by Uniqueid) no longer shows, left their queue while
+   * nobody listened: answered, abandoned or timed out, we cannot tell. Each is
+   * closed as `call.lost` at `lostAtMs` (else `nowMs`), its open rings
+   * cancelled first; `AgentComplete` arriving later back-dates the answer on
+   * the same call id. `waitingBefore` maps each caller Uniqueid to the call id
+   * of its leg then: a leg begun or answered since is left alone.
+   */
+  reconcileQueues(waitingBefore: ReadonlyMap<string, string>, listed: ReadonlySet<string>, nowMs: number, lostAtMs?: number): FloorEventInput[] {
+    const out: FloorEventInput[] = [];
+    for (const [uid, callId] of waitingBefore) {
+      if (listed.has(uid)) continue;
+      const track = this.calls.get(uid);
+      const leg = track?.open;
+      if (!track || !leg || leg.callId !== callId || leg.status === 'connected') continue;
+      out.push(...this.lose(track, lostAtMs ?? nowMs, 'caller no longer in its queue after an AMI reconnect'));
+    }
+    this.stats.events += out.length;
+    return out;
+  }
+
+  /**
+   * Closes a track's open leg as lost at `atMs` (never before its own latest
+   * event): its open rings end as cancelled (we cannot say they timed out),
+   * then `call.lost`. The leg is kept, so a later event of the call continues
+   * it; its `lastAtMs` is left as it was, so a back-dated correction (the
+   * answer TalkTime seconds before AgentComplete) keeps its true time.
+   */
+  private lose(track: CallTrack, atMs: number, reason: string): FloorEventInput[] {
+    const leg = track.open as Leg;
+    const at = Math.max(atMs, leg.lastAtMs);
+    leg.lostCount++;
+    const base = `ami:${idPart(leg.callId)}:lost:${leg.lostCount}`;
+    const out: FloorEventInput[] = [];
+    for (const [agentId, ring] of leg.rings) {
+      out.push({ type: 'call.ring-ended', id: `${base}:ring:${hashText(agentId).slice(0, 8)}`, at: Math.max(at, ring.startMs), callId: leg.callId, agentId, outcome: 'canceled' });
+      this.endRing(leg, agentId, at);
+    }
+    out.push({ type: 'call.lost', id: base, at, callId: leg.callId, reason });
+    if (leg.status !== 'connected') leg.status = 'waiting';
+    this.closeLeg(track);
+    track.lost = leg;
+    return out;
+  }
+
+  /** A lost leg shown to go on by a later event of its call: open again, same call id. */
+  private reopen(track: CallTrack): void {
+    track.open = track.lost;
+    track.lost = undefined;
+    this.finished--;
   }
 
   // ------------------------------------------------------------ dispatch
@@ -257,6 +363,7 @@ export class AmiAdapter {
     if (HOLD_ON.has(name) || HOLD_OFF.has(name)) return this.holdEvent(name, msg, t, stamp);
     if (name === 'BlindTransfer' || name === 'AttendedTransfer') return this.transferEvent(name, msg, t, stamp);
     if (name === 'Hangup') return this.hangup(msg, t, stamp);
+    if (name === 'DialEnd') return this.dialEnd(msg, t, stamp);
     return { kind: 'skipped', reason: 'event not used' };
   }
 
@@ -271,12 +378,46 @@ export class AmiAdapter {
     const agentId = member === undefined ? undefined : normalizeAgent(member);
     const out: FloorEventInput[] = [];
     let track = this.calls.get(uid);
+    // A call closed as lost that shows what became of it (answered, completed, abandoned): the same leg goes on.
+    if (track && !track.open && track.lost && CORRECTIONS.has(name)) this.reopen(track);
     if (track?.hungUp && !track.open) return { kind: 'skipped', reason: `${name} after the caller hung up` };
     const base = (leg: Leg) => `ami:${idPart(leg.callId)}:${name}:${stamp}${agentId !== undefined ? `:${hashText(agentId).slice(0, 8)}` : ''}`;
-    const emit = (leg: Leg, atMs: number, role: string, body: CallBody) => {
+    const emit = (leg: Leg, atMs: number, role: string, body: CallBody): number => {
       const at = Math.max(atMs, leg.lastAtMs);
       leg.lastAtMs = at;
       out.push({ ...body, id: role ? `${base(leg)}:${role}` : base(leg), at, callId: leg.callId } as FloorEventInput);
+      return at;
+    };
+    /** A member's ring of this leg, from `startMs` (a ring seen live starts at the event; one not seen is back-dated). */
+    const ring = (leg: Leg, agent: string, startMs: number, role: string) => {
+      const at = this.ringStart(leg, agent, startMs);
+      this.sighting(out, base(leg), agent, leg.queueId, at);
+      out.push({ type: 'call.ringing', id: role ? `${base(leg)}:${role}` : base(leg), at, callId: leg.callId, agentId: agent });
+      leg.lastAtMs = Math.max(leg.lastAtMs, at);
+      leg.rings.set(agent, { startMs: at });
+      leg.status = 'ringing';
+    };
+    /** Ends every open ring of the leg but `except`'s as cancelled at `atMs` (a colleague answered, the caller left). */
+    const cancelRings = (leg: Leg, atMs: number, except?: string) => {
+      for (const other of [...leg.rings.keys()]) {
+        if (other === except) continue;
+        const at = emit(leg, atMs, `cancel:${hashText(other).slice(0, 8)}`, { type: 'call.ring-ended', agentId: other, outcome: 'canceled' });
+        this.endRing(leg, other, at);
+      }
+    };
+    /** The answer by `agent` at `atMs`: the others' rings end cancelled first, the answerer's ring with the answer. */
+    const answer = (leg: Leg, agent: string, atMs: number, role: string) => {
+      cancelRings(leg, atMs, agent);
+      const at = emit(leg, atMs, role, { type: 'call.answered', agentId: agent });
+      const own = leg.rings.get(agent);
+      this.endRing(leg, agent, at);
+      if (own?.channel !== undefined) {
+        // The answering member's channel stays with the call (holds, transfers find it by it).
+        this.byChannel.set(own.channel, (track as CallTrack).uid);
+        leg.agentChannels.push(own.channel);
+      }
+      leg.status = 'connected';
+      leg.agentId = agent;
     };
     const newTrack = (): CallTrack => {
       const tr: CallTrack = { uid, legs: 0, hungUp: false };
@@ -293,11 +434,11 @@ export class AmiAdapter {
     const legOrRebuild = (enteredAtMs: number): Leg => {
       track ??= newTrack();
       if (track.open) return track.open;
+      track.lost = undefined;
       const leg = this.newLeg(track, queueId, enteredAtMs);
       emit(leg, enteredAtMs, 'enter', { type: 'call.queued', queueId });
       return leg;
     };
-    const needAgent = (): string | undefined => agentId;
 
     switch (name) {
       case 'QueueCallerJoin':
@@ -309,67 +450,60 @@ export class AmiAdapter {
           t -= waitSec * 1000;
         }
         track ??= newTrack();
+        track.lost = undefined; // a new entry into a queue: whatever became of the lost leg, this is a new offer
         const caller = clean(msg.get('CallerIDNum'))?.slice(0, 200);
         const body: CallBody = caller !== undefined ? { type: 'call.queued', queueId, caller } : { type: 'call.queued', queueId };
         const open = track.open;
         if (open) {
           // Entered a queue while still in the floor's view (moved on by the dialplan): the engine moves it.
+          // Phones still ringing for the old queue stopped: cancelled.
+          cancelRings(open, t);
           this.releaseAgentChannels(open);
-          Object.assign(open, { queueId, status: 'waiting', ringingAgent: undefined, agentId: undefined, onHold: false });
-          emit(open, t, '', body);
+          Object.assign(open, { queueId, status: 'waiting', agentId: undefined, onHold: false });
+          open.enteredAtMs = emit(open, t, '', body);
         } else {
           emit(this.newLeg(track, queueId, t), t, '', body);
         }
         break;
       }
       case 'AgentCalled': {
-        const agent = needAgent();
-        if (agent === undefined) return { kind: 'skipped', reason: 'AgentCalled without a member' };
+        if (agentId === undefined) return { kind: 'skipped', reason: 'AgentCalled without a member' };
         const leg = legOrRebuild(t);
         if (leg.status === 'connected') return { kind: 'skipped', reason: 'AgentCalled while connected' };
-        if (leg.status === 'ringing') return { kind: 'skipped', reason: leg.ringingAgent === agent ? 'AgentCalled repeated' : 'AgentCalled while another member rings (ring strategy rings several)' };
-        this.sighting(out, base(leg), agent, leg.queueId, Math.max(t, leg.lastAtMs));
-        emit(leg, t, '', { type: 'call.ringing', agentId: agent });
-        leg.status = 'ringing';
-        leg.ringingAgent = agent;
-        this.noteAgentChannel(track as CallTrack, leg, msg);
+        if (leg.rings.has(agentId)) return { kind: 'skipped', reason: 'AgentCalled repeated' };
+        // Each member rung has a ring of their own: ringall rings several at once.
+        ring(leg, agentId, Math.max(t, leg.lastAtMs), '');
+        this.noteRingChannel(track as CallTrack, leg, agentId, msg);
         break;
       }
       case 'AgentRingNoAnswer': {
-        const agent = needAgent();
-        if (agent === undefined) return { kind: 'skipped', reason: 'AgentRingNoAnswer without a member' };
-        const ringMs = count(msg.get('RingTime')) ?? 0; // milliseconds
+        if (agentId === undefined) return { kind: 'skipped', reason: 'AgentRingNoAnswer without a member' };
+        // Published by app_queue's rna(), with the queue_log RINGNOANSWER line: the ring timed out on
+        // this member (or their phone was busy or refused it). RingTime in ms.
+        const ringMs = count(msg.get('RingTime')) ?? 0;
         const leg = legOrRebuild(t - ringMs);
         if (leg.status === 'connected') return { kind: 'skipped', reason: 'AgentRingNoAnswer after the call was answered' };
-        if (leg.status === 'ringing' && leg.ringingAgent !== agent) return { kind: 'skipped', reason: 'AgentRingNoAnswer of a member rung beside another' };
-        if (leg.status !== 'ringing') {
-          // We did not see this ring start: it began RingTime ms before its end.
-          this.sighting(out, base(leg), agent, leg.queueId, Math.max(t - ringMs, leg.lastAtMs));
-          emit(leg, t - ringMs, 'ring', { type: 'call.ringing', agentId: agent });
-        }
-        // The ring is over: the call waits in its queue again (the engine counts a ring-no-answer).
-        emit(leg, t, '', { type: 'call.queued', queueId: leg.queueId });
-        leg.status = 'waiting';
-        leg.ringingAgent = undefined;
-        this.releaseAgentChannels(leg);
+        // A ring we did not see start began RingTime ms before its end.
+        if (!leg.rings.has(agentId)) ring(leg, agentId, t - ringMs, 'ring');
+        const at = emit(leg, t, '', { type: 'call.ring-ended', agentId, outcome: 'no-answer' });
+        this.endRing(leg, agentId, at);
         break;
       }
       case 'AgentConnect': {
-        const agent = needAgent();
-        if (agent === undefined) return { kind: 'skipped', reason: 'AgentConnect without a member' };
+        if (agentId === undefined) return { kind: 'skipped', reason: 'AgentConnect without a member' };
         const waitSec = count(msg.get('HoldTime')) ?? 0; // seconds in the queue, ringing included
         const ringSec = count(msg.get('RingTime')); // seconds
         const leg = legOrRebuild(t - waitSec * 1000);
-        if (leg.status === 'connected' && leg.agentId === agent) return { kind: 'skipped', reason: 'AgentConnect repeated' };
-        if (!(leg.status === 'ringing' && leg.ringingAgent === agent)) {
-          const ringAt = t - (ringSec ?? 0) * 1000;
-          this.sighting(out, base(leg), agent, leg.queueId, Math.max(ringAt, leg.lastAtMs));
-          if (ringSec !== undefined && leg.status !== 'connected') emit(leg, ringAt, 'ring', { type: 'call.ringing', agentId: agent });
+        if (leg.status === 'connected' && leg.agentId === agentId) return { kind: 'skipped', reason: 'AgentConnect repeated' };
+        if (!leg.rings.has(agentId)) {
+          // A ring we did not see start began RingTime s before the answer.
+          if (ringSec !== undefined && leg.status !== 'connected') ring(leg, agentId, t - ringSec * 1000, 'ring');
+          else this.sighting(out, base(leg), agentId, leg.queueId, Math.max(t, leg.lastAtMs));
         }
-        emit(leg, t, '', { type: 'call.answered', agentId: agent });
-        leg.status = 'connected';
-        leg.agentId = agent;
-        leg.ringingAgent = undefined;
+        // Picked up by another member with no transfer event: the engine ends the first one's part.
+        if (leg.status === 'connected') this.releaseAgentChannels(leg);
+        // The others' phones stop at the answer (app_queue's hangupcalls() hangs them up): cancelled, not timed out.
+        answer(leg, agentId, t, '');
         this.noteAgentChannel(track as CallTrack, leg, msg);
         break;
       }
@@ -380,13 +514,12 @@ export class AmiAdapter {
         if (track && !track.open) return { kind: 'skipped', reason: 'AgentComplete after the call was finished' };
         const leg = legOrRebuild(t - (waitSec + talkSec) * 1000);
         if (leg.status !== 'connected') {
-          // We missed the answer (we connected mid-call): it was TalkTime seconds ago.
-          const agent = agentId ?? leg.ringingAgent;
+          // We missed the answer (we connected mid-call, or the call was closed as lost while the
+          // link was down): it was TalkTime seconds ago.
+          const agent = agentId ?? (leg.rings.size === 1 ? [...leg.rings.keys()][0] : undefined);
           if (agent === undefined) return { kind: 'skipped', reason: 'AgentComplete without a member' };
-          this.sighting(out, base(leg), agent, leg.queueId, Math.max(t - talkSec * 1000, leg.lastAtMs));
-          emit(leg, t - talkSec * 1000, 'answer', { type: 'call.answered', agentId: agent });
-          leg.status = 'connected';
-          leg.agentId = agent;
+          if (!leg.rings.has(agent)) this.sighting(out, base(leg), agent, leg.queueId, Math.max(t - talkSec * 1000, leg.lastAtMs));
+          answer(leg, agent, t - talkSec * 1000, 'answer');
         }
         const reason = (msg.get('Reason') ?? '').trim().toLowerCase();
         if (reason === 'transfer') emit(leg, t, '', { type: 'call.transferred' });
@@ -400,6 +533,8 @@ export class AmiAdapter {
         if (track && !track.open) return { kind: 'skipped', reason: 'QueueCallerAbandon after the call was finished' };
         const leg = legOrRebuild(t - waitSec * 1000);
         if (leg.status === 'connected') return { kind: 'skipped', reason: 'QueueCallerAbandon after the call was answered' };
+        // The caller hung up while phones rang: their rings were cut off (RINGCANCELED in queue_log).
+        cancelRings(leg, t);
         emit(leg, t, '', { type: 'call.abandoned' });
         this.closeLeg(track as CallTrack);
         break;
@@ -407,9 +542,9 @@ export class AmiAdapter {
       case 'QueueCallerLeave': {
         const leg = track?.open;
         if (!leg) return { kind: 'skipped', reason: 'QueueCallerLeave of a call not waiting' };
-        // Leaving while a member rings is the answer on its way (AgentConnect follows), or a
-        // cancelled ring (the Hangup follows). Leaving while nobody rings is leaving unanswered:
-        // timeout, exit key, or the queue emptied.
+        // Leaving while a member rings is the answer on its way (app_queue's leave_queue() comes before
+        // AgentConnect), or rings cancelled by the caller (DialEnd CANCEL or the Hangup follows).
+        // Leaving while nobody rings is leaving unanswered: timeout, exit key, or the queue emptied.
         if (leg.status !== 'waiting') return { kind: 'skipped', reason: `QueueCallerLeave while ${leg.status}` };
         emit(leg, t, '', { type: 'call.abandoned' });
         this.closeLeg(track as CallTrack);
@@ -417,6 +552,58 @@ export class AmiAdapter {
       }
     }
     return { kind: 'events', events: out };
+  }
+
+  /**
+   * When a ring began: `startMs`, but never before the leg entered its queue,
+   * nor before the same member's previous ring of the call ended. It may be
+   * earlier than other members' rings already reported: each keeps its own.
+   */
+  private ringStart(leg: Leg, agent: string, startMs: number): number {
+    return Math.max(startMs, leg.enteredAtMs, leg.ringEnds?.get(agent) ?? -Infinity);
+  }
+
+  /** Closes a member's ring of a leg (its end kept for their next ring), and forgets its channel. */
+  private endRing(leg: Leg, agent: string, atMs: number): void {
+    const r = leg.rings.get(agent);
+    if (!r) return;
+    leg.rings.delete(agent);
+    (leg.ringEnds ??= new Map()).set(agent, atMs);
+    if (r.channel !== undefined && !leg.agentChannels.includes(r.channel)) this.byChannel.delete(r.channel);
+    if (leg.status === 'ringing' && leg.rings.size === 0) leg.status = 'waiting';
+  }
+
+  /** The ringing member's channel (`DestUniqueid` of AgentCalled): a DialEnd for it finds the ring. */
+  private noteRingChannel(track: CallTrack, leg: Leg, agent: string, msg: AmiMessage): void {
+    const dest = clean(msg.get('DestUniqueid'));
+    const r = leg.rings.get(agent);
+    if (dest === undefined || dest === track.uid || !r) return;
+    r.channel = dest;
+    this.byChannel.set(dest, track.uid);
+  }
+
+  /**
+   * `DialEnd` of a member's phone rung for a queue caller: `CANCEL` means
+   * app_queue hung the phone up before it was answered, because a colleague
+   * answered (hangupcalls()) or the caller hung up or left with a key
+   * (wait_for_answer()): the ring ends cancelled at once. The other statuses
+   * are told better by their own events (ANSWER by AgentConnect; NOANSWER,
+   * BUSY, CONGESTION by AgentRingNoAnswer).
+   */
+  private dialEnd(msg: AmiMessage, t: number, stamp: string): AmiFeedResult {
+    if ((msg.get('DialStatus') ?? '').trim().toUpperCase() !== 'CANCEL') return { kind: 'skipped', reason: 'DialEnd other than CANCEL' };
+    const uid = clean(msg.get('Uniqueid'));
+    const dest = clean(msg.get('DestUniqueid'));
+    const track = uid === undefined ? undefined : this.calls.get(uid);
+    const leg = track?.open;
+    const found = leg && dest !== undefined ? [...leg.rings].find(([, r]) => r.channel === dest) : undefined;
+    if (!leg || !found) return { kind: 'skipped', reason: 'DialEnd of no ring we follow' };
+    const [agentId] = found;
+    const at = Math.max(t, leg.lastAtMs);
+    leg.lastAtMs = at;
+    this.endRing(leg, agentId, at);
+    const event: FloorEventInput = { type: 'call.ring-ended', id: `ami:${idPart(leg.callId)}:DialEnd:${stamp}:${hashText(agentId).slice(0, 8)}`, at, callId: leg.callId, agentId, outcome: 'canceled' };
+    return { kind: 'events', events: [event] };
   }
 
   /** Finds the call a channel belongs to: by its own Uniqueid (caller or agent leg), else by Linkedid. */
@@ -484,18 +671,24 @@ export class AmiAdapter {
     track.hungUp = true;
     if (track.linkedid !== undefined && this.byLinkedid.get(track.linkedid) === uid) this.byLinkedid.delete(track.linkedid);
     const leg = track.open;
-    if (!leg) return { kind: 'skipped', reason: 'Hangup after the call was finished' };
+    if (!leg) return { kind: 'skipped', reason: track.lost ? 'Hangup of a call closed as lost' : 'Hangup after the call was finished' };
     const at = Math.max(t, leg.lastAtMs);
     const id = `ami:${idPart(leg.callId)}:Hangup:${stamp}`;
-    const event: FloorEventInput = leg.status === 'connected' ? { type: 'call.ended', id, at, callId: leg.callId } : { type: 'call.abandoned', id, at, callId: leg.callId };
+    const events: FloorEventInput[] = [];
+    // The caller hung up while phones rang: every open ring was cut off, not timed out.
+    for (const agentId of [...leg.rings.keys()]) {
+      events.push({ type: 'call.ring-ended', id: `${id}:cancel:${hashText(agentId).slice(0, 8)}`, at, callId: leg.callId, agentId, outcome: 'canceled' });
+      this.endRing(leg, agentId, at);
+    }
+    events.push(leg.status === 'connected' ? { type: 'call.ended', id, at, callId: leg.callId } : { type: 'call.abandoned', id, at, callId: leg.callId });
     this.closeLeg(track);
-    return { kind: 'events', events: [event] };
+    return { kind: 'events', events };
   }
 
   private newLeg(track: CallTrack, queueId: string, atMs: number): Leg {
     if (track.legs > 0) this.finished--; // a finished call comes back
     track.legs++;
-    const leg: Leg = { callId: track.legs === 1 ? track.uid : `${track.uid}#${track.legs}`, queueId, status: 'waiting', onHold: false, agentChannels: [], lastAtMs: atMs };
+    const leg: Leg = { callId: track.legs === 1 ? track.uid : `${track.uid}#${track.legs}`, queueId, status: 'waiting', rings: new Map(), onHold: false, agentChannels: [], lastAtMs: atMs, enteredAtMs: atMs, lostCount: 0 };
     track.open = leg;
     return leg;
   }
@@ -513,9 +706,18 @@ export class AmiAdapter {
     leg.agentChannels = [];
   }
 
+  /** Forgets the channels of a leg's open rings and the rings with them (the leg closes or moves on). */
+  private releaseRings(leg: Leg): void {
+    for (const r of leg.rings.values()) if (r.channel !== undefined) this.byChannel.delete(r.channel);
+    leg.rings.clear();
+  }
+
   private closeLeg(track: CallTrack): void {
     const leg = track.open;
-    if (leg) this.releaseAgentChannels(leg);
+    if (leg) {
+      this.releaseAgentChannels(leg);
+      this.releaseRings(leg);
+    }
     track.open = undefined;
     this.finished++;
     if (this.finished > Math.max(1, Math.floor(this.keep * 1.1))) this.forgetOldest();

@@ -12,8 +12,10 @@
  *   back to 0.5 s after a good login.
  * - After each login it asks for `QueueStatus` (members and waiting callers,
  *   so a restart or a reconnect learns the floor as it is) and, when calls were
- *   open, `CoreShowChannels`: calls whose caller channel vanished while we
- *   were away are closed rather than left ticking.
+ *   open, `CoreShowChannels`. A caller we saw waiting that the queue no longer
+ *   lists, or a call whose caller channel vanished, ended while we were away,
+ *   how we cannot tell: it is closed as lost at the time the link was lost (the
+ *   last event seen before it), rather than left ticking or called abandoned.
  * - A `Ping` every 20 s: a link that stops answering is dropped and dialled
  *   again (TCP alone can take minutes to notice).
  * - Events are submitted in order, one batch at a time; a refused submission
@@ -107,7 +109,9 @@ export class AmiClient {
   private actionSeq = 0;
   private loginId = '';
   /** The CoreShowChannels request in flight: its id, the calls open when it was sent, the channels listed so far. */
-  private channelList: { id: string; openBefore: Set<string>; live: Set<string> } | undefined;
+  private channelList: { id: string; openBefore: Set<string>; live: Set<string>; lostAtMs?: number } | undefined;
+  /** The QueueStatus request in flight: its id, the callers waiting when it was sent (Uniqueid → call id), those listed so far. */
+  private queueList: { id: string; waitingBefore: Map<string, string>; listed: Set<string>; lostAtMs?: number } | undefined;
   private lastError = '';
   private pending: FloorEventInput[] = [];
   private pumping: Promise<void> | undefined;
@@ -192,6 +196,7 @@ export class AmiClient {
       clearInterval(this.pingTimer);
       this.pingOutstanding = undefined;
       this.channelList = undefined;
+      this.queueList = undefined;
       if (this.socket === sock) {
         this.socket = undefined;
         if (this.phase === 'ready') {
@@ -247,18 +252,35 @@ export class AmiClient {
     }
     if (response !== undefined) {
       if (actionId !== undefined && actionId === this.pingOutstanding) this.pingOutstanding = undefined;
+      if (response.toLowerCase() === 'error') {
+        // A list refused (e.g. CoreShowChannels without `write = reporting`): no reconcile from it.
+        if (actionId === this.channelList?.id) this.channelList = undefined;
+        if (actionId === this.queueList?.id) this.queueList = undefined;
+      }
       return;
     }
     const name = msg.event;
     if (name === undefined) return;
-    if (this.channelList && actionId === this.channelList.id) {
+    if (this.queueList && actionId === this.queueList.id) {
+      if (name === 'QueueStatusComplete') {
+        const { waitingBefore, listed, lostAtMs } = this.queueList;
+        this.queueList = undefined;
+        this.enqueue(this.adapter.reconcileQueues(waitingBefore, listed, this.now(), lostAtMs));
+        return;
+      }
+      if (name === 'QueueEntry') {
+        const uid = msg.get('Uniqueid')?.trim();
+        if (uid) this.queueList.listed.add(uid);
+      }
+      // The list's members and callers are fed like any event: they tell presence and unknown callers.
+    } else if (this.channelList && actionId === this.channelList.id) {
       if (name === 'CoreShowChannel') {
         const uid = msg.get('Uniqueid')?.trim();
         if (uid) this.channelList.live.add(uid);
       } else if (name === 'CoreShowChannelsComplete') {
-        const { openBefore, live } = this.channelList;
+        const { openBefore, live, lostAtMs } = this.channelList;
         this.channelList = undefined;
-        this.enqueue(this.adapter.reconcile(openBefore, live, this.now()));
+        this.enqueue(this.adapter.reconcile(openBefore, live, this.now(), lostAtMs));
       }
       return;
     }
@@ -274,12 +296,15 @@ export class AmiClient {
     this.backoffMs = this.opts.backoffInitialMs ?? BACKOFF_INITIAL_MS;
     this.lastError = '';
     this.logger.info(`AMI ${this.target()}: logged in as "${this.opts.username}"${this.parser.stats.banner ? ` (${this.parser.stats.banner})` : ''}`);
-    // What is true now: members and waiting callers; and which of our open calls still exist.
-    this.send(sock, { Action: 'QueueStatus' });
+    // What is true now: members and waiting callers; and which of our open calls still exist. What
+    // ended meanwhile ended after the last event we saw (undefined on the first login: reconcile time).
+    const lostAtMs = this.adapter.lastEventAtMs;
     const open = this.adapter.openCalls();
+    const waitingBefore = new Map(open.filter((c) => c.status !== 'connected').map((c) => [c.uid, c.callId]));
+    this.queueList = { id: this.send(sock, { Action: 'QueueStatus' }), waitingBefore, listed: new Set(), lostAtMs };
     if (open.length > 0) {
       const openBefore = new Set(open.map((c) => c.uid));
-      this.channelList = { id: this.send(sock, { Action: 'CoreShowChannels' }), openBefore, live: new Set() };
+      this.channelList = { id: this.send(sock, { Action: 'CoreShowChannels' }), openBefore, live: new Set(), lostAtMs };
     }
     const pingMs = this.opts.pingMs ?? PING_MS;
     if (pingMs > 0) {

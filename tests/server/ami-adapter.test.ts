@@ -98,22 +98,21 @@ describe('AMI call events', () => {
     expect(events.find((e) => e.type === 'call.ringing')).toMatchObject({ agentId: 'Local/1001@from-queue' });
   });
 
-  it("maps AgentRingNoAnswer's RingTime in ms to a ring that started that long before, then back to the queue", () => {
-    const { events } = run([join(0), rna(20, 15_500)]);
+  it("maps AgentRingNoAnswer's RingTime in ms to a ring that started that long before, ended as that member's no-answer", () => {
+    const { events, adapter } = run([join(0), rna(20, 15_500)]);
     expect(shape(events.filter((e) => e.type !== 'agent.state'))).toEqual([
       { type: 'call.queued', at: ms(0), callId: '1795510800.1', queueId: 'sales', caller: '+3725550100' },
       { type: 'call.ringing', at: ms(4.5), callId: '1795510800.1', agentId: 'PJSIP/1001' },
-      { type: 'call.queued', at: ms(20), callId: '1795510800.1', queueId: 'sales' },
+      { type: 'call.ring-ended', at: ms(20), callId: '1795510800.1', agentId: 'PJSIP/1001', outcome: 'no-answer' },
     ]);
-    const { s } = engineOf(events);
-    expect(s.agents.get('PJSIP/1001')?.today.ringNoAnswer).toBe(1);
-    expect(s.queues.get('sales')?.today.offered).toBe(1);
+    expect(adapter.openCalls()[0]).toMatchObject({ status: 'waiting' });
   });
 
-  it('ends a ring it saw start at AgentRingNoAnswer, without a second ring', () => {
+  it('ends a ring it saw start at AgentRingNoAnswer, without a second ring and without sending the call back to its queue', () => {
     const { events } = run([join(0), called(5), rna(20, 15_000)]);
     expect(events.filter((e) => e.type === 'call.ringing')).toHaveLength(1);
-    expect(events.at(-1)).toMatchObject({ type: 'call.queued', at: ms(20) });
+    expect(events.filter((e) => e.type === 'call.queued')).toHaveLength(1);
+    expect(shape([events.at(-1) as FloorEventInput])).toEqual([{ type: 'call.ring-ended', at: ms(20), callId: '1795510800.1', agentId: 'PJSIP/1001', outcome: 'no-answer' }]);
   });
 
   it('answers at AgentConnect the ring it saw, so the engine counts rings from the ringing time', () => {
@@ -133,12 +132,15 @@ describe('AMI call events', () => {
     ]);
   });
 
-  it('follows the first member when a strategy rings several at once, and counts the answer of another', () => {
+  it('gives every member a strategy rings at once a ring of their own, and cancels the others at the answer', () => {
     const { events, skipped } = run([join(0), called(5), called(5, AGENT_1002), connect(9, 9, 4, AGENT_1002)]);
-    expect(skipped).toContain('AgentCalled while another member rings (ring strategy rings several)');
-    expect(events.filter((e) => e.type === 'call.ringing').map((e) => (e as { agentId: string }).agentId)).toEqual(['PJSIP/1001', 'PJSIP/1002']);
-    const { s } = engineOf(events);
-    expect(s.calls.get('1795510800.1')).toMatchObject({ status: 'talking', agentId: 'PJSIP/1002' });
+    expect(skipped).toEqual([]);
+    expect(shape(events.filter((e) => e.type !== 'agent.state' && e.type !== 'call.queued'))).toEqual([
+      { type: 'call.ringing', at: ms(5), callId: '1795510800.1', agentId: 'PJSIP/1001' },
+      { type: 'call.ringing', at: ms(5), callId: '1795510800.1', agentId: 'PJSIP/1002' },
+      { type: 'call.ring-ended', at: ms(9), callId: '1795510800.1', agentId: 'PJSIP/1001', outcome: 'canceled' },
+      { type: 'call.answered', at: ms(9), callId: '1795510800.1', agentId: 'PJSIP/1002' },
+    ]);
   });
 
   it('maps AgentComplete by its Reason: caller and agent end the call, transfer transfers it', () => {
@@ -415,12 +417,17 @@ describe('AMI ids, time and memory', () => {
     ]);
   });
 
-  it('closes, after a reconnect, the calls whose caller channel is no longer live', () => {
+  it('closes as lost, after a reconnect, the calls whose caller channel is no longer live: when the link was lost, else at the reconcile', () => {
     const adapter = new AmiAdapter();
     run([join(0), called(5), connect(10, 10, 5), join(20, { Uniqueid: '1795510820.5', Linkedid: '1795510820.5' })], adapter);
-    const events = adapter.reconcile(new Set(['1795510800.1', '1795510820.5']), new Set(['1795510820.5']), ms(500));
-    expect(shape(events)).toEqual([{ type: 'call.ended', at: ms(500), callId: '1795510800.1' }]);
+    expect(adapter.lastEventAtMs).toBe(ms(20));
+    const events = adapter.reconcile(new Set(['1795510800.1', '1795510820.5']), new Set(['1795510820.5']), ms(500), adapter.lastEventAtMs);
+    expect(shape(events)).toEqual([{ type: 'call.lost', at: ms(20), callId: '1795510800.1', reason: 'caller channel gone after an AMI reconnect' }]);
     expect(adapter.openCalls().map((c) => c.uid)).toEqual(['1795510820.5']);
+    // With no event seen before (a restart), the reconcile's own time is the best known.
+    const fresh = new AmiAdapter();
+    fresh.resume([{ callId: '1795510800.1', queueId: 'sales', status: 'queued' }], ms(400));
+    expect(shape(fresh.reconcile(new Set(['1795510800.1']), new Set(), ms(500)))).toEqual([{ type: 'call.lost', at: ms(500), callId: '1795510800.1', reason: 'caller channel gone after an AMI reconnect' }]);
   });
 
   it('makes events the ingest schema accepts and the engine folds without a diagnostic, over a whole call', () => {

@@ -57,6 +57,10 @@ class FakeAmi {
   slam = false;
   /** Channels CoreShowChannels lists. */
   liveChannels: string[] = [];
+  /** Callers QueueStatus lists as waiting (QueueEntry), with their wait so far in seconds. */
+  queueEntries: { uid: string; waitSec: number }[] = [];
+  /** Members QueueStatus lists (QueueMember). */
+  queueMembers: { name: string; inCall: boolean }[] = [];
   readonly acceptedAt: number[] = [];
 
   async listen(): Promise<this> {
@@ -110,8 +114,14 @@ class FakeAmi {
         if (this.answerPings) reply(`Success\0\r\nPing: Pong\r\nTimestamp: ${B}.000000`);
         break;
       case 'queuestatus':
+        // As Asterisk writes the list: no Timestamp on its items, each with the ActionID.
         reply('Success\0\r\nEventList: start\r\nMessage: Queue status will follow');
-        conn.socket.write(`Event: QueueStatusComplete\r\nActionID: ${id}\r\nEventList: Complete\r\nListItems: 0\r\n\r\n`);
+        for (const m of this.queueMembers)
+          conn.socket.write(`Event: QueueMember\r\nActionID: ${id}\r\nQueue: sales\r\nName: ${m.name}\r\nLocation: ${m.name}\r\nStateInterface: ${m.name}\r\nMembership: dynamic\r\nStatus: ${m.inCall ? 2 : 1}\r\nPaused: 0\r\nInCall: ${m.inCall ? 1 : 0}\r\n\r\n`);
+        this.queueEntries.forEach((e, i) =>
+          conn.socket.write(`Event: QueueEntry\r\nActionID: ${id}\r\nQueue: sales\r\nPosition: ${i + 1}\r\nChannel: X/${e.uid}\r\nUniqueid: ${e.uid}\r\nCallerIDNum: 555${i}\r\nWait: ${e.waitSec}\r\n\r\n`),
+        );
+        conn.socket.write(`Event: QueueStatusComplete\r\nActionID: ${id}\r\nEventList: Complete\r\nListItems: ${this.queueMembers.length + this.queueEntries.length}\r\n\r\n`);
         break;
       case 'coreshowchannels':
         reply('Success\0\r\nEventList: start\r\nMessage: Channels will follow');
@@ -260,6 +270,7 @@ describe('AMI client', () => {
     const { client, submitted } = recordingClient(fake);
     await waitFor(() => client.stats.connected, 2000, 'login');
     fake.liveChannels = [CALLER.Uniqueid]; // the call is still there after the reconnect
+    fake.queueEntries = [{ uid: CALLER.Uniqueid, waitSec: 1 }]; // and still waiting in its queue
     const second = called(5);
     await fake.send(join(0) + second.slice(0, 60));
     await waitFor(() => submitted.length === 1, 2000, 'the whole event');
@@ -293,17 +304,63 @@ describe('AMI client', () => {
     expect(warnings.some((w) => w.includes('no answer to a keepalive'))).toBe(true);
   });
 
-  it('closes, after a reconnect, a call whose caller channel vanished while the link was down', async () => {
+  it('closes as lost, after a reconnect, a call whose caller channel vanished while the link was down, at the last event seen', async () => {
     const fake = await fakeAmi();
     const { client, submitted } = recordingClient(fake);
     await waitFor(() => client.stats.connected, 2000, 'login');
     await fake.send(join(0) + join(1, '1795510801.9') + called(5) + connect(10));
     await waitFor(() => submitted.some((e) => e.type === 'call.answered'), 2000, 'the calls');
     fake.liveChannels = ['1795510801.9']; // the answered call hung up while we were away
+    fake.queueEntries = [{ uid: '1795510801.9', waitSec: 60 }];
     fake.current?.socket.destroy();
-    await waitFor(() => submitted.some((e) => e.type === 'call.ended'), 3000, 'the vanished call closed');
-    expect(submitted.filter((e) => e.type === 'call.ended' || e.type === 'call.abandoned').map((e) => e.callId)).toEqual(['1795510800.1']);
+    await waitFor(() => submitted.some((e) => e.type === 'call.lost'), 3000, 'the vanished call closed');
+    expect(submitted.filter((e) => e.type === 'call.lost').map((e) => [e.callId, e.at])).toEqual([['1795510800.1', (B + 10) * 1000]]);
+    expect(submitted.some((e) => e.type === 'call.ended' || e.type === 'call.abandoned')).toBe(false);
     expect(client.adapter.openCalls().map((c) => c.uid)).toEqual(['1795510801.9']);
+  });
+
+  it('closes as lost, after a reconnect, a caller QueueStatus no longer lists, and takes its AgentComplete later as the answer on the same call id', async () => {
+    // The issue's example: joined 09:00:00; the link drops; answered 09:00:10 while nobody listens;
+    // on the reconnect at 09:01 QueueStatus lists nobody waiting and the member in a call.
+    let nowMs = (B - 5) * 1000; // logged in (FullyBooted seen) before the caller joined
+    const fake = await fakeAmi();
+    const { client, submitted } = recordingClient(fake, { now: () => nowMs });
+    await waitFor(() => client.stats.connected, 2000, 'login');
+    await fake.send(join(0));
+    await waitFor(() => submitted.length === 1, 2000, 'the join');
+    fake.liveChannels = [CALLER.Uniqueid]; // the caller is still on the line: talking to the member
+    fake.queueMembers = [{ name: 'PJSIP/1001', inCall: true }];
+    nowMs = (B + 60) * 1000;
+    fake.current?.socket.destroy();
+    await waitFor(() => submitted.some((e) => e.type === 'call.lost'), 3000, 'the caller closed as lost');
+    await sleep(50);
+    expect(submitted.filter((e) => 'callId' in e).map(({ id: _id, ...e }) => e)).toEqual([
+      { type: 'call.queued', at: B * 1000, callId: CALLER.Uniqueid, queueId: 'sales', caller: '5550100' },
+      { type: 'call.lost', at: B * 1000, callId: CALLER.Uniqueid, reason: 'caller no longer in its queue after an AMI reconnect' },
+    ]);
+    // AgentComplete at 09:03:10: waited 10 s, talked 180 s: the answer was at 09:00:10.
+    await fake.send(wire('AgentComplete', 190, { ...CALLER, ...AGENT, Queue: 'sales', HoldTime: 10, TalkTime: 180, Reason: 'caller' }));
+    await waitFor(() => submitted.some((e) => e.type === 'call.ended'), 2000, 'the completion');
+    expect(submitted.slice(-2).map(({ id: _id, ...e }) => e)).toEqual([
+      { type: 'call.answered', at: (B + 10) * 1000, callId: CALLER.Uniqueid, agentId: 'PJSIP/1001' },
+      { type: 'call.ended', at: (B + 190) * 1000, callId: CALLER.Uniqueid, by: 'caller' },
+    ]);
+  });
+
+  it('keeps, after a reconnect, the waiting caller QueueStatus still lists and closes as lost the one it does not', async () => {
+    const fake = await fakeAmi();
+    const { client, submitted } = recordingClient(fake);
+    await waitFor(() => client.stats.connected, 2000, 'login');
+    await fake.send(join(0) + join(3, '1795510803.7'));
+    await waitFor(() => submitted.length === 2, 2000, 'the joins');
+    fake.liveChannels = [CALLER.Uniqueid, '1795510803.7'];
+    fake.queueEntries = [{ uid: '1795510803.7', waitSec: 57 }];
+    fake.current?.socket.destroy();
+    await waitFor(() => submitted.some((e) => e.type === 'call.lost'), 3000, 'the caller no longer listed');
+    await sleep(50);
+    expect(submitted.filter((e) => e.type === 'call.lost').map((e) => [e.callId, e.at])).toEqual([[CALLER.Uniqueid, (B + 3) * 1000]]);
+    expect(submitted.filter((e) => e.type === 'call.queued')).toHaveLength(2); // the listed caller is not offered again
+    expect(client.adapter.openCalls().map((c) => [c.uid, c.status])).toEqual([['1795510803.7', 'waiting']]);
   });
 
   it('logs off and closes on stop, and does not dial again', async () => {
