@@ -86,11 +86,27 @@ export class LiveHub {
   private lastAgentTotalsMs = -Infinity;
   private pendingQueues = new Set<string>();
   /**
-   * Each agent's view as the floor room last got it in a delta: the next delta
-   * carries only the fields that differ. A client's snapshot is never older
-   * than this, so the fields it lacks are always in the patch.
+   * The floor's diff baseline: each agent's view as every member of the floor
+   * room holds it, i.e. as of the room's last seq. A floor delta carries only
+   * the fields that differ from it, so it must never lag or lead what the
+   * members hold. It is kept up to date by every floor delta, and made the
+   * current state by every floor snapshot (see {@link rebaseFloor}): whatever
+   * happened while nobody was in the room, a snapshot and the next delta agree
+   * on their base.
    */
-  private floorAgentsSent = new Map<string, AgentView>();
+  private floorBase = new Map<string, AgentView>();
+  /**
+   * False while no member of the floor room holds a copy built on
+   * {@link floorBase}: after a resync delta every member takes a snapshot, so
+   * none of them needs a catch-up delta first.
+   */
+  private floorBaseHeld = false;
+  /**
+   * Each agent room's own view (`me`) as its members hold it, i.e. as of the
+   * room's last seq; absent while no member holds one built on it (after a
+   * resync delta). A snapshot whose `me` differs sends it to the members first.
+   */
+  private agentMeHeld = new Map<string, AgentView | null>();
   /** Last agent each live call was shown to, so a transfer removes it from the old agent's view. */
   private callShownTo = new Map<string, string>();
   /** Sockets whose deltas are being dropped because they stopped reading; each gets a fresh snapshot once drained. */
@@ -98,7 +114,13 @@ export class LiveHub {
   private laggardTimer: NodeJS.Timeout | undefined;
   /** Sockets connected this turn, per room, waiting for their shared snapshot. */
   private joining = new Map<string, { scope: LiveScope; ids: string[] }>();
-  readonly stats = { snapshots: 0, deltas: 0, laggards: 0, deltasDropped: 0 };
+  /**
+   * `catchUps`: deltas sent to a floor or agent room before a snapshot because
+   * its members held agent views that differed from the current state without
+   * any change having been published (an engine change set that missed an
+   * agent); zero in a healthy run.
+   */
+  readonly stats = { snapshots: 0, deltas: 0, laggards: 0, deltasDropped: 0, catchUps: 0 };
 
   constructor(
     private readonly nsp: LiveNamespace,
@@ -143,7 +165,9 @@ export class LiveHub {
    * network blip) is thousands of floor views at once; one snapshot each —
    * 1,000 agent views selected and stringified per socket — was most of the
    * server's CPU in the freshness bench's profile. They join the room in the
-   * same turn as their snapshot goes out, so no delta comes between.
+   * same turn as their snapshot goes out, so no delta comes between; the
+   * snapshot is built before they join, so a catch-up delta it sends to the
+   * members already there never reaches them ahead of their snapshot.
    */
   private queueJoin(room: string, scope: LiveScope, socketId: string): void {
     let batch = this.joining.get(room);
@@ -159,8 +183,9 @@ export class LiveHub {
     this.joining.delete(room);
     const ids = batch?.ids.filter((id) => this.nsp.sockets.has(id)) ?? [];
     if (!batch || ids.length === 0) return;
+    const snapshot = this.snapshot(batch.scope);
     this.nsp.in(ids).socketsJoin(room);
-    this.nsp.to(ids).emit('live:snapshot', this.snapshot(batch.scope));
+    this.nsp.to(ids).emit('live:snapshot', snapshot);
   }
 
   private nextSeq(room: string): number {
@@ -169,17 +194,28 @@ export class LiveHub {
     return n;
   }
 
-  /** A fresh snapshot of one scope, stamped with the room's current sequence. */
+  /**
+   * A fresh snapshot of one scope, stamped with the room's current sequence:
+   * the next delta of the room carries seq + 1 and is built on this state.
+   * Agent and wallboard deltas carry whole values (views, calls, alerts,
+   * KPIs), so any fresh state is a sound base for them; floor deltas carry
+   * agent patches, so a floor snapshot first makes the floor's diff baseline
+   * the state it shows.
+   */
   snapshot(scope: LiveScope): Snapshot {
     const s = this.state();
     const now = this.clock.now();
     this.stats.snapshots++;
-    const payload =
-      scope.kind === 'floor'
-        ? selectFloorPayload(s)
-        : scope.kind === 'wallboard'
-          ? selectWallboardPayload(s)
-          : selectAgentPayload(s, scope.agentId);
+    let payload: Snapshot['payload'];
+    if (scope.kind === 'floor') {
+      const floor = selectFloorPayload(s);
+      this.rebaseFloor(floor.agents);
+      payload = floor;
+    } else if (scope.kind === 'agent') {
+      const mine = selectAgentPayload(s, scope.agentId);
+      this.rebaseAgent(scope.agentId, mine.me);
+      payload = mine;
+    } else payload = selectWallboardPayload(s);
     return {
       scope,
       seq: this.seqs.get(roomOf(scope)) ?? 0,
@@ -188,6 +224,54 @@ export class LiveHub {
       config: s.config,
       payload,
     };
+  }
+
+  /**
+   * Makes the current agent views the floor's diff baseline. Members that
+   * hold the old baseline first get the difference as a delta (one seq), so
+   * that every member and the snapshot about to go out hold the same views at
+   * the same seq. With nobody in the room (or everybody about to take a
+   * snapshot) there is nothing to send.
+   */
+  private rebaseFloor(views: AgentView[]): void {
+    if (this.floorBaseHeld && this.hasMembers('floor')) {
+      const patches: AgentPatch[] = [];
+      for (const v of views) {
+        const patch = diffAgentView(this.floorBase.get(v.agentId), v);
+        if (patch) patches.push(patch);
+      }
+      if (patches.length > 0) {
+        this.stats.catchUps++;
+        this.emit('floor', { agents: patches });
+      }
+    }
+    this.floorBase = new Map(views.map((v) => [v.agentId, v]));
+    this.floorBaseHeld = true;
+  }
+
+  /**
+   * The same for an agent's room: its deltas carry `me` whole, so members
+   * only lag when the view changed without a change being published; they
+   * get it first, at the same seq as the snapshot.
+   */
+  private rebaseAgent(agentId: string, me: AgentView | null): void {
+    const room = `agent:${agentId}`;
+    const held = this.agentMeHeld.get(agentId);
+    if (held !== undefined && this.hasMembers(room) && JSON.stringify(held) !== JSON.stringify(me)) {
+      this.stats.catchUps++;
+      this.emit(room, { me });
+    }
+    this.agentMeHeld.set(agentId, me);
+  }
+
+  /** The sequence number of a room's last delta (0 before any). */
+  seqOf(scope: LiveScope): number {
+    return this.seqs.get(roomOf(scope)) ?? 0;
+  }
+
+  /** True when no coalesced push, join or laggard snapshot is pending: every room has been sent all it will be sent. */
+  get settled(): boolean {
+    return this.kpiTimer === undefined && this.agentTimer === undefined && this.joining.size === 0 && this.behind.size === 0;
   }
 
   private hasMembers(room: string): boolean {
@@ -239,8 +323,10 @@ export class LiveHub {
         if (!socket.connected) this.behind.delete(id);
         else if (liveBacklogBytes(socket) === 0) {
           // Drained: one snapshot stamped with the room's current seq replaces every delta it missed.
+          // Built while the socket is still skipped, so a catch-up delta for the room does not reach it first.
+          const snapshot = this.snapshot(socket.data.scope);
           this.behind.delete(id);
-          socket.emit('live:snapshot', this.snapshot(socket.data.scope));
+          socket.emit('live:snapshot', snapshot);
         }
       }
       if (this.behind.size === 0) {
@@ -298,16 +384,29 @@ export class LiveHub {
     }
 
     if (alertById.size > 0) {
+      // An alert change reaches a room as an upsert when the alert is among those the room's
+      // snapshot is built from, and as a removal when it is not (any more): the engine decides
+      // what each list holds, and a delta never leaves a copy holding what a snapshot would not.
+      // The floor's feed: open alerts and the day's resolved ones (a retracted one, or a past
+      // day's resolved after midnight, leaves it). An agent's room: every alert of theirs of the
+      // live day (state.agentAlerts), which may hold one retracted after it was resolved.
       const list: Alert[] = [];
       const removed: string[] = [];
+      let recent: Set<string> | undefined;
+      const ofToday = new Map<string, Set<string>>();
       for (const a of alertById.values()) {
-        if (a.status === 'retracted') removed.push(a.id);
-        else list.push(a);
-        if (a.agentId !== undefined) {
-          const d = forAgent(a.agentId);
-          if (a.status === 'retracted') (d.alertsRemoved ??= []).push(a.id);
-          else (d.alerts ??= []).push(a);
+        if (floorWanted) {
+          recent ??= new Set(s.recentAlerts.map((x) => x.id));
+          if (s.alerts.has(a.id) || recent.has(a.id)) list.push(a);
+          else removed.push(a.id);
         }
+        const agentId = a.agentId;
+        if (agentId === undefined || !this.hasMembers(`agent:${agentId}`)) continue;
+        let mine = ofToday.get(agentId);
+        if (!mine) ofToday.set(agentId, (mine = new Set((s.agentAlerts.get(agentId) ?? []).map((x) => x.id))));
+        const d = forAgent(agentId);
+        if (mine.has(a.id)) (d.alerts ??= []).push(a);
+        else (d.alertsRemoved ??= []).push(a.id);
       }
       if (list.length) floor.alerts = list;
       if (removed.length) floor.alertsRemoved = removed;
@@ -343,14 +442,18 @@ export class LiveHub {
         const a = s.agents.get(id);
         if (!a) continue;
         const agentRoom = this.hasMembers(`agent:${id}`);
+        // With nobody on the floor the baseline is left as it is: the next floor snapshot rebases it.
         if (!floorWanted && !agentRoom) continue;
         const view = selectAgentView(s, a);
         if (floorWanted) {
-          const patch = diffAgentView(this.floorAgentsSent.get(id), view);
+          const patch = diffAgentView(this.floorBase.get(id), view);
           if (patch) patches.push(patch);
-          this.floorAgentsSent.set(id, view);
+          this.floorBase.set(id, view);
         }
-        if (agentRoom) forAgent(id).me = view;
+        if (agentRoom) {
+          forAgent(id).me = view;
+          this.agentMeHeld.set(id, view);
+        }
       }
       if (patches.length && floorWanted) floor.agents = patches;
     }
@@ -366,7 +469,8 @@ export class LiveHub {
       const room = `agent:${id}`;
       if (this.hasMembers(room) && Object.keys(d).length > 0) this.emit(room, d);
     }
-    if (changes.kpis || changes.queues.size > 0) this.scheduleKpis();
+    // Agent and call changes move agents-by-state and waiting counts too.
+    if (changes.kpis || changes.queues.size > 0 || changes.agents.size > 0 || changes.calls.size > 0) this.scheduleKpis();
   }
 
   private scheduleKpis(): void {
@@ -422,9 +526,11 @@ export class LiveHub {
     }
   }
 
-  /** After a day rollover: every room starts over from a snapshot. */
+  /** After a day rollover or a configuration change: every room starts over from a snapshot. */
   resyncAll(): void {
-    this.floorAgentsSent.clear();
+    // Every member is told to take a snapshot: none holds the baseline any more, and the first snapshot rebases it.
+    this.floorBaseHeld = false;
+    this.agentMeHeld.clear();
     for (const room of [...this.nsp.adapter.rooms.keys()]) {
       if (room === 'floor' || room === 'wallboard' || room.startsWith('agent:')) this.emit(room, { resync: true });
     }
@@ -434,7 +540,11 @@ export class LiveHub {
   refreshAgent(agentId: string): void {
     const s = this.state();
     const a = s.agents.get(agentId);
-    if (a && this.hasMembers(`agent:${agentId}`)) this.emit(`agent:${agentId}`, { me: selectAgentView(s, a) });
+    if (a && this.hasMembers(`agent:${agentId}`)) {
+      const me = selectAgentView(s, a);
+      this.agentMeHeld.set(agentId, me);
+      this.emit(`agent:${agentId}`, { me });
+    }
   }
 
   close(): void {

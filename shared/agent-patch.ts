@@ -20,6 +20,8 @@ function same(a: unknown, b: unknown): boolean {
 /**
  * The fields of `next` that differ from `prev`, with the agent id; all of
  * `next` when there is no `prev`. Returns null when nothing changed.
+ * A patch is only sound applied to `prev` itself: the server diffs against
+ * what every client of the room holds as of the previous seq.
  */
 export function diffAgentView(prev: AgentView | undefined, next: AgentView): AgentPatch | null {
   if (!prev) return next;

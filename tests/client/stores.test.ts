@@ -174,6 +174,16 @@ describe('alerts store', () => {
     expect(alerts.byId.has('new')).toBe(true);
     expect(alerts.byId.has('r0')).toBe(false);
   });
+
+  it("holds an agent's alert retracted after it was resolved apart: shown as retracted, never in the list that counts breaches", () => {
+    const alerts = useAlertsStore();
+    alerts.hydrate([alert('kept', { level: 'breach', status: 'resolved', raisedAtMs: T }), alert('gone', { level: 'breach', status: 'resolved', raisedAtMs: T - 5 })]);
+    expect(alerts.list.map((a) => a.id)).toEqual(['kept', 'gone']);
+    alerts.apply([alert('gone', { level: 'breach', status: 'retracted', raisedAtMs: T - 5 })], undefined);
+    expect(alerts.list.map((a) => a.id)).toEqual(['kept']);
+    expect(alerts.retracted.map((a) => [a.id, a.status])).toEqual([['gone', 'retracted']]);
+    expect(alerts.byId.size).toBe(2);
+  });
 });
 
 describe('agent filter', () => {

@@ -9,7 +9,15 @@ export const ALERTS_CAP = 500;
 export const useAlertsStore = defineStore('alerts', () => {
   const byId = shallowRef(new Map<string, Alert>());
 
-  const list = computed(() => [...byId.value.values()].sort((a, b) => b.raisedAtMs - a.raisedAtMs));
+  const sorted = computed(() => [...byId.value.values()].sort((a, b) => b.raisedAtMs - a.raisedAtMs));
+  /**
+   * Alerts that stand, newest first: what feeds and breach lists show and
+   * count. An agent's room also holds their retracted alerts of the day (the
+   * floor's never does); those are in `retracted`, never counted as breaches.
+   */
+  const list = computed(() => sorted.value.filter((a) => a.status !== 'retracted'));
+  /** Alerts later evidence showed were never real, newest first (agent scope: shown as retracted). */
+  const retracted = computed(() => sorted.value.filter((a) => a.status === 'retracted'));
   const open = computed(() => list.value.filter((a) => a.status === 'open'));
   /** Agents with an open warn or breach right now. */
   const breachingAgents = computed(() => new Set(open.value.filter((a) => a.level !== 'info' && a.agentId).map((a) => a.agentId as string)));
@@ -35,5 +43,5 @@ export const useAlertsStore = defineStore('alerts', () => {
     byId.value = new Map();
   }
 
-  return { byId, list, open, breachingAgents, hydrate, apply, reset };
+  return { byId, list, retracted, open, breachingAgents, hydrate, apply, reset };
 });
