@@ -267,6 +267,26 @@ export function retireCall(s: FloorState, c: CallState, atMs: number, reason: st
   trimEndedCalls(s);
 }
 
+/**
+ * A call first heard of after its day was over gets an event of the live day:
+ * it is alive now, so it joins the live floor (its figures stay on its day).
+ */
+export function promoteToLive(s: FloorState, c: CallState): void {
+  if (!c.history) return;
+  c.history = undefined;
+  if (isOver(c)) return;
+  s.endedCalls.delete(c.callId);
+  s.liveCalls.add(c.callId);
+  const q = c.queueId !== undefined && c.queueOutcome === undefined ? s.queues.get(c.queueId) : undefined;
+  if (q && c.queuedAtMs !== undefined) q.waiting.set(c.callId, c.queuedAtMs);
+  for (const agentId of [...c.rings.map((r) => r.agentId), ...(isConnected(c) && c.agentId !== undefined ? [c.agentId] : [])]) {
+    const a = s.agents.get(agentId);
+    if (a && a.callId === undefined) a.callId = c.callId;
+  }
+  touchCall(s, c);
+  if (q) s.changes.queues.add(q.queueId);
+}
+
 /** Puts a call closed as "end lost" back among the live ones (a late event of it arrived). */
 export function reviveCall(s: FloorState, c: CallState): void {
   c.endedAtMs = undefined;

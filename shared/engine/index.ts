@@ -7,7 +7,7 @@
  */
 import type { FloorEvent } from '../events.ts';
 import type { FloorState } from '../state.ts';
-import { note } from './core.ts';
+import { note, promoteToLive } from './core.ts';
 import { advanceClock } from './days.ts';
 import { onAgentState } from './agents.ts';
 import {
@@ -75,6 +75,10 @@ export function applyEvent(s: FloorState, e: FloorEvent): void {
     note(s, 'outOfOrder', 'event more than 60 s older than the newest');
   }
   if (e.at < s.dayStartMs && e.type !== 'agent.state') s.diagnostics.pastDay++;
+  else if ('callId' in e) {
+    const c = s.calls.get(e.callId);
+    if (c?.history) promoteToLive(s, c);
+  }
   (HANDLERS[e.type] as Handler<typeof e.type>)(s, e as never);
   s.diagnostics.applied++;
   if (s.diagnostics.lastEventAtMs === undefined || e.at > s.diagnostics.lastEventAtMs) s.diagnostics.lastEventAtMs = e.at;

@@ -89,6 +89,19 @@ describe('days: every event counts on the day it belongs to', () => {
     expect(f.state.diagnostics.pastDay).toBeGreaterThan(0);
   });
 
+  it('puts a call first heard of after its day on the live floor once it has an event of today (answered after midnight, still on hold)', () => {
+    const f = new Floor('2026-11-28T00:11:00Z').agent('2026-11-28T00:00:00Z', 'a1');
+    f.send('2026-11-27T23:59:51Z', { type: 'call.queued', callId: 'h1', queueId: 'q1' });
+    expect(f.state.liveCalls.has('h1')).toBe(false);
+    f.send('2026-11-28T00:08:00Z', { type: 'call.answered', callId: 'h1', agentId: 'a1' }).send('2026-11-28T00:09:00Z', { type: 'call.hold', callId: 'h1' });
+    expect(f.state.liveCalls.has('h1')).toBe(true);
+    expect(agentActivity(f.state, f.state.agents.get('a1')!)).toEqual({ activity: 'hold', sinceMs: ms('2026-11-28T00:09:00Z') });
+    expect(f.day('2026-11-27')).toMatchObject({ offered: 1, answered: 1 });
+    expect(f.day('2026-11-28')).toMatchObject({ offered: 0, answered: 0 });
+    f.tick('2026-11-28T00:11:00Z');
+    expect(f.alerts('hold-long')).toMatchObject([{ status: 'open', agentId: 'a1' }]);
+  });
+
   it('keeps a call of a past day off the live floor: no live call, no long-call or long-hold alert, nobody "behind" (the README example dated 2026-11-24, received on 11-30)', () => {
     const f = new Floor('2026-11-30T09:00:00Z', 10);
     f.send('2026-11-24T09:00:00Z', { type: 'agent.state', agentId: '1001', state: 'available', name: 'Ann Lee', team: 'blue', queues: ['sales'] })
