@@ -92,6 +92,8 @@ export const en = {
   charts: { volume: 'Calls per 15 minutes', sl: 'Service level through the day', rings: 'Rings to answer', holds: 'Hold durations', offered: 'offered', answered: 'answered', abandoned: 'abandoned', slPct: 'service level %', byRings: 'answers by rings', byHold: 'holds by duration' },
   messages: { title: 'Messages', ticker: 'Wallboard ticker', tickerHint: 'e.g. Team meeting at 15:00', for: 'for', min: 'min', post: 'Post', noteTo: 'Private note to', pickAgent: 'agent…', noteHint: 'Only this agent sees it', send: 'Send', posted: 'Posted to the wallboard.', sent: 'Note sent.' },
   me: {
+    retracted: 'withdrawn',
+    retractedWhy: 'Later evidence showed this was never a breach; it counts nowhere.',
     noActivity: 'No activity for agent {id} today yet.',
     calls: 'Calls today',
     paceMark: 'where the pace expects you now',

@@ -94,6 +94,8 @@ export const et: Messages = {
   charts: { volume: 'Kõned 15 minuti kaupa', sl: 'Teenindustase päeva jooksul', rings: 'Helinaid vastamiseni', holds: 'Ootel hoidmise kestused', offered: 'saabunud', answered: 'vastatud', abandoned: 'katkestatud', slPct: 'teenindustase %', byRings: 'vastused helinate järgi', byHold: 'ootel hoidmised kestuse järgi' },
   messages: { title: 'Sõnumid', ticker: 'Seinatahvli jooksev tekst', tickerHint: 'nt Meeskonna koosolek kell 15:00', for: 'kestus', min: 'min', post: 'Avalda', noteTo: 'Privaatne märkus:', pickAgent: 'agent…', noteHint: 'Näeb ainult see agent', send: 'Saada', posted: 'Avaldatud seinatahvlil.', sent: 'Märkus saadetud.' },
   me: {
+    retracted: 'tühistatud',
+    retractedWhy: 'Hilisemad andmed näitasid, et see polnud rikkumine; seda ei loeta kuhugi.',
     noActivity: 'Agendil {id} pole täna veel tegevust.',
     calls: 'Tänased kõned',
     paceMark: 'kus tempo sind praegu ootab',

@@ -94,6 +94,8 @@ export const tr: Messages = {
   charts: { volume: '15 dakikada bir çağrılar', sl: 'Gün boyunca hizmet seviyesi', rings: 'Yanıta kadar çalış', holds: 'Bekletme süreleri', offered: 'gelen', answered: 'yanıtlanan', abandoned: 'terk edilen', slPct: 'hizmet seviyesi %', byRings: 'çalış sayısına göre yanıtlar', byHold: 'süreye göre bekletmeler' },
   messages: { title: 'Mesajlar', ticker: 'Duvar panosu kayan yazısı', tickerHint: 'örn. Ekip toplantısı 15:00’te', for: 'süre', min: 'dk', post: 'Yayınla', noteTo: 'Özel not:', pickAgent: 'temsilci…', noteHint: 'Yalnızca bu temsilci görür', send: 'Gönder', posted: 'Duvar panosunda yayınlandı.', sent: 'Not gönderildi.' },
   me: {
+    retracted: 'geri alındı',
+    retractedWhy: 'Sonraki bilgiler bunun hiç ihlal olmadığını gösterdi; hiçbir yerde sayılmaz.',
     noActivity: '{id} temsilcisi için bugün henüz etkinlik yok.',
     calls: 'Bugünkü çağrılar',
     paceMark: 'temponun şu an sizi beklediği yer',
