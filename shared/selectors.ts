@@ -114,9 +114,14 @@ export function selectAgentView(s: FloorState, a: AgentState, open?: Alert[], da
 
 const EMPTY_AGENT_DAY: AgentDay = emptyAgentDay();
 
+/**
+ * The agent's alerts of the day by rule. A rule whose alerts were all retracted
+ * (a live warning later evidence disproved) counts nowhere, so it is left out
+ * like a rule that never fired: a replay, which never raised it, shows the same.
+ */
 function structuredCloneCounts(c: AgentState['today']['alerts']): AgentView['alertsByRule'] {
   const out: AgentView['alertsByRule'] = {};
-  for (const [k, v] of Object.entries(c)) out[k as keyof typeof c] = { ...v };
+  for (const [k, v] of Object.entries(c)) if (v.info || v.warn || v.breach) out[k as keyof typeof c] = { ...v };
   return out;
 }
 
@@ -284,7 +289,16 @@ export function selectAlertFeed(s: FloorState, filter?: (a: Alert) => boolean): 
     const a = s.recentAlerts[i];
     if (!filter || filter(a)) out.push(a);
   }
-  return out.sort((a, b) => b.raisedAtMs - a.raisedAtMs);
+  return out.sort(newestFirst);
+}
+
+/**
+ * Newest raised first; alerts raised at the same instant (the pace of agents
+ * who signed in together) by id, so that a replay, which may raise them in
+ * another order than the live ticks did, lists them the same.
+ */
+function newestFirst(a: Alert, b: Alert): number {
+  return b.raisedAtMs - a.raisedAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 export function selectFloorPayload(s: FloorState): FloorPayload {
@@ -319,7 +333,7 @@ export function selectFloorPayload(s: FloorState): FloorPayload {
  */
 export function selectAgentAlerts(s: FloorState, agentId: string): Alert[] {
   const today = s.agentAlerts.get(agentId) ?? [];
-  return today.filter((x) => x.agentId === agentId).sort((a, b) => b.raisedAtMs - a.raisedAtMs);
+  return today.filter((x) => x.agentId === agentId).sort(newestFirst);
 }
 
 /** One agent's payload: nothing in it names or describes another agent. */

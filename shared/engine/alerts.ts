@@ -152,6 +152,25 @@ export function retractResolved(s: FloorState, a: Alert, atMs: number): void {
   logAlert(s, a);
 }
 
+/**
+ * Sets an alert's figures anew from what is now known (a rule that measures
+ * several things, re-measured after a late event): level (which may go down),
+ * value, threshold and crossing time; its counts and its day follow. An open
+ * alert is updated at `atMs`; a closed one keeps its end.
+ */
+export function reviseAlert(s: FloorState, a: Alert, fig: { level: AlertLevel; value: number; threshold: number; raisedAtMs: number; atMs: number }): void {
+  const counted = a.status !== 'retracted';
+  if (counted) countAlert(s, a, -1);
+  a.level = fig.level;
+  a.value = fig.value;
+  a.threshold = fig.threshold;
+  a.raisedAtMs = fig.raisedAtMs;
+  a.updatedAtMs = a.status === 'open' ? fig.atMs : Math.max(a.updatedAtMs, fig.atMs);
+  if (a.callId === undefined) alertDays.set(a, dayOf(s, a.raisedAtMs));
+  if (counted) countAlert(s, a, 1);
+  logAlert(s, a);
+}
+
 /** Raises a point-in-time breach (a fact, not a condition): it is resolved as it is raised. */
 export function recordFact(s: FloorState, spec: RaiseSpec): void {
   const a = raiseOrUpdate(s, spec);

@@ -9,6 +9,7 @@ import type { AgentDay, AgentState, FloorState, IntervalBucket, QueueDayRecord, 
 import { intervalStart, localDay } from '../time.ts';
 import { emptyAgentDay, emptyQueueDay } from './core.ts';
 import { closeAlert } from './alerts.ts';
+import { evaluateLive } from './tick.ts';
 
 function trimDays<V>(m: Map<number, V>, keep: number): void {
   while (m.size > keep) m.delete(m.keys().next().value as number);
@@ -82,7 +83,6 @@ function rollover(s: FloorState, atMs: number): void {
     trimDays(q.pastDays, s.historyDays);
     q.today = emptyQueueDay();
     q.intervals = new Map();
-    q.waitContributors.clear();
   }
   for (const a of s.agents.values()) {
     a.pastDays.set(old, a.today);
@@ -107,10 +107,21 @@ function rollover(s: FloorState, atMs: number): void {
   s.changes.resync = true;
 }
 
-/** Moves the clock forward to `atMs` (never back), turning the day at midnight. */
+/**
+ * Moves the clock forward to `atMs` (never back), turning the day at midnight.
+ * Before the day turns, the live rules are evaluated at its last instant: what
+ * is still open then (a call running past midnight, a pace alert the turn
+ * closes) stays in the agent's view of the new day or is closed with the day,
+ * and a replay of the log, which has no ticks of its own, sees the same turn
+ * as the live run whose ticks had raised those alerts.
+ */
 export function advanceClock(s: FloorState, atMs: number): void {
   if (atMs <= s.nowMs) return;
-  if (atMs >= s.dayEndMs) rollover(s, atMs);
+  if (atMs >= s.dayEndMs) {
+    s.nowMs = Math.max(s.nowMs, s.dayEndMs - 1);
+    evaluateLive(s, s.nowMs);
+    rollover(s, atMs);
+  }
   s.nowMs = atMs;
 }
 

@@ -20,7 +20,12 @@ import { checkCallbacksLive } from './rules/callback-missed.ts';
 export function tick(s: FloorState, nowMs: number): void {
   const before = s.alertLog.length;
   advanceClock(s, nowMs);
-  const now = s.nowMs;
+  evaluateLive(s, s.nowMs);
+  if (s.alertLog.length !== before) s.version++;
+}
+
+/** The live rules at `now` (the engine's clock, already there): rings, holds, call length, speaker, queue waits, pace, promises. */
+export function evaluateLive(s: FloorState, now: number): void {
   for (const id of s.liveCalls) {
     const c = s.calls.get(id);
     if (!c) continue;
@@ -35,5 +40,4 @@ export function tick(s: FloorState, nowMs: number): void {
   checkPaceLive(s, now);
   checkVoicemailsLive(s, now);
   checkCallbacksLive(s, now);
-  if (s.alertLog.length !== before) s.version++;
 }

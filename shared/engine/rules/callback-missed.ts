@@ -41,8 +41,14 @@ export function judgeCallbackCompleted(s: FloorState, cb: Callback, atMs: number
   if (on) finalize(s, spec);
 }
 
-/** The callback is rescheduled at `atMs`: a missed promise stays on record (resolved). */
+/**
+ * The callback is rescheduled at `atMs`: a missed promise stays on record
+ * (resolved), judged by how late it was then, whether or not a live tick had
+ * raised it (a replay of the log has no ticks and records the same).
+ */
 export function endMissedPromise(s: FloorState, cb: Callback, atMs: number): void {
-  const open = s.alerts.get(`callback-missed:${cb.callbackId}:${cb.reschedules}`);
-  if (open) closeAlert(s, open, atMs, 'resolved');
+  const { on, ...spec } = callbackSpec(s, cb, atMs);
+  const open = s.alerts.get(spec.id);
+  if (on) finalize(s, spec);
+  else if (open) closeAlert(s, open, atMs, 'resolved');
 }

@@ -14,8 +14,16 @@ export function paceExpected(a: AgentState, eff: EffectiveConfig, atMs: number):
   return paceExpectedAt(a.shiftStartMs, eff.workload.shiftMinutes, eff.workload.dailyQuota, atMs);
 }
 
-/** Live and on every handled call: the agent's pace at `atMs`. */
-export function evaluatePace(s: FloorState, a: AgentState, atMs: number): void {
+/**
+ * Live and on every handled call: the agent's pace. Pace is a judgement of
+ * now: it is made at the engine's clock even when a back-dated event (a call
+ * end that arrives late) triggers it, so the late call counts towards the pace
+ * from now on instead of closing, at a past time, a warning a live tick raised
+ * since. A replay of the log, which has no ticks, then judges at the same
+ * moments with the same knowledge as the live run and keeps the same warnings.
+ */
+export function evaluatePace(s: FloorState, a: AgentState, eventAtMs: number): void {
+  const atMs = Math.max(eventAtMs, s.nowMs);
   const eff = agentConfig(s, a);
   if (!enabled(eff, 'quota-pace')) return;
   const expected = paceExpected(a, eff, atMs);
