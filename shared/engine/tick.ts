@@ -5,7 +5,7 @@
  * with the exact crossing time as `raisedAtMs`.
  */
 import type { FloorState } from '../state.ts';
-import { isConnected } from './core.ts';
+import { callConfig, isConnected } from './core.ts';
 import { advanceClock } from './days.ts';
 import { checkRingsLive } from './rules/ring-limit.ts';
 import { checkHoldLive } from './rules/hold.ts';
@@ -31,9 +31,10 @@ export function evaluateLive(s: FloorState, now: number): void {
     if (!c) continue;
     if (c.rings.length > 0) checkRingsLive(s, c, now);
     if (isConnected(c)) {
-      checkHoldLive(s, c, now);
-      checkCallLongLive(s, c, now);
-      checkSpeakerLive(s, c, now);
+      const eff = callConfig(s, c); // once per call: the tick looks at every live call each second
+      checkHoldLive(s, c, now, eff);
+      checkCallLongLive(s, c, now, eff);
+      checkSpeakerLive(s, c, now, eff);
     }
   }
   for (const q of s.queues.values()) checkQueueWaitLive(s, q, now);

@@ -36,8 +36,10 @@ export function callLongId(c: CallState): string {
 }
 
 /** Live: a connected call's current segment, at `nowMs`. */
-export function checkCallLongLive(s: FloorState, c: CallState, nowMs: number): void {
+export function checkCallLongLive(s: FloorState, c: CallState, nowMs: number, eff = callConfig(s, c)): void {
   if (c.segmentStartMs === undefined) return;
+  // A call only grows: below the warning there is nothing to raise or update (the tick's common case).
+  if (nowMs - c.segmentStartMs < eff.rules.callLongWarnFactor * eff.callBudgetSec * 1000) return;
   const { on, ...spec } = callLongSpec(s, c, c.segmentStartMs, nowMs);
   if (on && spec.level !== null) raiseOrUpdate(s, { ...spec, level: spec.level });
 }

@@ -33,8 +33,10 @@ function holdLongSpec(s: FloorState, c: CallState, holdMs: number, atMs: number)
 }
 
 /** Live: the current hold of a call on hold, at `nowMs`. */
-export function checkHoldLive(s: FloorState, c: CallState, nowMs: number): void {
+export function checkHoldLive(s: FloorState, c: CallState, nowMs: number, eff = callConfig(s, c)): void {
   if (c.status !== 'hold' || c.holdStartMs === undefined) return;
+  // A hold only grows: below the warning there is nothing to raise or update (the tick's common case).
+  if (nowMs - c.holdStartMs < eff.rules.holdLongWarnSec * 1000) return;
   const { on, ...spec } = holdLongSpec(s, c, nowMs - c.holdStartMs, nowMs);
   if (on && spec.level !== null) raiseOrUpdate(s, { ...spec, level: spec.level });
 }

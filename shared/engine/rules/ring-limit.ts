@@ -42,7 +42,8 @@ export function ringsSoFar(s: FloorState, c: CallState, ring: Ring, atMs: number
 export function checkRingsLive(s: FloorState, c: CallState, nowMs: number): void {
   for (const ring of c.rings) {
     const rings = ringsSoFar(s, c, ring, nowMs);
-    if (rings === undefined) continue;
+    // A ring only grows: below the warning there is nothing to raise or update (the tick's common case).
+    if (rings === undefined || rings < callConfig(s, c, ring.agentId).rules.ringWarnAt) continue;
     const { on, ...spec } = ringSpec(s, c, ring, rings, nowMs);
     if (on && spec.level !== null) raiseOrUpdate(s, { ...spec, level: spec.level });
   }

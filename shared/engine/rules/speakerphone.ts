@@ -23,8 +23,9 @@ function speakerSpec(s: FloorState, c: CallState, onMs: number, atMs: number): F
 }
 
 /** Live: the speaker of a connected call on since `c.speakerOnMs`. */
-export function checkSpeakerLive(s: FloorState, c: CallState, nowMs: number): void {
+export function checkSpeakerLive(s: FloorState, c: CallState, nowMs: number, eff = callConfig(s, c)): void {
   if (c.speakerOnMs === undefined) return;
+  if (nowMs - c.speakerOnMs < eff.rules.speakerWarnSec * 1000) return; // below the warning: nothing to do
   const { on, ...spec } = speakerSpec(s, c, nowMs - c.speakerOnMs, nowMs);
   if (on && spec.level !== null) raiseOrUpdate(s, { ...spec, level: spec.level });
 }
