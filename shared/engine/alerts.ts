@@ -146,8 +146,7 @@ export function retractResolved(s: FloorState, a: Alert, atMs: number): void {
   countAlert(s, a, -1);
   a.status = 'retracted';
   a.updatedAtMs = Math.max(a.updatedAtMs, atMs);
-  const i = s.recentAlerts.lastIndexOf(a);
-  if (i >= 0) s.recentAlerts.splice(i, 1);
+  // It stays in the floor's feed and the agent's list, shown as withdrawn: it was on screen as real.
   if (a.agentId !== undefined) s.changes.agents.add(a.agentId);
   logAlert(s, a);
 }

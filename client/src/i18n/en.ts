@@ -44,6 +44,7 @@ export const en = {
   },
   activity: { available: 'available', ringing: 'ringing', talking: 'talking', hold: 'on hold', wrapup: 'wrap-up', away: 'away', offline: 'offline' },
   alerts: {
+    retracted: 'withdrawn: never real',
     title: 'Alerts',
     newest: 'newest first',
     none: 'No alerts today.',

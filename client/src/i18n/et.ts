@@ -46,6 +46,7 @@ export const et: Messages = {
   },
   activity: { available: 'vaba', ringing: 'heliseb', talking: 'kõnes', hold: 'ootel', wrapup: 'järeltöö', away: 'eemal', offline: 'võrgust väljas' },
   alerts: {
+    retracted: 'tühistatud: polnud päris',
     title: 'Hoiatused',
     newest: 'uuemad eespool',
     none: 'Täna hoiatusi pole.',

@@ -46,6 +46,7 @@ export const tr: Messages = {
   },
   activity: { available: 'müsait', ringing: 'çalıyor', talking: 'görüşmede', hold: 'beklemede', wrapup: 'görüşme sonrası', away: 'uzakta', offline: 'çevrimdışı' },
   alerts: {
+    retracted: 'geri alındı: gerçek değildi',
     title: 'Uyarılar',
     newest: 'en yeni önce',
     none: 'Bugün uyarı yok.',

@@ -11,14 +11,17 @@ export const useAlertsStore = defineStore('alerts', () => {
 
   const sorted = computed(() => [...byId.value.values()].sort((a, b) => b.raisedAtMs - a.raisedAtMs));
   /**
-   * Alerts that stand, newest first: what feeds and breach lists show and
-   * count. An agent's room also holds their retracted alerts of the day (the
-   * floor's never does); those are in `retracted`, never counted as breaches.
+   * Alerts that stand, newest first: what breach lists show and count. A room
+   * also holds alerts retracted after they were resolved (later evidence showed
+   * they were never real); those are in `retracted`, never counted as breaches,
+   * and in `feed`, marked.
    */
   const list = computed(() => sorted.value.filter((a) => a.status !== 'retracted'));
   /** Alerts later evidence showed were never real, newest first (agent scope: shown as retracted). */
   const retracted = computed(() => sorted.value.filter((a) => a.status === 'retracted'));
   const open = computed(() => list.value.filter((a) => a.status === 'open'));
+  /** The floor's feed: every alert held, newest first, withdrawn ones included (the feed marks them). */
+  const feed = sorted;
   /** Agents with an open warn or breach right now. */
   const breachingAgents = computed(() => new Set(open.value.filter((a) => a.level !== 'info' && a.agentId).map((a) => a.agentId as string)));
 
@@ -43,5 +46,5 @@ export const useAlertsStore = defineStore('alerts', () => {
     byId.value = new Map();
   }
 
-  return { byId, list, retracted, open, breachingAgents, hydrate, apply, reset };
+  return { byId, list, retracted, feed, open, breachingAgents, hydrate, apply, reset };
 });
