@@ -100,7 +100,7 @@ export function createServer(opts: ServerOptions) {
   const logger = opts.logger ?? console;
   const log = opts.log;
   const tickMs = opts.tickMs ?? TICK_MS;
-  let state: FloorState = createFloorState(opts.config ?? defaultConfig(), 0);
+  let state: FloorState = createFloorState(opts.config ?? defaultConfig(), 0, { clock: 'server' });
   let replayed = 0;
   let tickTimer: NodeJS.Timeout | undefined;
   const startedAtMs = clock.now();
@@ -432,7 +432,7 @@ export function createServer(opts: ServerOptions) {
   /** Rebuilds state from the log, then listens. Resolves with the bound port. */
   async function listen(port: number, host = '0.0.0.0'): Promise<number> {
     const saved = await log.loadConfig();
-    state = createFloorState(saved ?? opts.config ?? defaultConfig(), 0);
+    state = createFloorState(saved ?? opts.config ?? defaultConfig(), 0, { clock: 'server' });
     let n = 0;
     // Every alert the replay rebuilds is saved again (latest content per id): one the last run
     // raised but had not yet written when it stopped is recorded now.

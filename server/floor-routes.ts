@@ -87,7 +87,7 @@ export function mountFloorRoutes(ctx: RouteContext): void {
     const day = localDay(noon, s.config.timeZone);
     if (day.startMs === s.dayStartMs) return selectDayTables(s);
     if (day.startMs > s.dayStartMs) throw new Error(`${date} has not happened yet`);
-    const past = createFloorState(s.config, 0, Number.MAX_SAFE_INTEGER);
+    const past = createFloorState(s.config, 0, { historyDays: Number.MAX_SAFE_INTEGER, clock: 'server' });
     let seen = false;
     await log.replay((e, receivedAtMs) => {
       observeClock(past, receivedAtMs);

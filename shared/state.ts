@@ -300,6 +300,8 @@ export interface Diagnostics {
   endLostCorrected: number;
   /** Events of a day already over when they arrived: counted in that day's history only. */
   pastDay: number;
+  /** Events dated ahead of the server's clock (within the ingest limit), counted at the clock's time. */
+  aheadOfClock: number;
   byReason: Record<string, number>;
 }
 
@@ -313,6 +315,12 @@ export interface FloorState {
   dayEndMs: number;
   /** Past days kept in memory per queue and agent (late events of calls offered then still count there). */
   historyDays: number;
+  /**
+   * What moves the clock. `events`: each event's time (an offline fold of a file, tests). `server`:
+   * only `observeClock`/`tick` with the server's time; an event dated ahead of it (a producer whose
+   * clock runs fast, within the ingest limit) counts at the clock's time, so the floor never runs ahead.
+   */
+  clock: 'events' | 'server';
   queues: Map<string, QueueState>;
   agents: Map<string, AgentState>;
   /** Live calls plus recently ended ones (bounded). */

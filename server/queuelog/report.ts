@@ -85,7 +85,7 @@ function talkMean(t: TalkTally | undefined): number | null {
 /** Applies the events to a fresh floor and computes the figures. */
 export function computeReport(events: FloorEvent[], reader: QueueLogReader, config: FloorConfig): { report: QueueLogReport; engine: FloorState } {
   // Every past day stays in memory: a late event of a call still counts on the day it was offered.
-  const s = createFloorState(config, 0, Number.POSITIVE_INFINITY);
+  const s = createFloorState(config, 0, { historyDays: Number.POSITIVE_INFINITY });
   const queues = new Map<string, QueueSums>();
   const agentRings = new Map<string, { noAnswer: number; canceled: number }>();
   const answered = new Map<string, number>();

@@ -66,11 +66,17 @@ export function emptyAgentDay(): AgentDay {
   };
 }
 
-/**
- * A fresh floor, with "today" being the local day containing `nowMs`.
- * `historyDays`: past days kept per queue and agent (the offline report keeps every day).
- */
-export function createFloorState(config: FloorConfig, nowMs: number, historyDays = HISTORY_DAYS): FloorState {
+/** How a floor is kept: see {@link FloorState.historyDays} and {@link FloorState.clock}. */
+export interface FloorOptions {
+  /** Past days kept per queue and agent (default HISTORY_DAYS; the offline report keeps every day). */
+  historyDays?: number;
+  /** `server` for a live floor on the server's clock; `events` (default) for an offline fold. */
+  clock?: FloorState['clock'];
+}
+
+/** A fresh floor, with "today" being the local day containing `nowMs`. */
+export function createFloorState(config: FloorConfig, nowMs: number, opts: FloorOptions = {}): FloorState {
+  const historyDays = opts.historyDays ?? HISTORY_DAYS;
   const day = localDay(nowMs, config.timeZone);
   return {
     config,
@@ -79,6 +85,7 @@ export function createFloorState(config: FloorConfig, nowMs: number, historyDays
     dayStartMs: day.startMs,
     dayEndMs: day.endMs,
     historyDays,
+    clock: opts.clock ?? 'events',
     queues: new Map(),
     agents: new Map(),
     calls: new Map(),
@@ -89,7 +96,7 @@ export function createFloorState(config: FloorConfig, nowMs: number, historyDays
     callbacks: new Map(),
     liveCalls: new Set(),
     endedCalls: new Set(),
-    diagnostics: { applied: 0, orphan: 0, outOfOrder: 0, ignored: 0, endLost: 0, endLostCorrected: 0, pastDay: 0, byReason: {} },
+    diagnostics: { applied: 0, orphan: 0, outOfOrder: 0, ignored: 0, endLost: 0, endLostCorrected: 0, pastDay: 0, aheadOfClock: 0, byReason: {} },
     changes: emptyChanges(),
     alertLog: [],
     ticker: [],

@@ -29,7 +29,7 @@ import {
 import { onCallbackCompleted, onCallbackScheduled, onVoicemailLeft, onVoicemailReturned } from './promises.ts';
 import { onAcknowledged, onAgentNoted, onConfigChanged, onReopened, onTicker } from './supervisor.ts';
 
-export { AGENT_ALERTS_CAP, ENDED_CALLS_CAP, HISTORY_DAYS, RECENT_ALERTS_CAP, TIMELINE_CAP, configFor, createFloorState, drainChanges, emptyAgentDay, emptyQueueDay } from './core.ts';
+export { AGENT_ALERTS_CAP, ENDED_CALLS_CAP, HISTORY_DAYS, RECENT_ALERTS_CAP, TIMELINE_CAP, configFor, createFloorState, drainChanges, emptyAgentDay, emptyQueueDay, type FloorOptions } from './core.ts';
 export { observeClock } from './days.ts';
 export { tick } from './tick.ts';
 export { NOTES_CAP, TICKER_CAP, setConfig } from './supervisor.ts';
@@ -69,7 +69,12 @@ const HANDLERS: { [T in FloorEvent['type']]: Handler<T> } = {
  * an event of a day already over counts in that day's history only.
  */
 export function applyEvent(s: FloorState, e: FloorEvent): void {
-  advanceClock(s, e.at);
+  if (s.clock === 'events') advanceClock(s, e.at);
+  else if (e.at > s.nowMs) {
+    // Dated ahead of the server's clock (a producer's clock running fast): it counts now.
+    s.diagnostics.aheadOfClock++;
+    e = { ...e, at: s.nowMs };
+  }
   if (s.diagnostics.lastEventAtMs !== undefined && e.at < s.diagnostics.lastEventAtMs - 60_000) {
     // More than a minute older than the feed's newest event: counted, still applied.
     note(s, 'outOfOrder', 'event more than 60 s older than the newest');

@@ -696,7 +696,7 @@ async function runFeed(h: Harness, seed: number) {
 
 /** The engine folding the same events offline, in the order and at the receive times the server had, keeping every day. */
 function offlineFold(received: Received[]) {
-  const s = createFloorState(config, 0, Number.POSITIVE_INFINITY);
+  const s = createFloorState(config, 0, { historyDays: Number.POSITIVE_INFINITY, clock: 'server' });
   for (const { event, receivedAtMs } of received) {
     observeClock(s, receivedAtMs);
     applyEvent(s, event);

@@ -97,6 +97,30 @@ describe('the live clock is the server clock', () => {
     expect(health.nowMs).toBe(clock.now());
   });
 
+  it('never runs ahead for events dated up to the limit in the future: they count at the server time, alerts are not raised early, an acknowledgement is never before its alert', async () => {
+    const clock = new FakeClock(T0 + 10 * 60_000);
+    const h = await start({ clock });
+    const now = () => (clock.now() - T0) / 1000;
+    // A caller who has waited 30 s, then a producer whose clock runs 55 s fast.
+    await postEvents(h, [ev.queued('s1', 'skewq', now() - 30)]);
+    const r = await postEvents(h, [ev.agent('9999', 'available', now() + 55, { queues: ['skewq'] }), ev.hold('nope', now() + 50, false)]);
+    expect(r.body.data?.accepted).toBe(2);
+    expect(h.server.state().nowMs).toBe(clock.now());
+    clock.advance(1_000);
+    h.server.tickNow();
+    expect(h.server.state().nowMs).toBe(clock.now());
+    expect([...h.server.state().alerts.values()].filter((a) => a.ruleId === 'queue-wait')).toEqual([]); // 31 s of wait, not 86
+    expect(h.server.state().agents.get('9999')?.presenceSinceMs).toBe(clock.now() - 1_000); // counted at its arrival
+    clock.advance(30_000);
+    h.server.tickNow();
+    const [wait] = [...h.server.state().alerts.values()].filter((a) => a.ruleId === 'queue-wait');
+    expect(wait).toMatchObject({ level: 'warn', raisedAtMs: clock.now() - 1_000 });
+    const ack = await ackOverHttp(h, wait.id);
+    expect(ack.body.data?.ack?.atMs).toBeGreaterThanOrEqual(wait.raisedAtMs);
+    const health = (await getJson(h, '/api/health')).body.data as { engine: { diagnostics: { aheadOfClock: number } } };
+    expect(health.engine.diagnostics.aheadOfClock).toBe(2);
+  });
+
   it('stamps a ticker message and a note with the server clock even after a back-dated batch', async () => {
     const clock = new FakeClock(T0 + 3_600_000); // 10:00
     const h = await start({ clock });

@@ -18,7 +18,7 @@ class Floor {
   readonly log: FloorEvent[] = [];
   private n = 0;
   constructor(startIso: string, historyDays = 3) {
-    this.state = createFloorState(defaultConfig(), ms(startIso), historyDays);
+    this.state = createFloorState(defaultConfig(), ms(startIso), { historyDays });
   }
   send(iso: string, e: Record<string, unknown>): this {
     const r = parseEvent({ id: `e${++this.n}`, at: ms(iso), ...e } as FloorEventInput);
