@@ -341,7 +341,8 @@ export function createServer(opts: ServerOptions) {
         untilMs: num(req.query.untilMs),
         limit: Math.min(num(req.query.limit) ?? 500, 5_000),
       });
-      res.json({ ok: true, data: alerts.filter((a) => a.status !== 'retracted') });
+      // Withdrawn (retracted) alerts stay on record with their status: the floor saw them as real.
+      res.json({ ok: true, data: alerts });
     } catch (err) {
       next(err);
     }

@@ -74,6 +74,8 @@ export function raiseOrUpdate(s: FloorState, spec: RaiseSpec): Alert {
     logAlert(s, existing);
     return existing;
   }
+  const earlier = closedIndex.get(s)?.get(spec.id);
+  if (earlier) forgetClosed(s, earlier); // an id given back (a queue-wait episode never real) is raised anew
   const a: Alert = {
     id: spec.id,
     ruleId: spec.ruleId,
@@ -184,7 +186,15 @@ export function recordFact(s: FloorState, spec: RaiseSpec): void {
 export function finalize(s: FloorState, spec: FinalSpec): void {
   const open = s.alerts.get(spec.id);
   if (spec.level === null) {
-    if (open) closeAlert(s, open, spec.atMs, 'retracted');
+    if (open) {
+      closeAlert(s, open, spec.atMs, 'retracted');
+      // The record of a withdrawn warning is the same whichever tick raised it, or whether a replay
+      // (no ticks) raised it at all: the final measurement, at the first level, at the event's time.
+      open.value = spec.value;
+      open.level = 'warn';
+      open.threshold = spec.threshold;
+      open.updatedAtMs = spec.atMs;
+    }
     return;
   }
   if (open && LEVEL_RANK[spec.level] < LEVEL_RANK[open.level]) {
@@ -240,6 +250,16 @@ export function findAlert(s: FloorState, id: string): Alert | undefined {
 /** Finds an alert by id whatever its status: open, or among the recently closed (for corrections by late events). */
 export function findAnyAlert(s: FloorState, id: string): Alert | undefined {
   return s.alerts.get(id) ?? closedIndex.get(s)?.get(id);
+}
+
+/** Takes a closed alert whose id is raised anew out of the feed and the agent's list (the record is overwritten). */
+function forgetClosed(s: FloorState, a: Alert): void {
+  const i = s.recentAlerts.lastIndexOf(a);
+  if (i >= 0) s.recentAlerts.splice(i, 1);
+  const list = a.agentId !== undefined ? s.agentAlerts.get(a.agentId) : undefined;
+  const j = list ? list.lastIndexOf(a) : -1;
+  if (list && j >= 0) list.splice(j, 1);
+  closedIndex.get(s)?.delete(a.id);
 }
 
 /** Recently closed alerts by id, newest last, bounded: a late event can still correct them. */
