@@ -139,6 +139,20 @@ export function closeAlert(s: FloorState, a: Alert, atMs: number, status: 'resol
 }
 
 /**
+ * Retracts an open alert a live tick raised ahead of an event that shows its
+ * threshold was never crossed. Its record is the same whichever tick raised
+ * it, or whether a replay (no ticks) raised it at all: the final measurement
+ * `value` against the warning `threshold`, at the first level, at `atMs`.
+ */
+export function withdrawOpen(s: FloorState, a: Alert, atMs: number, value: number, threshold: number): void {
+  closeAlert(s, a, atMs, 'retracted');
+  a.value = value;
+  a.level = 'warn';
+  a.threshold = threshold;
+  a.updatedAtMs = atMs;
+}
+
+/**
  * Retracts an alert already resolved: later evidence (a late event that
  * back-dates what it measured) shows it was never real. It leaves the feed and
  * every count, and its record says retracted.
@@ -186,15 +200,7 @@ export function recordFact(s: FloorState, spec: RaiseSpec): void {
 export function finalize(s: FloorState, spec: FinalSpec): void {
   const open = s.alerts.get(spec.id);
   if (spec.level === null) {
-    if (open) {
-      closeAlert(s, open, spec.atMs, 'retracted');
-      // The record of a withdrawn warning is the same whichever tick raised it, or whether a replay
-      // (no ticks) raised it at all: the final measurement, at the first level, at the event's time.
-      open.value = spec.value;
-      open.level = 'warn';
-      open.threshold = spec.threshold;
-      open.updatedAtMs = spec.atMs;
-    }
+    if (open) withdrawOpen(s, open, spec.atMs, spec.value, spec.threshold);
     return;
   }
   if (open && LEVEL_RANK[spec.level] < LEVEL_RANK[open.level]) {

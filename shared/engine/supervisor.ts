@@ -28,13 +28,13 @@ export function setConfig(s: FloorState, config: FloorConfig, nowMs: number): vo
 }
 
 /**
- * The alert a supervisor acted on at `atMs`. An alert a live tick raised is
- * not there yet in a replay (which has no ticks): the rules are evaluated at
- * the action's time first, as the live run had, so a restart keeps the action.
+ * The alert a supervisor acted on at `atMs`. The live rules are evaluated at
+ * the action's time first, as the live run's ticks had: an alert only a tick
+ * raised is not there yet in a replay (which has no ticks), and an id given
+ * back by a withdrawn episode may name a newer alert by then. So a restart
+ * keeps every action on the alert it was made on.
  */
 function alertActedOn(s: FloorState, id: string, atMs: number): Alert | undefined {
-  const found = findAlert(s, id);
-  if (found) return found;
   tick(s, atMs);
   return findAlert(s, id);
 }

@@ -306,6 +306,42 @@ describe('time in state', () => {
 });
 
 describe('a restart changes nothing', () => {
+  it('records a withdrawn warning the same whichever tick raised it: the final measurement, at the first level, at the event time', () => {
+    const run = (tickUntil: string) => {
+      const f = new Floor('2026-11-24T09:00:00Z');
+      f.send('2026-11-24T09:00:00Z', { type: 'call.queued', callId: 'w', queueId: 'q1' })
+        .send('2026-11-24T09:00:00Z', { type: 'call.ringing', callId: 'w', agentId: 'a1' })
+        .send('2026-11-24T09:00:00Z', { type: 'call.ringing', callId: 'w', agentId: 'a2' })
+        .tickEach('2026-11-24T09:00:01Z', tickUntil)
+        .send('2026-11-24T09:00:30Z', { type: 'call.answered', callId: 'w', agentId: 'a2' });
+      return f;
+    };
+    const early = run('2026-11-24T09:00:13Z'); // ticks saw ring 3 only
+    const late = run('2026-11-24T09:00:29Z'); // ticks saw ring 5
+    const withdrawn = (f: Floor) => f.state.alertLog.filter((a) => a.agentId === 'a1' && a.ruleId === 'ring-limit').at(-1);
+    expect(withdrawn(early)).toMatchObject({ status: 'retracted', level: 'warn', value: 6, threshold: 3, updatedAtMs: ms('2026-11-24T09:00:30Z') });
+    expect(withdrawn(late)).toEqual(withdrawn(early));
+  });
+
+  it('keeps an acknowledgement on the alert it was made on when a withdrawn episode gave its number back and a newer one took it', () => {
+    const live = new Floor('2026-11-24T09:00:00Z');
+    live.send('2026-11-24T09:00:00Z', { type: 'call.queued', callId: 'c1', queueId: 'q1' }).tickEach('2026-11-24T09:00:01Z', '2026-11-24T09:01:01Z');
+    live.send('2026-11-24T09:01:01Z', { type: 'call.lost', callId: 'c1' }).send('2026-11-24T09:01:10Z', { type: 'call.queued', callId: 'c2', queueId: 'q1' });
+    live.send('2026-11-24T09:00:10Z', { type: 'call.answered', callId: 'c1', agentId: 'a1' }); // c1 never waited a minute: episode 1 withdrawn
+    live.tickEach('2026-11-24T09:01:11Z', '2026-11-24T09:02:12Z');
+    const open = [...live.state.alerts.values()].find((a) => a.ruleId === 'queue-wait')!;
+    expect(open.id).toBe('queue-wait:q1:1'); // the number given back
+    live.internal({ type: 'alert.acknowledged', id: 'ack1', at: ms('2026-11-24T09:02:12Z'), alertId: open.id, by: 'sup' });
+    live.send('2026-11-24T09:02:20Z', { type: 'call.abandoned', callId: 'c2' }).tick('2026-11-24T09:03:00Z');
+    const replay = new Floor('2026-11-24T09:00:00Z');
+    for (const e of live.log) applyEvent(replay.state, e);
+    replay.tick('2026-11-24T09:03:00Z');
+    const acked = (f: Floor) => f.state.recentAlerts.filter((a) => a.ruleId === 'queue-wait').map((a) => [a.id, a.status, a.ack?.by ?? null]);
+    expect(acked(live)).toEqual([['queue-wait:q1:1', 'resolved', 'sup']]);
+    expect(acked(replay)).toEqual(acked(live));
+    expect(serializeState(replay.state)).toEqual(serializeState(live.state));
+  });
+
   it('keeps the acknowledgement of an alert only a live tick had raised when the log is replayed without ticks', () => {
     const live = new Floor('2026-11-24T09:00:00Z');
     live.send('2026-11-24T09:00:00Z', { type: 'call.queued', callId: 'k1', queueId: 'q1' }).tickEach('2026-11-24T09:00:01Z', '2026-11-24T09:01:05Z');

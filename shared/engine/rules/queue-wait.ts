@@ -17,7 +17,7 @@
  */
 import type { Alert, AlertLevel, CallState, FloorState, QueueState } from '../../state.ts';
 import type { EffectiveConfig } from '../../config.ts';
-import { closeAlert, findAnyAlert, raiseOrUpdate, recordFact, retractResolved, reviseAlert } from '../alerts.ts';
+import { closeAlert, findAnyAlert, raiseOrUpdate, recordFact, retractResolved, reviseAlert, withdrawOpen } from '../alerts.ts';
 import { configFor, enabled } from '../core.ts';
 
 /** Queue-wait episodes remembered per queue for corrections: far more than a day has at once. */
@@ -167,7 +167,7 @@ function refigure(s: FloorState, q: QueueState, eff: EffectiveConfig, a: Alert, 
   }
   const lv = longestMs < 0 ? null : levelOf(eff, longestMs);
   if (lv === null) {
-    if (a.status === 'open') closeAlert(s, a, atMs, 'retracted');
+    if (a.status === 'open') withdrawOpen(s, a, atMs, Math.max(0, Math.round(longestMs / 1000)), eff.rules.queueWaitWarnSec);
     else retractResolved(s, a, atMs);
     if (q.waitAlertId === a.id) q.waitAlertId = undefined;
     // Never real: a replay never counted it, so its number is the next episode's.

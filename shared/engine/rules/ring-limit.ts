@@ -54,5 +54,6 @@ export function judgeRing(s: FloorState, c: CallState, ring: Ring, rings: number
   if (rings === undefined) return;
   const { on, ...spec } = ringSpec(s, c, ring, rings, atMs);
   if (!on) return;
-  finalize(s, outcome === 'canceled' ? { ...spec, level: null } : spec);
+  // Canceled: withdrawn if a tick raised it, recorded against the warning like every withdrawn one.
+  finalize(s, outcome === 'canceled' ? { ...spec, level: null, threshold: callConfig(s, c, ring.agentId).rules.ringWarnAt } : spec);
 }
