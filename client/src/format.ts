@@ -83,6 +83,11 @@ export function formatClock(ms: number, locale: string = currentLocale()): strin
   return formatter(DateTimeFormat, locale, 'clock', { hour: '2-digit', minute: '2-digit' }).format(ms);
 }
 
+/** Wall-clock time in the current language, with seconds (a call's timeline). */
+export function formatClockSec(ms: number, locale: string = currentLocale()): string {
+  return formatter(DateTimeFormat, locale, 'clockSec', { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(ms);
+}
+
 /** Date and time in the current language. */
 export function formatDateTime(ms: number): string {
   return formatter(DateTimeFormat, currentLocale(), 'datetime', { dateStyle: 'short', timeStyle: 'medium' }).format(ms);

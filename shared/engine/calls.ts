@@ -121,8 +121,7 @@ export const onRingEnded: Handler<'call.ring-ended'> = (s, e) => {
     note(s, 'ignored', 'call.ring-ended for an agent not ringing');
     return;
   }
-  endRing(s, c, e.agentId, e.at, e.outcome);
-  timeline(c, e, { outcome: e.outcome });
+  endRing(s, c, e.agentId, e.at, e.outcome); // puts it on the call's timeline, as every ring that ends unanswered
   touchCall(s, c);
 };
 

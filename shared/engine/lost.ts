@@ -46,6 +46,12 @@ export function closeLost(s: FloorState, c: CallState, atMs: number, why: string
 }
 
 function uncountLost(s: FloorState, c: CallState): void {
+  for (let i = c.timeline.length - 1; i >= 0; i--) {
+    const t = c.timeline[i];
+    if (t.type !== 'call.lost') continue;
+    t.detail = { ...t.detail, corrected: true };
+    break;
+  }
   countEndLost(s, c, -1);
   s.diagnostics.endLost--;
   s.diagnostics.endLostCorrected++;

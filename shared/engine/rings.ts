@@ -8,7 +8,7 @@
  * counted apart and never held against the agent.
  */
 import type { AgentState, CallState, FloorState, Ring, RingOutcome } from '../state.ts';
-import { ensureAgent, isConnected, touchCall } from './core.ts';
+import { ensureAgent, isConnected, timeline, touchCall } from './core.ts';
 import { agentDay } from './days.ts';
 import { judgeRing, ringsSoFar } from './rules/ring-limit.ts';
 import { finishWrap } from './segments.ts';
@@ -69,6 +69,7 @@ export function endRing(s: FloorState, c: CallState, agentId: string, atMs: numb
     } else {
       if (outcome === 'no-answer') d.ringNoAnswer++;
       else d.ringCanceled++;
+      timeline(c, { at: atMs, type: 'call.ring-ended', agentId }, rings !== undefined ? { outcome, rings } : { outcome });
       if (a.callId === c.callId) {
         a.callId = undefined;
         a.freeSinceMs = atMs;

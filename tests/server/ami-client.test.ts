@@ -409,12 +409,14 @@ describe('AMI on a real server', () => {
     lives.push(live);
     await live.firstSnapshot;
 
+    // The server's clock moves with Asterisk's: each burst is sent when its last event happens.
+    h.clock.t = (B + 10) * 1000;
     await fake.send(join(0) + called(5) + connect(10), [40, 500]);
     await waitFor(() => live.deltas.some((d) => d.calls?.some((c) => c.callId === '1795510800.1' && c.status === 'talking')), 2000, 'the answered call on the floor');
+    h.clock.t = (B + 60) * 1000;
     await fake.send(hold('Hold', 20) + hold('Unhold', 40) + hold('Hold', 60), [17]);
-    h.clock.t = (B + 160) * 1000;
-    await fake.send(hold('Unhold', 160) + hold('Hold', 180) + hold('Unhold', 185) + complete(200));
     h.clock.t = (B + 200) * 1000;
+    await fake.send(hold('Unhold', 160) + hold('Hold', 180) + hold('Unhold', 185) + complete(200));
     await waitFor(() => h.server.state().calls.get('1795510800.1')?.status === 'ended', 3000, 'the call to end');
     await waitFor(() => a.stats.pending === 0 && b.stats.pending === 0 && a.stats.events === b.stats.events && a.stats.accepted + b.stats.accepted === a.stats.events, 2000, 'both nodes done');
     expect(a.stats.duplicates + b.stats.duplicates).toBe(a.stats.events);

@@ -12,6 +12,7 @@ import { AuthStore } from '../../server/auth/store.ts';
 import type { LogStore } from '../../server/log/store.ts';
 import type { Delta, LiveClientToServer, LiveServerToClient, Snapshot, IngestClientToServer, IngestServerToClient } from '../../shared/wire.ts';
 import type { FloorConfig } from '../../shared/config.ts';
+import { parseEvent } from '../../shared/events.ts';
 
 export const INGEST_TOKEN = 'test-ingest-token';
 export const VIEW_TOKEN = 'test-view-token';
@@ -35,6 +36,12 @@ export interface Harness {
   port: number;
   url: string;
   dbFile: string;
+  /**
+   * The fake clock follows the feed: before a batch is posted it moves to the batch's newest event,
+   * as a producer sends events when they happen. Off for tests of the clock itself (those that pass
+   * `maxFutureSec`), which move the clock by hand and send events ahead of it on purpose.
+   */
+  followPosts: boolean;
   close(): Promise<void>;
 }
 
@@ -78,6 +85,7 @@ export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; d
     port,
     url: `http://127.0.0.1:${port}`,
     dbFile,
+    followPosts: opts.maxFutureSec === undefined,
     async close() {
       await server.close();
       await log.close();
@@ -86,7 +94,21 @@ export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; d
   };
 }
 
+/** The newest `at` of the valid events of a batch (or of one event), epoch ms, if any. */
+function newestAt(body: unknown): number | undefined {
+  let newest: number | undefined;
+  for (const e of Array.isArray(body) ? body : [body]) {
+    const r = parseEvent(e);
+    if (r.ok && (newest === undefined || r.event.at > newest)) newest = r.event.at;
+  }
+  return newest;
+}
+
 export async function postEvents(h: Harness, body: unknown, token: string | null = INGEST_TOKEN, raw = false) {
+  if (h.followPosts && !raw) {
+    const newest = newestAt(body);
+    if (newest !== undefined && newest > h.clock.now()) h.clock.t = newest;
+  }
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token !== null) headers.authorization = `Bearer ${token}`;
   const res = await fetch(`${h.url}/api/events`, { method: 'POST', headers, body: raw ? (body as string) : JSON.stringify(body) });

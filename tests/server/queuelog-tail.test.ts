@@ -177,6 +177,7 @@ describe('queue_log tail on a real server', () => {
     const snap = (await c.firstSnapshot) as Snapshot<FloorPayload>;
     expect(snap.payload.agents.map((a) => a.agentId)).toEqual(['SIP/1001']);
 
+    h.clock.t = (B + 5) * 1000; // Asterisk writes the line when the caller enters the queue
     const appendedAt = Date.now();
     fs.appendFileSync(file, ql(5, '1795510805.42', 'sales', 'NONE', 'ENTERQUEUE', '', '5550100', 1) + '\n');
     await waitFor(() => c.deltas.some((d) => d.calls?.some((x) => x.callId === '1795510805.42')), 1000, 'the call on the floor within 1 s');
