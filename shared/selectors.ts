@@ -196,7 +196,15 @@ export function selectDayTables(s: FloorState, dayStartMs = s.dayStartMs): { day
   const endMs = dayStartMs === s.dayStartMs ? s.dayEndMs : localDay(dayStartMs + 43_200_000, s.config.timeZone).endMs;
   const byQueue = dayStartMs === s.dayStartMs ? activityCounts(s).byQueue : undefined;
   const queues = [...s.queues.values()].map((q) => selectQueueKpis(s, q, byQueue, dayStartMs)).sort((a, b) => a.queueId.localeCompare(b.queueId));
-  const agents = [...s.agents.values()].map((a) => selectAgentView(s, a, undefined, dayStartMs)).sort((a, b) => a.name.localeCompare(b.name));
+  const today = dayStartMs === s.dayStartMs;
+  const agents = [...s.agents.values()]
+    .filter((a) => today || a.pastDays.has(dayStartMs))
+    .map((a) => {
+      const v = selectAgentView(s, a, undefined, dayStartMs);
+      // A day that is over has no "now": the live fields say nothing about it.
+      return today ? v : { ...v, presence: 'offline' as const, reason: null, activity: 'offline' as const, activitySinceMs: endMs, callId: null, shiftStartMs: null, openAlerts: 0, worstOpenLevel: null };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
   return { day: { startMs: dayStartMs, endMs }, queues, agents };
 }
 

@@ -302,6 +302,8 @@ export interface Diagnostics {
   pastDay: number;
   /** Events dated ahead of the server's clock (within the ingest limit), counted at the clock's time. */
   aheadOfClock: number;
+  /** Events more than 60 s older than the feed's newest (history, late reports): applied at their own time. */
+  backDated: number;
   byReason: Record<string, number>;
 }
 

@@ -96,7 +96,7 @@ export function createFloorState(config: FloorConfig, nowMs: number, opts: Floor
     callbacks: new Map(),
     liveCalls: new Set(),
     endedCalls: new Set(),
-    diagnostics: { applied: 0, orphan: 0, outOfOrder: 0, ignored: 0, endLost: 0, endLostCorrected: 0, pastDay: 0, aheadOfClock: 0, byReason: {} },
+    diagnostics: { applied: 0, orphan: 0, outOfOrder: 0, ignored: 0, endLost: 0, endLostCorrected: 0, pastDay: 0, aheadOfClock: 0, backDated: 0, byReason: {} },
     changes: emptyChanges(),
     alertLog: [],
     ticker: [],

@@ -7,7 +7,7 @@
  */
 import type { FloorEvent } from '../events.ts';
 import type { FloorState } from '../state.ts';
-import { note, promoteToLive } from './core.ts';
+import { countReason, promoteToLive } from './core.ts';
 import { advanceClock } from './days.ts';
 import { onAgentState } from './agents.ts';
 import {
@@ -76,8 +76,10 @@ export function applyEvent(s: FloorState, e: FloorEvent): void {
     e = { ...e, at: s.nowMs };
   }
   if (s.diagnostics.lastEventAtMs !== undefined && e.at < s.diagnostics.lastEventAtMs - 60_000) {
-    // More than a minute older than the feed's newest event: counted, still applied.
-    note(s, 'outOfOrder', 'event more than 60 s older than the newest');
+    // More than a minute older than the feed's newest event: nothing wrong (history, a late report),
+    // counted so an operator can see a producer that lags; applied at its own time.
+    s.diagnostics.backDated++;
+    countReason(s, 'back-dated: more than 60 s older than the newest event (counted at its own time)');
   }
   if (e.at < s.dayStartMs && e.type !== 'agent.state') s.diagnostics.pastDay++;
   else if ('callId' in e) {

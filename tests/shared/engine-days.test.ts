@@ -78,6 +78,11 @@ describe('days: every event counts on the day it belongs to', () => {
     expect(f.day('2026-11-28')).toMatchObject({ offered: 1, answered: 0, abandoned: 1 });
     expect(f.agentDay('2026-11-27', '2001')?.handled).toBe(1);
     expect(f.agentDay('2026-11-28', '2001')?.handled).toBe(0);
+    // A past day's table lists who worked that day, with no "now" of today in it.
+    f.agent('2026-11-28T00:20:00Z', '2002').send('2026-11-28T00:21:00Z', { type: 'call.answered', callId: 'n3', agentId: '2002' });
+    const past = selectDayTables(f.state, ms('2026-11-27T00:00:00Z')).agents;
+    expect(past.map((a) => a.agentId)).toEqual(['2001']);
+    expect(past[0]).toMatchObject({ activity: 'offline', callId: null, shiftStartMs: null, openAlerts: 0, activitySinceMs: ms('2026-11-28T00:00:00Z') });
   });
 
   it('gives the same days when the whole night arrives in one batch after it (clock already on 11-28 00:11)', () => {
