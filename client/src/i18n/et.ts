@@ -130,8 +130,8 @@ export const et: Messages = {
     team: 'meeskond {team}',
   },
   nudge: {
-    ringing: 'Heliseb ({n}. helin) — vasta {max} helina jooksul',
-    ringNow: '{n}. helin — vasta kohe',
+    ringing: 'Heliseb ({n} helin) — vasta {max} helina jooksul',
+    ringNow: '{n} helin — vasta kohe',
     holdBack: 'Ootel {sec} s — võta helistajaga uuesti ühendust',
     holdNow: 'Ootel {sec} s — mine kohe helistaja juurde tagasi',
     callInfo: 'Kõne {min}. minutil — eelarve on {budget} min',

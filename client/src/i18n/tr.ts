@@ -130,8 +130,8 @@ export const tr: Messages = {
     team: '{team} ekibi',
   },
   nudge: {
-    ringing: 'Çalıyor ({n}. çalış) — {max} çalışta yanıtlayın',
-    ringNow: '{n}. çalış — şimdi yanıtlayın',
+    ringing: 'Çalıyor ({n} çalış) — {max} çalışta yanıtlayın',
+    ringNow: '{n} çalış — şimdi yanıtlayın',
     holdBack: '{sec} sn beklemede — arayana dönün',
     holdNow: '{sec} sn beklemede — hemen arayana dönün',
     callInfo: 'Çağrı {min}. dakikada — bütçe {budget} dk',
