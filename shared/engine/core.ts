@@ -197,7 +197,8 @@ export function ensureAgent(s: FloorState, agentId: string, atMs: number): Agent
       agentId,
       queues: [],
       presence: 'offline',
-      presenceSinceMs: atMs,
+      // First heard of through a past day's event: on today's floor they are offline since the day began.
+      presenceSinceMs: Math.max(atMs, s.dayStartMs),
       today: emptyAgentDay(),
       pastDays: new Map(),
       paceEpisodes: 0,
