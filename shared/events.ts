@@ -97,11 +97,19 @@ export const callRingingEvent = z.strictObject({
   agentId: idSchema,
 });
 
+/**
+ * The source's own measure of how long the caller waited in the queue, s (Asterisk's wait field):
+ * when sent, it is the wait that counts (ASA, service level, longest wait), not `at` minus the
+ * queue entry's `at`, which whole-second line times can make a second off.
+ */
+const waitSec = z.number().min(0).max(7 * 86_400).optional();
+
 export const callAnsweredEvent = z.strictObject({
   type: z.literal('call.answered'),
   ...callBase,
   agentId: idSchema,
   ringCount: z.number().int().min(0).max(1000).optional(),
+  waitSec,
 });
 
 /**
@@ -146,6 +154,7 @@ export const callEndedEvent = z.strictObject({
 export const callAbandonedEvent = z.strictObject({
   type: z.literal('call.abandoned'),
   ...callBase,
+  waitSec,
 });
 
 /**

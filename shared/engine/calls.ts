@@ -150,7 +150,7 @@ export const onAnswered: Handler<'call.answered'> = (s, e) => {
     c.answeredAtMs = e.at;
     c.ringsToAnswer = rings;
   }
-  countAnswered(s, c, e.at);
+  countAnswered(s, c, e.at, e.waitSec !== undefined ? e.waitSec * 1000 : undefined);
   c.agentId = e.agentId;
   c.status = 'talking';
   c.segmentStartMs = e.at;
@@ -254,9 +254,9 @@ export const onEnded: Handler<'call.ended'> = (s, e) => {
   s.changes.kpis = true;
 };
 
-function abandon(s: FloorState, c: CallState, atMs: number): void {
+function abandon(s: FloorState, c: CallState, atMs: number, sourceWaitMs?: number): void {
   endRings(s, c, atMs, 'canceled'); // the caller hung up while phones rang: nobody's ring-no-answer
-  countAbandoned(s, c, atMs);
+  countAbandoned(s, c, atMs, sourceWaitMs);
   releaseAgent(s, c, atMs);
   c.status = 'abandoned';
   retireCall(s, c, atMs, 'abandoned');
@@ -271,7 +271,7 @@ export const onAbandoned: Handler<'call.abandoned'> = (s, e) => {
     return;
   }
   timeline(c, e);
-  abandon(s, c, e.at);
+  abandon(s, c, e.at, e.waitSec !== undefined ? e.waitSec * 1000 : undefined);
 };
 
 export const onLost: Handler<'call.lost'> = (s, e) => {

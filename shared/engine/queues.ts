@@ -18,11 +18,12 @@ export function offerRecord(s: FloorState, q: QueueState, c: CallState): { rec: 
  * Caller `c` leaves queue `q` at `atMs` for `outcome`: settles its wait (and
  * the queue-wait episode) and returns the wait in ms. A call leaves a queue once.
  */
-export function leaveQueue(s: FloorState, q: QueueState, c: CallState, atMs: number, outcome: NonNullable<CallState['queueOutcome']>): number {
+export function leaveQueue(s: FloorState, q: QueueState, c: CallState, atMs: number, outcome: NonNullable<CallState['queueOutcome']>, sourceWaitMs?: number): number {
   const queuedAt = q.waiting.get(c.callId) ?? c.queuedAtMs ?? atMs;
   q.waiting.delete(c.callId);
   c.queueOutcome = outcome;
-  const waitMs = Math.max(0, atMs - queuedAt);
+  // The source's own measure when it sent one (exact), else the event times.
+  const waitMs = sourceWaitMs ?? Math.max(0, atMs - queuedAt);
   const { rec } = offerRecord(s, q, c);
   // A lost caller's wait is only an upper bound (we did not see them leave): it sets no record.
   if (outcome !== 'lost' && waitMs > rec.today.maxWaitMs) rec.today.maxWaitMs = waitMs;
@@ -38,11 +39,11 @@ export function pendingQueue(s: FloorState, c: CallState): QueueState | undefine
   return s.queues.get(c.queueId);
 }
 
-/** The call was answered at `atMs`: counted on its offer day, with its wait. */
-export function countAnswered(s: FloorState, c: CallState, atMs: number): void {
+/** The call was answered at `atMs`: counted on its offer day, with its wait (`sourceWaitMs`: the source's own measure). */
+export function countAnswered(s: FloorState, c: CallState, atMs: number, sourceWaitMs?: number): void {
   const q = pendingQueue(s, c);
   if (!q) return;
-  const waitMs = leaveQueue(s, q, c, atMs, 'answered');
+  const waitMs = leaveQueue(s, q, c, atMs, 'answered', sourceWaitMs);
   c.waitMs = waitMs;
   const { rec, bucket } = offerRecord(s, q, c);
   rec.today.answered++;
@@ -55,10 +56,10 @@ export function countAnswered(s: FloorState, c: CallState, atMs: number): void {
 }
 
 /** The caller hung up before an answer at `atMs`: an abandon on the offer day (short, within T, or after T). */
-export function countAbandoned(s: FloorState, c: CallState, atMs: number): void {
+export function countAbandoned(s: FloorState, c: CallState, atMs: number, sourceWaitMs?: number): void {
   const q = pendingQueue(s, c);
   if (!q) return;
-  const waitMs = leaveQueue(s, q, c, atMs, 'abandoned');
+  const waitMs = leaveQueue(s, q, c, atMs, 'abandoned', sourceWaitMs);
   const sl = configFor(s, q.queueId, undefined).serviceLevel;
   const { rec, bucket } = offerRecord(s, q, c);
   rec.today.abandoned++;

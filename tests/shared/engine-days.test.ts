@@ -146,6 +146,19 @@ describe('days: every event counts on the day it belongs to', () => {
   });
 });
 
+describe("the source's own wait", () => {
+  it('counts the wait the source measured (waitSec) over the whole-second event times: ASA, longest wait, service level', () => {
+    const f = new Floor('2026-11-24T09:00:00Z');
+    f.send('2026-11-24T09:00:00Z', { type: 'call.queued', callId: 'c1', queueId: 'q1' })
+      .send('2026-11-24T09:00:04Z', { type: 'call.answered', callId: 'c1', agentId: 'a1', waitSec: 5 })
+      .send('2026-11-24T09:03:20Z', { type: 'call.queued', callId: 'c2', queueId: 'q1' })
+      .send('2026-11-24T09:03:40Z', { type: 'call.answered', callId: 'c2', agentId: 'a2', waitSec: 21 })
+      .send('2026-11-24T09:06:40Z', { type: 'call.queued', callId: 'c3', queueId: 'q1' })
+      .send('2026-11-24T09:06:48Z', { type: 'call.abandoned', callId: 'c3', waitSec: 9 });
+    expect(f.day('2026-11-24')).toMatchObject({ answered: 2, abandoned: 1, asaSec: 13, maxWaitSec: 21, serviceLevelPct: 50 });
+  });
+});
+
 describe('rings: a call rings several agents at once', () => {
   it('charges only the agent who answered; a ring cut off by a colleague is no ring-no-answer (ringall, AMI example)', () => {
     const f = new Floor('2026-11-24T08:59:00Z').agent('2026-11-24T08:59:00Z', 'EXT-200').agent('2026-11-24T08:59:00Z', 'EXT-201');
