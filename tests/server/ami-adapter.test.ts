@@ -11,27 +11,14 @@ import { applyEvent, createFloorState, drainChanges } from '../../shared/engine.
 import { defaultConfig } from '../../shared/config.ts';
 import { parseEvent, type FeedEvent, type FloorEventInput } from '../../shared/events.ts';
 import type { Alert } from '../../shared/state.ts';
+import { ami, ms, shape } from './asterisk-fixtures.ts';
 
-/** 2026-11-24T09:00:00Z in epoch seconds. */
-const B = 1_795_510_800;
-const ms = (dt: number) => (B + dt) * 1000;
 /** The arrival clock: deliberately far from the Timestamps, to show which one is used. */
 const ARRIVAL = ms(10_000);
 
 const CALLER = { Channel: 'PJSIP/trunk-00000001', Uniqueid: '1795510800.1', Linkedid: '1795510800.1', CallerIDNum: '+3725550100', CallerIDName: 'Mari Mets' };
 const AGENT_1001 = { DestChannel: 'PJSIP/1001-00000002', DestUniqueid: '1795510805.2', DestLinkedid: '1795510800.1', Interface: 'PJSIP/1001', MemberName: 'PJSIP/1001' };
 const AGENT_1002 = { DestChannel: 'PJSIP/1002-00000003', DestUniqueid: '1795510805.3', DestLinkedid: '1795510800.1', Interface: 'PJSIP/1002', MemberName: 'PJSIP/1002' };
-
-/** An AMI event at B + dt seconds (with µs, as `timestampevents = yes` writes it). */
-function ami(event: string, dt: number | undefined, fields: Record<string, string | number>): AmiMessage {
-  const list: [string, string][] = [
-    ['Event', event],
-    ['Privilege', 'agent,all'],
-  ];
-  if (dt !== undefined) list.push(['Timestamp', (B + dt).toFixed(6)]);
-  for (const [k, v] of Object.entries(fields)) list.push([k, String(v)]);
-  return new AmiMessage(list);
-}
 
 const join = (dt: number, extra: Record<string, string> = {}) => ami('QueueCallerJoin', dt, { ...CALLER, Queue: 'sales', Position: 1, Count: 1, ...extra });
 const called = (dt: number, agent = AGENT_1001) => ami('AgentCalled', dt, { ...CALLER, ...agent, Queue: 'sales' });
@@ -50,11 +37,6 @@ function run(msgs: AmiMessage[], adapter = new AmiAdapter()) {
     else skipped.push(r.reason);
   }
   return { adapter, events, skipped };
-}
-
-/** Events without ids, for readable expectations. */
-function shape(events: FloorEventInput[]) {
-  return events.map(({ id: _id, ...rest }) => rest);
 }
 
 /** Validates every event with the ingest schema and folds them through the engine, collecting alerts. */

@@ -12,17 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AmiAdapter } from '../../server/ami/adapter.ts';
-import { AmiMessage } from '../../server/ami/parse.ts';
+import type { AmiMessage } from '../../server/ami/parse.ts';
 import { QueueLogReader } from '../../server/queuelog/reader.ts';
 import { buildReport } from '../../server/queuelog/report.ts';
 import { defaultConfig } from '../../shared/config.ts';
 import { applyEvent, createFloorState, drainChanges, tick } from '../../shared/engine.ts';
 import { parseEvent, type FloorEvent, type FloorEventInput } from '../../shared/events.ts';
 import type { Alert } from '../../shared/state.ts';
-
-/** 2026-11-24T09:00:00Z in epoch seconds. */
-const B = 1_795_510_800;
-const ms = (dt: number) => (B + dt) * 1000;
+import { ami, B, called, caller, complete, connect, join, M200, M201, M202, ms, Q, UID } from './asterisk-fixtures.ts';
 
 /**
  * A live floor (UTC) ticked every second like the server: each batch arrives at
@@ -75,26 +72,6 @@ function amiInto(f: Floor, adapter: AmiAdapter, msgs: AmiMessage[], arrivalMs = 
     if (r.kind === 'events') f.feed(r.events);
   }
 }
-
-function ami(event: string, dt: number | undefined, fields: Record<string, string | number>): AmiMessage {
-  const list: [string, string][] = [['Event', event]];
-  if (dt !== undefined) list.push(['Timestamp', (B + dt).toFixed(6)]);
-  for (const [k, v] of Object.entries(fields)) list.push([k, String(v)]);
-  return new AmiMessage(list);
-}
-
-const UID = '1795510800.1';
-const caller = (uid = UID) => ({ Channel: `PJSIP/trunk-${uid}`, Uniqueid: uid, Linkedid: uid, CallerIDNum: '5550111' });
-const member = (ext: string, dest: string) => ({ DestChannel: `PJSIP/${ext}-0000000a`, DestUniqueid: dest, Interface: `PJSIP/${ext}`, MemberName: ext });
-const M200 = member('EXT-200', '1795510801.2');
-const M201 = member('EXT-201', '1795510801.3');
-const M202 = member('EXT-202', '1795510801.4');
-const Q = { Queue: 'support' };
-const join = (dt: number, uid = UID) => ami('QueueCallerJoin', dt, { ...caller(uid), ...Q, Position: 1, Count: 1 });
-const called = (dt: number, m: Record<string, string>, uid = UID) => ami('AgentCalled', dt, { ...caller(uid), ...m, ...Q });
-const connect = (dt: number, m: Record<string, string>, holdSec: number, ringSec: number) => ami('AgentConnect', dt, { ...caller(), ...m, ...Q, HoldTime: holdSec, RingTime: ringSec });
-const complete = (dt: number, m: Record<string, string>, holdSec: number, talkSec: number, reason = 'agent', uid = UID) =>
-  ami('AgentComplete', dt, { ...caller(uid), ...m, ...Q, HoldTime: holdSec, TalkTime: talkSec, Reason: reason });
 
 describe('Asterisk parallel rings through the engine', () => {
   const ISSUE_LOG = [

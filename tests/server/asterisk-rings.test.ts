@@ -6,18 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AmiAdapter } from '../../server/ami/adapter.ts';
-import { AmiMessage } from '../../server/ami/parse.ts';
+import type { AmiMessage } from '../../server/ami/parse.ts';
 import { QueueLogReader } from '../../server/queuelog/reader.ts';
 import type { FloorEvent, FloorEventInput } from '../../shared/events.ts';
-
-/** 2026-11-24T09:00:00Z in epoch seconds. */
-const B = 1_795_510_800;
-const ms = (dt: number) => (B + dt) * 1000;
-
-/** Events without ids, for readable expectations. */
-function shape(events: (FloorEvent | FloorEventInput)[]) {
-  return events.map(({ id: _id, ...rest }) => rest);
-}
+import { ami, B, called, caller, complete, connect, dialEnd, hangup, join, M200, M201, M202, ms, Q, rna, shape, UID } from './asterisk-fixtures.ts';
 
 const noAgentState = (events: (FloorEvent | FloorEventInput)[]) => events.filter((e) => e.type !== 'agent.state');
 
@@ -150,34 +142,6 @@ describe('queue_log: ends lost to a restart', () => {
 });
 
 // ------------------------------------------------------------ AMI
-
-/** An AMI event at B + dt seconds (with µs, as `timestampevents = yes` writes it). */
-function ami(event: string, dt: number | undefined, fields: Record<string, string | number>): AmiMessage {
-  const list: [string, string][] = [
-    ['Event', event],
-    ['Privilege', 'agent,all'],
-  ];
-  if (dt !== undefined) list.push(['Timestamp', (B + dt).toFixed(6)]);
-  for (const [k, v] of Object.entries(fields)) list.push([k, String(v)]);
-  return new AmiMessage(list);
-}
-
-const UID = '1795510800.1';
-const caller = (uid = UID) => ({ Channel: `PJSIP/trunk-${uid}`, Uniqueid: uid, Linkedid: uid, CallerIDNum: '5550111' });
-const member = (ext: string, dest: string) => ({ DestChannel: `PJSIP/${ext}-0000000a`, DestUniqueid: dest, Interface: `PJSIP/${ext}`, MemberName: ext });
-const M200 = member('EXT-200', '1795510801.2');
-const M201 = member('EXT-201', '1795510801.3');
-const M202 = member('EXT-202', '1795510801.4');
-const Q = { Queue: 'support' };
-
-const join = (dt: number, uid = UID) => ami('QueueCallerJoin', dt, { ...caller(uid), ...Q, Position: 1, Count: 1 });
-const called = (dt: number, m: Record<string, string>, uid = UID) => ami('AgentCalled', dt, { ...caller(uid), ...m, ...Q });
-const rna = (dt: number, m: Record<string, string>, ringMs: number) => ami('AgentRingNoAnswer', dt, { ...caller(), ...m, ...Q, RingTime: ringMs });
-const connect = (dt: number, m: Record<string, string>, holdSec: number, ringSec: number) => ami('AgentConnect', dt, { ...caller(), ...m, ...Q, HoldTime: holdSec, RingTime: ringSec });
-const complete = (dt: number, m: Record<string, string>, holdSec: number, talkSec: number, reason = 'agent', uid = UID) =>
-  ami('AgentComplete', dt, { ...caller(uid), ...m, ...Q, HoldTime: holdSec, TalkTime: talkSec, Reason: reason });
-const dialEnd = (dt: number, m: Record<string, string>, status: string) => ami('DialEnd', dt, { ...caller(), DestChannel: m.DestChannel, DestUniqueid: m.DestUniqueid, DialStatus: status });
-const hangup = (dt: number, uid = UID) => ami('Hangup', dt, { Channel: `PJSIP/trunk-${uid}`, Uniqueid: uid, Linkedid: uid, Cause: 16 });
 
 function runAmi(msgs: AmiMessage[], adapter = new AmiAdapter()) {
   const events: FloorEventInput[] = [];

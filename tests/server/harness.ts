@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
+import { afterEach } from 'vitest';
 import { createServer, type FloorwatchServer } from '../../server/app.ts';
 import { openSqliteLog } from '../../server/log/sqlite.ts';
 import { AuthStore } from '../../server/auth/store.ts';
@@ -90,6 +91,29 @@ export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; d
       await server.close();
       await log.close();
       auth.close();
+    },
+  };
+}
+
+/**
+ * Harnesses closed after each test of the file that calls this at its top level. `start` starts one;
+ * `stop` closes one within a test (a restart), so that it is not closed again after the test.
+ */
+export function closeHarnessesAfterEach() {
+  let open: Harness[] = [];
+  afterEach(async () => {
+    for (const h of open) await h.close().catch(() => undefined);
+    open = [];
+  });
+  return {
+    async start(opts: Parameters<typeof startHarness>[0]): Promise<Harness> {
+      const h = await startHarness(opts);
+      open.push(h);
+      return h;
+    },
+    async stop(h: Harness): Promise<void> {
+      await h.close();
+      open = open.filter((x) => x !== h);
     },
   };
 }

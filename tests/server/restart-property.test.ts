@@ -26,14 +26,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultConfig, type FloorConfig } from '../../shared/config.ts';
 import { applyEvent, createFloorState, observeClock } from '../../shared/engine.ts';
 import { parseEvent, type FloorEvent, type FloorEventInput } from '../../shared/events.ts';
 import { selectDayTables } from '../../shared/selectors.ts';
 import type { Alert } from '../../shared/state.ts';
 import type { AgentView, QueueKpis } from '../../shared/wire.ts';
-import { FakeClock, getJson, postEvents, startHarness, VIEW_TOKEN, type Harness } from './harness.ts';
+import { Rng } from './faults/prng.ts';
+import { closeHarnessesAfterEach, FakeClock, getJson, postEvents, VIEW_TOKEN, type Harness } from './harness.ts';
 
 const SEC = 1_000;
 const MIN = 60 * SEC;
@@ -56,34 +57,6 @@ const SEEDS = process.env.RESTART_SEEDS ? process.env.RESTART_SEEDS.split(',').m
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 // ------------------------------------------------------------------ the feed
-
-/** mulberry32: a small seeded PRNG, so every run of a seed sends the same feed. */
-class Rng {
-  constructor(private s: number) {}
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) | 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)];
-  }
-  shuffle<T>(xs: T[]): T[] {
-    for (let i = xs.length - 1; i > 0; i--) {
-      const j = Math.floor(this.next() * (i + 1));
-      [xs[i], xs[j]] = [xs[j], xs[i]];
-    }
-    return xs;
-  }
-}
 
 type Wire = Record<string, unknown> & { type: string; id: string; at: number | string };
 
@@ -125,7 +98,7 @@ class FeedBuilder {
   emit(type: string, atMs: number, fields: Record<string, unknown>, sendAt?: number): Planned {
     const at = Math.round(atMs);
     // Half of the producers send ISO-8601, the others epoch ms.
-    const ev = { type, id: `s${this.seed}-${++this.n}`, at: this.rng.chance(0.3) ? new Date(at).toISOString() : at, ...fields } as Wire;
+    const ev = { type, id: `s${this.seed}-${++this.n}`, at: this.rng.bool(0.3) ? new Date(at).toISOString() : at, ...fields } as Wire;
     const p: Planned = { ev, atMs: at, sendAt: sendAt ?? at, key: at, callId: typeof fields.callId === 'string' ? fields.callId : undefined };
     this.planned.push(p);
     return p;
@@ -150,7 +123,7 @@ class FeedBuilder {
 
   /** After a call: wrap-up for a while, or straight back. */
   private release(a: SimAgent, endMs: number): void {
-    if (this.rng.chance(0.4)) {
+    if (this.rng.bool(0.4)) {
       const back = endMs + this.rng.int(5, 40) * SEC;
       this.state(a, 'wrapup', endMs + this.rng.int(0, 800));
       this.state(a, 'available', back);
@@ -166,7 +139,7 @@ class FeedBuilder {
   }
 
   private ringMs(): number {
-    return this.rng.chance(0.8) ? this.rng.int(2_000, 11_500) : this.rng.int(12_500, 26_000); // ring 3+ = ring-limit
+    return this.rng.bool(0.8) ? this.rng.int(2_000, 11_500) : this.rng.int(12_500, 26_000); // ring 3+ = ring-limit
   }
 
   private talkMs(): number {
@@ -186,12 +159,12 @@ class FeedBuilder {
     let cursor = fromMs + this.rng.int(4, 20) * SEC;
     const holds = this.rng.pick([0, 0, 0, 0, 0, 1, 1, 1, 2, 3]);
     for (let i = 0; i < holds; i++) {
-      const dur = this.rng.chance(0.8) ? this.rng.int(6, 60) * SEC : this.rng.int(60, 110) * SEC;
+      const dur = this.rng.bool(0.8) ? this.rng.int(6, 60) * SEC : this.rng.int(60, 110) * SEC;
       this.emit('call.hold', cursor, { callId, ...this.permission() });
       this.emit('call.unhold', cursor + dur, { callId });
       cursor += dur + this.rng.int(5, 30) * SEC;
     }
-    if (this.rng.chance(0.05)) this.emit('call.escalation', cursor, { callId });
+    if (this.rng.bool(0.05)) this.emit('call.escalation', cursor, { callId });
     return Math.max(fromMs + lengthMs, cursor + 5 * SEC);
   }
 
@@ -202,7 +175,7 @@ class FeedBuilder {
   }
 
   private abandon(callId: string, atMs: number): void {
-    if (this.rng.chance(0.15)) this.emit('call.ended', atMs, { callId, by: 'caller' });
+    if (this.rng.bool(0.15)) this.emit('call.ended', atMs, { callId, by: 'caller' });
     else this.emit('call.abandoned', atMs, { callId });
   }
 
@@ -222,7 +195,7 @@ class FeedBuilder {
         a.freeAt = ansAt + SEC;
       }
     }
-    const ringCount = this.rng.chance(0.15) ? { ringCount: Math.floor(ringMs / 6_000) + 1 } : {};
+    const ringCount = this.rng.bool(0.15) ? { ringCount: Math.floor(ringMs / 6_000) + 1 } : {};
     this.emit('call.answered', ansAt, { callId, agentId: winner.id, ...ringCount });
     return ansAt;
   }
@@ -236,7 +209,7 @@ class FeedBuilder {
     const callId = `s${this.seed}-c${++this.calls}`;
     const queueId = this.rng.pick(QUEUES);
     this.stats.calls++;
-    this.emit('call.queued', t, { callId, queueId, ...(this.rng.chance(0.5) ? { caller: `+37255501${String(this.calls).padStart(2, '0')}` } : {}) });
+    this.emit('call.queued', t, { callId, queueId, ...(this.rng.bool(0.5) ? { caller: `+37255501${String(this.calls).padStart(2, '0')}` } : {}) });
     const r = this.rng.next();
     if (r < 0.42) return this.normal(callId, queueId, t);
     if (r < 0.58) return this.abandoned(callId, t);
@@ -257,14 +230,14 @@ class FeedBuilder {
     const winner = this.rng.pick(ringers);
     const ansAt = this.ringAndAnswer(callId, ringers, winner, ringAt, this.ringMs());
     let endAt = this.talk(callId, ansAt, this.talkMs());
-    if (this.rng.chance(0.2)) {
+    if (this.rng.bool(0.2)) {
       // Transferred half-way: to a colleague, to the other queue, or out of sight.
       const at = endAt;
       const kind = this.rng.next();
       const colleague = kind < 0.5 ? this.take(at, 1)[0] : undefined;
       if (colleague) {
         this.count('transfer to agent');
-        this.emit('call.transferred', at, { callId, toAgentId: colleague.id, ...this.permission(), ...(this.rng.chance(0.5) ? { mode: this.rng.pick(['blind', 'attended']) } : {}) });
+        this.emit('call.transferred', at, { callId, toAgentId: colleague.id, ...this.permission(), ...(this.rng.bool(0.5) ? { mode: this.rng.pick(['blind', 'attended']) } : {}) });
         this.release(winner, at);
         const ans2 = at + this.rng.int(2, 9) * SEC;
         this.emit('call.answered', ans2, { callId, agentId: colleague.id });
@@ -296,7 +269,7 @@ class FeedBuilder {
     const r = this.rng.next();
     const waitMs = r < 0.2 ? this.rng.int(1_000, 4_500) : r < 0.5 ? this.rng.int(5_000, 20_000) : this.rng.int(20_000, 150_000);
     const ringAt = t + this.rng.int(1_000, Math.max(1_000, waitMs - 1_000));
-    const ringers = waitMs > 5_000 && this.rng.chance(0.6) ? this.take(ringAt, this.rng.pick([1, 2])) : [];
+    const ringers = waitMs > 5_000 && this.rng.bool(0.6) ? this.take(ringAt, this.rng.pick([1, 2])) : [];
     for (const a of ringers) {
       this.emit('call.ringing', ringAt, { callId, agentId: a.id });
       a.freeAt = t + waitMs + SEC;
@@ -316,7 +289,7 @@ class FeedBuilder {
     this.emit('call.ringing', ringAt, { callId, agentId: a.id });
     const out = ringAt + this.rng.int(15, 30) * SEC;
     // The ring timed out: said so, or shown by the call going back to its queue.
-    if (this.rng.chance(0.5)) this.emit('call.ring-ended', out, { callId, agentId: a.id, outcome: 'no-answer' });
+    if (this.rng.bool(0.5)) this.emit('call.ring-ended', out, { callId, agentId: a.id, outcome: 'no-answer' });
     else this.emit('call.queued', out, { callId, queueId });
     a.freeAt = out + 30 * SEC;
     const ring2 = out + this.rng.int(2, 10) * SEC;
@@ -338,7 +311,7 @@ class FeedBuilder {
     }
     const ansAt = this.ringAndAnswer(callId, [a], a, ringAt, this.rng.int(2, 10) * SEC);
     const endAt = ansAt + this.rng.int(20, 240) * SEC;
-    if (this.rng.chance(0.5)) {
+    if (this.rng.bool(0.5)) {
       this.count('end lost, then corrected late');
       this.end(callId, endAt, endAt + this.rng.int(4, 12) * MIN);
     } else {
@@ -350,7 +323,7 @@ class FeedBuilder {
 
   /** A reconcile reports the call gone (`call.lost`): while it waits, or while connected. Some waiting ones turn out answered after all. */
   private lostByReconcile(callId: string, t: number): void {
-    if (this.rng.chance(0.35)) {
+    if (this.rng.bool(0.35)) {
       const ringAt = t + this.rng.int(2, 20) * SEC;
       const [a] = this.take(ringAt, 1);
       if (a) {
@@ -365,7 +338,7 @@ class FeedBuilder {
     const lostAt = t + this.rng.int(20, 200) * SEC;
     this.emit('call.lost', lostAt, { callId, reason: 'reconcile: caller not listed' });
     const ansAt = lostAt - this.rng.int(3, 15) * SEC;
-    const [b] = ansAt > t + 2 * SEC && this.rng.chance(0.5) ? this.take(ansAt, 1) : [];
+    const [b] = ansAt > t + 2 * SEC && this.rng.bool(0.5) ? this.take(ansAt, 1) : [];
     if (!b) {
       this.count('call.lost while waiting');
       return;
@@ -393,7 +366,7 @@ class FeedBuilder {
     this.state(a, 'offline', offAt);
     const back = offAt + this.rng.int(60, 240) * SEC;
     this.state(a, 'available', back);
-    if (this.rng.chance(0.3)) this.end(callId, offAt - this.rng.int(1, 10) * SEC, back + this.rng.int(10, 60) * SEC);
+    if (this.rng.bool(0.3)) this.end(callId, offAt - this.rng.int(1, 10) * SEC, back + this.rng.int(10, 60) * SEC);
     a.freeAt = back + SEC;
   }
 
@@ -448,14 +421,14 @@ class FeedBuilder {
       else if (r < 0.85) {
         const again = due + this.rng.int(6, 12) * MIN; // missed, then rescheduled
         this.emit('callback.scheduled', again, { callbackId, agentId, dueAt: again + 10 * MIN });
-        if (this.rng.chance(0.6)) this.emit('callback.completed', again + this.rng.int(3, 12) * MIN, { callbackId, agentId });
+        if (this.rng.bool(0.6)) this.emit('callback.completed', again + this.rng.int(3, 12) * MIN, { callbackId, agentId });
       }
     }
     for (let i = 0; i < 3; i++) {
       const voicemailId = `s${this.seed}-vm${start}-${i}`;
       const at = start + this.rng.int(1, 40) * MIN;
       this.emit('voicemail.left', at, { voicemailId, queueId: this.rng.pick(QUEUES) });
-      if (this.rng.chance(0.6)) this.emit('voicemail.returned', Math.min(end, at + this.rng.int(5, 60) * MIN), { voicemailId, agentId: this.rng.pick(['a1', 'a2', 'a3']) });
+      if (this.rng.bool(0.6)) this.emit('voicemail.returned', Math.min(end, at + this.rng.int(5, 60) * MIN), { voicemailId, agentId: this.rng.pick(['a1', 'a2', 'a3']) });
     }
   }
 
@@ -471,7 +444,7 @@ class FeedBuilder {
       a.freeAt = start + i * 7 * SEC + SEC;
     });
     for (let t = start + MIN; t < end - 10 * MIN; t += this.rng.int(20, 110) * SEC + this.rng.int(0, 999)) {
-      if (this.rng.chance(0.05)) this.breakTime(t);
+      if (this.rng.bool(0.05)) this.breakTime(t);
       this.call(t);
     }
     // Shift end: a reconcile reports the calls whose end never came; the night shift signs out.
@@ -556,17 +529,7 @@ function buildFeed(seed: number) {
 
 // ------------------------------------------------------------------ the server
 
-let harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses) await h.close().catch(() => undefined);
-  harnesses = [];
-});
-
-async function start(opts: Parameters<typeof startHarness>[0]): Promise<Harness> {
-  const h = await startHarness(opts);
-  harnesses.push(h);
-  return h;
-}
+const { start, stop } = closeHarnessesAfterEach();
 
 async function supervise(h: Harness, p: string, body: unknown): Promise<{ status: number; body: { ok: boolean; data?: unknown; error?: string } }> {
   const res = await fetch(`${h.url}${p}`, { method: 'POST', headers: { authorization: `Bearer ${VIEW_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -612,7 +575,7 @@ async function superviseOnce(h: Harness, rng: Rng, tally: Record<string, number>
     action = 'reopen';
   }
   if (!target) return;
-  const note = rng.chance(0.5) ? { note: `${action} by the night supervisor` } : {};
+  const note = rng.bool(0.5) ? { note: `${action} by the night supervisor` } : {};
   const res = await supervise(h, `/api/alerts/${encodeURIComponent(target.id)}/${action}`, note);
   expect(res.status, res.body.error).toBe(200);
   const kind = `${action} ${target.status}`;
@@ -670,7 +633,7 @@ async function runFeed(h: Harness, seed: number) {
         if (!parsed.ok) throw new Error(parsed.error);
         received.push({ event: parsed.event, receivedAtMs: t });
       }
-      if (rng.chance(0.04)) {
+      if (rng.bool(0.04)) {
         // A producer that did not see the answer sends the batch again: nothing changes.
         const again = await postEvents(h, batch);
         expect(again.body.data).toMatchObject({ accepted: 0, duplicates: batch.length });
@@ -722,8 +685,7 @@ describe('a restart changes nothing: a seeded, messy feed over three days', () =
       const before = await observe(first, agentIds);
 
       const dbFile = first.dbFile;
-      await first.close();
-      harnesses = harnesses.filter((x) => x !== first);
+      await stop(first);
       const eventsOnly = copyWithoutAlerts(dbFile);
 
       // A new server on the same data folder, its clock at the same time. The readings are compared

@@ -4,22 +4,12 @@
  * and the same log replayed by a new server at the same clock give the same
  * floor snapshot and the same /api/alerts.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../shared/state.ts';
 import type { FloorPayload, Snapshot } from '../../shared/wire.ts';
-import { ev, FakeClock, getJson, postEvents, startHarness, T0, VIEW_TOKEN, type Harness } from './harness.ts';
+import { closeHarnessesAfterEach, ev, FakeClock, getJson, postEvents, T0, VIEW_TOKEN, type Harness } from './harness.ts';
 
-let harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses) await h.close().catch(() => undefined);
-  harnesses = [];
-});
-
-async function start(opts: Parameters<typeof startHarness>[0]): Promise<Harness> {
-  const h = await startHarness(opts);
-  harnesses.push(h);
-  return h;
-}
+const { start, stop } = closeHarnessesAfterEach();
 
 async function supervise(h: Harness, p: string, body: unknown = {}): Promise<{ ok: boolean; data?: unknown; error?: string }> {
   const res = await fetch(`${h.url}${p}`, { method: 'POST', headers: { authorization: `Bearer ${VIEW_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -108,8 +98,7 @@ describe('a restart changes nothing', () => {
     const before = await observe(h);
     expect(before.alerts.find((a) => a.id === wait!.id)?.ack?.atMs).toBe(T0 + 425_000);
     const dbFile = h.dbFile;
-    await h.close();
-    harnesses = harnesses.filter((x) => x !== h);
+    await stop(h);
 
     // A new server on the same data folder, its clock at the same time.
     const second = await start({ dbFile, clock: new FakeClock(clock.now()) });
