@@ -17,11 +17,12 @@ export const MAX_BATCH_EVENTS = 10_000;
 
 /**
  * How far ahead of the server's clock an event's `at` may be, s, by default.
- * The live clock is the server's and never runs backwards: an event from the
- * future would pull it ahead for everyone, so a producer whose clock runs
- * fast is told so per event instead. A minute absorbs ordinary drift.
+ * The live clock is the server's and never runs backwards: an event dated
+ * ahead within this margin counts at the server's time (it cannot pull the
+ * floor ahead); further ahead, a producer whose clock runs fast is told so per
+ * event. Five minutes absorbs drift and a PBX slightly off NTP.
  */
-export const DEFAULT_MAX_FUTURE_SEC = 60;
+export const DEFAULT_MAX_FUTURE_SEC = 300;
 
 /** The per-event error of an event dated too far ahead of the server's clock, or undefined when it is not. */
 export function futureError(atMs: number, nowMs: number, maxFutureMs: number): string | undefined {

@@ -19,7 +19,7 @@
  *   --sync full|normal  FLOORWATCH_SYNC              (full: an ack means the event is on disk)
  *   --session-idle MIN  FLOORWATCH_SESSION_IDLE_MIN  (480)
  *   --redis URL         REDIS_URL                    (none: embedded SQLite; with it the event log is a Redis stream shared by several nodes)
- *   --max-future-sec N  FLOORWATCH_MAX_FUTURE_SEC    (60: events dated further ahead of the server's clock are rejected, each with its reason)
+ *   --max-future-sec N  FLOORWATCH_MAX_FUTURE_SEC    (300: events dated further ahead of the server's clock are rejected, each with its reason)
  *   FLOORWATCH_INGEST_TOKENS, FLOORWATCH_API_TOKENS, FLOORWATCH_WALLBOARD_TOKENS: comma-separated static tokens
  */
 import path from 'node:path';

@@ -55,14 +55,57 @@ function instantOfWall(wallMs: number, timeZone: string): number {
   return guess;
 }
 
-/** Start and end (exclusive) of the local calendar day containing `ms`. */
+/** The local calendar date at `ms` as one comparable number, yyyymmdd. */
+function localDateKey(ms: number, timeZone: string): number {
+  const p = localParts(ms, timeZone);
+  return p.year * 10_000 + p.month * 100 + p.day;
+}
+
+/** How far around a wall-clock midnight a day boundary is looked for: wider than any DST shift. */
+const BOUNDARY_SEARCH_MS = 4 * 3_600_000;
+/** Day boundaries already found, per zone and date (a replay asks for the same few days again and again). */
+const boundaries = new Map<string, number>();
+
+/**
+ * The instant from which the local date is (year, month, day) for good. Where
+ * local midnight does not exist (America/Santiago or America/Havana on the day
+ * DST begins, when 00:00 jumps to 01:00) it is the first instant of that date
+ * (01:00); found by a minute-wise scan around the wall midnight, since zone
+ * changes fall on whole minutes, and cached.
+ */
+function dayBoundary(year: number, month: number, day: number, timeZone: string): number {
+  const wallMidnight = Date.UTC(year, month - 1, day);
+  const d = new Date(wallMidnight); // normalises a day past the month's end
+  const key = d.getUTCFullYear() * 10_000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate();
+  const cacheKey = `${timeZone}|${key}`;
+  const cached = boundaries.get(cacheKey);
+  if (cached !== undefined) return cached;
+  const guess = instantOfWall(wallMidnight, timeZone);
+  let boundary: number;
+  if (localDateKey(guess, timeZone) >= key && localDateKey(guess - 60_000, timeZone) < key) boundary = guess; // the usual case: midnight exists
+  else {
+    let lastBefore = guess - BOUNDARY_SEARCH_MS;
+    for (let t = guess - BOUNDARY_SEARCH_MS; t <= guess + BOUNDARY_SEARCH_MS; t += 60_000) if (localDateKey(t, timeZone) < key) lastBefore = t;
+    boundary = lastBefore + 60_000;
+  }
+  if (boundaries.size > 10_000) boundaries.clear();
+  boundaries.set(cacheKey, boundary);
+  return boundary;
+}
+
+/**
+ * Start and end (exclusive) of the local calendar day containing `ms`, in
+ * `timeZone`; one boundary per day even where local midnight does not exist.
+ */
 export function localDay(ms: number, timeZone: string): { startMs: number; endMs: number } {
   const p = localParts(ms, timeZone);
-  const midnightWall = Date.UTC(p.year, p.month - 1, p.day);
-  return {
-    startMs: instantOfWall(midnightWall, timeZone),
-    endMs: instantOfWall(midnightWall + 86_400_000, timeZone),
-  };
+  let startMs = dayBoundary(p.year, p.month, p.day, timeZone);
+  let endMs = dayBoundary(p.year, p.month, p.day + 1, timeZone);
+  if (ms < startMs) {
+    endMs = startMs;
+    startMs = dayBoundary(p.year, p.month, p.day - 1, timeZone);
+  }
+  return { startMs, endMs };
 }
 
 /**

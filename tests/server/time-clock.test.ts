@@ -192,7 +192,7 @@ describe('events too far in the future', () => {
   });
 
   it('takes its limit from ServerOptions.maxFutureSec, --max-future-sec or FLOORWATCH_MAX_FUTURE_SEC', async () => {
-    expect(readOptions([], {}).maxFutureSec).toBe(60);
+    expect(readOptions([], {}).maxFutureSec).toBe(300);
     expect(readOptions(['--max-future-sec', '5'], { FLOORWATCH_MAX_FUTURE_SEC: '300' }).maxFutureSec).toBe(5);
     expect(readOptions(['--max-future-sec=0'], {}).maxFutureSec).toBe(0);
     expect(readOptions([], { FLOORWATCH_MAX_FUTURE_SEC: '300' }).maxFutureSec).toBe(300);
