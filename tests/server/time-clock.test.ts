@@ -8,6 +8,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type FloorwatchServer } from '../../server/app.ts';
+import { DEFAULT_MAX_FUTURE_SEC } from '../../server/ingest.ts';
 import { openRedisLog, type RedisLog } from '../../server/log/redis.ts';
 import { AuthStore } from '../../server/auth/store.ts';
 import { readOptions } from '../../server/main.ts';
@@ -164,6 +165,15 @@ describe('events too far in the future', () => {
     h.clock.advance(70_000);
     const again = await postEvents(h, [batch[1]]);
     expect(again.body.data).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+  });
+
+  it('never lets an event dated 2099 move the floor to 2099: rejected by the default limit, so never in the log to replay', async () => {
+    const h = await start({ maxFutureSec: DEFAULT_MAX_FUTURE_SEC });
+    const r = await postEvents(h, [{ type: 'agent.state', id: 'y2099', at: '2099-06-15T09:00:00Z', agentId: 'a1', state: 'available' }, ev.queued('q1c', 'sales', 1)]);
+    expect(r.body.data?.accepted).toBe(1);
+    expect(r.body.data?.rejected[0].error).toMatch(/^at: \d+ s ahead of the server's clock \(limit 300 s\)/);
+    expect(h.server.state().dayStartMs).toBe(Date.parse('2026-11-24T00:00:00Z'));
+    expect(await h.log.count()).toBe(1);
   });
 
   it('answers 400 when every event of a batch is too far ahead, and says why', async () => {
