@@ -42,13 +42,63 @@
  *   each member: queue_log cannot say which, and the time is taken as given.
  * - CONNECT's third field is the attempt's ring time in whole seconds
  *   (`(orig - to) / 1000`), its first the caller's wait.
-
+ *
+ * Waits are taken from the data fields, never from line times: every wait
+ * app_queue writes is `time(NULL) - qe->start` (CONNECT in try_calling(),
+ * ABANDON, EXITWITHTIMEOUT, EXITEMPTY, EXITWITHKEY and WITHDRAW in
+ * queue_exec() and wait_our_turn()), taken when the line is written, while
+ * the line's own time is the second the logger formats it: the two may differ
+ * by a second. CONNECT's wait goes out as `call.answered.waitSec`, an exit's
+ * as `call.abandoned.waitSec`; the engine counts those (ASA, service level,
+ * longest wait). COMPLETE* and transfer lines carry the wait again
+ * (`starttime - holdstart`): used when their CONNECT was not seen.
+ *
+ * What ends a caller's wait in app_queue.c (master), and how it maps:
+ * - CONNECT (try_calling(), after `qe->handled++`): answered.
+ * - ABANDON: the caller hung up while waiting (queue_exec(), `res < 0` and
+ *   `!qe.handled`), or just before being connected (try_calling(), written
+ *   with the member's name); also after SYSCOMPAT (channels could not be made
+ *   compatible: try_calling() returns -1 before `handled++`, and queue_exec()
+ *   writes the ABANDON), so SYSCOMPAT itself is informational.
+ * - EXITWITHTIMEOUT (queue timeout, or the `n` option's cycle), EXITEMPTY
+ *   (`leavewhenempty`, in wait_our_turn() or in the head caller's loop),
+ *   EXITWITHKEY (an exit digit: in wait_a_bit(), or while phones ring, after
+ *   their RINGCANCELED lines), WITHDRAW (AMI QueueWithdrawCaller, Asterisk
+ *   20+; `record_abandoned()` counts it as an abandon): each an abandon here,
+ *   with its wait field (EXITWITHKEY: key|position|origposition|wait; the
+ *   others position|origposition|wait; WITHDRAW adds its info).
+ * - RINGCANCELED ends only a ring: wait_for_answer() writes it for every
+ *   member still ringing when the caller hangs up or presses a key, then
+ *   returns, and queue_exec() writes the exit (ABANDON or EXITWITHKEY).
+ * - AGENTDUMP (the member hung up between answer and bridge) sends the caller
+ *   back to waiting: informational.
+ * - COMPLETECALLER / COMPLETEAGENT and the transfers end a connected call;
+ *   they are written from the bridge's Stasis callbacks, not the caller's
+ *   thread, so a caller who goes on into another queue may have that
+ *   ENTERQUEUE written first (see {@link orderWithinSeconds}).
+ * - QUEUESTART: Asterisk restarted; calls still open lost their end.
+ *
+ * Repeats and late lines. A call record (other than ENTERQUEUE) of a call
+ * whose last leg has ended, whose own fields show its leg existed before that
+ * end (a ring that began, a wait or talk that started, no later than the
+ * end), belongs to that leg: a repeated completion line (the same
+ * COMPLETEAGENT twice, with another origposition) or a line written in the
+ * same second as the end but read after it. It is skipped, never a new call.
+ * A new leg enters after the previous one ended, with its ENTERQUEUE.
+ *
+ * Records cut by NUL bytes. A record cut short (its verb, or fields its verb
+ * needs, lost) is damaged; when it names a call that is open, that call is
+ * closed as `call.lost` at the record's time (something happened to it then,
+ * and what is unknown). A later line of the call continues it on the same
+ * call id, and the engine reopens or corrects the lost call.
+ *
  * Every event's id is `ql:<epoch s>:<callid>:<VERB>:<hash of the record>`,
  * with a role suffix when one record yields several events, so a record read
  * twice (tail restarted, file replayed, rotated file read again) produces the
  * same ids and the event log ignores the repeats.
  */
 import type { AgentPresence, FloorEventInput } from '../../shared/events.ts';
+import { MemberRoster } from '../members.ts';
 import { hashText, type QueueLogRecord } from './parse.ts';
 
 // eslint-disable-next-line no-control-regex
@@ -60,14 +110,16 @@ const MAX_NAME = 60;
  * into a queue): a busy floor's day or two. Open calls are always kept; the
  * bound keeps a tail that runs for months from growing without end.
  */
-import { MemberRoster } from '../members.ts';
-
 export const FINISHED_CALLS_KEPT = 100_000;
 
 export type FeedResult =
   | { kind: 'events'; events: FloorEventInput[] }
   | { kind: 'skipped'; reason: string }
-  | { kind: 'damaged'; reason: string };
+  /**
+   * A record that cannot be used. `events`: what it still says — a record cut short by NUL
+   * bytes closes its call as lost at its time (see {@link QueueLogAdapter.cutShort}).
+   */
+  | { kind: 'damaged'; reason: string; events?: FloorEventInput[] };
 
 /** Talk seconds taken from queue_log's own data fields (COMPLETE*, transfers), for the report. */
 export interface TalkTally {
@@ -108,6 +160,144 @@ const AGENT_VERBS = new Set([
 
 /** Fields of ATTENDEDTRANSFER's transfer data per method: LINK names two channels. */
 const ATTENDED_METHODS: Record<string, number> = { BRIDGE: 1, APP: 1, LINK: 2, THREEWAY: 1 };
+
+/** Verbs with which app_queue ends a caller's wait unanswered (see the file's comment). */
+const EXIT_VERBS = new Set(['ABANDON', 'EXITWITHTIMEOUT', 'EXITEMPTY', 'EXITWITHKEY', 'WITHDRAW']);
+
+/**
+ * Index of the caller's wait (s) among a record's data fields, as app_queue.c writes each verb:
+ * CONNECT `wait|uniqueid|ringtime`; COMPLETE* `wait|talk|origposition`; BLINDTRANSFER and TRANSFER
+ * `exten|context|wait|talk|origposition`; ATTENDEDTRANSFER `<method fields>|wait|talk|origposition`
+ * (BRIDGE|id, APP|app, LINK|chan|chan); EXITWITHKEY `key|position|origposition|wait`; ABANDON,
+ * EXITWITHTIMEOUT, EXITEMPTY `position|origposition|wait`; WITHDRAW `position|origposition|wait|info`.
+ * Undefined for other verbs, and for an ATTENDEDTRANSFER of an unknown method.
+ */
+function waitField(r: QueueLogRecord): number | undefined {
+  switch (r.verb) {
+    case 'CONNECT':
+    case 'COMPLETECALLER':
+    case 'COMPLETEAGENT':
+      return 0;
+    case 'BLINDTRANSFER':
+    case 'TRANSFER':
+      return 2;
+    case 'ATTENDEDTRANSFER': {
+      const method = (r.data[0] ?? '').toUpperCase();
+      return method in ATTENDED_METHODS ? 1 + ATTENDED_METHODS[method] : undefined;
+    }
+    case 'EXITWITHKEY':
+      return 3;
+    case 'ABANDON':
+    case 'EXITWITHTIMEOUT':
+    case 'EXITEMPTY':
+    case 'WITHDRAW':
+      return 2;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The earliest moment a call record's own fields show its leg in being: a ring's start (t − ring
+ * ms), the entry of an answered caller (CONNECT: t − wait), of a completed or transferred one
+ * (t − talk − wait), of a caller who left (t − wait; t when the wait is not written). Undefined
+ * for ENTERQUEUE, other verbs, and fields that are not numbers.
+ */
+function legEvidenceMs(r: QueueLogRecord): number | undefined {
+  const t = r.atMs;
+  const n = (i: number | undefined) => (i === undefined ? undefined : int(r.data[i]));
+  if (r.verb === 'RINGNOANSWER' || r.verb === 'RINGCANCELED') {
+    const ringMs = n(0);
+    return ringMs === undefined ? undefined : t - Math.max(0, ringMs);
+  }
+  const w = waitField(r);
+  if (w === undefined) return undefined;
+  const wait = n(w);
+  if (EXIT_VERBS.has(r.verb)) return t - Math.max(0, wait ?? 0) * 1000;
+  if (wait === undefined) return undefined;
+  if (r.verb === 'CONNECT') return t - Math.max(0, wait) * 1000;
+  const talk = n(w + 1);
+  return talk === undefined ? undefined : t - (Math.max(0, wait) + Math.max(0, talk)) * 1000;
+}
+
+/** Place of a call verb in the order app_queue writes one leg's lines: entry, rings, answer, end. */
+function verbRank(verb: string): number | undefined {
+  if (verb === 'ENTERQUEUE') return 0;
+  if (verb === 'RINGNOANSWER' || verb === 'RINGCANCELED') return 1;
+  if (verb === 'CONNECT') return 2;
+  return verb in CALL_VERBS ? 3 : undefined;
+}
+
+/**
+ * Puts the lines of one call written in the same second in the order app_queue writes them.
+ *
+ * queue_log has whole seconds, and exports of the realtime table sorted by time alone give the
+ * lines of one second in any order: an ABANDON before the RINGCANCELED that preceded it, a
+ * COMPLETEAGENT before its CONNECT. Even a live file is not strictly in order: COMPLETE* and
+ * transfer lines come from the bridge's Stasis callbacks while the caller's thread writes the rest,
+ * so a caller who goes on into another queue may have that ENTERQUEUE first.
+ *
+ * `items` are in time order; those whose records have the same time and name the same call
+ * (call verbs only) are reordered among the places they hold, so every other line keeps its place.
+ * Within such a group:
+ * - with no ENTERQUEUE, all lines belong to one leg: rings (RINGNOANSWER, RINGCANCELED), then
+ *   CONNECT, then the end (COMPLETE*, transfers, ABANDON, EXIT*, WITHDRAW); app_queue writes a
+ *   RINGCANCELED before the exit it leads to (wait_for_answer() returns, then queue_exec() writes
+ *   the exit), and no ring of a leg after its CONNECT (the other phones are hung up unlogged);
+ * - with an ENTERQUEUE, the lines whose own fields show a leg that began before this second (a
+ *   ring of a second or more, a wait or talk of a second or more: {@link legEvidenceMs}) end the
+ *   previous leg and come first, in the order above; then the ENTERQUEUE and the new leg's lines.
+ * Lines of equal place keep their order (they are independent: several members' rings, or
+ * repeats). Items without a record, or with a record of another kind, are left where they are.
+ */
+export function orderWithinSeconds<T>(items: readonly T[], recordOf: (item: T) => QueueLogRecord | undefined): T[] {
+  const out = items.slice();
+  const places: number[] = [];
+  for (let i = 0; i < out.length; i++) if (recordOf(out[i]) !== undefined) places.push(i);
+  let start = 0;
+  while (start < places.length) {
+    const t = (recordOf(out[places[start]]) as QueueLogRecord).atMs;
+    let end = start + 1;
+    while (end < places.length && (recordOf(out[places[end]]) as QueueLogRecord).atMs === t) end++;
+    if (end - start > 1) orderRun(out, places.slice(start, end), recordOf, t);
+    start = end;
+  }
+  return out;
+}
+
+function orderRun<T>(out: T[], run: number[], recordOf: (item: T) => QueueLogRecord | undefined, t: number): void {
+  const byCall = new Map<string, number[]>();
+  for (const i of run) {
+    const r = recordOf(out[i]) as QueueLogRecord;
+    if (verbRank(r.verb) === undefined) continue;
+    const call = cleanName(r.callId);
+    if (call === undefined) continue;
+    const list = byCall.get(call);
+    if (list) list.push(i);
+    else byCall.set(call, [i]);
+  }
+  const secondStart = Math.floor(t / 1000) * 1000;
+  for (const at of byCall.values()) {
+    if (at.length < 2) continue;
+    const recs = at.map((i) => recordOf(out[i]) as QueueLogRecord);
+    const entered = recs.some((r) => r.verb === 'ENTERQUEUE');
+    const keyed = recs.map((r, n) => {
+      const rank = verbRank(r.verb) as number;
+      const seen = rank === 0 ? undefined : legEvidenceMs(r);
+      // Whole seconds: only a second or more before this one is sure to be before it.
+      const leg = entered && (seen === undefined || seen > secondStart - 1000) ? 1 : 0;
+      return { item: out[at[n]], leg, rank, n, verb: r.verb };
+    });
+    if (entered) {
+      // A ring cancelled within the second it began goes with the caller's exit it led to (ABANDON,
+      // EXITWITHKEY), when only the previous leg has one.
+      const exitOf = (leg: number) => keyed.some((k) => k.leg === leg && (k.verb === 'ABANDON' || k.verb === 'EXITWITHKEY'));
+      if (exitOf(0) && !exitOf(1)) for (const k of keyed) if (k.verb === 'RINGCANCELED') k.leg = 0;
+    }
+    keyed.sort((a, b) => a.leg - b.leg || a.rank - b.rank || a.n - b.n);
+    keyed.forEach((k, n) => (out[at[n]] = k.item));
+  }
+}
 
 /**
  * An agent id from queue_log's agent field. The field is kept as it is written
@@ -158,11 +348,20 @@ interface Leg {
   enteredAtMs: number;
   /** End of each member's latest ring on this leg: their next ring starts no earlier. */
   ringEnds?: Map<string, number>;
+  /** Time of the record that rebuilt the leg, when its ENTERQUEUE had not been read. */
+  rebuiltAtMs?: number;
+  /**
+   * Set when a record of the leg was cut short by NUL bytes: the call was closed as lost at this
+   * time. The leg stays open here, so that a later line of the call continues it.
+   */
+  lostAtMs?: number;
 }
 
 interface CallTrack {
   legs: number;
   open?: Leg;
+  /** The latest leg that ended: a late or repeated line of it is not a new call. */
+  last?: Leg;
 }
 
 type EventBody = { type: string } & Record<string, unknown>;
@@ -180,10 +379,12 @@ export class QueueLogAdapter {
   readonly talkByQueue = new Map<string, TalkTally>();
   readonly talkByAgent = new Map<string, TalkTally>();
 
-  /** Calls with an open leg: still waiting or connected at this point of the file. */
+  /** Calls with an open leg: still waiting or connected at this point of the file (not those closed as lost by a cut record). */
   openCalls(): { callId: string; queueId: string; agentId?: string }[] {
     const out: { callId: string; queueId: string; agentId?: string }[] = [];
-    for (const t of this.calls.values()) if (t.open) out.push({ callId: t.open.callId, queueId: t.open.queueId, agentId: t.open.agentId });
+    for (const t of this.calls.values()) {
+      if (t.open && t.open.lostAtMs === undefined) out.push({ callId: t.open.callId, queueId: t.open.queueId, agentId: t.open.agentId });
+    }
     return out;
   }
 
@@ -200,14 +401,35 @@ export class QueueLogAdapter {
       if (r.verb in CALL_VERBS) return this.callRecord(r);
       if (AGENT_VERBS.has(r.verb)) return this.agentRecord(r);
       if (r.verb === 'QUEUESTART') return this.queueStart(r);
+      // A verb cut by NULs ("ABAN") is not an unknown verb: the record lost what it said.
+      if (r.cut) return this.cutShort(r, `cut short by NUL bytes: verb "${r.verb.slice(0, 24)}" not known, perhaps cut too`);
       return { kind: 'skipped', reason: `informational verb ${r.verb}` };
     } catch (err) {
       if (!(err instanceof InvalidRecord)) throw err;
       // A damaged record must not leave an empty call behind.
       const id = cleanName(r.callId);
       if (id !== undefined && this.calls.get(id)?.legs === 0) this.calls.delete(id);
-      return { kind: 'damaged', reason: `${r.verb}: ${err.message}` };
+      const reason = `${r.verb}: ${err.message}`;
+      return r.cut ? this.cutShort(r, reason) : { kind: 'damaged', reason };
     }
+  }
+
+  /**
+   * A record cut short by NUL bytes (a crash lost the rest of it): damaged. When it names a call
+   * that is open, something happened to that call at the record's time and what is unknown: the
+   * call is closed as `call.lost` then (neither answered nor abandoned), rather than left waiting
+   * until the next QUEUESTART. A later line of the call continues it on the same call id, and the
+   * engine reopens or corrects the lost call.
+   */
+  private cutShort(r: QueueLogRecord, reason: string): FeedResult {
+    const id = cleanName(r.callId);
+    const leg = id !== undefined ? this.calls.get(id)?.open : undefined;
+    if (!leg || leg.lostAtMs !== undefined) return { kind: 'damaged', reason };
+    const at = Math.max(r.atMs, leg.lastAtMs);
+    leg.lastAtMs = at;
+    leg.lostAtMs = at;
+    const lost = { type: 'call.lost', id: `${this.idBase(r, leg.callId)}:lost`, at, callId: leg.callId, reason: 'its queue_log record was cut short by NUL bytes: what happened then is unknown' };
+    return { kind: 'damaged', reason, events: [lost as unknown as FloorEventInput] };
   }
 
   // ------------------------------------------------------------ ids
@@ -235,6 +457,12 @@ export class QueueLogAdapter {
       this.calls.set(rawCall, track);
     }
     const trackRef = track;
+    const last = track.last;
+    if (!track.open && last && r.verb !== 'ENTERQUEUE') {
+      // A line of the leg that ended: repeated, or written in the second of the end and read after it.
+      const seen = legEvidenceMs(r);
+      if (seen !== undefined && seen <= last.lastAtMs) return { kind: 'skipped', reason: `${r.verb} of a call that had ended: a repeated or late line of that call, not a new call` };
+    }
     /** An event of this leg, never earlier than the leg's previous one. */
     const emit = (leg: Leg, atMs: number, role: string, body: EventBody): number => {
       const at = Math.max(atMs, leg.lastAtMs);
@@ -253,6 +481,7 @@ export class QueueLogAdapter {
     const ensureLeg = (enteredAtMs: number): Leg => {
       if (trackRef.open) return trackRef.open;
       const leg = this.newLeg(trackRef, rawCall, queueId, enteredAtMs);
+      leg.rebuiltAtMs = t;
       emit(leg, enteredAtMs, 'enter', { type: 'call.queued', queueId });
       return leg;
     };
@@ -273,6 +502,12 @@ export class QueueLogAdapter {
         const body: EventBody = { type: 'call.queued', queueId };
         if (caller) body.caller = caller;
         const open = track.open;
+        const own = open ?? last;
+        if (own?.rebuiltAtMs !== undefined && Math.floor(own.rebuiltAtMs / 1000) === Math.floor(t / 1000) && own.queueId === queueId) {
+          // Read after a line of the same second that rebuilt the call: its own entry, not a new one.
+          own.rebuiltAtMs = undefined;
+          return { kind: 'skipped', reason: 'ENTERQUEUE read after a line of its call of the same second: that call\'s entry, not a new call' };
+        }
         if (open) {
           // Entered a queue while still in one (a transfer into a queue, a repeat): the engine moves it.
           open.queueId = queueId;
@@ -307,7 +542,8 @@ export class QueueLogAdapter {
         // No ring count: the engine counts rings from the ringing time and its cadence.
         if (ringSec !== undefined) ring(leg, agent, t - ringSec * 1000);
         else this.sighting(out, base, agent, leg.queueId, Math.max(t, leg.lastAtMs));
-        emit(leg, t, '', { type: 'call.answered', agentId: agent });
+        // The caller's wait as app_queue measured it (`time(NULL) - qe->start`), not the line times'.
+        emit(leg, t, '', { type: 'call.answered', agentId: agent, waitSec });
         leg.agentId = agent;
         break;
       }
@@ -332,7 +568,7 @@ export class QueueLogAdapter {
           waitAt = 1 + ATTENDED_METHODS[method];
           if (r.cut && r.data.length < waitAt + 3) throw new InvalidRecord('cut short by NUL bytes');
         }
-        const waitSec = need(waitAt, 'queue wait (s)');
+        const waitSec = need(waitAt, 'queue wait (s)'); // = waitField(r)
         const talkSec = need(waitAt + 1, 'talk time (s)');
         if (track.open?.agentId === undefined && agentId === undefined) throw new InvalidRecord('no agent, and no CONNECT before it');
         const leg = this.ensureConnected(out, base, ensureLeg, emit, t, waitSec, talkSec, agentId);
@@ -349,19 +585,27 @@ export class QueueLogAdapter {
       case 'EXITEMPTY':
       case 'EXITWITHKEY':
       case 'WITHDRAW': {
-        // The verbs app_queue writes when a caller's wait ends unanswered (queue_exec() and
-        // try_calling()): ABANDON (hung up, also just before being connected), EXITWITHTIMEOUT,
-        // EXITEMPTY (leaveempty), EXITWITHKEY (an exit digit), and WITHDRAW (the AMI action
-        // QueueWithdrawCaller, added in 2022, Asterisk 20), each with record_abandoned(). Their wait
-        // is the caller's whole time in the queue.
-        const waitSec = optional(r.verb === 'EXITWITHKEY' ? 3 : 2, 'queue wait (s)');
+        // The verbs app_queue writes when a caller's wait ends unanswered (queue_exec(),
+        // wait_our_turn() and try_calling()): ABANDON (hung up, also just before being connected),
+        // EXITWITHTIMEOUT, EXITEMPTY (leavewhenempty), EXITWITHKEY (an exit digit), and WITHDRAW
+        // (the AMI action QueueWithdrawCaller, Asterisk 20+). All but EXITWITHKEY go through
+        // record_abandoned(). Their wait, `time(NULL) - qe->start`, is the caller's whole time in
+        // the queue: EXITWITHKEY `key|position|origposition|wait`, the others
+        // `position|origposition|wait` (WITHDRAW then its info). WITHDRAW takes a caller out for a
+        // callback: not one who gave up, but the engine has no figure of its own for it yet, so it
+        // counts as abandoned (README, Report figures).
+        const waitSec = optional(waitField(r) as number, 'queue wait (s)');
         const leg = ensureLeg(t - (waitSec ?? 0) * 1000);
         // Left the queue unanswered. (After an answer it can only mean the call ended: close it.)
-        emit(leg, t, '', leg.agentId !== undefined ? { type: 'call.ended' } : { type: 'call.abandoned' });
+        const body: EventBody = leg.agentId !== undefined ? { type: 'call.ended' } : { type: 'call.abandoned' };
+        if (body.type === 'call.abandoned' && waitSec !== undefined) body.waitSec = waitSec;
+        emit(leg, t, '', body);
         this.closeLeg(track);
         break;
       }
     }
+    // The events of this record reopen or correct a call closed as lost by a cut record.
+    if (track.open) track.open.lostAtMs = undefined;
     return { kind: 'events', events: out as unknown as FloorEventInput[] };
   }
 
@@ -387,6 +631,7 @@ export class QueueLogAdapter {
   }
 
   private closeLeg(track: CallTrack): void {
+    track.last = track.open;
     track.open = undefined;
     this.finished++;
     if (this.finished > FINISHED_CALLS_KEPT * 1.1) this.forgetOldest();
@@ -416,7 +661,7 @@ export class QueueLogAdapter {
     const leg = ensureLeg(t - (talkSec + waitSec) * 1000);
     if (leg.agentId === undefined && agentId !== undefined) {
       this.sighting(out, base, agentId, leg.queueId, Math.max(t - talkSec * 1000, leg.lastAtMs));
-      emit(leg, t - talkSec * 1000, 'answer', { type: 'call.answered', agentId });
+      emit(leg, t - talkSec * 1000, 'answer', { type: 'call.answered', agentId, waitSec });
       leg.agentId = agentId;
     }
     return leg;
@@ -501,6 +746,10 @@ export class QueueLogAdapter {
     for (const track of this.calls.values()) {
       const leg = track.open;
       if (!leg) continue;
+      if (leg.lostAtMs !== undefined) {
+        this.closeLeg(track); // closed as lost already, by a record cut short
+        continue;
+      }
       const at = Math.max(this.lastRecordAtMs ?? r.atMs, leg.lastAtMs);
       out.push({ type: 'call.lost', id: this.idBase(r, leg.callId), at, callId: leg.callId, reason: 'Asterisk restarted (QUEUESTART) while the call was open' });
       this.closeLeg(track);

@@ -23,6 +23,8 @@ import path from 'node:path';
 import type { FloorEvent } from '../../shared/events.ts';
 import type { IngestResult } from '../../shared/wire.ts';
 import { MAX_BATCH_EVENTS } from '../ingest.ts';
+import { orderWithinSeconds } from './adapter.ts';
+import type { RecordResult } from './parse.ts';
 import { QueueLogReader, type LineStats } from './reader.ts';
 
 /** Poll period: a line appended shows on the floor well within a second. */
@@ -196,14 +198,19 @@ export class QueueLogTail {
   private async lines(bytes: Buffer): Promise<void> {
     const events: FloorEvent[] = [];
     const damagedBefore = this.reader.stats.damaged;
+    const results: RecordResult[] = [];
     let start = 0;
     for (;;) {
       const i = bytes.indexOf(10, start);
       const end = i === -1 ? bytes.length : i;
-      for (const e of this.reader.line(bytes.toString('utf8', start, end))) events.push(e);
+      for (const r of this.reader.parse(bytes.toString('utf8', start, end))) results.push(r);
       if (i === -1) break;
       start = i + 1;
     }
+    // The lines read at once (the whole file at start, a burst later) with one call's lines of one
+    // second in the order app_queue writes them, as the report reads them: a line of the second of
+    // its call's end read in a later poll is still known as that call's (the adapter skips it).
+    for (const r of orderWithinSeconds(results, (x) => (x.kind === 'record' ? x.record : undefined))) this.reader.result(r, events);
     const samples = this.reader.stats.damagedSamples;
     for (let d = damagedBefore; d < this.reader.stats.damaged && d < DAMAGED_LOGGED; d++) {
       const s = samples[d];
