@@ -40,7 +40,7 @@ describe('queue_log: several members rung at once', () => {
       { type: 'agent.state', at: ms(0), agentId: 'EXT-201', state: 'available', queues: ['support'] },
       { type: 'call.ringing', at: ms(0), callId: 'X', agentId: 'EXT-201' },
       { type: 'call.ring-ended', at: ms(30), callId: 'X', agentId: 'EXT-201', outcome: 'no-answer' },
-      { type: 'call.abandoned', at: ms(40), callId: 'X' },
+      { type: 'call.abandoned', at: ms(40), callId: 'X', waitSec: 40 },
     ]);
     // No call.queued back into the queue: that would end every open ring as a no-answer.
     expect(events.filter((e) => e.type === 'call.queued')).toHaveLength(1);
@@ -58,7 +58,7 @@ describe('queue_log: several members rung at once', () => {
       { type: 'call.ringing', at: ms(2), callId: 'c1', agentId: 'EXT-200' },
       { type: 'call.ring-ended', at: ms(2), callId: 'c1', agentId: 'EXT-200', outcome: 'no-answer' },
       { type: 'call.ringing', at: ms(2), callId: 'c1', agentId: 'EXT-202' },
-      { type: 'call.answered', at: ms(12), callId: 'c1', agentId: 'EXT-202' },
+      { type: 'call.answered', at: ms(12), callId: 'c1', agentId: 'EXT-202', waitSec: 12 },
       { type: 'call.ended', at: ms(72), callId: 'c1', by: 'agent' },
     ]);
   });
@@ -74,7 +74,7 @@ describe('queue_log: several members rung at once', () => {
       { type: 'call.ringing', at: ms(0), callId: 'c1', agentId: 'EXT-200' },
       { type: 'call.ring-ended', at: ms(15), callId: 'c1', agentId: 'EXT-200', outcome: 'no-answer' },
       { type: 'call.ringing', at: ms(20), callId: 'c1', agentId: 'EXT-201' },
-      { type: 'call.answered', at: ms(24), callId: 'c1', agentId: 'EXT-201' },
+      { type: 'call.answered', at: ms(24), callId: 'c1', agentId: 'EXT-201', waitSec: 24 },
     ]);
   });
 
@@ -91,7 +91,7 @@ describe('queue_log: several members rung at once', () => {
       { type: 'call.ring-ended', at: ms(14), callId: 'c1', agentId: 'EXT-200', outcome: 'canceled' },
       { type: 'call.ringing', at: ms(2), callId: 'c1', agentId: 'EXT-201' },
       { type: 'call.ring-ended', at: ms(14), callId: 'c1', agentId: 'EXT-201', outcome: 'canceled' },
-      { type: 'call.abandoned', at: ms(14), callId: 'c1' },
+      { type: 'call.abandoned', at: ms(14), callId: 'c1', waitSec: 14 },
     ]);
   });
 
