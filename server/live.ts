@@ -12,14 +12,18 @@ import type { FloorState, ChangeSet, Alert } from '../shared/state.ts';
 import type { AgentView, Delta, LiveClientToServer, LiveScope, LiveServerToClient, Snapshot } from '../shared/wire.ts';
 import { diffAgentView, type AgentPatch } from '../shared/agent-patch.ts';
 import {
+  selectAgentCallDetail,
   selectAgentPayload,
   selectAgentView,
+  selectAlertForAgent,
   selectAllQueueKpis,
   selectCallbackView,
   selectCallDetail,
   selectCallView,
   selectFloorPayload,
   selectIntervals,
+  selectScopeConfig,
+  selectTickerTexts,
   selectTotals,
   selectVoicemailView,
   selectWallboardPayload,
@@ -143,18 +147,12 @@ export class LiveHub {
     socket.on('call:detail', (callId, ack) => {
       if (typeof ack !== 'function') return;
       if (typeof callId !== 'string') return ack({ ok: false, error: 'callId must be a string' });
-      const detail = selectCallDetail(this.state(), callId);
-      if (!detail) return ack({ ok: false, error: `call ${callId.slice(0, 128)} is not in memory` });
       if (scope.kind === 'wallboard') return ack({ ok: false, error: 'the wallboard cannot open calls' });
-      if (scope.kind === 'agent' && detail.agentId !== scope.agentId && !detail.timeline.some((t) => t.agentId === scope.agentId)) {
-        return ack({ ok: false, error: 'not your call' });
-      }
-      if (scope.kind === 'agent') {
-        // An agent sees their own part of a call: other agents' ids are removed.
-        detail.timeline = detail.timeline.filter((t) => t.agentId === undefined || t.agentId === scope.agentId);
-        detail.alerts = detail.alerts.filter((a) => a.agentId === scope.agentId);
-        if (detail.agentId !== scope.agentId) detail.agentId = null;
-      }
+      const s = this.state();
+      if (!s.calls.has(callId)) return ack({ ok: false, error: `call ${callId.slice(0, 128)} is not in memory` });
+      // An agent sees their own part of a call only: their rings and segments, their alerts, no other agent.
+      const detail = scope.kind === 'agent' ? selectAgentCallDetail(s, callId, scope.agentId) : selectCallDetail(s, callId);
+      if (!detail) return ack({ ok: false, error: 'not your call' });
       ack({ ok: true, data: detail });
     });
   }
@@ -221,7 +219,7 @@ export class LiveHub {
       seq: this.seqs.get(roomOf(scope)) ?? 0,
       serverNowMs: now,
       day: { startMs: s.dayStartMs, endMs: s.dayEndMs },
-      config: s.config,
+      config: selectScopeConfig(s, scope),
       payload,
     };
   }
@@ -405,7 +403,7 @@ export class LiveHub {
         let mine = ofToday.get(agentId);
         if (!mine) ofToday.set(agentId, (mine = new Set((s.agentAlerts.get(agentId) ?? []).map((x) => x.id))));
         const d = forAgent(agentId);
-        if (mine.has(a.id)) (d.alerts ??= []).push(a);
+        if (mine.has(a.id)) (d.alerts ??= []).push(selectAlertForAgent(a));
         else (d.alertsRemoved ??= []).push(a.id);
       }
       if (list.length) floor.alerts = list;
@@ -436,6 +434,7 @@ export class LiveHub {
       if (list.length) floor.callbacks = list;
     }
 
+    const teamChanged = new Set<string>();
     if (changes.agents.size > 0) {
       const patches: AgentPatch[] = [];
       for (const id of changes.agents) {
@@ -451,6 +450,9 @@ export class LiveHub {
           this.floorBase.set(id, view);
         }
         if (agentRoom) {
+          // Another team means other thresholds (the room's config): its members take a fresh snapshot.
+          const held = this.agentMeHeld.get(id);
+          if (held && held.team !== view.team) teamChanged.add(id);
           forAgent(id).me = view;
           this.agentMeHeld.set(id, view);
         }
@@ -460,14 +462,18 @@ export class LiveHub {
 
     if (changes.ticker) {
       floor.ticker = [...s.ticker];
-      if (this.hasMembers('wallboard')) this.emit('wallboard', { ticker: [...s.ticker] });
+      if (this.hasMembers('wallboard')) this.emit('wallboard', { ticker: selectTickerTexts(s) });
     }
     for (const id of changes.notes) forAgent(id).notes = [...(s.agentNotes.get(id) ?? [])];
 
     if (floorWanted && Object.keys(floor).length > 0) this.emit('floor', floor);
     for (const [id, d] of perAgent) {
       const room = `agent:${id}`;
-      if (this.hasMembers(room) && Object.keys(d).length > 0) this.emit(room, d);
+      if (!this.hasMembers(room)) continue;
+      if (teamChanged.has(id)) {
+        this.agentMeHeld.delete(id);
+        this.emit(room, { resync: true });
+      } else if (Object.keys(d).length > 0) this.emit(room, d);
     }
     // Agent and call changes move agents-by-state and waiting counts too.
     if (changes.kpis || changes.queues.size > 0 || changes.agents.size > 0 || changes.calls.size > 0) this.scheduleKpis();

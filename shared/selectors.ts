@@ -4,10 +4,11 @@
  * The client imports the same functions, so a number means the same
  * everywhere.
  */
-import type { FloorState, AgentDay, AgentState, CallState, Alert, AlertLevel, QueueDay, QueueState, Voicemail, Callback } from './state.ts';
+import type { FloorState, AgentDay, AgentState, CallState, Alert, AlertLevel, QueueDay, QueueState, Voicemail, Callback, TimelineEntry } from './state.ts';
 import { localDay } from './time.ts';
 import type {
   AgentActivity,
+  AgentConfig,
   AgentPayload,
   AgentView,
   CallDetail,
@@ -16,8 +17,12 @@ import type {
   FloorPayload,
   FloorTotals,
   IntervalView,
+  LiveScope,
   QueueKpis,
+  ScopeConfig,
+  TickerText,
   VoicemailView,
+  WallboardConfig,
   WallboardPayload,
 } from './wire.ts';
 import { configFor, emptyAgentDay, emptyQueueDay } from './engine.ts';
@@ -152,6 +157,136 @@ export function selectCallDetail(s: FloorState, callId: string): CallDetail | nu
   for (const a of s.alerts.values()) if (wanted.has(a.id)) alerts.push(a);
   for (const a of s.recentAlerts) if (wanted.has(a.id)) alerts.push(a);
   return { ...selectCallView(c), caller: c.caller ?? null, timeline: c.timeline.map((t) => ({ ...t })), alerts };
+}
+
+/**
+ * One agent's part of a call (their `call:detail`): their rings and how each
+ * ended, the segments they were connected (with what happened in them), and
+ * the alerts raised on them; nothing that happened while another agent rang,
+ * talked or held, nothing after their part ended, and never another agent's
+ * id. The call-level fields describe their part too (their holds, their
+ * answer, when their part ended). Null when the call is not in memory or the
+ * agent had no part in it.
+ */
+export function selectAgentCallDetail(s: FloorState, callId: string, agentId: string): CallDetail | null {
+  const c = s.calls.get(callId);
+  if (!c) return null;
+  const timeline = agentTimeline(c.timeline, agentId);
+  if (timeline.length === 0) return null;
+  const connectedNow = c.agentId === agentId && (c.status === 'talking' || c.status === 'hold');
+  const ringingNow = c.rings.some((r) => r.agentId === agentId);
+  let queueId: string | null = null, queuedAtMs: number | null = null, ringStartMs: number | null = null, answeredAtMs: number | null = null, ringsToAnswer: number | null = null;
+  let ringAttempts = 0, holdCount = 0, holdMs = 0;
+  for (const t of timeline) {
+    if (t.type === 'call.queued') {
+      queueId = t.queueId ?? queueId;
+      queuedAtMs = t.atMs;
+    } else if (t.type === 'call.ringing') {
+      ringAttempts++;
+      if (ringStartMs === null || t.atMs < ringStartMs) ringStartMs = t.atMs;
+    } else if (t.type === 'call.answered') {
+      answeredAtMs ??= t.atMs;
+      if (ringsToAnswer === null && typeof t.detail?.rings === 'number') ringsToAnswer = t.detail.rings;
+    } else if (t.type === 'call.hold') holdCount++;
+    else if (t.type === 'call.unhold' && typeof t.detail?.holdSec === 'number') holdMs += t.detail.holdSec * 1000;
+  }
+  // While it is theirs (ringing or connected) its queue is the one their own view of the call shows.
+  if ((connectedNow || ringingNow) && c.queueId !== undefined) queueId = c.queueId;
+  const holdStartMs = connectedNow && c.status === 'hold' ? c.holdStartMs ?? null : null;
+  const last = timeline[timeline.length - 1];
+  const wanted = new Set(c.alertIds);
+  const alerts: Alert[] = [];
+  for (const a of s.alerts.values()) if (wanted.has(a.id) && a.agentId === agentId) alerts.push(selectAlertForAgent(a));
+  for (const a of s.recentAlerts) if (wanted.has(a.id) && a.agentId === agentId) alerts.push(selectAlertForAgent(a));
+  return {
+    callId: c.callId,
+    queueId,
+    agentId: connectedNow || answeredAtMs !== null ? agentId : null,
+    status: connectedNow ? c.status : ringingNow ? 'ringing' : 'ended',
+    queuedAtMs,
+    ringStartMs,
+    ringAttempts,
+    answeredAtMs,
+    ringsToAnswer,
+    holdStartMs,
+    holdCount,
+    holdSec: Math.round(holdMs / 1000),
+    endedAtMs: connectedNow || ringingNow ? null : last.atMs,
+    caller: c.caller ?? null,
+    timeline,
+    alerts,
+  };
+}
+
+/**
+ * The entries of a call's timeline that are `agentId`'s part of it. An entry
+ * that names an agent (a ring, its end, an answer) belongs to that agent; one
+ * that does not (a hold, an escalation, a transfer, the end, a lost end)
+ * belongs to the agent connected when it happened, or to the call while it
+ * waited. The agent sees their own entries, and what happened to the call
+ * before their part began (it waited in a queue): nothing of another agent's,
+ * nothing after their part. Counters in the details (hold n, request n) count
+ * their own, and a transfer does not say to whom.
+ */
+export function agentTimeline(entries: readonly TimelineEntry[], agentId: string): TimelineEntry[] {
+  const out: TimelineEntry[] = [];
+  let connected: string | undefined;
+  let lostFrom: string | undefined;
+  let mineSeen = false;
+  let holds = 0, escalations = 0;
+  const pending: TimelineEntry[] = [];
+  for (const t of entries) {
+    let owner: string | undefined;
+    if (t.agentId !== undefined) owner = t.agentId;
+    else if (t.detail?.correctsLostEnd === true) owner = lostFrom;
+    else owner = connected;
+    // Who is connected after this entry.
+    if (t.type === 'call.answered') connected = t.agentId;
+    else if (t.type === 'call.lost') {
+      lostFrom = connected;
+      connected = undefined;
+    } else if (t.type === 'call.transferred' || t.type === 'call.ended' || t.type === 'call.queued' || t.type === 'call.abandoned') connected = undefined;
+    if (owner === undefined) {
+      // The call's own (it waited): shown when it led up to this agent's part, never after it.
+      if (!mineSeen) pending.push(t);
+      continue;
+    }
+    if (owner !== agentId) {
+      // What led up to another agent's connected part is not what led up to this one's.
+      if (!mineSeen && t.type !== 'call.ringing' && t.type !== 'call.ring-ended') pending.length = 0;
+      continue;
+    }
+    if (!mineSeen) {
+      mineSeen = true;
+      for (const p of pending) out.push(forAgent(p, agentId));
+    }
+    const entry = forAgent(t, agentId);
+    if (entry.type === 'call.hold' && entry.detail && 'hold' in entry.detail) entry.detail.hold = ++holds;
+    if (entry.type === 'call.escalation' && entry.detail && 'request' in entry.detail) entry.detail.request = ++escalations;
+    out.push(entry);
+  }
+  return out;
+}
+
+/** A copy of a timeline entry fit for `agentId`: no other agent's id in it. */
+function forAgent(t: TimelineEntry, agentId: string): TimelineEntry {
+  const entry: TimelineEntry = { ...t };
+  if (t.detail) {
+    const detail = { ...t.detail };
+    if (detail.toAgentId !== undefined && detail.toAgentId !== agentId) delete detail.toAgentId;
+    entry.detail = detail;
+  }
+  return entry;
+}
+
+/**
+ * An alert as an agent's face gets it: who acknowledged or reopened it, and
+ * their note, are supervisors' business (the agent's view shows neither).
+ */
+export function selectAlertForAgent(a: Alert): Alert {
+  if (a.ack === undefined && a.reopened === undefined) return a;
+  const { ack: _ack, reopened: _reopened, ...rest } = a;
+  return rest;
 }
 
 /**
@@ -337,11 +472,12 @@ export function selectFloorPayload(s: FloorState): FloorPayload {
  * retracted after being resolved), never from the floor's bounded feed: an
  * agent with more alerts than the floor keeps resolved ones must not lose
  * theirs on a reconnect. None of an earlier day's but those still open when
- * it turned; never another agent's.
+ * it turned; never another agent's, and without who acknowledged or
+ * reopened them ({@link selectAlertForAgent}).
  */
 export function selectAgentAlerts(s: FloorState, agentId: string): Alert[] {
   const today = s.agentAlerts.get(agentId) ?? [];
-  return today.filter((x) => x.agentId === agentId).sort(newestFirst);
+  return today.filter((x) => x.agentId === agentId).sort(newestFirst).map(selectAlertForAgent);
 }
 
 /** One agent's payload: nothing in it names or describes another agent. */
@@ -364,7 +500,20 @@ export function selectAgentPayload(s: FloorState, agentId: string): AgentPayload
 }
 
 export function selectWallboardPayload(s: FloorState): WallboardPayload {
-  return { queues: selectAllQueueKpis(s), totals: selectTotals(s), ticker: [...s.ticker] };
+  return { queues: selectAllQueueKpis(s), totals: selectTotals(s), ticker: selectTickerTexts(s) };
+}
+
+/** The ticker as the wallboard shows it: texts and times, not the supervisors who posted them. */
+export function selectTickerTexts(s: FloorState): TickerText[] {
+  return s.ticker.map((m) => ({ id: m.id, text: m.text, atMs: m.atMs, untilMs: m.untilMs }));
+}
+
+/** The settings each face is sent: supervisors all of them, an agent their team's rules, the wallboard its wait thresholds. */
+export function selectScopeConfig(s: FloorState, scope: LiveScope): ScopeConfig {
+  if (scope.kind === 'floor') return s.config;
+  if (scope.kind === 'wallboard') return { rules: { queueWaitWarnSec: s.config.rules.queueWaitWarnSec, queueWaitBreachSec: s.config.rules.queueWaitBreachSec } } satisfies WallboardConfig;
+  const eff = configFor(s, undefined, s.agents.get(scope.agentId)?.team);
+  return { rules: { ...eff.rules }, workload: { ...eff.workload } } satisfies AgentConfig;
 }
 
 /**

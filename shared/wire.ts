@@ -6,7 +6,7 @@ import type { FloorEventInput } from './events.ts';
 import type { AgentPatch } from './agent-patch.ts';
 import type { AgentPresence } from './events.ts';
 import type { Alert, AlertLevel, AgentNote, CallStatus, RuleCounts, TickerMessage, TimelineEntry } from './state.ts';
-import type { FloorConfig, RuleId } from './config.ts';
+import type { FloorConfig, RuleId, RuleThresholds, Workload } from './config.ts';
 
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: string };
 
@@ -158,6 +158,8 @@ export interface AgentPayload {
    * keeps them (`state.agentAlerts`): open and resolved, and retracted when a
    * late event disproved one already resolved (shown as such, counted as no
    * breach); none of an earlier day's but those still open when it turned.
+   * Without `ack` and `reopened`: who acted on an alert, and their note, are
+   * supervisors' business.
    */
   alerts: Alert[];
   totals: FloorTotals;
@@ -165,12 +167,33 @@ export interface AgentPayload {
   notes: AgentNote[];
 }
 
+/** A ticker message as the wallboard shows it: its text and times, not who posted it. */
+export type TickerText = Pick<TickerMessage, 'id' | 'text' | 'atMs' | 'untilMs'>;
+
 /** The wallboard: aggregates only. */
 export interface WallboardPayload {
   queues: QueueKpis[];
   totals: FloorTotals;
-  ticker: TickerMessage[];
+  ticker: TickerText[];
 }
+
+/**
+ * An agent's thresholds, for the nudges on their own screen: the rules in
+ * force for their team (floor defaults with their team's overrides), and
+ * nothing of other teams or queues.
+ */
+export interface AgentConfig {
+  rules: RuleThresholds;
+  workload: Workload;
+}
+
+/** The wallboard's thresholds: how long a wait turns amber and red. */
+export interface WallboardConfig {
+  rules: Pick<RuleThresholds, 'queueWaitWarnSec' | 'queueWaitBreachSec'>;
+}
+
+/** The settings a face is sent: the floor (supervisors) all of them, every other face only what it shows. */
+export type ScopeConfig = FloorConfig | AgentConfig | WallboardConfig;
 
 export type ScopePayload = FloorPayload | AgentPayload | WallboardPayload;
 
@@ -180,8 +203,12 @@ export interface Snapshot<P = ScopePayload> {
   seq: number;
   serverNowMs: number;
   day: { startMs: number; endMs: number };
-  /** Thresholds in force, so views colour numbers by the same rules the engine applies. */
-  config: FloorConfig;
+  /**
+   * Thresholds in force, so views colour numbers by the same rules the engine
+   * applies: the full settings on the floor, an {@link AgentConfig} in an
+   * agent's room, a {@link WallboardConfig} on the wallboard.
+   */
+  config: ScopeConfig;
   payload: P;
 }
 
@@ -210,7 +237,8 @@ export interface Delta {
   voicemails?: VoicemailView[];
   callbacks?: CallbackView[];
   intervals?: Record<string, IntervalView[]>;
-  ticker?: TickerMessage[];
+  /** The floor's carry who posted each message; the wallboard's do not ({@link TickerText}). */
+  ticker?: TickerText[];
   notes?: AgentNote[];
   /** The day rolled over or the configuration changed: clients must take a fresh snapshot. */
   resync?: boolean;

@@ -2,8 +2,7 @@
  * Gentle nudges for an agent's live call, before a threshold is crossed
  * rather than after: pure so they are tested on their own.
  */
-import type { AgentView, CallView } from '../../shared/wire.ts';
-import type { FloorConfig } from '../../shared/config.ts';
+import type { AgentConfig, AgentView, CallView } from '../../shared/wire.ts';
 import { ringsAfter, callBudgetSec } from '../../shared/measure.ts';
 import { currentLocale, t } from './i18n/index.ts';
 
@@ -24,7 +23,7 @@ function ordinal(n: number): string {
   return `${n}${s[(v - 20) % 10] ?? s[v] ?? s[0]}`;
 }
 
-export function nudgesFor(me: AgentView, call: CallView | null, config: FloorConfig, nowMs: number): Nudge[] {
+export function nudgesFor(me: AgentView, call: CallView | null, config: AgentConfig, nowMs: number): Nudge[] {
   const r = config.rules;
   const out: Nudge[] = [];
   if (me.activity === 'ringing') {

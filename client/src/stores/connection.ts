@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { ref, shallowRef, computed } from 'vue';
-import type { Ack, Delta, LiveScope, Snapshot } from '../../../shared/wire.ts';
+import type { Ack, AgentConfig, Delta, LiveScope, ScopeConfig, Snapshot } from '../../../shared/wire.ts';
 import type { FloorConfig } from '../../../shared/config.ts';
 
 export type LinkStatus = 'connecting' | 'live' | 'lost';
@@ -35,7 +35,12 @@ export const useConnectionStore = defineStore('connection', () => {
   const offsetMs = ref(0);
   const seq = ref(0);
   const scope = shallowRef<LiveScope | null>(null);
-  const config = shallowRef<FloorConfig | null>(null);
+  /** The settings this face was sent: all of them on the floor, only what the face shows elsewhere. */
+  const config = shallowRef<ScopeConfig | null>(null);
+  /** The full settings, on the floor only. */
+  const floorConfig = computed(() => (scope.value?.kind === 'floor' ? (config.value as FloorConfig | null) : null));
+  /** An agent's own thresholds (their team's rules), in an agent's view only. */
+  const agentConfig = computed(() => (scope.value?.kind === 'agent' ? (config.value as AgentConfig | null) : null));
   const day = shallowRef<{ startMs: number; endMs: number } | null>(null);
   const resyncs = ref(0);
   /** Server-corrected now, ticking once a second. */
@@ -133,5 +138,5 @@ export const useConnectionStore = defineStore('connection', () => {
     config.value = null;
   }
 
-  return { status, lostSinceMs, lastError, offsetMs, seq, scope, config, day, resyncs, nowMs, stale, hydrate, accept, requestResync, bindEvents, reset, tickNow };
+  return { status, lostSinceMs, lastError, offsetMs, seq, scope, config, floorConfig, agentConfig, day, resyncs, nowMs, stale, hydrate, accept, requestResync, bindEvents, reset, tickNow };
 });

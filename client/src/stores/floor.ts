@@ -5,9 +5,9 @@
  */
 import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
-import type { AgentNote, TickerMessage } from '../../../shared/state.ts';
+import type { AgentNote } from '../../../shared/state.ts';
 import { applyAgentPatch } from '../../../shared/agent-patch.ts';
-import type { AgentView, CallView, CallbackView, Delta, FloorTotals, IntervalView, QueueKpis, ScopePayload, VoicemailView } from '../../../shared/wire.ts';
+import type { AgentView, CallView, CallbackView, Delta, FloorTotals, IntervalView, QueueKpis, ScopePayload, TickerText, VoicemailView } from '../../../shared/wire.ts';
 
 /** One collator for every sort by name: `localeCompare` builds one per call. */
 const byName = new Intl.Collator();
@@ -30,7 +30,8 @@ export const useFloorStore = defineStore('floor', () => {
   const callbacks = shallowRef(new Map<string, CallbackView>());
   /** The agent's own view (agent scope only). */
   const me = shallowRef<AgentView | null>(null);
-  const ticker = shallowRef<TickerMessage[]>([]);
+  /** Ticker texts and times (the floor's also say who posted them; no view shows it). */
+  const ticker = shallowRef<TickerText[]>([]);
   /** Private notes to the agent (agent scope only). */
   const notes = shallowRef<AgentNote[]>([]);
 

@@ -5,9 +5,9 @@
  * for a fresh snapshot. Fault tests compare mirrors with each other and with
  * the server's own snapshot.
  */
-import type { Alert, AgentNote, TickerMessage } from '../../../shared/state.ts';
+import type { Alert, AgentNote } from '../../../shared/state.ts';
 import { applyAgentPatch } from '../../../shared/agent-patch.ts';
-import type { Ack, AgentView, CallbackView, CallView, Delta, FloorTotals, IntervalView, QueueKpis, ScopePayload, Snapshot, VoicemailView } from '../../../shared/wire.ts';
+import type { Ack, AgentView, CallbackView, CallView, Delta, FloorTotals, IntervalView, QueueKpis, ScopePayload, Snapshot, TickerText, VoicemailView } from '../../../shared/wire.ts';
 
 /** What a mirror needs of a socket.io client socket. */
 export interface MirrorSocket {
@@ -26,7 +26,7 @@ export interface RoomState {
   callbacks: Map<string, CallbackView>;
   intervals: Record<string, IntervalView[]>;
   me: AgentView | null;
-  ticker: TickerMessage[];
+  ticker: TickerText[];
   notes: AgentNote[];
 }
 
