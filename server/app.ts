@@ -294,7 +294,7 @@ export function createServer(opts: ServerOptions) {
           nowMs: clock.now(),
           engineNowMs: state.nowMs,
           maxFutureSec,
-          log: { kind: log.kind, writable: shared ? shared.isWritable() : true, events: await log.count().catch(() => null), replayedAtStart: replayed },
+          log: { kind: log.kind, writable: shared ? shared.isWritable() : true, events: await log.count().catch(() => null), replayedAtStart: replayed, damagedRows: log.replayProblems?.() ?? { skipped: 0, rows: [] } },
           engine: {
             version: state.version,
             agents: state.agents.size,

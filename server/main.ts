@@ -29,6 +29,7 @@ import { defaultConfig, parseConfig } from '../shared/config.ts';
 import { createServer } from './app.ts';
 import { DEFAULT_MAX_FUTURE_SEC } from './ingest.ts';
 import { AuthStore, newSecret } from './auth/store.ts';
+import { emptyLogWarnings, folderBeforeStart } from './doctor.ts';
 import { openSqliteLog } from './log/sqlite.ts';
 import { openRedisLog } from './log/redis.ts';
 import { openSimulator } from './simulator.ts';
@@ -150,11 +151,14 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     ingestTokens = [randomBytes(18).toString('base64url')];
     console.info(`ingest token (generated for this run; set FLOORWATCH_INGEST_TOKENS to fix one): ${ingestTokens[0]}`);
   }
+  // What the data folder held before opening it creates files: an empty log in a folder that had data is said at start.
+  const before = folderBeforeStart(o.dataDir);
   // REDIS_URL makes this node one of several sharing the event log on Redis Streams.
   const log = o.redisUrl
     ? await openRedisLog({ url: o.redisUrl, prefix: env.FLOORWATCH_REDIS_PREFIX ?? 'floorwatch' })
     : openSqliteLog({ file: path.join(o.dataDir, 'floorwatch.db'), synchronous: o.sync });
   const auth = new AuthStore(path.join(o.dataDir, 'auth.db'));
+  if (!o.redisUrl) for (const w of emptyLogWarnings(o.dataDir, before, { events: await log.count(), users: auth.countUsers() })) console.warn(`WARNING: ${w}`);
   if (auth.countUsers() === 0) {
     const password = newSecret(12);
     await auth.createUser({ username: 'admin', password, role: 'admin' }, Date.now());

@@ -62,23 +62,56 @@ export function newSecret(bytes = 24): string {
 
 const USERNAME = /^[A-Za-z0-9._@-]{2,64}$/;
 
+/** Sets up the user store's tables; the first read fails here on a file that is not a SQLite database. */
+function openSchema(db: Database.Database): void {
+  db.pragma('journal_mode = WAL');
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE, role TEXT NOT NULL,
+      agent_id TEXT, pw_hash TEXT NOT NULL, created_ms INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS sessions (id_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS tokens (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+      created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, revoked_ms INTEGER);
+  `);
+}
+
+/**
+ * Turns SQLite's terse open errors ("file is not a database") into one that
+ * names the file and says what to do: auth.db holds only users, sessions and
+ * tokens (never events), so moving a damaged one aside loses no floor data.
+ */
+export function authOpenError(file: string, err: unknown): Error {
+  const e = (err ?? {}) as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  const msg = typeof e.message === 'string' ? e.message : String(err);
+  const aside = `move ${file} aside (with its -wal and -shm files) or restore it from a backup, then start again: a fresh one gets a new "admin" with a one-time password, and users and tokens must be made again; the event log is not affected`;
+  let text: string;
+  if (code === 'SQLITE_NOTADB') text = `user store ${file} is not a SQLite database (SQLite: ${msg}); ${aside}`;
+  else if (code.startsWith('SQLITE_CORRUPT')) text = `user store ${file} is damaged (SQLite: ${msg}); ${aside}`;
+  else if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+    text = `user store ${file} is locked by another process (SQLite: ${msg}); is another Floorwatch running on the same data folder?`;
+  else if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM'))
+    text = `cannot open user store ${file} for writing (SQLite: ${msg}); check the folder's permissions`;
+  else text = `cannot open user store ${file}: ${msg}`;
+  return new Error(text, { cause: err });
+}
+
 export class AuthStore {
   private readonly db: Database.Database;
   /** token hash → kind, for the hot path of every ingest request. */
   private tokenCache = new Map<string, TokenKind>();
 
   constructor(file: string) {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE, role TEXT NOT NULL,
-        agent_id TEXT, pw_hash TEXT NOT NULL, created_ms INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS sessions (id_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-        created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS tokens (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
-        created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, revoked_ms INTEGER);
-    `);
+    let db: Database.Database | undefined;
+    try {
+      if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      db = new Database(file);
+      openSchema(db);
+    } catch (err) {
+      if (db?.open) db.close();
+      throw authOpenError(file, err);
+    }
+    this.db = db;
     this.db.pragma('foreign_keys = ON');
     this.reloadTokens();
   }

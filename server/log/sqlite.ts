@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { FloorEvent } from '../../shared/events.ts';
+import { EVENT_TYPES, floorEventSchema, internalEventSchema, type FloorEvent } from '../../shared/events.ts';
 import type { FloorConfig } from '../../shared/config.ts';
 import type { Alert } from '../../shared/state.ts';
 import type { AlertQuery, AppendResult, AuditEntry, LogStore } from './store.ts';
@@ -58,7 +58,62 @@ export interface SqliteLogOptions {
   busyTimeoutMs?: number;
   /** Clock for audit entries written by {@link SqliteLog.saveConfig} and for `updated_ms` (default `Date.now`). */
   nowMs?: () => number;
+  /** Where a replay reports each damaged row it skips (default `console.warn`). */
+  warn?: (message: string) => void;
 }
+
+/** One row of the events table that cannot be replayed, and why. */
+export interface BadEventRow {
+  /** The row's `seq` (its SQLite rowid). */
+  seq: number;
+  /** The `id` column, when readable. */
+  id: string | null;
+  /** The `type` column. */
+  type: string | null;
+  reason: string;
+}
+
+/** Every event type the log may hold: the feed's and the server's own. */
+export const LOG_EVENT_TYPES: ReadonlySet<string> = new Set<string>([...EVENT_TYPES, ...internalEventSchema.options.map((o) => o.shape.type.value)]);
+/** Event types that concern one call (their handlers look the call up by `callId`). */
+const CALL_TYPES: ReadonlySet<string> = new Set<string>(floorEventSchema.options.filter((o) => 'callId' in o.shape).map((o) => o.shape.type.value));
+
+/**
+ * The cheap checks a replay makes on each stored row, without the full schema
+ * (re-validating a million events would triple start-up time): the body is a
+ * JSON object of a known type, with an id and a time, and a call id where the
+ * type needs one. What passes can be folded by the engine; what fails is a
+ * damaged row (a hand edit, a foreign writer, a newer Floorwatch's type).
+ * `floorwatch doctor` uses the same checks.
+ */
+export function checkEventRow(body: unknown): { ok: true; event: FloorEvent } | { ok: false; reason: string } {
+  if (typeof body !== 'string') return { ok: false, reason: `body is ${body === null ? 'NULL' : `a ${typeof body}`}, not JSON text` };
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (err) {
+    return { ok: false, reason: `body is not valid JSON (${(err as Error).message})` };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, reason: 'body is not a JSON object' };
+  const e = value as { type?: unknown; id?: unknown; at?: unknown; callId?: unknown };
+  if (typeof e.type !== 'string') return { ok: false, reason: 'body has no event type' };
+  if (!LOG_EVENT_TYPES.has(e.type)) return { ok: false, reason: `unknown event type "${e.type.slice(0, 80)}"` };
+  if (typeof e.id !== 'string' || e.id === '') return { ok: false, reason: 'body has no event id' };
+  if (typeof e.at !== 'number' || !Number.isFinite(e.at)) return { ok: false, reason: 'body has no time ("at" in epoch ms)' };
+  if (CALL_TYPES.has(e.type) && (typeof e.callId !== 'string' || e.callId === '')) return { ok: false, reason: `a ${e.type} event without a callId` };
+  return { ok: true, event: value as FloorEvent };
+}
+
+/** Damaged rows met by the last replay: how many, and the first few in detail. */
+export interface ReplayProblems {
+  skipped: number;
+  /** At most {@link BAD_ROWS_KEPT}, in log order. */
+  rows: BadEventRow[];
+}
+
+const BAD_ROWS_KEPT = 20;
+/** Warnings printed per replay; the rest are counted (a log with thousands of bad rows must not flood the console). */
+const BAD_ROWS_WARNED = 20;
 
 /** Settings in force on an open log, for the health endpoint and tests. */
 export interface SqliteLogInfo {
@@ -78,7 +133,7 @@ interface SqliteErrorLike {
 }
 
 /** Turns SQLite's terse errors at open time into one a person running the server can act on. */
-function openError(file: string, err: unknown): Error {
+export function openError(file: string, err: unknown): Error {
   const e = (err ?? {}) as SqliteErrorLike;
   const code = typeof e.code === 'string' ? e.code : '';
   const msg = typeof e.message === 'string' ? e.message : String(err);
@@ -105,8 +160,10 @@ export class SqliteLog implements LogStore {
   readonly file: string;
   private readonly db: Database.Database;
   private readonly nowMs: () => number;
+  private readonly warn: (message: string) => void;
+  private problems: ReplayProblems = { skipped: 0, rows: [] };
   private readonly appendTx: (events: FloorEvent[], receivedAtMs: number) => FloorEvent[];
-  private readonly replayStep: Database.Statement<[number, number], [number, string, number | null, number]>;
+  private readonly replayStep: Database.Statement<[number, number], [number, unknown, number | null, unknown, string | null, unknown]>;
   private readonly countEvents: Database.Statement<[], number>;
   private readonly callEvents: Database.Statement<[string, number], string>;
   private readonly selectConfig: Database.Statement<[], string>;
@@ -120,6 +177,7 @@ export class SqliteLog implements LogStore {
   constructor(opts: SqliteLogOptions) {
     this.file = opts.file;
     this.nowMs = opts.nowMs ?? Date.now;
+    this.warn = opts.warn ?? ((m) => console.warn(m));
     const memory = opts.file === ':memory:';
     if (!memory) {
       try {
@@ -154,7 +212,9 @@ export class SqliteLog implements LogStore {
       }
       return appended;
     });
-    this.replayStep = db.prepare<[number, number], [number, string, number | null, number]>('SELECT seq, body, received_ms, at_ms FROM events WHERE seq > ? ORDER BY seq LIMIT ?').raw();
+    this.replayStep = db
+      .prepare<[number, number], [number, unknown, number | null, unknown, string | null, unknown]>('SELECT seq, body, received_ms, at_ms, id, type FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
+      .raw();
     this.countEvents = db.prepare<[], number>('SELECT count(*) FROM events').pluck();
     this.callEvents = db.prepare<[string, number], string>('SELECT body FROM events WHERE call_id = ? ORDER BY seq LIMIT ?').pluck();
     this.selectConfig = db.prepare<[], string>('SELECT body FROM config WHERE id = 1').pluck();
@@ -205,18 +265,54 @@ export class SqliteLog implements LogStore {
    */
   async replay(fn: (event: FloorEvent, receivedAtMs: number) => void): Promise<number> {
     this.ensureOpen();
+    this.problems = { skipped: 0, rows: [] };
     let n = 0;
     let after = 0;
     for (;;) {
       const rows = this.replayStep.all(after, REPLAY_CHUNK);
-      for (const [, body, receivedMs, atMs] of rows) {
-        // Trusted: the log only holds events validated at ingest; re-validating a million would triple start-up time.
+      for (const [seq, body, receivedMs, atMs, id, type] of rows) {
+        // Trusted after cheap checks only: the log holds events validated at ingest, and
+        // re-validating a million would triple start-up time. A damaged row is skipped, named
+        // and counted (never the valid events beside it lost); `floorwatch doctor` moves it aside.
+        const checked = checkEventRow(body);
+        if (!checked.ok) {
+          this.skipRow({ seq, id: typeof id === 'string' ? id : null, type: typeof type === 'string' ? type : null, reason: checked.reason });
+          continue;
+        }
         // A row without a receive time (none is written so, but a hand-made file may have 0) falls back to the event's time.
-        fn(JSON.parse(body) as FloorEvent, receivedMs ? receivedMs : atMs);
+        const received = typeof receivedMs === 'number' && receivedMs ? receivedMs : typeof atMs === 'number' && atMs ? atMs : checked.event.at;
+        try {
+          fn(checked.event, received);
+          n++;
+        } catch (err) {
+          this.skipRow({ seq, id: typeof id === 'string' ? id : null, type: typeof type === 'string' ? type : null, reason: `the engine failed on it: ${(err as Error).message}` });
+        }
       }
-      n += rows.length;
-      if (rows.length < REPLAY_CHUNK) return n;
+      if (rows.length < REPLAY_CHUNK) break;
       after = rows[rows.length - 1][0];
+    }
+    if (this.problems.skipped > 0) {
+      this.warn(
+        `event log ${this.file}: ${this.problems.skipped} damaged row(s) skipped at replay, ${n} event(s) replayed; ` +
+          `run "floorwatch doctor --data ${path.dirname(path.resolve(this.file))}" to list them and add --quarantine to move them aside (kept, not deleted)`,
+      );
+    }
+    return n;
+  }
+
+  /** Damaged rows the last {@link replay} skipped (shown in `/api/health`). */
+  replayProblems(): ReplayProblems {
+    return { skipped: this.problems.skipped, rows: [...this.problems.rows] };
+  }
+
+  private skipRow(row: BadEventRow): void {
+    const p = this.problems;
+    p.skipped++;
+    if (p.rows.length < BAD_ROWS_KEPT) p.rows.push(row);
+    if (p.skipped <= BAD_ROWS_WARNED) {
+      this.warn(`event log ${this.file}: skipping damaged row seq (rowid) ${row.seq}${row.id !== null ? `, id "${row.id}"` : ''}${row.type !== null ? `, type "${row.type}"` : ''}: ${row.reason}`);
+    } else if (p.skipped === BAD_ROWS_WARNED + 1) {
+      this.warn(`event log ${this.file}: more damaged rows; only counted from here`);
     }
   }
 

@@ -56,6 +56,8 @@ export interface LogStore {
    * enough to rebuild the state at start-up: a million events in well under 5 s.
    */
   replay(fn: (event: FloorEvent, receivedAtMs: number) => void): Promise<number>;
+  /** Damaged rows the last replay skipped (named in warnings, counted in `/api/health`); stores that cannot hold any leave it out. */
+  replayProblems?(): { skipped: number; rows: { seq: number; id: string | null; type: string | null; reason: string }[] };
   /** Number of events in the log. */
   count(): Promise<number>;
   /** Events of one call in log order, for a drill-down of a call no longer in memory; at most `limit` (default 500). */

@@ -3,6 +3,7 @@
  *
  *   floorwatch report --queue-log FILE [--queue-log FILE2 ...] [--json] [--tz ZONE]
  *   floorwatch replay --queue-log FILE [...] --to URL --token T [--speed N] [--tz ZONE]
+ *   floorwatch doctor --data DIR [--quarantine] [--json]   (server/doctor.ts)
  *
  * Exit codes: 0 done, 1 a file could not be read or the server could not be
  * reached (the reason is printed), 2 usage error.
@@ -107,6 +108,8 @@ function timeZoneOf(p: Parsed, env: NodeJS.ProcessEnv): string {
 
 /** Runs the command line; resolves with the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  // `floorwatch doctor --data DIR [--quarantine]`: the data folder's state (server/doctor.ts).
+  if (argv[0] === 'doctor') return (await import('../doctor.ts')).runDoctor(argv.slice(1), io);
   let p: Parsed;
   let timeZone: string;
   try {
