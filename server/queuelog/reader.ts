@@ -208,16 +208,18 @@ export class QueueLogReader {
     if (this.lastAtMs === undefined || rec.atMs > this.lastAtMs) this.lastAtMs = rec.atMs;
     const r = this.adapter.feed(rec);
     if (r.kind === 'skipped') return this.count('skipped', r.reason);
-    const valid: FloorEvent[] = [];
+    const before = out.length;
     for (const e of r.events ?? []) {
       const v = parseEvent(e);
-      if (!v.ok) return this.damaged(rec.where, `${rec.verb}: gives an invalid event (${v.error})`, rec.raw);
-      valid.push(v.event);
+      if (!v.ok) {
+        out.length = before;
+        return this.damaged(rec.where, `${rec.verb}: gives an invalid event (${v.error})`, rec.raw);
+      }
+      out.push(v.event);
     }
     // A damaged record may still say something (a record cut short closes its call as lost).
     if (r.kind === 'damaged') this.damaged(rec.where, r.reason, rec.raw);
     else this.stats.mapped++;
-    for (const e of valid) out.push(e);
   }
 
   /** Remembers a record's hash, forgetting the oldest beyond {@link DEDUPE_RECORDS}. */
@@ -630,23 +632,24 @@ export async function loadQueueLogFiles(files: string[], opts: { timeZone: strin
       let late = 0;
       let done = false;
       /** Reads record r of the columns again, now with its hash. */
-      const reparse = (r: number): { res: RecordResult; fi: number } => {
+      const reparseOne = (r: number): RecordResult => {
         const fi = fileOf[r];
         const f = loaded[fi];
         const parser = parsers[fi];
         parser.restore(f.states[state ? state.data[r] : 0]);
         const results = parser.parseLine(f.lines.lineAt(start.data[r]), lineNo.data[r]);
-        return { res: results[part ? part.data[r] : 0], fi };
+        return results[part ? part.data[r] : 0];
       };
+      const reparse = (r: number): { res: RecordResult; fi: number } => ({ res: reparseOne(r), fi: fileOf[r] });
       const recordOf = (x: { res: RecordResult }) => (x.res.kind === 'record' ? x.res.record : undefined);
       function* events(): Generator<FloorEvent> {
         const pending = new TimeOrder();
         const out: FloorEvent[] = [];
-        const feed = (x: { res: RecordResult; fi: number }) => {
+        const feed = (res: RecordResult, fi: number) => {
           const damagedBefore = reader.stats.damaged;
           out.length = 0;
-          reader.result(x.res, out);
-          if (reader.stats.damaged > damagedBefore) adapterDamaged[x.fi]++;
+          reader.result(res, out);
+          if (reader.stats.damaged > damagedBefore) adapterDamaged[fi]++;
           for (const e of out) pending.add(e);
         };
         for (let i = 0; i < total; ) {
@@ -654,11 +657,11 @@ export async function loadQueueLogFiles(files: string[], opts: { timeZone: strin
           const now = t[order[i]];
           let j = i + 1;
           while (j < total && t[order[j]] === now) j++;
-          if (j - i === 1) feed(reparse(order[i]));
+          if (j - i === 1) feed(reparseOne(order[i]), fileOf[order[i]]);
           else {
             const run: { res: RecordResult; fi: number }[] = [];
             for (let k = i; k < j; k++) run.push(reparse(order[k]));
-            for (const x of orderWithinSeconds(run, recordOf)) feed(x);
+            for (const x of orderWithinSeconds(run, recordOf)) feed(x.res, x.fi);
           }
           i = j;
           // No later record gives an event before this: what is older goes out.
