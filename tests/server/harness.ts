@@ -96,17 +96,26 @@ export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; d
 }
 
 /**
- * Harnesses closed after each test of the file that calls this at its top level. `start` starts one;
- * `stop` closes one within a test (a restart), so that it is not closed again after the test.
+ * Harnesses (and /live clients) closed after each test of the file that calls this at its top level.
+ * `start` starts one; `live` connects a /live client; `stop` closes a harness within a test (a
+ * restart), so that it is not closed again after the test.
  */
 export function closeHarnessesAfterEach() {
   let open: Harness[] = [];
+  let clients: Recorder[] = [];
   afterEach(async () => {
+    for (const c of clients) c.socket.close();
     for (const h of open) await h.close().catch(() => undefined);
     open = [];
+    clients = [];
   });
   return {
-    async start(opts: Parameters<typeof startHarness>[0]): Promise<Harness> {
+    live(h: Harness, auth: Record<string, string>): Recorder {
+      const r = connectLive(h, auth);
+      clients.push(r);
+      return r;
+    },
+    async start(opts: Parameters<typeof startHarness>[0] = {}): Promise<Harness> {
       const h = await startHarness(opts);
       open.push(h);
       return h;

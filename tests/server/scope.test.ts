@@ -3,30 +3,12 @@
  * of a call only, and the wallboard and agent faces carry no supervisor's user
  * name and no settings beyond what they show.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { connectLive, ev, postEvents, startHarness, T0, VIEW_TOKEN, WALL_TOKEN, waitFor, type Harness, type Recorder } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { closeHarnessesAfterEach, ev, postEvents, T0, VIEW_TOKEN, WALL_TOKEN, waitFor, type Harness, type Recorder } from './harness.ts';
 import type { Ack, AgentConfig, AgentPayload, CallDetail, Snapshot, WallboardConfig, WallboardPayload } from '../../shared/wire.ts';
 import { defaultConfig, type FloorConfig } from '../../shared/config.ts';
 
-let harnesses: Harness[] = [];
-let clients: Recorder[] = [];
-afterEach(async () => {
-  for (const c of clients) c.socket.close();
-  for (const h of harnesses) await h.close();
-  harnesses = [];
-  clients = [];
-});
-
-async function start(opts: Parameters<typeof startHarness>[0] = {}) {
-  const h = await startHarness(opts);
-  harnesses.push(h);
-  return h;
-}
-function live(h: Harness, auth: Record<string, string>) {
-  const r = connectLive(h, auth);
-  clients.push(r);
-  return r;
-}
+const { start, live } = closeHarnessesAfterEach();
 function detailOf(r: Recorder, callId: string): Promise<Ack<CallDetail>> {
   return new Promise((resolve) => r.socket.emit('call:detail', callId, resolve));
 }
