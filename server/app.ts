@@ -22,6 +22,7 @@ import type { LogStore } from './log/store.ts';
 import { DEFAULT_MAX_FUTURE_SEC, IngestError, IngestPipeline, MAX_BATCH_EVENTS } from './ingest.ts';
 import { LiveHub, scopeFromHandshake, type LiveNamespace } from './live.ts';
 import { fallbackPage } from './page.ts';
+import type { TrustProxy } from './http-guard.ts';
 import type { AuthStore } from './auth/store.ts';
 import { canSupervise, resolvePrincipal, type Principal, type PrincipalOptions } from './auth/principal.ts';
 import { mountAuthRoutes } from './auth/routes.ts';
@@ -71,8 +72,10 @@ export interface ServerOptions {
   /** Static API tokens with supervisor rights, for scripts (FLOORWATCH_API_TOKENS). */
   viewTokens?: string[];
   sessionIdleMs?: number;
-  /** Mark the session cookie Secure (behind HTTPS). */
+  /** Mark the session cookie Secure (behind HTTPS); also sends HSTS and upgrade-insecure-requests. */
   secureCookies?: boolean;
+  /** express's `trust proxy`: which proxies' X-Forwarded-For / X-Forwarded-Host to believe (default: none). */
+  trustProxy?: TrustProxy;
   /** Tokens that open only the wallboard. */
   wallboardTokens?: string[];
   /** Views and read APIs open without credentials: only when explicitly asked for. */
@@ -116,6 +119,7 @@ export function createServer(opts: ServerOptions) {
 
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', opts.trustProxy ?? false);
   const httpServer = http.createServer(app);
   const io = new IoServer(httpServer, { maxHttpBufferSize: MAX_BODY_BYTES, serveClient: true });
   const liveNsp = io.of('/live') as LiveNamespace;

@@ -20,6 +20,7 @@
  *   --session-idle MIN  FLOORWATCH_SESSION_IDLE_MIN  (480)
  *   --redis URL         REDIS_URL                    (none: embedded SQLite; with it the event log is a Redis stream shared by several nodes)
  *   --max-future-sec N  FLOORWATCH_MAX_FUTURE_SEC    (300: events dated further ahead of the server's clock are rejected, each with its reason)
+ *   --trust-proxy P     FLOORWATCH_TRUST_PROXY       (off: believe X-Forwarded-For/-Host only from these proxies: loopback, addresses, subnets, or a hop count)
  *   FLOORWATCH_INGEST_TOKENS, FLOORWATCH_API_TOKENS, FLOORWATCH_WALLBOARD_TOKENS: comma-separated static tokens
  */
 import path from 'node:path';
@@ -28,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultConfig, parseConfig } from '../shared/config.ts';
 import { createServer } from './app.ts';
 import { DEFAULT_MAX_FUTURE_SEC } from './ingest.ts';
+import { parseTrustProxy, type TrustProxy } from './http-guard.ts';
 import { AuthStore, newSecret } from './auth/store.ts';
 import { emptyLogWarnings, folderBeforeStart } from './doctor.ts';
 import { openSqliteLog } from './log/sqlite.ts';
@@ -59,6 +61,8 @@ export interface MainOptions {
   wallboardTokens: string[];
   /** Events dated more than this many seconds ahead of the server's clock are rejected at ingest. */
   maxFutureSec: number;
+  /** Proxies whose X-Forwarded-For / X-Forwarded-Host are believed. */
+  trustProxy: TrustProxy;
 }
 
 function flag(argv: string[], name: string): string | undefined {
@@ -137,6 +141,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
     viewTokens,
     wallboardTokens: list(env.FLOORWATCH_WALLBOARD_TOKENS),
     maxFutureSec: nonNegative(flag(argv, 'max-future-sec') ?? env.FLOORWATCH_MAX_FUTURE_SEC, DEFAULT_MAX_FUTURE_SEC, '--max-future-sec'),
+    trustProxy: parseTrustProxy(flag(argv, 'trust-proxy') ?? env.FLOORWATCH_TRUST_PROXY),
   };
 }
 
@@ -184,6 +189,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     wallboardTokens: o.wallboardTokens,
     demo: o.demo,
     maxFutureSec: o.maxFutureSec,
+    trustProxy: o.trustProxy,
     staticDir: path.join(here, '..', 'dist', 'client'),
     sources: () => ({
       ...(queueLogTail ? { queueLog: queueLogTail.stats } : {}),

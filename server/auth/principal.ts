@@ -80,37 +80,3 @@ export function resolvePrincipal(c: Credentials, o: PrincipalOptions): Principal
 export function canSupervise(p: Principal | undefined): boolean {
   return p !== undefined && (p.role === 'supervisor' || p.role === 'admin');
 }
-
-/**
- * Counts failed sign-ins per key (address, user name) in a sliding window;
- * a key over the limit is refused until its oldest failure ages out.
- */
-export class LoginLimiter {
-  private failures = new Map<string, number[]>();
-  constructor(
-    private readonly max = 5,
-    private readonly windowMs = 15 * 60_000,
-  ) {}
-
-  /** Seconds until `key` may try again, or 0. */
-  retryAfterSec(key: string, nowMs: number): number {
-    const list = (this.failures.get(key) ?? []).filter((t) => nowMs - t < this.windowMs);
-    this.failures.set(key, list);
-    if (list.length < this.max) return 0;
-    return Math.ceil((list[0] + this.windowMs - nowMs) / 1000);
-  }
-
-  fail(key: string, nowMs: number): void {
-    const list = this.failures.get(key) ?? [];
-    list.push(nowMs);
-    this.failures.set(key, list);
-    if (this.failures.size > 10_000) {
-      // Bounded: forget the oldest keys rather than grow without end under a spray of names.
-      for (const k of [...this.failures.keys()].slice(0, 1_000)) this.failures.delete(k);
-    }
-  }
-
-  clear(key: string): void {
-    this.failures.delete(key);
-  }
-}

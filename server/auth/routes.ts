@@ -3,38 +3,33 @@
  * Every change here is written to the audit trail.
  */
 import express from 'express';
-import type { Request } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { actor, toCsv, type RouteContext } from '../context.ts';
-import { SESSION_COOKIE, LoginLimiter, parseCookies } from './principal.ts';
+import { SESSION_COOKIE, parseCookies } from './principal.ts';
 import { ROLES, type Role, type TokenKind } from './store.ts';
+import { signInThrottle } from './throttle.ts';
 
 export function mountAuthRoutes(ctx: RouteContext): void {
   const { app, auth, log, clock } = ctx;
-  const limiter = new LoginLimiter();
   const json = express.json({ limit: '64kb' });
-  const ip = (req: Request) => req.socket.remoteAddress ?? 'unknown';
+  // Counted before the password is checked, per address and per account (see throttle.ts).
+  const throttle = signInThrottle({ now: () => clock.now(), deviceSecret: auth.secret('device-cookie'), secureCookies: ctx.secureCookies, logger: ctx.logger });
+  const credentialsGiven = (req: Request, res: Response, next: NextFunction) => {
+    const { username, password } = (req.body ?? {}) as { username?: unknown; password?: unknown };
+    if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) {
+      return res.status(400).json({ ok: false, error: 'username and password are required' });
+    }
+    next();
+  };
 
-  app.post('/api/login', json, async (req, res, next) => {
+  app.post('/api/login', json, credentialsGiven, ...throttle.middleware, async (req, res, next) => {
     try {
-      const { username, password } = (req.body ?? {}) as { username?: unknown; password?: unknown };
-      if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) {
-        return res.status(400).json({ ok: false, error: 'username and password are required' });
-      }
-      const now = clock.now();
-      const keys = [`ip:${ip(req)}`, `user:${username.toLowerCase()}`];
-      const wait = Math.max(...keys.map((k) => limiter.retryAfterSec(k, now)));
-      if (wait > 0) {
-        res.setHeader('Retry-After', String(wait));
-        return res.status(429).json({ ok: false, error: `too many failed sign-ins: try again in ${Math.ceil(wait / 60)} min` });
-      }
+      const { username, password } = req.body as { username: string; password: string };
       const user = await auth.checkPassword(username, password);
-      if (!user) {
-        for (const k of keys) limiter.fail(k, now);
-        return res.status(401).json({ ok: false, error: 'wrong user name or password' });
-      }
-      limiter.clear(`user:${username.toLowerCase()}`);
-      const sid = auth.createSession(user.id, now);
+      if (!user) return res.status(401).json({ ok: false, error: 'wrong user name or password' });
+      const sid = auth.createSession(user.id, clock.now());
       res.cookie(SESSION_COOKIE, sid, { httpOnly: true, sameSite: 'lax', secure: ctx.secureCookies, path: '/' });
+      throttle.rememberDevice(req, res, user.username);
       res.json({ ok: true, data: { username: user.username, role: user.role, agentId: user.agentId } });
     } catch (err) {
       next(err);

@@ -72,6 +72,7 @@ function openSchema(db: Database.Database): void {
       created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS tokens (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
       created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, revoked_ms INTEGER);
+    CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
   `);
 }
 
@@ -100,6 +101,8 @@ export class AuthStore {
   private readonly db: Database.Database;
   /** token hash → kind, for the hot path of every ingest request. */
   private tokenCache = new Map<string, TokenKind>();
+  /** A hash of a random password with today's scrypt cost, verified against for unknown names. */
+  private dummyHash: Promise<string> | undefined;
 
   constructor(file: string) {
     let db: Database.Database | undefined;
@@ -155,11 +158,29 @@ export class AuthStore {
     return this.db.prepare('DELETE FROM users WHERE id = ?').run(id).changes === 1;
   }
 
-  /** The user, if the password is right. Takes the same time for an unknown name. */
+  /**
+   * The user, if the password is right. An unknown name does the same work: one scrypt
+   * verification against a dummy hash made once with the same cost, so the answer's
+   * time does not tell whether the name exists.
+   */
   async checkPassword(username: string, password: string): Promise<User | null> {
     const r = this.db.prepare('SELECT id, pw_hash FROM users WHERE username = ?').get(username) as { id: number; pw_hash: string } | undefined;
-    const ok = await verifyPassword(password, r?.pw_hash ?? (await hashPassword('timing-equaliser')));
-    return r && ok ? (this.getUser(r.id) ?? null) : null;
+    this.dummyHash ??= hashPassword(newSecret(16));
+    const stored = r?.pw_hash ?? (await this.dummyHash);
+    const ok = await verifyPassword(password, stored);
+    const user = r ? this.getUser(r.id) : undefined;
+    return r && ok ? (user ?? null) : null;
+  }
+
+  /**
+   * A 32-byte secret kept in this file under `name`, made at first use (e.g. the key
+   * that signs device cookies): it survives restarts, and is never shown.
+   */
+  secret(name: string): Buffer {
+    const row = this.db.prepare('SELECT value FROM secrets WHERE name = ?').pluck().get(name) as Buffer | undefined;
+    if (row) return row;
+    this.db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)').run(name, randomBytes(32));
+    return this.db.prepare('SELECT value FROM secrets WHERE name = ?').pluck().get(name) as Buffer;
   }
 
   createSession(userId: number, nowMs: number): string {
