@@ -27,6 +27,7 @@ import type { AuthStore } from './auth/store.ts';
 import { canSupervise, resolvePrincipal, type Principal, type PrincipalOptions } from './auth/principal.ts';
 import { mountAuthRoutes } from './auth/routes.ts';
 import { mountFloorRoutes } from './floor-routes.ts';
+import { ReportService } from './report-cache.ts';
 import { registerAlertCommands } from './alert-commands.ts';
 import type { NewEvent } from './context.ts';
 
@@ -124,6 +125,8 @@ export function createServer(opts: ServerOptions) {
   const io = new IoServer(httpServer, { maxHttpBufferSize: MAX_BODY_BYTES, serveClient: true });
   const liveNsp = io.of('/live') as LiveNamespace;
   const hub = new LiveHub(liveNsp, () => state, { now: engineNow });
+  /** Past days' reports, built on a worker thread and cached per closed day (report-cache.ts). */
+  const reports = new ReportService({ log, state: () => state, logger });
 
   /**
    * Alerts waiting to be written, latest content per id. They are saved
@@ -168,6 +171,7 @@ export function createServer(opts: ServerOptions) {
   function foldReceived(e: FloorEvent, receivedAtMs: number): void {
     observeClock(state, receivedAtMs);
     applyEvent(state, e);
+    reports.noteEvent(e, state); // a late event of a past day drops that day's cached report
   }
 
   function applyBatch(events: FloorEvent[], receivedAtMs: number): void {
@@ -309,6 +313,7 @@ export function createServer(opts: ServerOptions) {
           },
           ingest: pipeline.stats,
           live: { ...hub.stats, sockets: liveNsp.sockets.size },
+          reports: reports.stats(),
           sources: opts.sources?.() ?? {},
         },
       });
@@ -352,7 +357,7 @@ export function createServer(opts: ServerOptions) {
     }
   });
 
-  const ctx = { app, auth: opts.auth, log, clock, logger, principalOf, requireSupervisor, requireAdmin, record, state: () => state, hub, engineNow, secureCookies: opts.secureCookies ?? false, setConfig: applyConfig };
+  const ctx = { app, auth: opts.auth, log, clock, logger, principalOf, requireSupervisor, requireAdmin, record, state: () => state, hub, engineNow, secureCookies: opts.secureCookies ?? false, setConfig: applyConfig, reports };
   mountAuthRoutes(ctx);
   mountFloorRoutes(ctx);
 
@@ -474,6 +479,7 @@ export function createServer(opts: ServerOptions) {
   async function close(): Promise<void> {
     if (tickTimer) clearInterval(tickTimer);
     await saveAlertsNow();
+    await reports.close();
     hub.close();
     await new Promise<void>((resolve) => io.close(() => resolve()));
     await new Promise<void>((resolve) => {
@@ -488,6 +494,8 @@ export function createServer(opts: ServerOptions) {
     io,
     pipeline,
     hub,
+    /** Past days' reports: worker, queue and cache (report-cache.ts). */
+    reports,
     /** The engine state (read-only use). */
     state: () => state,
     engineNow,

@@ -8,6 +8,7 @@ import type { AuthStore } from './auth/store.ts';
 import type { Principal } from './auth/principal.ts';
 import type { LogStore } from './log/store.ts';
 import type { LiveHub } from './live.ts';
+import type { ReportService } from './report-cache.ts';
 
 /** `Omit` that keeps a union a union: one new-event shape per event type. */
 export type NewEvent = FloorEvent extends unknown ? (FloorEvent extends infer E ? (E extends FloorEvent ? Omit<E, 'id' | 'at'> : never) : never) : never;
@@ -29,6 +30,8 @@ export interface RouteContext {
   engineNow: () => number;
   secureCookies: boolean;
   setConfig: (config: FloorConfig, actor: string) => Promise<void>;
+  /** Past days' reports: built on a worker thread, cached per closed day. */
+  reports: ReportService;
 }
 
 /** The principal a `require…` middleware put on the response. */

@@ -1,15 +1,17 @@
 /**
  * Supervisor actions and reports over HTTP: acknowledge/reopen alerts, post
  * to the wallboard ticker, send an agent a private note, read and change the
- * settings, and today's (or a past day's) tables as JSON or CSV.
+ * settings, and today's (or a past day's) tables as JSON or CSV. A past
+ * day's tables come from the report worker and its cache (report-cache.ts).
  */
 import express from 'express';
 import { parseConfig } from '../shared/config.ts';
-import { applyEvent, createFloorState, observeClock, tick } from '../shared/engine.ts';
 import { selectDayTables } from '../shared/selectors.ts';
 import { localDay } from '../shared/time.ts';
 import { actor, toCsv, type RouteContext } from './context.ts';
 import { actOnAlert, readAlertRequest } from './alert-commands.ts';
+import { ReportError } from './report-cache.ts';
+import type { DayTables } from './report-worker.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -76,27 +78,30 @@ export function mountFloorRoutes(ctx: RouteContext): void {
   });
 
   /**
-   * Today's tables from the live state; a past day's by folding the log as the live run did (each
-   * event at its receive time) and reading that day's record: a call counts on the day it was
-   * offered, so events after the day's end (an answer after midnight) still count there.
+   * Today's tables from the live state; a past day's from the report worker (report-cache.ts), which
+   * folds the log as the live run did (each event at its receive time) off the event loop and keeps
+   * the result per closed day. Throws a {@link ReportError}: 404 for a day not yet come or without
+   * events, 503 when the worker failed or is too busy.
    */
-  async function dayTables(date: string | undefined) {
+  async function dayTables(date: string | undefined): Promise<DayTables> {
     const s = ctx.state();
     if (!date) return selectDayTables(s);
     const noon = Date.parse(`${date}T12:00:00Z`);
+    if (!Number.isFinite(noon)) throw new ReportError(`${date} is not a date`, 404);
     const day = localDay(noon, s.config.timeZone);
     if (day.startMs === s.dayStartMs) return selectDayTables(s);
-    if (day.startMs > s.dayStartMs) throw new Error(`${date} has not happened yet`);
-    const past = createFloorState(s.config, 0, { historyDays: Number.MAX_SAFE_INTEGER, clock: 'server' });
-    let seen = false;
-    await log.replay((e, receivedAtMs) => {
-      observeClock(past, receivedAtMs);
-      applyEvent(past, e);
-      if (e.at >= day.startMs && e.at < day.endMs) seen = true;
-    });
-    if (!seen) throw new Error(`no events in the log for ${date}`);
-    tick(past, Math.max(past.nowMs, day.endMs - 1));
-    return selectDayTables(past, day.startMs);
+    if (day.startMs > s.dayStartMs) throw new ReportError(`${date} has not happened yet`, 404);
+    return ctx.reports.get(day, s.config);
+  }
+
+  /** The answer for a report that could not be given: its status (503s with a hint when to retry), never a stack trace. */
+  function reportFailed(res: express.Response, err: unknown) {
+    if (err instanceof ReportError) {
+      if (err.status === 503) res.set('Retry-After', '5');
+      return res.status(err.status).json({ ok: false, error: err.message });
+    }
+    ctx.logger.error(`report failed: ${(err as Error).message}`);
+    return res.status(500).json({ ok: false, error: 'the report could not be built' });
   }
 
   app.get('/api/report', ctx.requireSupervisor, async (req, res) => {
@@ -105,7 +110,7 @@ export function mountFloorRoutes(ctx: RouteContext): void {
     try {
       res.json({ ok: true, data: await dayTables(date) });
     } catch (err) {
-      res.status(404).json({ ok: false, error: (err as Error).message });
+      reportFailed(res, err);
     }
   });
 
@@ -118,7 +123,7 @@ export function mountFloorRoutes(ctx: RouteContext): void {
     try {
       t = await dayTables(date);
     } catch (err) {
-      return res.status(404).json({ ok: false, error: (err as Error).message });
+      return reportFailed(res, err);
     }
     const label = date ?? new Date(t.day.startMs + 12 * 3_600_000).toISOString().slice(0, 10);
     res.type('text/csv').attachment(`floorwatch-${table}-${label}.csv`);

@@ -1,0 +1,185 @@
+/**
+ * A past day's report, built on a worker thread (node:worker_threads) so that
+ * replaying the whole log never holds up the server's event loop.
+ *
+ * The fold is the one the live run does (each event at its receive time, see
+ * `foldReceived` in app.ts), on a floor that keeps every past day, read at
+ * the asked day: a call counts on the day it was offered, so events after the
+ * day's end (an answer after midnight) still count there.
+ *
+ * Where the events come from:
+ * - `sqlite`: the worker opens the log file itself, read-only, on a
+ *   connection of its own (the log is in WAL mode: readers never block the
+ *   writer, and the writer never blocks them) and reads it in chunks by seq,
+ *   with the same row checks as the log's own replay.
+ * - `stream`: any other store (Redis Streams in cluster mode, a `:memory:`
+ *   SQLite log) is replayed by the main thread through `LogStore.replay` and
+ *   the events are posted here in chunks; the main thread only reads and
+ *   forwards, the fold runs here (see `ReportService` in report-cache.ts).
+ *
+ * Loaded through report-worker.mjs, which registers tsx first: the worker runs
+ * the TypeScript sources under `tsx server/main.ts`, under vitest and under
+ * plain `node` alike.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type { FloorConfig } from '../shared/config.ts';
+import { applyEvent, createFloorState, drainChanges, observeClock, tick } from '../shared/engine.ts';
+import type { FloorEvent } from '../shared/events.ts';
+import { selectDayTables } from '../shared/selectors.ts';
+import { checkEventRow } from './log/sqlite.ts';
+
+/** What `/api/report` returns for a day: `selectDayTables` of that day. */
+export type DayTables = ReturnType<typeof selectDayTables>;
+
+/** One floor-local day: its start and end, epoch ms (end exclusive). */
+export interface DayRange {
+  startMs: number;
+  endMs: number;
+}
+
+/** Where the worker reads the log from (see the module's comment). */
+export type ReportSource = { kind: 'sqlite'; file: string } | { kind: 'stream' };
+
+/** main → worker: build `day` with `config` as the floor's starting configuration. */
+export interface BuildRequest {
+  type: 'build';
+  jobId: number;
+  day: DayRange;
+  config: FloorConfig;
+  source: ReportSource;
+}
+/** main → worker (stream source): the next events of the log, each `[event, receivedAtMs]`, in log order. */
+export interface StreamChunk {
+  type: 'chunk';
+  jobId: number;
+  events: [FloorEvent, number][];
+}
+/** main → worker (stream source): the log is read to its end (or could not be: `error`). */
+export interface StreamEnd {
+  type: 'end';
+  jobId: number;
+  error?: string;
+}
+export type ToWorker = BuildRequest | StreamChunk | StreamEnd;
+
+/** worker → main: the day's tables, or why there are none. */
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'done'; jobId: number; ok: true; tables: DayTables; events: number; skipped: number; ms: number }
+  | { type: 'done'; jobId: number; ok: false; notFound: boolean; error: string };
+
+/** Events folded between two drains of the engine's change sets (the report reads none: drained only to bound memory). */
+const DRAIN_EVERY = 10_000;
+/** Rows read per step from SQLite: the log's own replay chunk. */
+const READ_CHUNK = 5_000;
+
+/**
+ * A past day's fold, fed event by event in log order with each event's receive
+ * time (ms); `finish()` returns the day's tables, or undefined when no event
+ * of the log is dated on that day. An event the engine throws on is skipped
+ * and counted (as the log's own replay does), never the whole report lost.
+ */
+export function createDayFold(config: FloorConfig, day: DayRange) {
+  const past = createFloorState(config, 0, { historyDays: Number.MAX_SAFE_INTEGER, clock: 'server' });
+  let seen = false;
+  let events = 0;
+  let skipped = 0;
+  return {
+    add(e: FloorEvent, receivedAtMs: number): void {
+      try {
+        observeClock(past, receivedAtMs);
+        applyEvent(past, e);
+      } catch {
+        skipped++;
+        return;
+      }
+      if (e.at >= day.startMs && e.at < day.endMs) seen = true;
+      if (++events % DRAIN_EVERY === 0) drainChanges(past);
+    },
+    finish(): DayTables | undefined {
+      if (!seen) return undefined;
+      tick(past, Math.max(past.nowMs, day.endMs - 1));
+      return selectDayTables(past, day.startMs);
+    },
+    get events() {
+      return events;
+    },
+    get skipped() {
+      return skipped;
+    },
+  };
+}
+
+/**
+ * Reads a SQLite event log read-only, in log order, calling fn with each
+ * event and its receive time (ms; the event's own time for a row without one,
+ * as `SqliteLog.replay` does). Damaged rows are skipped (the live log counts
+ * and names them). Throws when the file cannot be opened.
+ */
+export function readSqliteLog(file: string, fn: (e: FloorEvent, receivedAtMs: number) => void): void {
+  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5_000 });
+  try {
+    const step = db
+      .prepare<[number, number], [number, unknown, number | null, unknown]>('SELECT seq, body, received_ms, at_ms FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
+      .raw();
+    let after = 0;
+    for (;;) {
+      const rows = step.all(after, READ_CHUNK);
+      for (const [, body, receivedMs, atMs] of rows) {
+        const checked = checkEventRow(body);
+        if (!checked.ok) continue;
+        const received = typeof receivedMs === 'number' && receivedMs ? receivedMs : typeof atMs === 'number' && atMs ? atMs : checked.event.at;
+        fn(checked.event, received);
+      }
+      if (rows.length < READ_CHUNK) break;
+      after = rows[rows.length - 1][0];
+    }
+  } finally {
+    db.close();
+  }
+}
+
+/** The worker's side: one job at a time, as the main thread sends them. */
+function serve(port: NonNullable<typeof parentPort>): void {
+  let streaming: { jobId: number; day: DayRange; fold: ReturnType<typeof createDayFold>; startedMs: number } | undefined;
+  const reply = (m: FromWorker) => port.postMessage(m);
+  const finish = (jobId: number, day: DayRange, fold: ReturnType<typeof createDayFold>, startedMs: number) => {
+    const tables = fold.finish();
+    if (!tables) {
+      const date = new Date(day.startMs + 12 * 3_600_000).toISOString().slice(0, 10);
+      return reply({ type: 'done', jobId, ok: false, notFound: true, error: `no events in the log for ${date}` });
+    }
+    reply({ type: 'done', jobId, ok: true, tables, events: fold.events, skipped: fold.skipped, ms: Math.round(performance.now() - startedMs) });
+  };
+  port.on('message', (m: ToWorker) => {
+    try {
+      if (m.type === 'build') {
+        const fold = createDayFold(m.config, m.day);
+        const startedMs = performance.now();
+        if (m.source.kind === 'stream') {
+          streaming = { jobId: m.jobId, day: m.day, fold, startedMs };
+          return;
+        }
+        readSqliteLog(m.source.file, (e, rx) => fold.add(e, rx));
+        finish(m.jobId, m.day, fold, startedMs);
+      } else if (m.type === 'chunk') {
+        if (streaming?.jobId !== m.jobId) return;
+        for (const [e, rx] of m.events) streaming.fold.add(e, rx);
+      } else if (m.type === 'end') {
+        if (streaming?.jobId !== m.jobId) return;
+        const s = streaming;
+        streaming = undefined;
+        if (m.error) return reply({ type: 'done', jobId: m.jobId, ok: false, notFound: false, error: m.error });
+        finish(s.jobId, s.day, s.fold, s.startedMs);
+      }
+    } catch (err) {
+      const jobId = m.jobId;
+      if (streaming?.jobId === jobId) streaming = undefined;
+      reply({ type: 'done', jobId, ok: false, notFound: false, error: (err as Error).message });
+    }
+  });
+  reply({ type: 'ready' });
+}
+
+if (!isMainThread && parentPort && (workerData as { role?: unknown } | null)?.role === 'floorwatch-report') serve(parentPort);
