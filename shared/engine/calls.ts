@@ -9,7 +9,7 @@ import type { CallState, FloorState } from '../state.ts';
 import { ensureQueue, isConnected, isOver, newCall, note, retireCall, timeline, touchCall } from './core.ts';
 import { agentDay, bucketOf, dayOf, queueDay } from './days.ts';
 import { closeLost, correctLost } from './lost.ts';
-import { countAbandoned, countAnswered, leaveQueue, pendingQueue } from './queues.ts';
+import { countAbandoned, countAnswered, enterWaiting, leaveQueue, pendingQueue } from './queues.ts';
 import { endRing, endRings, startRing, takeAgent } from './rings.ts';
 import { endHold, endSegment, releaseAgent } from './segments.ts';
 import { judgeHoldStart } from './rules/hold.ts';
@@ -92,7 +92,7 @@ export const onQueued: Handler<'call.queued'> = (s, e) => {
   const rec = queueDay(s, q, c.dayStartMs);
   const bucket = bucketOf(rec, c.dayStartMs, e.at);
   c.offeredIntervalMs = bucket.startMs;
-  if (!c.history) q.waiting.set(c.callId, e.at);
+  if (!c.history) enterWaiting(q, c.callId, e.at);
   rec.today.offered++;
   bucket.offered++;
   timeline(c, e);

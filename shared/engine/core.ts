@@ -7,6 +7,8 @@ import { effectiveConfig, type EffectiveConfig, type FloorConfig, type RuleId } 
 import type { FloorEvent } from '../events.ts';
 import type { AgentDay, AgentState, CallState, ChangeSet, FloorState, QueueDay, QueueState } from '../state.ts';
 import { localDay } from '../time.ts';
+import { type EngineLimits, forgetCallActivity, setEngineLimits } from './activity.ts';
+import { enterWaiting } from './waiting.ts';
 
 /** Ended calls kept in memory for drill-down; older ones are read back from the log. */
 export const ENDED_CALLS_CAP = 2_000;
@@ -72,13 +74,15 @@ export interface FloorOptions {
   historyDays?: number;
   /** `server` for a live floor on the server's clock; `events` (default) for an offline fold. */
   clock?: FloorState['clock'];
+  /** Stale-call limits and the live-call cap (see bounds.ts; defaults `DEFAULT_ENGINE_LIMITS`). A replay must use the live run's. */
+  limits?: Partial<EngineLimits>;
 }
 
-/** A fresh floor, with "today" being the local day containing `nowMs`. */
+/** A fresh floor, with "today" being the local day containing `nowMs`. Throws a RangeError for a limit in `opts.limits` that is not a positive number. */
 export function createFloorState(config: FloorConfig, nowMs: number, opts: FloorOptions = {}): FloorState {
   const historyDays = opts.historyDays ?? HISTORY_DAYS;
   const day = localDay(nowMs, config.timeZone);
-  return {
+  const s: FloorState = {
     config,
     version: 0,
     nowMs,
@@ -102,6 +106,8 @@ export function createFloorState(config: FloorConfig, nowMs: number, opts: Floor
     ticker: [],
     agentNotes: new Map(),
   };
+  if (opts.limits) setEngineLimits(s, opts.limits);
+  return s;
 }
 
 /** Returns what changed since the last drain and starts a new change set. */
@@ -276,6 +282,7 @@ export function retireCall(s: FloorState, c: CallState, atMs: number, reason: st
   c.endReason = reason;
   touchCall(s, c);
   s.liveCalls.delete(c.callId);
+  forgetCallActivity(s, c.callId);
   s.endedCalls.delete(c.callId);
   s.endedCalls.add(c.callId);
   trimEndedCalls(s);
@@ -292,7 +299,7 @@ export function promoteToLive(s: FloorState, c: CallState): void {
   s.endedCalls.delete(c.callId);
   s.liveCalls.add(c.callId);
   const q = c.queueId !== undefined && c.queueOutcome === undefined ? s.queues.get(c.queueId) : undefined;
-  if (q && c.queuedAtMs !== undefined) q.waiting.set(c.callId, c.queuedAtMs);
+  if (q && c.queuedAtMs !== undefined) enterWaiting(q, c.callId, c.queuedAtMs);
   for (const agentId of [...c.rings.map((r) => r.agentId), ...(isConnected(c) && c.agentId !== undefined ? [c.agentId] : [])]) {
     const a = s.agents.get(agentId);
     if (a && a.callId === undefined) a.callId = c.callId;

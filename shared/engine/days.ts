@@ -10,6 +10,7 @@ import { intervalStart, localDay } from '../time.ts';
 import { emptyAgentDay, emptyQueueDay } from './core.ts';
 import { closeAlert } from './alerts.ts';
 import { evaluateLive } from './tick.ts';
+import { expireStale } from './bounds.ts';
 
 function trimDays<V>(m: Map<number, V>, keep: number): void {
   while (m.size > keep) m.delete(m.keys().next().value as number);
@@ -108,7 +109,8 @@ function rollover(s: FloorState, atMs: number): void {
 }
 
 /**
- * Moves the clock forward to `atMs` (never back), turning the day at midnight.
+ * Moves the clock forward to `atMs` (never back), turning the day at midnight
+ * and closing as end lost the calls whose stale limit runs out on the way.
  * Before the day turns, the live rules are evaluated at its last instant: what
  * is still open then (a call running past midnight, a pace alert the turn
  * closes) stays in the agent's view of the new day or is closed with the day,
@@ -118,10 +120,13 @@ function rollover(s: FloorState, atMs: number): void {
 export function advanceClock(s: FloorState, atMs: number): void {
   if (atMs <= s.nowMs) return;
   if (atMs >= s.dayEndMs) {
+    expireStale(s, s.dayEndMs - 1);
     s.nowMs = Math.max(s.nowMs, s.dayEndMs - 1);
     evaluateLive(s, s.nowMs);
     rollover(s, atMs);
   }
+  // Calls whose stale limit ran out by now close first, at the instant it ran out (see bounds.ts).
+  expireStale(s, atMs);
   s.nowMs = atMs;
 }
 

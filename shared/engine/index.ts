@@ -9,6 +9,7 @@ import type { FloorEvent } from '../events.ts';
 import type { FloorState } from '../state.ts';
 import { countReason, promoteToLive } from './core.ts';
 import { advanceClock } from './days.ts';
+import { enforceLiveCap, noteCallActivity } from './bounds.ts';
 import { onAgentState } from './agents.ts';
 import {
   type Handler,
@@ -31,6 +32,7 @@ import { onAcknowledged, onAgentNoted, onConfigChanged, onReopened, onTicker } f
 
 export { AGENT_ALERTS_CAP, ENDED_CALLS_CAP, HISTORY_DAYS, RECENT_ALERTS_CAP, TIMELINE_CAP, configFor, createFloorState, drainChanges, emptyAgentDay, emptyQueueDay, type FloorOptions } from './core.ts';
 export { observeClock } from './days.ts';
+export { DEFAULT_ENGINE_LIMITS, type EngineBoundsReport, type EngineLimits, engineBounds, engineLimits, setEngineLimits } from './bounds.ts';
 export { tick } from './tick.ts';
 export { NOTES_CAP, TICKER_CAP, setConfig } from './supervisor.ts';
 export { paceExpected } from './rules/quota-pace.ts';
@@ -87,6 +89,8 @@ export function applyEvent(s: FloorState, e: FloorEvent): void {
     if (c?.history) promoteToLive(s, c);
   }
   (HANDLERS[e.type] as Handler<typeof e.type>)(s, e as never);
+  if ('callId' in e) noteCallActivity(s, e.callId);
+  enforceLiveCap(s);
   s.diagnostics.applied++;
   if (s.diagnostics.lastEventAtMs === undefined || e.at > s.diagnostics.lastEventAtMs) s.diagnostics.lastEventAtMs = e.at;
   s.version++;

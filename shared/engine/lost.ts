@@ -13,7 +13,7 @@ import type { CallState, FloorState, LostEnd } from '../state.ts';
 import { findAnyAlert } from './alerts.ts';
 import { countReason, isConnected, isOver, reviveCall, retireCall, timeline } from './core.ts';
 import { agentDay, queueDay } from './days.ts';
-import { countEndLost, leaveQueue, pendingQueue } from './queues.ts';
+import { countEndLost, enterWaiting, leaveQueue, pendingQueue } from './queues.ts';
 import { endRings } from './rings.ts';
 import { endSegment, releaseAgent } from './segments.ts';
 import { callLongId, rejudgeCallLong } from './rules/call-long.ts';
@@ -73,7 +73,7 @@ export function correctLost(s: FloorState, c: CallState, e: FloorEvent): boolean
     if (c.queueOutcome === 'lost') {
       c.queueOutcome = undefined;
       const q = c.queueId !== undefined ? s.queues.get(c.queueId) : undefined;
-      if (q && c.queuedAtMs !== undefined) q.waiting.set(c.callId, c.queuedAtMs);
+      if (q && c.queuedAtMs !== undefined) enterWaiting(q, c.callId, c.queuedAtMs);
     }
     reviveCall(s, c);
     return true;

@@ -7,6 +7,9 @@ import type { CallState, FloorState, IntervalBucket, QueueDayRecord, QueueState 
 import { configFor } from './core.ts';
 import { bucketOf, queueDay } from './days.ts';
 import { settleQueueWait } from './rules/queue-wait.ts';
+import { leftWaiting } from './waiting.ts';
+
+export { enterWaiting, oldestWaiting } from './waiting.ts';
 
 /** The day record and interval bucket call `c` counts in, for queue `q`. */
 export function offerRecord(s: FloorState, q: QueueState, c: CallState): { rec: QueueDayRecord; bucket: IntervalBucket } {
@@ -21,6 +24,7 @@ export function offerRecord(s: FloorState, q: QueueState, c: CallState): { rec: 
 export function leaveQueue(s: FloorState, q: QueueState, c: CallState, atMs: number, outcome: NonNullable<CallState['queueOutcome']>, sourceWaitMs?: number): number {
   const queuedAt = q.waiting.get(c.callId) ?? c.queuedAtMs ?? atMs;
   q.waiting.delete(c.callId);
+  leftWaiting(q, c.callId);
   c.queueOutcome = outcome;
   // The source's own measure when it sent one (exact), else the event times.
   const waitMs = sourceWaitMs ?? Math.max(0, atMs - queuedAt);

@@ -148,7 +148,8 @@ describe('ASA, AHT, waits and agent states', () => {
 
 describe('day rollover', () => {
   it('starts a new day at local midnight with fresh counters, keeping calls in progress', () => {
-    const f = new Feed().agent(0, 'a1').connect(0, 'c1', 'a1').ended(60, 'c1').queued(100, 'c2');
+    // c2 waits from 23:00: within the stale-call limit at midnight (a caller waiting 15 h would be closed as end lost).
+    const f = new Feed().agent(0, 'a1').connect(0, 'c1', 'a1').ended(60, 'c1').queued(50_400, 'c2');
     expect(kpis(f).offered).toBe(2);
     const midnight = Date.parse('2026-11-25T00:00:00Z');
     f.tick((midnight - T0) / 1000);

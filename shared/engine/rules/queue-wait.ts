@@ -19,6 +19,7 @@ import type { Alert, AlertLevel, CallState, FloorState, QueueState } from '../..
 import type { EffectiveConfig } from '../../config.ts';
 import { closeAlert, findAnyAlert, raiseOrUpdate, recordFact, retractResolved, reviseAlert, withdrawOpen } from '../alerts.ts';
 import { configFor, enabled } from '../core.ts';
+import { oldestWaiting } from '../waiting.ts';
 
 /** Queue-wait episodes remembered per queue for corrections: far more than a day has at once. */
 const CONTRIBUTORS_CAP = 20;
@@ -40,12 +41,7 @@ interface Members {
 /** The members' details, beside each episode's set of caller ids in `QueueState.waitContributors`. */
 const memberInfo = new WeakMap<Set<string>, Members>();
 
-/** The caller waiting longest in `q`: [callId, queued since ms]. */
-export function oldestWaiting(q: QueueState): [string, number] | undefined {
-  let oldest: [string, number] | undefined;
-  for (const entry of q.waiting) if (oldest === undefined || entry[1] < oldest[1]) oldest = entry;
-  return oldest;
-}
+export { oldestWaiting } from '../waiting.ts';
 
 function warnMsOf(eff: EffectiveConfig): number {
   return eff.rules.queueWaitWarnSec * 1000;
@@ -158,10 +154,11 @@ function refigure(s: FloorState, q: QueueState, eff: EffectiveConfig, a: Alert, 
   }
   let { firstMs, longestMs } = settledFigures(q, a.id);
   if (!closing) {
-    for (const since of q.waiting.values()) {
-      const w = atMs - since;
-      if (w < warnMs) continue;
-      firstMs = Math.min(firstMs, since + warnMs);
+    // The caller waiting longest has both the first crossing and the longest wait of those still waiting.
+    const oldest = oldestWaiting(q);
+    const w = oldest !== undefined ? atMs - oldest[1] : -1;
+    if (oldest !== undefined && w >= warnMs) {
+      firstMs = Math.min(firstMs, oldest[1] + warnMs);
       longestMs = Math.max(longestMs, w);
     }
   }
