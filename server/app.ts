@@ -22,7 +22,7 @@ import type { LogStore } from './log/store.ts';
 import { DEFAULT_MAX_FUTURE_SEC, IngestError, IngestPipeline, MAX_BATCH_EVENTS } from './ingest.ts';
 import { LiveHub, scopeFromHandshake, type LiveNamespace } from './live.ts';
 import { fallbackPage } from './page.ts';
-import type { TrustProxy } from './http-guard.ts';
+import { handshakeRefusal, httpGuard, inlineParts, type TrustProxy } from './http-guard.ts';
 import type { AuthStore } from './auth/store.ts';
 import { canSupervise, resolvePrincipal, type Principal, type PrincipalOptions } from './auth/principal.ts';
 import { mountAuthRoutes } from './auth/routes.ts';
@@ -77,6 +77,8 @@ export interface ServerOptions {
   secureCookies?: boolean;
   /** express's `trust proxy`: which proxies' X-Forwarded-For / X-Forwarded-Host to believe (default: none). */
   trustProxy?: TrustProxy;
+  /** Origins besides the floor's own allowed to send state-changing requests and open sockets (http-guard.ts). */
+  allowedOrigins?: string[];
   /** Tokens that open only the wallboard. */
   wallboardTokens?: string[];
   /** Views and read APIs open without credentials: only when explicitly asked for. */
@@ -121,8 +123,19 @@ export function createServer(opts: ServerOptions) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', opts.trustProxy ?? false);
+  const fallbackInline = inlineParts(fallbackPage());
+  const guard = { allowedOrigins: opts.allowedOrigins ?? [], secure: opts.secureCookies ?? false, trusts: app.get('trust proxy fn') as (addr: string, hop: number) => boolean };
+  app.use(httpGuard({ ...guard, inlineScripts: fallbackInline.scripts, inlineStyles: fallbackInline.styles }));
   const httpServer = http.createServer(app);
-  const io = new IoServer(httpServer, { maxHttpBufferSize: MAX_BODY_BYTES, serveClient: true });
+  const io = new IoServer(httpServer, {
+    maxHttpBufferSize: MAX_BODY_BYTES,
+    serveClient: true,
+    // Handshakes of every namespace from another site's page are refused (http-guard.ts).
+    allowRequest: (req, done) => {
+      const refused = handshakeRefusal(req, guard);
+      done(refused ?? null, refused === undefined);
+    },
+  });
   const liveNsp = io.of('/live') as LiveNamespace;
   const hub = new LiveHub(liveNsp, () => state, { now: engineNow });
   /** Past days' reports, built on a worker thread and cached per closed day (report-cache.ts). */

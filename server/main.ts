@@ -21,6 +21,8 @@
  *   --redis URL         REDIS_URL                    (none: embedded SQLite; with it the event log is a Redis stream shared by several nodes)
  *   --max-future-sec N  FLOORWATCH_MAX_FUTURE_SEC    (300: events dated further ahead of the server's clock are rejected, each with its reason)
  *   --trust-proxy P     FLOORWATCH_TRUST_PROXY       (off: believe X-Forwarded-For/-Host only from these proxies: loopback, addresses, subnets, or a hop count)
+ *   --allowed-origins L FLOORWATCH_ALLOWED_ORIGINS   (none: origins besides the floor's own that may post and open sockets, comma-separated)
+ *   --secure-cookies on|off FLOORWATCH_SECURE_COOKIES (off: mark cookies Secure and send HSTS, behind HTTPS)
  *   FLOORWATCH_INGEST_TOKENS, FLOORWATCH_API_TOKENS, FLOORWATCH_WALLBOARD_TOKENS: comma-separated static tokens
  */
 import path from 'node:path';
@@ -29,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultConfig, parseConfig } from '../shared/config.ts';
 import { createServer } from './app.ts';
 import { DEFAULT_MAX_FUTURE_SEC } from './ingest.ts';
-import { parseTrustProxy, type TrustProxy } from './http-guard.ts';
+import { normalizeOrigin, parseTrustProxy, type TrustProxy } from './http-guard.ts';
 import { AuthStore, newSecret } from './auth/store.ts';
 import { emptyLogWarnings, folderBeforeStart } from './doctor.ts';
 import { openSqliteLog } from './log/sqlite.ts';
@@ -63,6 +65,10 @@ export interface MainOptions {
   maxFutureSec: number;
   /** Proxies whose X-Forwarded-For / X-Forwarded-Host are believed. */
   trustProxy: TrustProxy;
+  /** Origins besides the floor's own that may send state-changing requests and open sockets. */
+  allowedOrigins: string[];
+  /** Cookies marked Secure, HSTS sent: the floor is served over HTTPS. */
+  secureCookies: boolean;
 }
 
 function flag(argv: string[], name: string): string | undefined {
@@ -142,6 +148,8 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
     wallboardTokens: list(env.FLOORWATCH_WALLBOARD_TOKENS),
     maxFutureSec: nonNegative(flag(argv, 'max-future-sec') ?? env.FLOORWATCH_MAX_FUTURE_SEC, DEFAULT_MAX_FUTURE_SEC, '--max-future-sec'),
     trustProxy: parseTrustProxy(flag(argv, 'trust-proxy') ?? env.FLOORWATCH_TRUST_PROXY),
+    allowedOrigins: list(flag(argv, 'allowed-origins') ?? env.FLOORWATCH_ALLOWED_ORIGINS).map(normalizeOrigin),
+    secureCookies: onOff(flag(argv, 'secure-cookies') ?? env.FLOORWATCH_SECURE_COOKIES, false, '--secure-cookies'),
   };
 }
 
@@ -190,6 +198,8 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     demo: o.demo,
     maxFutureSec: o.maxFutureSec,
     trustProxy: o.trustProxy,
+    allowedOrigins: o.allowedOrigins,
+    secureCookies: o.secureCookies,
     staticDir: path.join(here, '..', 'dist', 'client'),
     sources: () => ({
       ...(queueLogTail ? { queueLog: queueLogTail.stats } : {}),

@@ -1,7 +1,7 @@
 /**
  * The harness's server (tests/server/harness.ts: in-memory users, SQLite log in a temp
- * folder, fake clock, loopback, port 0) with the edge settings the sign-in
- * tests turn: trust proxy, secure cookies.
+ * folder, fake clock, loopback, port 0) with the edge settings the sign-in and
+ * cross-site tests turn: trust proxy, allowed origins, secure cookies.
  */
 import { afterEach } from 'vitest';
 import { createServer, type ServerOptions } from '../../server/app.ts';
@@ -9,7 +9,7 @@ import { openSqliteLog } from '../../server/log/sqlite.ts';
 import { AuthStore } from '../../server/auth/store.ts';
 import { FakeClock, HARNESS_MAX_FUTURE_SEC, INGEST_TOKEN, VIEW_TOKEN, WALL_TOKEN, tempDbFile, type Harness } from './harness.ts';
 
-export type EdgeOptions = Pick<ServerOptions, 'trustProxy' | 'secureCookies' | 'demo' | 'staticDir'>;
+export type EdgeOptions = Pick<ServerOptions, 'trustProxy' | 'allowedOrigins' | 'secureCookies' | 'demo' | 'staticDir'>;
 
 async function startEdge(opts: EdgeOptions): Promise<Harness> {
   const clock = new FakeClock();
