@@ -17,6 +17,12 @@ export interface AlertCommandContext {
   log: LogStore;
   now: () => number;
   logger: Pick<Console, 'error'>;
+  /**
+   * Re-checks the socket's credential before the command (revocation.ts):
+   * undefined while it holds, else why not (the socket is then disconnected).
+   * Without it, the principal of the handshake is trusted.
+   */
+  recheck?: (socket: object) => string | undefined;
 }
 
 function findAlert(s: FloorState, id: string): Alert | undefined {
@@ -46,12 +52,16 @@ export async function actOnAlert(ctx: AlertCommandContext, action: 'acknowledge'
   return after;
 }
 
+/** Handles `alert:acknowledge` and `alert:reopen` on every /live socket: supervisors only, re-checked per command, acked `{ ok, data | error }`. */
 export function registerAlertCommands(nsp: LiveNamespace, ctx: AlertCommandContext): void {
   nsp.on('connection', (socket) => {
     for (const action of ['acknowledge', 'reopen'] as const) {
       socket.on(`alert:${action}`, (req: unknown, ack: unknown) => {
         if (typeof ack !== 'function') return;
         const reply = ack as (r: { ok: true; data: Alert } | { ok: false; error: string }) => void;
+        // A deleted or demoted supervisor, or one signed out, acknowledges nothing: checked again here, not only at connect.
+        const gone = ctx.recheck?.(socket);
+        if (gone) return reply({ ok: false, error: `refused: access ended (${gone})` });
         const p = socket.data.principal;
         if (!canSupervise(p) || !p) return reply({ ok: false, error: 'only supervisors acknowledge alerts' });
         const r = readAlertRequest(req);

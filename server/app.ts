@@ -24,7 +24,8 @@ import { LiveHub, scopeFromHandshake, type LiveNamespace } from './live.ts';
 import { fallbackPage } from './page.ts';
 import { handshakeRefusal, httpGuard, inlineParts, type TrustProxy } from './http-guard.ts';
 import type { AuthStore } from './auth/store.ts';
-import { canSupervise, resolvePrincipal, type Principal, type PrincipalOptions } from './auth/principal.ts';
+import { canSupervise, recheckCredential, resolveCredential, resolvePrincipal, type Credentials, type Principal, type PrincipalOptions } from './auth/principal.ts';
+import { hasRevocationBus, RevocationRegistry } from './auth/revocation.ts';
 import { mountAuthRoutes } from './auth/routes.ts';
 import { mountFloorRoutes } from './floor-routes.ts';
 import { ReportService } from './report-cache.ts';
@@ -73,6 +74,8 @@ export interface ServerOptions {
   /** Static API tokens with supervisor rights, for scripts (FLOORWATCH_API_TOKENS). */
   viewTokens?: string[];
   sessionIdleMs?: number;
+  /** How often every open socket's credential is re-checked, ms (idle expiry, missed revocations; default 10 s; 0 = never). */
+  revocationSweepMs?: number;
   /** Mark the session cookie Secure (behind HTTPS); also sends HSTS and upgrade-insecure-requests. */
   secureCookies?: boolean;
   /** express's `trust proxy`: which proxies' X-Forwarded-For / X-Forwarded-Host to believe (default: none). */
@@ -243,6 +246,24 @@ export function createServer(opts: ServerOptions) {
     sessionIdleMs: opts.sessionIdleMs ?? SESSION_IDLE_MS,
     now: () => clock.now(),
   };
+  /**
+   * Open sockets and the credential each rode on: a sign-out, deleted or
+   * changed user, idle session or revoked token (the user store reports each)
+   * disconnects them at once, on every node through the log's bus.
+   */
+  const revocations = new RevocationRegistry({
+    sweepMs: opts.revocationSweepMs,
+    bus: hasRevocationBus(log) ? log.revocationBus() : undefined,
+    // Another node sharing auth.db revoked a token: this node's cache of live tokens must forget it too.
+    onRemote: (m) => m.key.startsWith('token:') && opts.auth.refreshTokens(),
+    // …and one missed notice (or a node sharing auth.db without a bus) is caught by the sweep's own re-read.
+    beforeSweep: () => opts.auth.refreshTokens(),
+    logger,
+  });
+  const stopRevokeHook = opts.auth.onRevoke((key, reason) => revocations.revoke(key, reason));
+  /** Remembers what a socket's handshake resolved to, so every command re-checks it (revocation.ts). */
+  const admitSocket = (socket: object, creds: Credentials, resolved: NonNullable<ReturnType<typeof resolveCredential>>, o: PrincipalOptions) =>
+    revocations.admit(socket, resolved.keys, (touch) => recheckCredential(creds, resolved, { ...o, touch }));
   const principalOf = (req: Request): Principal | undefined =>
     resolvePrincipal(
       { cookie: req.headers.cookie, bearer: bearer(req), kiosk: typeof req.query.kiosk === 'string' ? req.query.kiosk : undefined },
@@ -326,6 +347,7 @@ export function createServer(opts: ServerOptions) {
           },
           ingest: pipeline.stats,
           live: { ...hub.stats, sockets: liveNsp.sockets.size },
+          revocations: revocations.stats,
           reports: reports.stats(),
           sources: opts.sources?.() ?? {},
         },
@@ -406,10 +428,13 @@ export function createServer(opts: ServerOptions) {
   ingestNsp.use((socket, next) => {
     const auth = socket.handshake.auth as Record<string, unknown>;
     const token = typeof auth.token === 'string' ? auth.token : bearer(socket.handshake);
-    const p = token ? resolvePrincipal({ bearer: token }, { ...principalOpts, demo: false }) : undefined;
-    if (p?.role !== 'ingest') return next(new Error(token ? 'invalid or revoked ingest token' : 'missing ingest token: connect with auth: { token }'));
+    const ingestOpts = { ...principalOpts, demo: false };
+    const r = token ? resolveCredential({ bearer: token }, ingestOpts) : undefined;
+    if (r?.principal.role !== 'ingest') return next(new Error(token ? 'invalid or revoked ingest token' : 'missing ingest token: connect with auth: { token }'));
+    admitSocket(socket, { bearer: token }, r, ingestOpts);
     next();
   });
+  revocations.watch(ingestNsp);
   ingestNsp.on('connection', (socket) => {
     socket.on('events:ingest', (events, ack) => {
       if (typeof ack !== 'function') return; // without an ack there is no one to tell: nothing is done
@@ -426,15 +451,14 @@ export function createServer(opts: ServerOptions) {
     const query = socket.handshake.query as Record<string, unknown>;
     const requested = scopeFromHandshake(auth, query);
     if (typeof requested === 'string') return next(new Error(requested));
-    const p = resolvePrincipal(
-      {
-        cookie: socket.handshake.headers.cookie,
-        bearer: typeof auth.token === 'string' ? auth.token : bearer(socket.handshake),
-        kiosk: typeof auth.kiosk === 'string' ? auth.kiosk : typeof query.kiosk === 'string' ? query.kiosk : undefined,
-      },
-      principalOpts,
-    );
-    if (!p) return next(new Error('sign in first'));
+    const creds: Credentials = {
+      cookie: socket.handshake.headers.cookie,
+      bearer: typeof auth.token === 'string' ? auth.token : bearer(socket.handshake),
+      kiosk: typeof auth.kiosk === 'string' ? auth.kiosk : typeof query.kiosk === 'string' ? query.kiosk : undefined,
+    };
+    const resolved = resolveCredential(creds, principalOpts);
+    const p = resolved?.principal;
+    if (!resolved || !p) return next(new Error('sign in first'));
     let scope: LiveScope;
     if (canSupervise(p)) scope = requested;
     else if (p.role === 'wallboard') {
@@ -447,9 +471,11 @@ export function createServer(opts: ServerOptions) {
     } else return next(new Error(`a ${p.role} may not open the live views`));
     socket.data.scope = scope;
     socket.data.principal = p;
+    admitSocket(socket, creds, resolved, principalOpts);
     next();
   });
-  registerAlertCommands(liveNsp, { record, state: () => state, log, now: () => clock.now(), logger });
+  revocations.watch(liveNsp);
+  registerAlertCommands(liveNsp, { record, state: () => state, log, now: () => clock.now(), logger, recheck: (socket) => revocations.recheckNow(socket) });
 
   // ------------------------------------------------------------ lifecycle
   /** Rebuilds state from the log, then listens. Resolves with the bound port. */
@@ -475,6 +501,7 @@ export function createServer(opts: ServerOptions) {
     for (const a of rebuilt.values()) pendingAlerts.set(a.id, a);
     await saveAlertsNow();
     if (shared) shared.follow(shared.lastReplayedId, applyFromLog, (err) => logger.warn(`event log: ${err.message}; retrying`));
+    await revocations.start();
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(port, host, () => {
@@ -491,6 +518,8 @@ export function createServer(opts: ServerOptions) {
 
   async function close(): Promise<void> {
     if (tickTimer) clearInterval(tickTimer);
+    stopRevokeHook();
+    revocations.close();
     await saveAlertsNow();
     await reports.close();
     hub.close();
@@ -507,6 +536,8 @@ export function createServer(opts: ServerOptions) {
     io,
     pipeline,
     hub,
+    /** Open sockets by credential, cut when it ends (revocation.ts). */
+    revocations,
     /** Past days' reports: worker, queue and cache (report-cache.ts). */
     reports,
     /** The engine state (read-only use). */

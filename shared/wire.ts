@@ -244,9 +244,25 @@ export interface Delta {
   resync?: boolean;
 }
 
+/**
+ * Why the server ended a socket's access: the credential it connected with was
+ * signed out, its user deleted or given another role or agent, its session
+ * left idle too long, or its token revoked. `session-ended` when the server
+ * only knows the session is gone (e.g. ended on another node).
+ */
+export type RevokeReason = 'signed-out' | 'user-deleted' | 'role-changed' | 'session-expired' | 'session-ended' | 'token-revoked';
+
+/** Sent just before the server disconnects a socket whose access ended; the client shows it and does not reconnect. */
+export interface RevokedNotice {
+  reason: RevokeReason;
+  /** The same in plain English, for logs and clients without a translation. */
+  message: string;
+}
+
 export interface LiveServerToClient {
   'live:snapshot': (snapshot: Snapshot) => void;
   'live:delta': (delta: Delta) => void;
+  'auth:revoked': (notice: RevokedNotice) => void;
 }
 
 export interface LiveClientToServer {
@@ -267,6 +283,7 @@ export interface IngestResult {
 
 export interface IngestServerToClient {
   'ingest:ready': () => void;
+  'auth:revoked': (notice: RevokedNotice) => void;
 }
 
 export interface IngestClientToServer {

@@ -3,7 +3,7 @@
  * stores. Components never touch the socket.
  */
 import { io } from 'socket.io-client';
-import type { Delta, LiveClientToServer, LiveScope, LiveServerToClient, Snapshot } from '../../shared/wire.ts';
+import type { Delta, LiveClientToServer, LiveScope, LiveServerToClient, RevokeReason, Snapshot } from '../../shared/wire.ts';
 import type { Socket } from 'socket.io-client';
 import { useConnectionStore, type LiveSocketLike } from './stores/connection.ts';
 import { useFloorStore } from './stores/floor.ts';
@@ -13,6 +13,19 @@ export type LiveSocket = Socket<LiveServerToClient, LiveClientToServer>;
 
 /** Reconnects for ever, backing off to at most 10 s between tries: a wallboard must come back by itself. */
 const RECONNECT_MAX_MS = 10_000;
+
+/** The i18n key (under `revoked.reasons`) that says why the server ended a socket's access. */
+export function revokedReasonKey(reason: RevokeReason): string {
+  const keys: Record<RevokeReason, string> = {
+    'signed-out': 'signedOut',
+    'user-deleted': 'userDeleted',
+    'role-changed': 'roleChanged',
+    'session-expired': 'sessionExpired',
+    'session-ended': 'sessionEnded',
+    'token-revoked': 'tokenRevoked',
+  };
+  return `revoked.reasons.${keys[reason] ?? 'sessionEnded'}`;
+}
 
 export function routeTo(socket: LiveSocketLike): void {
   const floor = useFloorStore();

@@ -3,7 +3,8 @@
  * nobody. Every route and socket decides from this, on the server.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { AuthStore, Role } from './store.ts';
+import { credentialKey, type AuthStore, type Role } from './store.ts';
+import type { RevokeReason } from '../../shared/wire.ts';
 
 export const SESSION_COOKIE = 'fw_session';
 
@@ -21,6 +22,8 @@ export interface PrincipalOptions {
   demo: boolean;
   sessionIdleMs: number;
   now: () => number;
+  /** Whether resolving a session counts as its user's activity (default true; false for a sweep). */
+  touch?: boolean;
 }
 
 export function tokenIn(given: string | undefined, allowed: readonly string[]): boolean {
@@ -57,24 +60,61 @@ export interface Credentials {
   kiosk?: string;
 }
 
-/** Resolves credentials to a principal: session first, then tokens, then demo mode. */
-export function resolvePrincipal(c: Credentials, o: PrincipalOptions): Principal | undefined {
+/** A principal and the credential keys ({@link credentialKey}) it rode on: what ends it. */
+export interface Resolved {
+  principal: Principal;
+  /** `session:…` and `user:…` for a signed-in user, `token:…` for an issued token; none for static tokens and demo mode. */
+  keys: string[];
+}
+
+/** Resolves credentials to a principal and the keys of what it rode on: session first, then tokens, then demo mode. */
+export function resolveCredential(c: Credentials, o: PrincipalOptions): Resolved | undefined {
   const sid = parseCookies(c.cookie)[SESSION_COOKIE];
   if (sid) {
-    const u = o.auth.sessionUser(sid, o.now(), o.sessionIdleMs);
-    if (u) return { kind: 'user', role: u.role, username: u.username, userId: u.id, agentId: u.agentId };
+    const u = o.auth.sessionUser(sid, o.now(), o.sessionIdleMs, o.touch ?? true);
+    if (u) return { principal: { kind: 'user', role: u.role, username: u.username, userId: u.id, agentId: u.agentId }, keys: [credentialKey.session(sid), credentialKey.user(u.id)] };
   }
   for (const t of [c.bearer, c.kiosk]) {
     if (!t) continue;
-    if (tokenIn(t, o.apiTokens)) return { kind: 'token', role: 'supervisor', username: 'api-token' };
-    if (tokenIn(t, o.wallboardTokens)) return { kind: 'token', role: 'wallboard', username: 'kiosk' };
-    if (tokenIn(t, o.ingestTokens)) return { kind: 'token', role: 'ingest', username: 'producer' };
+    // Static tokens come from the environment: nothing revokes them while the node runs.
+    if (tokenIn(t, o.apiTokens)) return { principal: { kind: 'token', role: 'supervisor', username: 'api-token' }, keys: [] };
+    if (tokenIn(t, o.wallboardTokens)) return { principal: { kind: 'token', role: 'wallboard', username: 'kiosk' }, keys: [] };
+    if (tokenIn(t, o.ingestTokens)) return { principal: { kind: 'token', role: 'ingest', username: 'producer' }, keys: [] };
     const kind = o.auth.tokenKind(t);
-    if (kind === 'wallboard') return { kind: 'token', role: 'wallboard', username: 'kiosk' };
-    if (kind === 'ingest') return { kind: 'token', role: 'ingest', username: 'producer' };
+    if (kind === 'wallboard') return { principal: { kind: 'token', role: 'wallboard', username: 'kiosk' }, keys: [credentialKey.token(t)] };
+    if (kind === 'ingest') return { principal: { kind: 'token', role: 'ingest', username: 'producer' }, keys: [credentialKey.token(t)] };
   }
-  if (o.demo) return { kind: 'demo', role: 'supervisor', username: 'demo' };
+  if (o.demo) return { principal: { kind: 'demo', role: 'supervisor', username: 'demo' }, keys: [] };
   return undefined;
+}
+
+/** Resolves credentials to a principal: session first, then tokens, then demo mode. */
+export function resolvePrincipal(c: Credentials, o: PrincipalOptions): Principal | undefined {
+  return resolveCredential(c, o)?.principal;
+}
+
+/**
+ * Whether the credentials a socket connected with still give the same
+ * principal: undefined if so, else why not. Same means the same credential
+ * keys, role, user and agent binding; anything else (a session gone, a user
+ * deleted or changed, a token revoked, even a fall-back to demo mode) ends the
+ * socket's access. One session lookup (two indexed SQLite reads) or one token
+ * hash per call: cheap enough for every command.
+ */
+export function recheckCredential(c: Credentials, was: Resolved, o: PrincipalOptions): RevokeReason | undefined {
+  const now = resolveCredential(c, o);
+  const a = was.principal;
+  const b = now?.principal;
+  if (b && b.kind === a.kind && b.role === a.role && b.username === a.username && now?.keys.join(' ') === was.keys.join(' ')) {
+    if (a.kind !== 'user' || (b.kind === 'user' && b.userId === a.userId && b.agentId === a.agentId)) return undefined;
+  }
+  if (a.kind === 'user') {
+    const u = o.auth.getUser(a.userId);
+    if (!u) return 'user-deleted';
+    if (u.role !== a.role || u.agentId !== a.agentId) return 'role-changed';
+    return 'session-ended';
+  }
+  return 'token-revoked';
 }
 
 export function canSupervise(p: Principal | undefined): boolean {

@@ -85,6 +85,31 @@ export function mountAuthRoutes(ctx: RouteContext): void {
     res.json({ ok: true, data: before });
   });
 
+  // A new role or agent ends the user's sessions and open sockets at once (store.ts updateUser, revocation.ts).
+  app.patch('/api/admin/users/:id', ctx.requireAdmin, json, async (req, res, next) => {
+    try {
+      const id = Number(req.params.id);
+      const before = Number.isInteger(id) ? auth.getUser(id) : undefined;
+      if (!before) return res.status(404).json({ ok: false, error: 'no such user' });
+      const b = (req.body ?? {}) as { role?: unknown; agentId?: unknown };
+      if ((b.role !== undefined && !ROLES.includes(b.role as Role)) || (b.agentId !== undefined && b.agentId !== null && typeof b.agentId !== 'string')) {
+        return res.status(400).json({ ok: false, error: `expected { role?: ${ROLES.join('|')}, agentId?: text | null }` });
+      }
+      const me = actor(res);
+      if (me.kind === 'user' && me.userId === id && b.role !== undefined && b.role !== before.role) return res.status(400).json({ ok: false, error: 'you cannot change your own role' });
+      let after;
+      try {
+        after = auth.updateUser(id, { role: b.role as Role | undefined, agentId: b.agentId as string | null | undefined });
+      } catch (err) {
+        return res.status(400).json({ ok: false, error: (err as Error).message });
+      }
+      await log.appendAudit({ atMs: clock.now(), actor: me.username, action: 'user.update', before, after });
+      res.json({ ok: true, data: after });
+    } catch (err) {
+      next(err);
+    }
+  });
+
   // ------------------------------------------------------------ admin: tokens
   app.get('/api/admin/tokens', ctx.requireAdmin, (_req, res) => {
     res.json({ ok: true, data: auth.listTokens() });

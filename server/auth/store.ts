@@ -9,6 +9,7 @@ import path from 'node:path';
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import type { RevokeReason } from '../../shared/wire.ts';
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, keylen: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 
@@ -40,6 +41,23 @@ const KEY_LEN = 64;
 export const MIN_PASSWORD_LEN = 10;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/**
+ * Credential keys: what an open socket rode on, in a form that names no
+ * secret (a session id or token appears only as its SHA-256, as in the file)
+ * and that every node sharing this store spells the same way.
+ */
+export const credentialKey = {
+  /** `session:<sha256 hex>` of a session id (the cookie's value). */
+  session: (sessionId: string): string => `session:${sha256(sessionId)}`,
+  /** `user:<id>`: every session of one user. */
+  user: (userId: number): string => `user:${userId}`,
+  /** `token:<sha256 hex>` of an issued token. */
+  token: (token: string): string => `token:${sha256(token)}`,
+};
+
+/** Called when access that sockets may ride on ends: the key of the credential and why. */
+export type RevokeListener = (key: string, reason: RevokeReason) => void;
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
@@ -103,6 +121,15 @@ export class AuthStore {
   private tokenCache = new Map<string, TokenKind>();
   /** A hash of a random password with today's scrypt cost, verified against for unknown names. */
   private dummyHash: Promise<string> | undefined;
+  private revokeListeners: RevokeListener[] = [];
+  /** Prepared statements of the per-request and per-command path, compiled once (compiling is most of a lookup's cost). */
+  private readonly hot = new Map<string, Database.Statement>();
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.hot.get(sql);
+    if (!s) this.hot.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
 
   constructor(file: string) {
     let db: Database.Database | undefined;
@@ -116,6 +143,35 @@ export class AuthStore {
     }
     this.db = db;
     this.db.pragma('foreign_keys = ON');
+    this.reloadTokens();
+  }
+
+  /**
+   * Calls `fn(key, reason)` synchronously whenever this store ends access:
+   * a session deleted (`signed-out`) or found idle too long (`session-expired`),
+   * a user deleted (`user-deleted`) or changed (`role-changed`), a token
+   * revoked (`token-revoked`). Keys are {@link credentialKey}s. Returns the
+   * function that stops the calls. A listener that throws does not stop the change.
+   */
+  onRevoke(fn: RevokeListener): () => void {
+    this.revokeListeners.push(fn);
+    return () => {
+      this.revokeListeners = this.revokeListeners.filter((f) => f !== fn);
+    };
+  }
+
+  private revoked(key: string, reason: RevokeReason): void {
+    for (const fn of this.revokeListeners) {
+      try {
+        fn(key, reason);
+      } catch {
+        // Cutting sockets must never undo or fail the change itself.
+      }
+    }
+  }
+
+  /** Re-reads the live tokens from the file: after another node sharing it revoked one. */
+  refreshTokens(): void {
     this.reloadTokens();
   }
 
@@ -143,7 +199,7 @@ export class AuthStore {
   }
 
   getUser(id: number): User | undefined {
-    const r = this.db.prepare('SELECT id, username, role, agent_id, created_ms FROM users WHERE id = ?').get(id) as
+    const r = this.stmt('SELECT id, username, role, agent_id, created_ms FROM users WHERE id = ?').get(id) as
       | { id: number; username: string; role: Role; agent_id: string | null; created_ms: number }
       | undefined;
     return r && { id: r.id, username: r.username, role: r.role, agentId: r.agent_id, createdAtMs: r.created_ms };
@@ -154,8 +210,35 @@ export class AuthStore {
     return ids.map((id) => this.getUser(id) as User);
   }
 
+  /** Deletes a user and (by cascade) their sessions; their open sockets are told (`user-deleted`). */
   deleteUser(id: number): boolean {
-    return this.db.prepare('DELETE FROM users WHERE id = ?').run(id).changes === 1;
+    const gone = this.db.prepare('DELETE FROM users WHERE id = ?').run(id).changes === 1;
+    if (gone) this.revoked(credentialKey.user(id), 'user-deleted');
+    return gone;
+  }
+
+  /**
+   * Changes a user's role and/or agent binding; throws a readable error on a
+   * bad role or an agent without an agent id. A real change ends every session
+   * of the user (they sign in again and get pages for the new role) and their
+   * open sockets are told (`role-changed`). Resolves with the user as now
+   * stored, or undefined for an unknown id.
+   */
+  updateUser(id: number, change: { role?: Role; agentId?: string | null }): User | undefined {
+    const before = this.getUser(id);
+    if (!before) return undefined;
+    const role = change.role ?? before.role;
+    if (!ROLES.includes(role)) throw new Error(`role: one of ${ROLES.join(', ')}`);
+    const agentId = role === 'agent' ? (change.agentId !== undefined ? change.agentId : before.agentId) : null;
+    if (role === 'agent' && !agentId) throw new Error('agentId: an agent account must be bound to an agent id');
+    if (agentId !== null && (typeof agentId !== 'string' || agentId.length > 128)) throw new Error('agentId: text of at most 128 characters');
+    if (role === before.role && agentId === before.agentId) return before;
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE users SET role = ?, agent_id = ? WHERE id = ?').run(role, agentId, id);
+      this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(id);
+    })();
+    this.revoked(credentialKey.user(id), 'role-changed');
+    return this.getUser(id);
   }
 
   /**
@@ -189,22 +272,30 @@ export class AuthStore {
     return id;
   }
 
-  /** The session's user, refreshing its idle timer; null if unknown or idle too long. */
-  sessionUser(id: string, nowMs: number, idleMs: number): User | null {
+  /**
+   * The session's user, refreshing its idle timer (unless `touch` is false: a
+   * check that is not the user's own activity, like the sweep of open
+   * sockets); null if unknown or idle longer than `idleMs`. An idle session
+   * is deleted here and its sockets told (`session-expired`).
+   */
+  sessionUser(id: string, nowMs: number, idleMs: number, touch = true): User | null {
     const h = sha256(id);
-    const r = this.db.prepare('SELECT user_id, seen_ms FROM sessions WHERE id_hash = ?').get(h) as { user_id: number; seen_ms: number } | undefined;
+    const r = this.stmt('SELECT user_id, seen_ms FROM sessions WHERE id_hash = ?').get(h) as { user_id: number; seen_ms: number } | undefined;
     if (!r) return null;
     if (nowMs - r.seen_ms > idleMs) {
       this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(h);
+      this.revoked(`session:${h}`, 'session-expired');
       return null;
     }
     // Write the idle timer at most once a minute: every socket event must not be a disk write.
-    if (nowMs - r.seen_ms > 60_000) this.db.prepare('UPDATE sessions SET seen_ms = ? WHERE id_hash = ?').run(nowMs, h);
+    if (touch && nowMs - r.seen_ms > 60_000) this.stmt('UPDATE sessions SET seen_ms = ? WHERE id_hash = ?').run(nowMs, h);
     return this.getUser(r.user_id) ?? null;
   }
 
+  /** Ends a session (sign-out); its open sockets are told (`signed-out`). */
   deleteSession(id: string): void {
     this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(sha256(id));
+    this.revoked(credentialKey.session(id), 'signed-out');
   }
 
   createToken(kind: TokenKind, name: string, createdBy: string, nowMs: number): { info: TokenInfo; token: string } {
@@ -227,9 +318,12 @@ export class AuthStore {
     return rows.map((r) => ({ id: r.id, kind: r.kind, name: r.name, createdBy: r.created_by, createdAtMs: r.created_ms, revokedAtMs: r.revoked_ms }));
   }
 
+  /** Revokes an issued token; its open sockets (kiosk wallboards, ingest producers) are told (`token-revoked`). */
   revokeToken(id: number, nowMs: number): TokenInfo | undefined {
-    this.db.prepare('UPDATE tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL').run(nowMs, id);
+    const hash = this.db.prepare('SELECT token_hash FROM tokens WHERE id = ?').pluck().get(id) as string | undefined;
+    const changed = this.db.prepare('UPDATE tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL').run(nowMs, id).changes === 1;
     this.reloadTokens();
+    if (changed && hash) this.revoked(`token:${hash}`, 'token-revoked');
     return this.listTokens().find((t) => t.id === id);
   }
 

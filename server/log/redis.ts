@@ -19,6 +19,7 @@ import type { FloorEvent } from '../../shared/events.ts';
 import type { FloorConfig } from '../../shared/config.ts';
 import type { Alert } from '../../shared/state.ts';
 import type { AppendResult, AuditEntry, LogStore } from './store.ts';
+import { parseRevocationMessage, type RevocationBus } from '../auth/revocation.ts';
 
 /** Events kept per call for a drill-down: a long, messy call fits. */
 const CALL_EVENTS_CAP = 500;
@@ -167,6 +168,33 @@ export class RedisLog implements LogStore {
       }
     };
     void loop();
+  }
+
+  /**
+   * Revocations between nodes on Redis pub/sub (channel `<prefix>:revocations`):
+   * a sign-out, deleted user or revoked token on one node cuts the sockets of
+   * every node at once. Pub/sub keeps nothing: a node that is away when a
+   * message goes out catches the change at its next check (see revocation.ts).
+   * The subscriber is its own connection (a subscribed client can do nothing
+   * else), resubscribed by node-redis after a reconnect, closed with the log.
+   */
+  revocationBus(): RevocationBus {
+    const channel = `${this.prefix}:revocations`;
+    return {
+      publish: async (m) => {
+        await this.client.publish(channel, JSON.stringify(m));
+      },
+      subscribe: async (fn) => {
+        const sub = this.client.duplicate() as RedisClientType;
+        sub.on('error', () => {});
+        this.followers.push(sub);
+        await sub.connect();
+        await sub.subscribe(channel, (raw) => {
+          const m = parseRevocationMessage(raw);
+          if (m) fn(m);
+        });
+      },
+    };
   }
 
   async count(): Promise<number> {

@@ -2,6 +2,18 @@
 export const en = {
   app: { name: 'Floorwatch', floor: 'floor', myDay: 'my day', language: 'Language' },
   stale: { lost: 'Feed lost since {time} — numbers below are not live. Reconnecting…', connecting: 'Connecting to the floor…' },
+  revoked: {
+    signedOut: 'You were signed out: {why}. Sign in again.',
+    kiosk: 'This screen no longer has access: {why}. It does not update any more.',
+    reasons: {
+      signedOut: 'the session was signed out (perhaps in another tab)',
+      userDeleted: 'your account was deleted',
+      roleChanged: 'your role or agent changed',
+      sessionExpired: 'the session was idle too long',
+      sessionEnded: 'the session ended',
+      tokenRevoked: 'the access token was revoked',
+    },
+  },
   tone: { ok: 'OK', warn: 'Warn', breach: 'Breach', info: 'Info', none: '–' },
   nav: { floor: 'Floor', wallboard: 'Wallboard', day: 'Day', agentsCsv: 'Agents CSV', queuesCsv: 'Queues CSV', settings: 'Settings', users: 'Users', audit: 'Audit', signOut: 'Sign out', signIn: 'Sign in' },
   login: { intro: 'Sign in to the floor.', user: 'User name', password: 'Password', submit: 'Sign in', busy: 'Signing in…' },

@@ -4,6 +4,18 @@ import type { Messages } from './en.ts';
 export const et: Messages = {
   app: { name: 'Floorwatch', floor: 'saal', myDay: 'minu päev', language: 'Keel' },
   stale: { lost: 'Andmevoog katkes kell {time} — allolevad numbrid ei ole reaalajas. Ühendan uuesti…', connecting: 'Ühendun saaliga…' },
+  revoked: {
+    signedOut: 'Sind logiti välja: {why}. Logi uuesti sisse.',
+    kiosk: 'Sellel ekraanil pole enam ligipääsu: {why}. See ei uuene enam.',
+    reasons: {
+      signedOut: 'seanss logiti välja (ehk teisel vahekaardil)',
+      userDeleted: 'sinu konto kustutati',
+      roleChanged: 'sinu roll või agent muutus',
+      sessionExpired: 'seanss oli liiga kaua tegevuseta',
+      sessionEnded: 'seanss lõppes',
+      tokenRevoked: 'ligipääsuvõti tühistati',
+    },
+  },
   tone: { ok: 'Korras', warn: 'Hoiatus', breach: 'Rikkumine', info: 'Info', none: '–' },
   nav: { floor: 'Saal', wallboard: 'Seinatahvel', day: 'Päev', agentsCsv: 'Agendid CSV', queuesCsv: 'Järjekorrad CSV', settings: 'Seaded', users: 'Kasutajad', audit: 'Audit', signOut: 'Logi välja', signIn: 'Logi sisse' },
   login: { intro: 'Logi saali sisse.', user: 'Kasutajanimi', password: 'Parool', submit: 'Logi sisse', busy: 'Sisselogimine…' },

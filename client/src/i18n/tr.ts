@@ -4,6 +4,18 @@ import type { Messages } from './en.ts';
 export const tr: Messages = {
   app: { name: 'Floorwatch', floor: 'salon', myDay: 'günüm', language: 'Dil' },
   stale: { lost: 'Veri akışı {time} itibarıyla kesildi — aşağıdaki rakamlar canlı değil. Yeniden bağlanılıyor…', connecting: 'Salona bağlanılıyor…' },
+  revoked: {
+    signedOut: 'Oturumunuz kapatıldı: {why}. Lütfen yeniden giriş yapın.',
+    kiosk: 'Bu ekranın erişimi sona erdi: {why}. Ekran artık güncellenmiyor.',
+    reasons: {
+      signedOut: 'oturum kapatıldı (belki başka bir sekmede)',
+      userDeleted: 'hesabınız silindi',
+      roleChanged: 'rolünüz veya bağlı olduğunuz temsilci değişti',
+      sessionExpired: 'oturum çok uzun süre boşta kaldı',
+      sessionEnded: 'oturum sona erdi',
+      tokenRevoked: 'erişim anahtarı iptal edildi',
+    },
+  },
   tone: { ok: 'Tamam', warn: 'Uyarı', breach: 'İhlal', info: 'Bilgi', none: '–' },
   nav: { floor: 'Salon', wallboard: 'Duvar panosu', day: 'Gün', agentsCsv: 'Temsilciler CSV', queuesCsv: 'Kuyruklar CSV', settings: 'Ayarlar', users: 'Kullanıcılar', audit: 'Denetim', signOut: 'Çıkış yap', signIn: 'Giriş yap' },
   login: { intro: 'Salona giriş yapın.', user: 'Kullanıcı adı', password: 'Parola', submit: 'Giriş yap', busy: 'Giriş yapılıyor…' },

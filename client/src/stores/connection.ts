@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { ref, shallowRef, computed } from 'vue';
-import type { Ack, AgentConfig, Delta, LiveScope, ScopeConfig, Snapshot } from '../../../shared/wire.ts';
+import type { Ack, AgentConfig, Delta, LiveScope, RevokedNotice, ScopeConfig, Snapshot } from '../../../shared/wire.ts';
 import type { FloorConfig } from '../../../shared/config.ts';
 
 export type LinkStatus = 'connecting' | 'live' | 'lost';
@@ -18,6 +18,7 @@ export interface LiveSocketLike {
   on(event: 'connect_error', fn: (err: Error) => void): unknown;
   on(event: 'live:snapshot', fn: (s: Snapshot) => void): unknown;
   on(event: 'live:delta', fn: (d: Delta) => void): unknown;
+  on(event: 'auth:revoked', fn: (n: RevokedNotice) => void): unknown;
   emit(event: 'live:resync', ack: (r: Ack<Snapshot>) => void): unknown;
 }
 
@@ -43,6 +44,12 @@ export const useConnectionStore = defineStore('connection', () => {
   const agentConfig = computed(() => (scope.value?.kind === 'agent' ? (config.value as AgentConfig | null) : null));
   const day = shallowRef<{ startMs: number; endMs: number } | null>(null);
   const resyncs = ref(0);
+  /**
+   * Set when the server ended this socket's access (signed out, user deleted or
+   * changed, session idle, token revoked): the server closed the socket and it
+   * does not come back by itself; the page signs out or shows why.
+   */
+  const revoked = shallowRef<RevokedNotice | null>(null);
   /** Server-corrected now, ticking once a second. */
   const nowMs = ref(Date.now());
   let socket: LiveSocketLike | null = null;
@@ -119,6 +126,10 @@ export const useConnectionStore = defineStore('connection', () => {
       markLost(null);
     });
     s.on('connect_error', (err) => markLost(err.message));
+    s.on('auth:revoked', (n) => {
+      revoked.value = { reason: n.reason, message: n.message };
+      markLost(n.message);
+    });
     if (timer === undefined) timer = setInterval(tickNow, NOW_TICK_MS);
   }
 
@@ -136,7 +147,8 @@ export const useConnectionStore = defineStore('connection', () => {
     resyncs.value = 0;
     scope.value = null;
     config.value = null;
+    revoked.value = null;
   }
 
-  return { status, lostSinceMs, lastError, offsetMs, seq, scope, config, floorConfig, agentConfig, day, resyncs, nowMs, stale, hydrate, accept, requestResync, bindEvents, reset, tickNow };
+  return { status, lostSinceMs, lastError, offsetMs, seq, scope, config, floorConfig, agentConfig, day, resyncs, revoked, nowMs, stale, hydrate, accept, requestResync, bindEvents, reset, tickNow };
 });

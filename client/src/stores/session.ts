@@ -31,6 +31,8 @@ export const useSessionStore = defineStore('session', () => {
   const me = ref<Me | null>(null);
   const checked = ref(false);
   const error = ref<string | null>(null);
+  /** Why the server signed this page out (access ended on an open socket), shown on the sign-in form. */
+  const notice = ref<string | null>(null);
 
   async function load(): Promise<void> {
     const r = await api<Me>('GET', '/api/me');
@@ -40,6 +42,7 @@ export const useSessionStore = defineStore('session', () => {
 
   async function login(username: string, password: string): Promise<boolean> {
     error.value = null;
+    notice.value = null;
     const r = await api<Me>('POST', '/api/login', { username, password });
     if (!r.ok) {
       error.value = r.error;
@@ -58,7 +61,8 @@ export const useSessionStore = defineStore('session', () => {
     me.value = null;
     checked.value = false;
     error.value = null;
+    notice.value = null;
   }
 
-  return { me, checked, error, load, login, logout, reset };
+  return { me, checked, error, notice, load, login, logout, reset };
 });
