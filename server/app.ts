@@ -13,7 +13,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Server as IoServer } from 'socket.io';
 import type { FloorConfig } from '../shared/config.ts';
 import { defaultConfig } from '../shared/config.ts';
-import { applyEvent, createFloorState, drainChanges, observeClock, tick } from '../shared/engine.ts';
+import { applyEvent, createFloorState, drainChanges, observeClock, tick, type EngineLimits } from '../shared/engine.ts';
+import { engineLimitsFromEnv, healthLimits } from './health-limits.ts';
 import type { FloorEvent } from '../shared/events.ts';
 import type { FloorState, Alert } from '../shared/state.ts';
 import type { IngestClientToServer, IngestServerToClient, LiveScope } from '../shared/wire.ts';
@@ -94,6 +95,8 @@ export interface ServerOptions {
   staticDir?: string;
   /** Status of the inputs feeding this node (queue_log tail, AMI), shown in `/api/health` under `sources`. */
   sources?: () => Record<string, unknown>;
+  /** Stale-call limits and the live-call cap (default: `FLOORWATCH_STALE_*` / `FLOORWATCH_MAX_LIVE_CALLS`, else the engine's defaults); see server/health-limits.ts. */
+  engineLimits?: Partial<EngineLimits>;
   logger?: Pick<Console, 'info' | 'warn' | 'error'>;
 }
 
@@ -109,7 +112,8 @@ export function createServer(opts: ServerOptions) {
   const logger = opts.logger ?? console;
   const log = opts.log;
   const tickMs = opts.tickMs ?? TICK_MS;
-  let state: FloorState = createFloorState(opts.config ?? defaultConfig(), 0, { clock: 'server' });
+  const engineLimits = opts.engineLimits ?? engineLimitsFromEnv(process.env);
+  let state: FloorState = createFloorState(opts.config ?? defaultConfig(), 0, { clock: 'server', limits: engineLimits });
   let replayed = 0;
   let tickTimer: NodeJS.Timeout | undefined;
   const startedAtMs = clock.now();
@@ -345,6 +349,7 @@ export function createServer(opts: ServerOptions) {
             openAlerts: state.alerts.size,
             diagnostics: state.diagnostics,
           },
+          limits: healthLimits(state),
           ingest: pipeline.stats,
           live: { ...hub.stats, sockets: liveNsp.sockets.size },
           revocations: revocations.stats,
@@ -481,7 +486,7 @@ export function createServer(opts: ServerOptions) {
   /** Rebuilds state from the log, then listens. Resolves with the bound port. */
   async function listen(port: number, host = '0.0.0.0'): Promise<number> {
     const saved = await log.loadConfig();
-    state = createFloorState(saved ?? opts.config ?? defaultConfig(), 0, { clock: 'server' });
+    state = createFloorState(saved ?? opts.config ?? defaultConfig(), 0, { clock: 'server', limits: engineLimits });
     let n = 0;
     // Every alert the replay rebuilds is saved again (latest content per id): one the last run
     // raised but had not yet written when it stopped is recorded now.

@@ -45,6 +45,7 @@
  * arrival time is used, and ids are unique per process.
  */
 import type { AgentPresence, FloorEventInput } from '../../shared/events.ts';
+import { DEFAULT_ENGINE_LIMITS } from '../../shared/engine.ts';
 import { FINISHED_CALLS_KEPT, normalizeAgent } from '../queuelog/adapter.ts';
 import { hashText } from '../queuelog/parse.ts';
 import type { AmiMessage } from './parse.ts';
@@ -58,6 +59,8 @@ const MIN_TS_SEC = 946_684_800;
 const MAX_TS_SEC = 4_102_444_800;
 /** Stamped events remembered to recognise a repeat: minutes of a busy floor, a few MB at most. */
 const RECENT_KEPT = 20_000;
+/** Idle open legs are looked for at most once per minute of event time: a scan of the calls is cheap at that rate. */
+const IDLE_SWEEP_MS = 60_000;
 
 import { MemberRoster } from '../members.ts';
 
@@ -116,8 +119,10 @@ interface CallTrack {
 }
 
 export interface AmiAdapterOptions {
-  /** Finished calls remembered (to number legs, to recognise late events); open calls are always kept. */
+  /** Finished calls remembered (to number legs, to recognise late events); open calls are kept while events of theirs come. */
   finishedCallsKept?: number;
+  /** An open call with no event for this long is closed here and forgotten in time, s (default: the engine's connected stale-call limit, 12 h). */
+  idleLimitSec?: number;
 }
 
 export interface AmiAdapterStats {
@@ -185,8 +190,18 @@ export class AmiAdapter {
   /** Why messages were skipped, counted per reason (a fixed set of texts). */
   readonly skippedBy = new Map<string, number>();
 
+  /** An open leg with no event for this long is closed here (see {@link expireIdle}), ms. */
+  private readonly idleLimitMs: number;
+  /** Event time up to which idle legs were last looked for. */
+  private expiredUpToMs = Number.NEGATIVE_INFINITY;
+  /** Open legs closed as idle so far. */
+  private expired = 0;
+  /** Whether any event came with a `Timestamp` (then unstamped ones, on the arrival clock, do not judge idleness). */
+  private stamped = false;
+
   constructor(opts: AmiAdapterOptions = {}) {
     this.keep = opts.finishedCallsKept ?? FINISHED_CALLS_KEPT;
+    this.idleLimitMs = (opts.idleLimitSec ?? DEFAULT_ENGINE_LIMITS.staleConnectedSec) * 1000;
   }
 
   /** Calls with an open leg: waiting, ringing or connected. */
@@ -233,9 +248,18 @@ export class AmiAdapter {
     return n;
   }
 
-  /** Calls and channels remembered, for tests of the memory bound. */
-  get sizes(): { calls: number; channels: number; linkedids: number; agents: number } {
-    return { calls: this.calls.size, channels: this.byChannel.size, linkedids: this.byLinkedid.size, agents: this.members.size };
+  /** Calls and channels remembered (the calls' cap: open ones of the last `idleLimitMs` plus `finishedCallsKept`), and open legs closed as idle. */
+  get sizes(): { calls: number; channels: number; linkedids: number; agents: number; recentEvents: number; expiredIdle: number; finishedCallsKept: number; idleLimitSec: number } {
+    return {
+      calls: this.calls.size,
+      channels: this.byChannel.size,
+      linkedids: this.byLinkedid.size,
+      agents: this.members.size,
+      recentEvents: this.recent.size,
+      expiredIdle: this.expired,
+      finishedCallsKept: this.keep,
+      idleLimitSec: this.idleLimitMs / 1000,
+    };
   }
 
   /**
@@ -246,8 +270,12 @@ export class AmiAdapter {
   feed(msg: AmiMessage, nowMs: number): AmiFeedResult {
     this.stats.messages++;
     if (msg.event !== undefined) {
-      const t = amiTimestampMs(msg) ?? nowMs;
+      const ts = amiTimestampMs(msg);
+      const t = ts ?? nowMs;
       if (this.lastSeenAtMs === undefined || t > this.lastSeenAtMs) this.lastSeenAtMs = t;
+      // Idle calls are judged on one clock: Asterisk's stamps once it sends them, else arrival times.
+      if (ts !== undefined) this.stamped = true;
+      if ((ts !== undefined || !this.stamped) && this.calls.size > 0 && t - this.expiredUpToMs >= IDLE_SWEEP_MS) this.expireIdle(t - this.idleLimitMs);
     }
     const r = this.map(msg, nowMs);
     if (r.kind === 'skipped' || r.events.length === 0) {
@@ -721,6 +749,26 @@ export class AmiAdapter {
     track.open = undefined;
     this.finished++;
     if (this.finished > Math.max(1, Math.floor(this.keep * 1.1))) this.forgetOldest();
+  }
+
+  /**
+   * Closes here the open legs whose latest event is older than `beforeMs`
+   * (epoch ms): their end was lost and the engine has closed them as end lost
+   * by its stale-call limit. Their channels, rings and agent channels are
+   * released and they join the finished calls, which are bounded; so the
+   * per-call maps hold at most the calls of the last `idleLimitMs`. O(calls);
+   * run at most once per {@link IDLE_SWEEP_MS} of event time. Returns how many.
+   */
+  expireIdle(beforeMs: number): number {
+    this.expiredUpToMs = beforeMs + this.idleLimitMs;
+    let n = 0;
+    for (const track of [...this.calls.values()]) {
+      if (track.open === undefined || track.open.lastAtMs >= beforeMs) continue;
+      this.closeLeg(track);
+      n++;
+    }
+    this.expired += n;
+    return n;
   }
 
   /** Forgets the oldest finished calls (the Map keeps first-seen order) down to the bound. */

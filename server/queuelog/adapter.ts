@@ -647,6 +647,29 @@ export class QueueLogAdapter {
     }
   }
 
+  /**
+   * Closes here the open legs whose latest record is older than `beforeMs`
+   * (epoch ms): their end was lost and the engine has closed them as end lost
+   * by its stale-call limit. They join the finished calls, which are bounded,
+   * so the calls remembered are at most those open in the last hours plus
+   * {@link FINISHED_CALLS_KEPT}. O(calls): the live tail runs it at most once
+   * a minute. Returns how many were closed.
+   */
+  expireIdle(beforeMs: number): number {
+    let n = 0;
+    for (const track of [...this.calls.values()]) {
+      if (track.open === undefined || track.open.lastAtMs >= beforeMs) continue;
+      this.closeLeg(track);
+      n++;
+    }
+    return n;
+  }
+
+  /** Calls remembered (open and finished), for `/api/health` and tests of the memory bound. */
+  get callsKept(): number {
+    return this.calls.size;
+  }
+
   /** A COMPLETE* or transfer record on a call whose CONNECT we did not see: rebuild the answer from wait and talk. */
   private ensureConnected(
     out: EventBody[],

@@ -21,6 +21,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FloorEvent } from '../../shared/events.ts';
+import { DEFAULT_ENGINE_LIMITS } from '../../shared/engine.ts';
 import type { IngestResult } from '../../shared/wire.ts';
 import { MAX_BATCH_EVENTS } from '../ingest.ts';
 import { orderWithinSeconds } from './adapter.ts';
@@ -37,6 +38,8 @@ const RETRY_MS = 1_000;
 const DAMAGED_LOGGED = 20;
 /** Records of a file read before "most of them are damaged" is judged (a file that begins with one bad line is not yet a bad file). */
 export const TAIL_JUDGE_AFTER = 20;
+/** Idle open calls are looked for at most once per minute of record time: a scan of the adapter's calls is cheap at that rate. */
+const IDLE_SWEEP_MS = 60_000;
 
 export interface QueueLogTailOptions {
   file: string;
@@ -47,6 +50,12 @@ export interface QueueLogTailOptions {
   /** Read the current file from its start (default) or only what is appended from now on. */
   from?: 'start' | 'end';
   logger?: Pick<Console, 'info' | 'warn' | 'error'>;
+  /**
+   * A call open in the adapter with no record for this long is closed there (its end was lost; the
+   * engine closes it as end lost by its own stale-call limit), s. Default: the engine's connected
+   * limit (12 h), so the adapter's per-call memory holds the calls of the last 12 h at most.
+   */
+  idleLimitSec?: number;
 }
 
 export interface TailStats {
@@ -60,6 +69,8 @@ export interface TailStats {
   truncations: number;
   /** Byte offset read so far in the current file. */
   offset: number;
+  /** The adapter's per-call memory: calls kept (open and recently finished), open calls closed as idle, the idle limit (s). */
+  calls: { kept: number; expiredIdle: number; idleLimitSec: number };
   /**
    * Present while the file is not queue_log Floorwatch reads: its header names no known layout,
    * or most of its records (from {@link TAIL_JUDGE_AFTER} on) are damaged. Logged once.
@@ -83,6 +94,10 @@ export class QueueLogTail {
   private problemLogged: FileProblem['kind'] | undefined;
   private readonly logger: Pick<Console, 'info' | 'warn' | 'error'>;
   private counts = { events: 0, accepted: 0, duplicates: 0, rejected: 0, rotations: 0, truncations: 0 };
+  /** Latest record time read, and the record time of the last look for idle calls (ms). */
+  private latestRecordMs = Number.NEGATIVE_INFINITY;
+  private sweptAtMs = Number.NEGATIVE_INFINITY;
+  private expiredIdle = 0;
 
   constructor(private readonly opts: QueueLogTailOptions) {
     this.reader = new QueueLogReader({ timeZone: opts.timeZone, name: path.basename(opts.file) });
@@ -91,7 +106,8 @@ export class QueueLogTail {
 
   get stats(): TailStats {
     const problem = this.reader.problem(TAIL_JUDGE_AFTER);
-    return { file: this.opts.file, lines: this.reader.stats, ...this.counts, offset: this.pos, ...(problem ? { problem } : {}) };
+    const calls = { kept: this.reader.adapter.callsKept, expiredIdle: this.expiredIdle, idleLimitSec: this.idleLimitSec() };
+    return { file: this.opts.file, lines: this.reader.stats, ...this.counts, offset: this.pos, calls, ...(problem ? { problem } : {}) };
   }
 
   start(): this {
@@ -222,7 +238,11 @@ export class QueueLogTail {
     // The lines read at once (the whole file at start, a burst later) with one call's lines of one
     // second in the order app_queue writes them, as the report reads them: a line of the second of
     // its call's end read in a later poll is still known as that call's (the adapter skips it).
-    for (const r of orderWithinSeconds(results, (x) => (x.kind === 'record' ? x.record : undefined))) this.reader.result(r, events);
+    for (const r of orderWithinSeconds(results, (x) => (x.kind === 'record' ? x.record : undefined))) {
+      this.reader.result(r, events);
+      if (r.kind === 'record' && r.record.atMs > this.latestRecordMs) this.latestRecordMs = r.record.atMs;
+    }
+    this.expireIdleCalls();
     const problem = this.reader.problem(TAIL_JUDGE_AFTER);
     // Rows under a header of an unknown layout are one problem, said once below, not a line each.
     const samples = this.reader.stats.damagedSamples;
@@ -237,6 +257,17 @@ export class QueueLogTail {
       this.logger.error(`queue_log tail: ${formatProblem(problem)}\n  its lines are counted as damaged; see /api/health (sources)`);
     }
     if (events.length) await this.send(events);
+  }
+
+  private idleLimitSec(): number {
+    return this.opts.idleLimitSec ?? DEFAULT_ENGINE_LIMITS.staleConnectedSec;
+  }
+
+  /** Closes in the adapter the calls with no record for the idle limit, at most once per minute of record time. */
+  private expireIdleCalls(): void {
+    if (this.latestRecordMs - this.sweptAtMs < IDLE_SWEEP_MS) return;
+    this.sweptAtMs = this.latestRecordMs;
+    this.expiredIdle += this.reader.adapter.expireIdle(this.latestRecordMs - this.idleLimitSec() * 1000);
   }
 
   private async send(events: FloorEvent[]): Promise<void> {
