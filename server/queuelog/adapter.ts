@@ -205,18 +205,17 @@ function waitField(r: QueueLogRecord): number | undefined {
  */
 function legEvidenceMs(r: QueueLogRecord): number | undefined {
   const t = r.atMs;
-  const n = (i: number | undefined) => (i === undefined ? undefined : int(r.data[i]));
   if (r.verb === 'RINGNOANSWER' || r.verb === 'RINGCANCELED') {
-    const ringMs = n(0);
+    const ringMs = int(r.data[0]);
     return ringMs === undefined ? undefined : t - Math.max(0, ringMs);
   }
   const w = waitField(r);
   if (w === undefined) return undefined;
-  const wait = n(w);
+  const wait = int(r.data[w]);
   if (EXIT_VERBS.has(r.verb)) return t - Math.max(0, wait ?? 0) * 1000;
   if (wait === undefined) return undefined;
   if (r.verb === 'CONNECT') return t - Math.max(0, wait) * 1000;
-  const talk = n(w + 1);
+  const talk = int(r.data[w + 1]);
   return talk === undefined ? undefined : t - (Math.max(0, wait) + Math.max(0, talk)) * 1000;
 }
 
@@ -333,6 +332,31 @@ function int(text: string | undefined): number | undefined {
   return Number(text);
 }
 
+/** A whole-number data field, clamped at 0; throws InvalidRecord naming `what` when missing or not a number. */
+function need(r: QueueLogRecord, i: number, what: string): number {
+  const n = int(r.data[i]);
+  if (n === undefined) throw new InvalidRecord(r.data[i] === undefined || r.data[i] === '' ? `${what} missing` : `${what} "${r.data[i].slice(0, 20)}" is not a whole number`);
+  return Math.max(0, n);
+}
+
+/** {@link need} for a field that may be absent or empty (undefined then). */
+function optional(r: QueueLogRecord, i: number, what: string): number | undefined {
+  return r.data[i] === undefined || r.data[i] === '' ? undefined : need(r, i, what);
+}
+
+function needAgent(agentId: string | undefined): string {
+  if (agentId === undefined) throw new InvalidRecord('no agent');
+  return agentId;
+}
+
+function addTalk(m: Map<string, TalkTally>, key: string, talkSec: number): void {
+  const x = m.get(key);
+  if (x) {
+    x.sumSec += talkSec;
+    x.count++;
+  } else m.set(key, { sumSec: talkSec, count: 1 });
+}
+
 interface Leg {
   /** The engine's call id: the callid, or `<callid>#<n>` from the second leg on. */
   callId: string;
@@ -362,6 +386,19 @@ interface CallTrack {
   open?: Leg;
   /** The latest leg that ended: a late or repeated line of it is not a new call. */
   last?: Leg;
+}
+
+/** One call record being mapped: what its events are built from (one object per record, no closures). */
+interface RecordWork {
+  r: QueueLogRecord;
+  /** The record's time (epoch ms). */
+  t: number;
+  /** Id base of the record's events (see {@link QueueLogAdapter.idBase}). */
+  base: string;
+  out: EventBody[];
+  track: CallTrack;
+  rawCall: string;
+  queueId: string;
 }
 
 type EventBody = { type: string } & Record<string, unknown>;
@@ -448,53 +485,19 @@ export class QueueLogAdapter {
     if (queueId === undefined) throw new InvalidRecord('a call record without a queue');
     if (r.cut && r.data.length < CALL_VERBS[r.verb]) throw new InvalidRecord(`cut short by NUL bytes (${r.data.length} of ${CALL_VERBS[r.verb]} data fields)`);
     const agentId = normalizeAgent(r.agent);
-    const base = this.idBase(r, rawCall);
     const t = r.atMs;
-    const out: EventBody[] = [];
     let track = this.calls.get(rawCall);
     if (!track) {
       track = { legs: 0 };
       this.calls.set(rawCall, track);
     }
-    const trackRef = track;
     const last = track.last;
     if (!track.open && last && r.verb !== 'ENTERQUEUE') {
       // A line of the leg that ended: repeated, or written in the second of the end and read after it.
       const seen = legEvidenceMs(r);
       if (seen !== undefined && seen <= last.lastAtMs) return { kind: 'skipped', reason: `${r.verb} of a call that had ended: a repeated or late line of that call, not a new call` };
     }
-    /** An event of this leg, never earlier than the leg's previous one. */
-    const emit = (leg: Leg, atMs: number, role: string, body: EventBody): number => {
-      const at = Math.max(atMs, leg.lastAtMs);
-      leg.lastAtMs = at;
-      out.push({ ...body, id: role ? `${base}:${role}` : base, at, callId: leg.callId });
-      return at;
-    };
-    /** A member's ring of this leg from `startMs` (see {@link ringStart}), with the member's sighting. */
-    const ring = (leg: Leg, agent: string, startMs: number) => {
-      const at = this.ringStart(leg, agent, startMs);
-      this.sighting(out, base, agent, leg.queueId, at);
-      out.push({ type: 'call.ringing', agentId: agent, id: `${base}:ring`, at, callId: leg.callId });
-      leg.lastAtMs = Math.max(leg.lastAtMs, at);
-    };
-    /** The open leg, or a leg rebuilt from the data fields when the call began before the file did. */
-    const ensureLeg = (enteredAtMs: number): Leg => {
-      if (trackRef.open) return trackRef.open;
-      const leg = this.newLeg(trackRef, rawCall, queueId, enteredAtMs);
-      leg.rebuiltAtMs = t;
-      emit(leg, enteredAtMs, 'enter', { type: 'call.queued', queueId });
-      return leg;
-    };
-    const need = (i: number, what: string): number => {
-      const n = int(r.data[i]);
-      if (n === undefined) throw new InvalidRecord(r.data[i] === undefined || r.data[i] === '' ? `${what} missing` : `${what} "${r.data[i].slice(0, 20)}" is not a whole number`);
-      return Math.max(0, n);
-    };
-    const optional = (i: number, what: string): number | undefined => (r.data[i] === undefined || r.data[i] === '' ? undefined : need(i, what));
-    const needAgent = (): string => {
-      if (agentId === undefined) throw new InvalidRecord('no agent');
-      return agentId;
-    };
+    const c: RecordWork = { r, t, base: this.idBase(r, rawCall), out: [], track, rawCall, queueId };
 
     switch (r.verb) {
       case 'ENTERQUEUE': {
@@ -512,9 +515,9 @@ export class QueueLogAdapter {
           // Entered a queue while still in one (a transfer into a queue, a repeat): the engine moves it.
           open.queueId = queueId;
           open.agentId = undefined;
-          open.enteredAtMs = emit(open, t, '', body);
+          open.enteredAtMs = this.emit(c, open, t, '', body);
         } else {
-          emit(this.newLeg(track, rawCall, queueId, t), t, '', body);
+          this.emit(c, this.newLeg(track, rawCall, queueId, t), t, '', body);
         }
         break;
       }
@@ -524,36 +527,36 @@ export class QueueLogAdapter {
         // was busy or refused it); RINGCANCELED is written for each member still ringing when the
         // caller hangs up or leaves with a key (canceled_by_caller in wait_for_answer()): never
         // held against the member. Both give the ring's length in ms, logged at its end.
-        const ringMs = need(0, 'ring time (ms)');
-        const agent = needAgent();
-        const leg = ensureLeg(t - ringMs);
+        const ringMs = need(r, 0, 'ring time (ms)');
+        const agent = needAgent(agentId);
+        const leg = this.ensureLeg(c, t - ringMs);
         if (leg.agentId !== undefined) return { kind: 'skipped', reason: `${r.verb} after the call was answered` };
-        ring(leg, agent, t - ringMs);
-        const end = emit(leg, t, '', { type: 'call.ring-ended', agentId: agent, outcome: r.verb === 'RINGNOANSWER' ? 'no-answer' : 'canceled' });
+        this.ring(c, leg, agent, t - ringMs);
+        const end = this.emit(c, leg, t, '', { type: 'call.ring-ended', agentId: agent, outcome: r.verb === 'RINGNOANSWER' ? 'no-answer' : 'canceled' });
         (leg.ringEnds ??= new Map()).set(agent, end);
         break;
       }
       case 'CONNECT': {
-        const waitSec = need(0, 'queue wait (s)');
-        const ringSec = optional(2, 'ring time (s)');
-        const agent = needAgent();
-        const leg = ensureLeg(t - waitSec * 1000);
+        const waitSec = need(r, 0, 'queue wait (s)');
+        const ringSec = optional(r, 2, 'ring time (s)');
+        const agent = needAgent(agentId);
+        const leg = this.ensureLeg(c, t - waitSec * 1000);
         if (leg.agentId === agent) return { kind: 'skipped', reason: 'CONNECT repeated' };
         // No ring count: the engine counts rings from the ringing time and its cadence.
-        if (ringSec !== undefined) ring(leg, agent, t - ringSec * 1000);
-        else this.sighting(out, base, agent, leg.queueId, Math.max(t, leg.lastAtMs));
+        if (ringSec !== undefined) this.ring(c, leg, agent, t - ringSec * 1000);
+        else this.sighting(c.out, c.base, agent, leg.queueId, Math.max(t, leg.lastAtMs));
         // The caller's wait as app_queue measured it (`time(NULL) - qe->start`), not the line times'.
-        emit(leg, t, '', { type: 'call.answered', agentId: agent, waitSec });
+        this.emit(c, leg, t, '', { type: 'call.answered', agentId: agent, waitSec });
         leg.agentId = agent;
         break;
       }
       case 'COMPLETECALLER':
       case 'COMPLETEAGENT': {
-        const waitSec = need(0, 'queue wait (s)');
-        const talkSec = need(1, 'talk time (s)');
+        const waitSec = need(r, 0, 'queue wait (s)');
+        const talkSec = need(r, 1, 'talk time (s)');
         if (track.open?.agentId === undefined && agentId === undefined) throw new InvalidRecord('no agent, and no CONNECT before it');
-        const leg = this.ensureConnected(out, base, ensureLeg, emit, t, waitSec, talkSec, agentId);
-        emit(leg, t, '', { type: 'call.ended', by: r.verb === 'COMPLETECALLER' ? 'caller' : 'agent' });
+        const leg = this.ensureConnected(c, waitSec, talkSec, agentId);
+        this.emit(c, leg, t, '', { type: 'call.ended', by: r.verb === 'COMPLETECALLER' ? 'caller' : 'agent' });
         this.closeLeg(track);
         this.tallyTalk(queueId, agentId ?? leg.agentId, talkSec);
         break;
@@ -568,14 +571,14 @@ export class QueueLogAdapter {
           waitAt = 1 + ATTENDED_METHODS[method];
           if (r.cut && r.data.length < waitAt + 3) throw new InvalidRecord('cut short by NUL bytes');
         }
-        const waitSec = need(waitAt, 'queue wait (s)'); // = waitField(r)
-        const talkSec = need(waitAt + 1, 'talk time (s)');
+        const waitSec = need(r, waitAt, 'queue wait (s)'); // = waitField(r)
+        const talkSec = need(r, waitAt + 1, 'talk time (s)');
         if (track.open?.agentId === undefined && agentId === undefined) throw new InvalidRecord('no agent, and no CONNECT before it');
-        const leg = this.ensureConnected(out, base, ensureLeg, emit, t, waitSec, talkSec, agentId);
+        const leg = this.ensureConnected(c, waitSec, talkSec, agentId);
         const body: EventBody = { type: 'call.transferred' };
         if (r.verb === 'BLINDTRANSFER') body.mode = 'blind';
         if (r.verb === 'ATTENDEDTRANSFER') body.mode = 'attended';
-        emit(leg, t, '', body);
+        this.emit(c, leg, t, '', body);
         this.closeLeg(track);
         this.tallyTalk(queueId, agentId ?? leg.agentId, talkSec);
         break;
@@ -594,19 +597,19 @@ export class QueueLogAdapter {
         // `position|origposition|wait` (WITHDRAW then its info). WITHDRAW takes a caller out for a
         // callback: not one who gave up, but the engine has no figure of its own for it yet, so it
         // counts as abandoned (README, Report figures).
-        const waitSec = optional(waitField(r) as number, 'queue wait (s)');
-        const leg = ensureLeg(t - (waitSec ?? 0) * 1000);
+        const waitSec = optional(r, waitField(r) as number, 'queue wait (s)');
+        const leg = this.ensureLeg(c, t - (waitSec ?? 0) * 1000);
         // Left the queue unanswered. (After an answer it can only mean the call ended: close it.)
         const body: EventBody = leg.agentId !== undefined ? { type: 'call.ended' } : { type: 'call.abandoned' };
         if (body.type === 'call.abandoned' && waitSec !== undefined) body.waitSec = waitSec;
-        emit(leg, t, '', body);
+        this.emit(c, leg, t, '', body);
         this.closeLeg(track);
         break;
       }
     }
     // The events of this record reopen or correct a call closed as lost by a cut record.
     if (track.open) track.open.lostAtMs = undefined;
-    return { kind: 'events', events: out as unknown as FloorEventInput[] };
+    return { kind: 'events', events: c.out as unknown as FloorEventInput[] };
   }
 
   private newLeg(track: CallTrack, rawCall: string, queueId: string, atMs: number): Leg {
@@ -671,34 +674,48 @@ export class QueueLogAdapter {
   }
 
   /** A COMPLETE* or transfer record on a call whose CONNECT we did not see: rebuild the answer from wait and talk. */
-  private ensureConnected(
-    out: EventBody[],
-    base: string,
-    ensureLeg: (enteredAtMs: number) => Leg,
-    emit: (leg: Leg, atMs: number, role: string, body: EventBody) => void,
-    t: number,
-    waitSec: number,
-    talkSec: number,
-    agentId: string | undefined,
-  ): Leg {
-    const leg = ensureLeg(t - (talkSec + waitSec) * 1000);
+  private ensureConnected(c: RecordWork, waitSec: number, talkSec: number, agentId: string | undefined): Leg {
+    const t = c.t;
+    const leg = this.ensureLeg(c, t - (talkSec + waitSec) * 1000);
     if (leg.agentId === undefined && agentId !== undefined) {
-      this.sighting(out, base, agentId, leg.queueId, Math.max(t - talkSec * 1000, leg.lastAtMs));
-      emit(leg, t - talkSec * 1000, 'answer', { type: 'call.answered', agentId, waitSec });
+      this.sighting(c.out, c.base, agentId, leg.queueId, Math.max(t - talkSec * 1000, leg.lastAtMs));
+      this.emit(c, leg, t - talkSec * 1000, 'answer', { type: 'call.answered', agentId, waitSec });
       leg.agentId = agentId;
     }
     return leg;
   }
 
+  /** An event of a record's leg, never earlier than the leg's previous one; returns its time. */
+  private emit(c: RecordWork, leg: Leg, atMs: number, role: string, body: EventBody): number {
+    const at = Math.max(atMs, leg.lastAtMs);
+    leg.lastAtMs = at;
+    body.id = role ? `${c.base}:${role}` : c.base;
+    body.at = at;
+    body.callId = leg.callId;
+    c.out.push(body);
+    return at;
+  }
+
+  /** A member's ring of a record's leg from `startMs` (see {@link ringStart}), with the member's sighting. */
+  private ring(c: RecordWork, leg: Leg, agent: string, startMs: number): void {
+    const at = this.ringStart(leg, agent, startMs);
+    this.sighting(c.out, c.base, agent, leg.queueId, at);
+    c.out.push({ type: 'call.ringing', agentId: agent, id: `${c.base}:ring`, at, callId: leg.callId });
+    leg.lastAtMs = Math.max(leg.lastAtMs, at);
+  }
+
+  /** The record's open leg, or a leg rebuilt from the data fields when the call began before the file did. */
+  private ensureLeg(c: RecordWork, enteredAtMs: number): Leg {
+    if (c.track.open) return c.track.open;
+    const leg = this.newLeg(c.track, c.rawCall, c.queueId, enteredAtMs);
+    leg.rebuiltAtMs = c.t;
+    this.emit(c, leg, enteredAtMs, 'enter', { type: 'call.queued', queueId: c.queueId });
+    return leg;
+  }
+
   private tallyTalk(queueId: string, agentId: string | undefined, talkSec: number): void {
-    const add = (m: Map<string, TalkTally>, k: string) => {
-      const x = m.get(k) ?? { sumSec: 0, count: 0 };
-      x.sumSec += talkSec;
-      x.count++;
-      m.set(k, x);
-    };
-    add(this.talkByQueue, queueId);
-    if (agentId !== undefined) add(this.talkByAgent, agentId);
+    addTalk(this.talkByQueue, queueId, talkSec);
+    if (agentId !== undefined) addTalk(this.talkByAgent, agentId, talkSec);
   }
 
   // ------------------------------------------------------------ agents

@@ -10,6 +10,7 @@
  * of COMPLETECALLER, COMPLETEAGENT and the transfer records). A final tick at
  * the last record's time evaluates the live rules on calls still open.
  */
+import fs from 'node:fs';
 import type { FloorConfig, RuleId } from '../../shared/config.ts';
 import { defaultConfig, parseConfig } from '../../shared/config.ts';
 import { applyEvent, createFloorState, drainChanges, tick } from '../../shared/engine.ts';
@@ -18,6 +19,7 @@ import { serviceLevelPct } from '../../shared/selectors.ts';
 import type { Alert, FloorState } from '../../shared/state.ts';
 import type { TalkTally } from './adapter.ts';
 import { loadQueueLogFiles, type FileProblem, type LineStats, type QueueLogReader } from './reader.ts';
+import { readInThread, type ReadSummary } from './read-thread.ts';
 
 export interface QueueFigures {
   offered: number;
@@ -84,17 +86,62 @@ function talkMean(t: TalkTally | undefined): number | null {
   return t ? mean1(t.sumSec, t.count) : null;
 }
 
-/** Applies the events to a fresh floor and computes the figures. */
-export function computeReport(events: Iterable<FloorEvent>, reader: QueueLogReader, config: FloorConfig): { report: QueueLogReport; engine: FloorState } {
-  // Every past day stays in memory: a late event of a call still counts on the day it was offered.
-  const s = createFloorState(config, 0, { historyDays: Number.POSITIVE_INFINITY });
-  const queues = new Map<string, QueueSums>();
-  const agentRings = new Map<string, { noAnswer: number; canceled: number }>();
-  const answered = new Map<string, number>();
-  const alerts = new Map<string, Alert>();
+/** What the report takes from the reading besides the events (see {@link ReadSummary}). */
+export type ReportInput = Pick<ReadSummary, 'stats' | 'lastAtMs' | 'talkByQueue' | 'talkByAgent'>;
 
-  /** Adds up the engine's counters of every day, once all events are in. */
-  const harvest = () => {
+/** The report's input from a reader that read the files on this thread. */
+export function readerInput(reader: QueueLogReader): ReportInput {
+  return { stats: reader.stats, lastAtMs: reader.lastAtMs, talkByQueue: reader.adapter.talkByQueue, talkByAgent: reader.adapter.talkByAgent };
+}
+
+/** Applies the events to a fresh floor and computes the figures. */
+export function computeReport(events: Iterable<FloorEvent>, input: ReportInput, config: FloorConfig): { report: QueueLogReport; engine: FloorState } {
+  const b = new ReportBuilder(config);
+  for (const e of events) b.apply(e);
+  return b.finish(input);
+}
+
+/** {@link computeReport} in steps: the events one at a time (in time order), then the figures. */
+export class ReportBuilder {
+  // Every past day stays in memory: a late event of a call still counts on the day it was offered.
+  private readonly s: FloorState;
+  private readonly answered = new Map<string, number>();
+  private readonly alerts = new Map<string, Alert>();
+  private n = 0;
+
+  constructor(private readonly config: FloorConfig) {
+    this.s = createFloorState(config, 0, { historyDays: Number.POSITIVE_INFINITY });
+  }
+
+  /** Applies one event. */
+  apply(e: FloorEvent): void {
+    const s = this.s;
+    const before = e.type === 'call.answered' ? s.calls.get(e.callId)?.segments ?? 0 : 0;
+    applyEvent(s, e);
+    if (e.type === 'call.answered') {
+      const c = s.calls.get(e.callId);
+      if (c && c.agentId === e.agentId && c.segments > before) this.answered.set(e.agentId, (this.answered.get(e.agentId) ?? 0) + 1);
+    }
+    // The changed alerts, in order, every thousand events: the same latest versions, a fresh change set less often.
+    if (++this.n % 1000 === 0) this.collect();
+  }
+
+  /**
+   * Keeps the latest version of every alert that ever reached breach (only breaches are counted):
+   * the warnings of a million-line file need not stay in memory.
+   */
+  private collect(): void {
+    for (const a of drainChanges(this.s).alerts) if (a.level === 'breach' || this.alerts.has(a.id)) this.alerts.set(a.id, a);
+  }
+
+  /** The figures, once every event is in: a last tick at the last record's time, then the engine's counters of every day. */
+  finish(input: ReportInput): { report: QueueLogReport; engine: FloorState } {
+    const s = this.s;
+    const { answered, alerts } = this;
+    const queues = new Map<string, QueueSums>();
+    const agentRings = new Map<string, { noAnswer: number; canceled: number }>();
+    if (input.lastAtMs !== undefined) tick(s, Math.max(input.lastAtMs, s.nowMs));
+    this.collect();
     for (const q of s.queues.values()) {
       const sum: QueueSums = { offered: 0, answered: 0, abandoned: 0, endLost: 0, transferred: 0, answeredWithinT: 0, abandonedAfterT: 0, answeredWaitMs: 0, maxWaitMs: 0 };
       for (const t of [...[...q.pastDays.values()].map((r) => r.today), q.today]) {
@@ -118,91 +165,67 @@ export function computeReport(events: Iterable<FloorEvent>, reader: QueueLogRead
       }
       agentRings.set(a.agentId, r);
     }
-  };
-  /**
-   * Keeps the latest version of every alert that ever reached breach (only breaches are counted):
-   * the warnings of a million-line file need not stay in memory.
-   */
-  const collect = () => {
-    for (const a of drainChanges(s).alerts) if (a.level === 'breach' || alerts.has(a.id)) alerts.set(a.id, a);
-  };
-
-  let n = 0;
-  for (const e of events) {
-    const before = e.type === 'call.answered' ? s.calls.get(e.callId)?.segments ?? 0 : 0;
-    applyEvent(s, e);
-    if (e.type === 'call.answered') {
-      const c = s.calls.get(e.callId);
-      if (c && c.agentId === e.agentId && c.segments > before) answered.set(e.agentId, (answered.get(e.agentId) ?? 0) + 1);
+    const breaches = new Map<string, Partial<Record<RuleId, number>>>();
+    for (const a of alerts.values()) {
+      if (a.level !== 'breach' || a.status === 'retracted' || a.agentId === undefined) continue;
+      const b = breaches.get(a.agentId) ?? {};
+      b[a.ruleId] = (b[a.ruleId] ?? 0) + 1;
+      breaches.set(a.agentId, b);
     }
-    // The changed alerts, in order, every thousand events: the same latest versions, a fresh change set less often.
-    if (++n % 1000 === 0) collect();
-  }
-  if (reader.lastAtMs !== undefined) {
-    tick(s, Math.max(reader.lastAtMs, s.nowMs));
-  }
-  collect();
-  harvest();
 
-  const breaches = new Map<string, Partial<Record<RuleId, number>>>();
-  for (const a of alerts.values()) {
-    if (a.level !== 'breach' || a.status === 'retracted' || a.agentId === undefined) continue;
-    const b = breaches.get(a.agentId) ?? {};
-    b[a.ruleId] = (b[a.ruleId] ?? 0) + 1;
-    breaches.set(a.agentId, b);
+    const report: QueueLogReport = { queues: {}, agents: {}, lines: { read: input.stats.read, skipped: input.stats.skipped, damaged: input.stats.damaged } };
+    for (const id of [...queues.keys()].sort()) {
+      const q = queues.get(id) as QueueSums;
+      report.queues[id] = {
+        offered: q.offered,
+        answered: q.answered,
+        abandoned: q.abandoned,
+        endLost: q.endLost,
+        transferred: q.transferred,
+        avgWaitSec: mean1(q.answeredWaitMs / 1000, q.answered),
+        avgTalkSec: talkMean(input.talkByQueue.get(id)),
+        maxWaitSec: Math.round(q.maxWaitMs / 1000),
+        serviceLevelPct: serviceLevelPct(q.answeredWithinT, q.answered, q.abandonedAfterT),
+      };
+    }
+    for (const id of [...s.agents.keys()].sort()) {
+      const b = breaches.get(id) ?? {};
+      const sorted: Partial<Record<RuleId, number>> = {};
+      for (const k of Object.keys(b).sort() as RuleId[]) sorted[k] = b[k];
+      report.agents[id] = {
+        answered: answered.get(id) ?? 0,
+        ringNoAnswer: agentRings.get(id)?.noAnswer ?? 0,
+        ringCanceled: agentRings.get(id)?.canceled ?? 0,
+        avgTalkSec: talkMean(input.talkByAgent.get(id)),
+        breaches: sorted,
+      };
+    }
+    return { report, engine: s };
   }
-
-  const report: QueueLogReport = { queues: {}, agents: {}, lines: { read: reader.stats.read, skipped: reader.stats.skipped, damaged: reader.stats.damaged } };
-  for (const id of [...queues.keys()].sort()) {
-    const q = queues.get(id) as QueueSums;
-    report.queues[id] = {
-      offered: q.offered,
-      answered: q.answered,
-      abandoned: q.abandoned,
-      endLost: q.endLost,
-      transferred: q.transferred,
-      avgWaitSec: mean1(q.answeredWaitMs / 1000, q.answered),
-      avgTalkSec: talkMean(reader.adapter.talkByQueue.get(id)),
-      maxWaitSec: Math.round(q.maxWaitMs / 1000),
-      serviceLevelPct: serviceLevelPct(q.answeredWithinT, q.answered, q.abandonedAfterT),
-    };
-  }
-  for (const id of [...s.agents.keys()].sort()) {
-    const b = breaches.get(id) ?? {};
-    const sorted: Partial<Record<RuleId, number>> = {};
-    for (const k of Object.keys(b).sort() as RuleId[]) sorted[k] = b[k];
-    report.agents[id] = {
-      answered: answered.get(id) ?? 0,
-      ringNoAnswer: agentRings.get(id)?.noAnswer ?? 0,
-      ringCanceled: agentRings.get(id)?.canceled ?? 0,
-      avgTalkSec: talkMean(reader.adapter.talkByAgent.get(id)),
-      breaches: sorted,
-    };
-  }
-  return { report, engine: s };
 }
 
-/** Reads the files and computes the report. Throws `UnreadableFileError` for a file it cannot read. */
-export async function buildReport(files: string[], opts: { timeZone: string; config?: FloorConfig }): Promise<{ report: QueueLogReport; details: ReportDetails }> {
+/**
+ * Files at least this large in all (bytes) are read on a thread of their own while the engine runs
+ * on this one ({@link readInThread}); smaller ones on this thread, where starting a thread would
+ * cost more than it saves.
+ */
+export const THREAD_FROM_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Reads the files and computes the report. `threads`: `auto` (default) reads on a second thread
+ * from {@link THREAD_FROM_BYTES}; `one` and `two` force either way (the figures are the same).
+ * Throws `UnreadableFileError` for a file it cannot read.
+ */
+export async function buildReport(
+  files: string[],
+  opts: { timeZone: string; config?: FloorConfig; threads?: 'auto' | 'one' | 'two' },
+): Promise<{ report: QueueLogReport; details: ReportDetails }> {
   const config = opts.config ?? { ...defaultConfig(), timeZone: opts.timeZone };
   const checked = parseConfig(config);
   if (!checked.ok) throw new Error(checked.error);
-  // Events stream from the files to the engine in time order; a file with an event dated further
-  // back than the reorder window (a call rebuilt from hours of talk) is read again with no window.
-  const loaded = await loadQueueLogFiles(files, { timeZone: opts.timeZone });
-  let run = loaded.run();
-  let report: QueueLogReport;
-  let engine: FloorState;
-  try {
-    ({ report, engine } = computeReport(run.events, run.reader, checked.config));
-    if (run.late > 0) {
-      run = loaded.run(Infinity);
-      ({ report, engine } = computeReport(run.events, run.reader, checked.config));
-    }
-  } finally {
-    loaded.close();
-  }
-  const reader = run.reader;
+  const threads = opts.threads ?? 'auto';
+  const two = threads === 'two' || (threads === 'auto' && (await totalBytes(files)) >= THREAD_FROM_BYTES);
+  const { report, engine, read } = two ? await reportOnTwoThreads(files, opts.timeZone, checked.config) : await reportOnOneThread(files, opts.timeZone, checked.config);
   let waiting = 0;
   let connected = 0;
   for (const id of engine.liveCalls) {
@@ -215,14 +238,61 @@ export async function buildReport(files: string[], opts: { timeZone: string; con
     details: {
       files,
       timeZone: opts.timeZone,
-      firstAtMs: reader.firstAtMs ?? null,
-      lastAtMs: reader.lastAtMs ?? null,
-      lineStats: reader.stats,
+      firstAtMs: read.firstAtMs ?? null,
+      lastAtMs: read.lastAtMs ?? null,
+      lineStats: read.stats,
       open: { waiting, connected },
       engine: engine.diagnostics,
-      problems: run.problems(),
+      problems: read.problems,
     },
   };
+}
+
+type Built = { report: QueueLogReport; engine: FloorState; read: Omit<ReadSummary, 'talkByQueue' | 'talkByAgent' | 'late'> };
+
+async function totalBytes(files: string[]): Promise<number> {
+  let n = 0;
+  for (const f of files) n += await fs.promises.stat(f).then((st) => st.size, () => 0);
+  return n;
+}
+
+/**
+ * Events stream from the files to the engine in time order; a file with an event dated further
+ * back than the reorder window (a call rebuilt from hours of talk) is read again with no window.
+ */
+async function reportOnOneThread(files: string[], timeZone: string, config: FloorConfig): Promise<Built> {
+  const loaded = await loadQueueLogFiles(files, { timeZone });
+  try {
+    let run = loaded.run();
+    let built = computeReport(run.events, readerInput(run.reader), config);
+    if (run.late > 0) {
+      run = loaded.run(Infinity);
+      built = computeReport(run.events, readerInput(run.reader), config);
+    }
+    const r = run.reader;
+    return { ...built, read: { stats: r.stats, firstAtMs: r.firstAtMs, lastAtMs: r.lastAtMs, problems: run.problems() } };
+  } finally {
+    loaded.close();
+  }
+}
+
+/** {@link reportOnOneThread} with the reading on a second thread ({@link readInThread}). */
+async function reportOnTwoThreads(files: string[], timeZone: string, config: FloorConfig): Promise<Built> {
+  const thread = readInThread(files, timeZone);
+  try {
+    let b = new ReportBuilder(config);
+    const apply = (events: FloorEvent[]) => {
+      for (const e of events) b.apply(e);
+    };
+    let read = await thread.run(apply);
+    if (read.late > 0) {
+      b = new ReportBuilder(config);
+      read = await thread.run(apply, Infinity);
+    }
+    return { ...b.finish(read), read };
+  } finally {
+    await thread.close();
+  }
 }
 
 // ------------------------------------------------------------ text output

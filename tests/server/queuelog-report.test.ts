@@ -119,3 +119,48 @@ describe('floorwatch report', () => {
     expect(formatReport(report, details)).toContain('No queues.');
   });
 });
+
+describe('floorwatch report read on a second thread (large files)', () => {
+  /** Both ways of building a report, for the same files: every figure and detail must match. */
+  async function both(files: string[]) {
+    const one = await buildReport(files, { timeZone: 'UTC', threads: 'one' });
+    const two = await buildReport(files, { timeZone: 'UTC', threads: 'two' });
+    return { one, two };
+  }
+
+  it('gives the known answers and details of the fixture exactly as on one thread', async () => {
+    const { one, two } = await both([FIXTURE]);
+    expect(two.report).toEqual(KNOWN);
+    expect(two).toEqual(one);
+  });
+
+  it('reads again with no reorder window when an event is dated further back than it, as on one thread', async () => {
+    // b's COMPLETEAGENT at 5 h rebuilds an answer at 1 h (wait 10 s, talk 4 h): older than a's abandon at
+    // 2.5 h, already handed to the engine. Both ways read the file again with no window.
+    const h = 3_600;
+    const file = path.join(tempDir(), 'queue_log');
+    fs.writeFileSync(
+      file,
+      [
+        `${1_764_000_000}|a|sales|NONE|ENTERQUEUE||1|1`,
+        `${1_764_000_000 + 2.5 * h}|a|sales|NONE|ABANDON|1|1|${2.5 * h}`,
+        `${1_764_000_000 + 5 * h}|b|sales|SIP/1001|COMPLETEAGENT|10|${4 * h}|1`,
+      ].join('\n') + '\n',
+    );
+    const { one, two } = await both([file]);
+    expect(two.report.queues.sales).toMatchObject({ offered: 2, answered: 1, abandoned: 1, avgWaitSec: 10, avgTalkSec: 4 * h });
+    expect(two).toEqual(one);
+  });
+
+  it('counts damaged and skipped lines as on one thread', async () => {
+    const file = path.join(tempDir(), 'queue_log');
+    fs.writeFileSync(file, ['1764000000|a|sales|NONE|ENTERQUEUE||1|1', 'not a record', '1764000005|a|sales|NONE|ABAN\u0000\u0000', '1764000009|NONE|NONE|NONE|QUEUESTART|'].join('\n') + '\n');
+    const { one, two } = await both([file]);
+    expect(two.details.lineStats.damaged).toBe(2);
+    expect(two).toEqual(one);
+  });
+
+  it('names a file it cannot read, as on one thread', async () => {
+    await expect(buildReport(['/nonexistent/queue_log'], { timeZone: 'UTC', threads: 'two' })).rejects.toThrow(/cannot read \/nonexistent\/queue_log/);
+  });
+});
