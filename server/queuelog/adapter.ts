@@ -311,6 +311,10 @@ function orderRun<T>(out: T[], run: number[], recordOf: (item: T) => QueueLogRec
  * same person (give members a `membername` in queues.conf to log one name).
  */
 export function normalizeAgent(field: string): string | undefined {
+  return cached(AGENTS, field, agentOf);
+}
+
+function agentOf(field: string): string | undefined {
   let a = field.replace(CONTROL, '').trim();
   if (a === '' || a.toUpperCase() === 'NONE') return undefined;
   a = a.replace(/;\d$/, '');
@@ -321,14 +325,45 @@ export function normalizeAgent(field: string): string | undefined {
   return a;
 }
 
+/** A call id or queue name from its field: without control characters and blanks around; none for `NONE` or empty. */
 function cleanName(field: string): string | undefined {
+  return cached(NAMES, field, nameOf);
+}
+
+function nameOf(field: string): string | undefined {
   const s = field.replace(CONTROL, '').trim();
   if (s === '' || s.toUpperCase() === 'NONE') return undefined;
   return s.length > MAX_NAME ? `${s.slice(0, 40)}~${hashText(s)}` : s;
 }
 
+/**
+ * Fields already cleaned, with what they gave: agents and queues repeat on every line, call ids a
+ * few times. Each map is emptied when it reaches {@link FIELDS_KEPT}.
+ */
+const AGENTS = new Map<string, string | undefined>();
+const NAMES = new Map<string, string | undefined>();
+const FIELDS_KEPT = 20_000;
+
+function cached(m: Map<string, string | undefined>, field: string, clean: (field: string) => string | undefined): string | undefined {
+  let v = m.get(field);
+  if (v === undefined && !m.has(field)) {
+    v = clean(field);
+    if (m.size >= FIELDS_KEPT) m.clear();
+    m.set(field, v);
+  }
+  return v;
+}
+
+/** A whole number written in decimal digits (a leading minus allowed), or undefined. */
 function int(text: string | undefined): number | undefined {
-  if (text === undefined || !/^-?\d+$/.test(text)) return undefined;
+  if (text === undefined) return undefined;
+  const n = text.length;
+  let i = n > 0 && text.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === n) return undefined;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
   return Number(text);
 }
 

@@ -83,6 +83,22 @@ const sha1Hex: (text: string) => string =
 const SCANNED: QueueLogRecord = { raw: '', hash: '', atMs: 0, callId: '', queue: '', agent: '', verb: '', data: [], cut: false, where: '' };
 const SCANNED_RESULT: RecordResult = { kind: 'record', record: SCANNED };
 
+/** Upper-case verbs already seen: one string per verb, so later comparisons and lookups of it are cheap. */
+const VERBS = new Map<string, string>();
+/** Verbs remembered at most (a file of made-up verbs must not grow the map without end). */
+const VERBS_KEPT = 1_000;
+
+/** `verb` in upper case, the same string each time for the same verb. */
+function upperVerb(verb: string): string {
+  let v = VERBS.get(verb);
+  if (v === undefined) {
+    v = verb.toUpperCase();
+    if (VERBS.size >= VERBS_KEPT) VERBS.clear();
+    VERBS.set(verb, v);
+  }
+  return v;
+}
+
 export function hashText(text: string): string {
   return sha1Hex(text).slice(0, 12);
 }
@@ -508,7 +524,7 @@ export class QueueLogParser {
       return SCANNED_RESULT;
     }
     while (data.length > 0 && data[data.length - 1] === '') data.pop();
-    const record: QueueLogRecord = { raw: text, hash: hashText(text), atMs, callId, queue, agent, verb: verb.toUpperCase(), data, cut, where: this.where() };
+    const record: QueueLogRecord = { raw: text, hash: hashText(text), atMs, callId, queue, agent, verb: upperVerb(verb), data, cut, where: this.where() };
     if (rowIdText !== undefined && ROW_ID.test(rowIdText)) record.rowId = Number(rowIdText);
     return { kind: 'record', record };
   }

@@ -17,8 +17,6 @@ import { UnreadableFileError, type FileProblem, type LineStats } from './reader.
 export const BATCH_EVENTS = 2_000;
 /** Batches posted and not yet applied before the read thread waits. */
 export const BATCHES_IN_FLIGHT = 8;
-/** Young generation of the read thread, MB: its objects mostly die young (records, events before they are sent). */
-const READ_THREAD_YOUNG_MB = 64;
 
 /** What one read of the files tells besides its events (what the report needs of the reader). */
 export interface ReadSummary {
@@ -66,7 +64,6 @@ export function readInThread(files: string[], timeZone: string): ThreadedRead {
     workerData: { files, timeZone } satisfies ReadThreadData,
     // The parent's flags are for its own loader (tsx's, vitest's), not the thread's.
     execArgv: [],
-    resourceLimits: { maxYoungGenerationSizeMb: READ_THREAD_YOUNG_MB },
   });
   let current: { apply: (events: FloorEvent[]) => void; resolve: (s: ReadSummary) => void; reject: (e: Error) => void } | undefined;
   let failed: Error | undefined;
