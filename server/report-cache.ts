@@ -100,6 +100,10 @@ interface Job {
   reject: (e: Error) => void;
   promise: Promise<DayTables>;
   timer?: NodeJS.Timeout;
+  /** The worker building it (a job fails only with its own worker). */
+  worker?: Worker;
+  /** Why its worker was stopped, when this service stopped it (timeout). */
+  failure?: string;
 }
 
 /** Where a worker can read `log` from: the SQLite file itself when there is one, else a stream fed by the main thread. */
@@ -136,7 +140,6 @@ export class ReportService {
   private readonly queue: Job[] = [];
   private current: Job | undefined;
   private worker: Worker | undefined;
-  private workerError: Error | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private closed = false;
@@ -227,7 +230,9 @@ export class ReportService {
   /** Ends the worker now: a build in progress fails with a 503, and the next request starts a new worker. */
   async stopWorker(): Promise<void> {
     const w = this.worker;
-    if (w) await w.terminate();
+    if (!w) return;
+    this.worker = undefined; // a request arriving meanwhile gets a new worker, not this dying one
+    await w.terminate();
   }
 
   /** Stops the worker and refuses what is still queued (503); the service answers nothing after. */
@@ -267,21 +272,21 @@ export class ReportService {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    this.workerError = undefined;
+    let failed: Error | undefined;
     // A bootstrap that registers tsx, then loads report-worker.ts: works under tsx, vitest and plain node.
     // No inherited flags: the parent's (tsx's, vitest's) are for its own loader, not the worker's.
     const w = new Worker(new URL('./report-worker.mjs', import.meta.url), { workerData: { role: 'floorwatch-report' }, execArgv: [] });
     w.unref(); // an idle worker never keeps the process alive; a pending request does
     w.on('message', (m: FromWorker) => this.onMessage(m));
     w.on('error', (err) => {
-      this.workerError = err;
+      failed = err;
       this.logger.error(`report worker failed: ${err.message}`);
     });
     w.on('exit', (code) => {
       if (this.worker === w) this.worker = undefined;
       const job = this.current;
-      if (job) {
-        const why = this.workerError?.message ?? `it stopped (exit code ${code})`;
+      if (job?.worker === w) {
+        const why = job.failure ?? failed?.message ?? `it stopped (exit code ${code})`;
         this.finishJob(job, new ReportError(`the report worker failed: ${why}; try again`, 503));
       }
     });
@@ -306,8 +311,10 @@ export class ReportService {
       this.finishJob(job, new ReportError(`the report worker could not start: ${(err as Error).message}`, 503));
       return;
     }
+    job.worker = w;
     job.timer = setTimeout(() => {
-      this.workerError = new Error(`the build took longer than ${Math.round(this.buildTimeoutMs / 1000)} s`);
+      job.failure = `the build took longer than ${Math.round(this.buildTimeoutMs / 1000)} s`;
+      if (this.worker === w) this.worker = undefined;
       void w.terminate();
     }, this.buildTimeoutMs);
     job.timer.unref();
@@ -321,7 +328,7 @@ export class ReportService {
    */
   private async stream(w: Worker, job: Job): Promise<void> {
     const post = (m: ToWorker) => {
-      if (this.worker === w && this.current === job) w.postMessage(m);
+      if (this.current === job) w.postMessage(m);
     };
     let chunk: [FloorEvent, number][] = [];
     try {
