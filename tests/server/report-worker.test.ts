@@ -5,14 +5,14 @@
  * event of that day drops it; a dead worker costs one request a 503, never the server.
  */
 import { describe, expect, it } from 'vitest';
-import type { FloorConfig } from '../../shared/config.ts';
+import { defaultConfig, type FloorConfig } from '../../shared/config.ts';
 import { applyEvent, createFloorState, observeClock, tick } from '../../shared/engine.ts';
 import type { FloorEvent } from '../../shared/events.ts';
 import { selectDayTables } from '../../shared/selectors.ts';
 import { localDay } from '../../shared/time.ts';
 import { openSqliteLog } from '../../server/log/sqlite.ts';
 import type { LogStore } from '../../server/log/store.ts';
-import type { ReportStats } from '../../server/report-cache.ts';
+import { ReportService, type ReportStats } from '../../server/report-cache.ts';
 import { INGEST_TOKEN, T0, VIEW_TOKEN, closeHarnessesAfterEach, ev, getJson, postEvents, tempDbFile, type Harness } from './harness.ts';
 
 const { start } = closeHarnessesAfterEach();
@@ -279,5 +279,59 @@ describe('past-day reports on a worker thread', () => {
     expect(again.status).toBe(200);
     expect((again.body.data as { queues: { offered: number }[] }).queues.reduce((n, q) => n + q.offered, 0)).toBe(10_000);
     expect(await reportStats(h)).toMatchObject({ builds: 1, failures: 1, cached: 1 });
+  });
+});
+
+describe('the report service on its own', () => {
+  /** A log file with a few calls on each of the three days before the harness's today, and a floor on today. */
+  async function smallLog() {
+    const file = tempDbFile();
+    const log = openSqliteLog({ file, synchronous: 'normal' });
+    for (const date of ['2026-11-21', D2, D1]) await fillDay(log, date, { calls: 20 });
+    const state = createFloorState(defaultConfig(), T0, { clock: 'server' });
+    return { log, state };
+  }
+  const dayOf = (date: string) => localDay(Date.parse(`${date}T12:00:00Z`), 'UTC');
+
+  it('refuses a build beyond the queue with a 503 and builds the rest', async () => {
+    const { log, state } = await smallLog();
+    const reports = new ReportService({ log, state: () => state, queueMax: 1 });
+    try {
+      // The first starts at once, the second waits, the third finds the queue full; a repeat of the second joins it.
+      const first = reports.get(dayOf(D1), state.config);
+      const second = reports.get(dayOf(D2), state.config);
+      const third = reports.get(dayOf('2026-11-21'), state.config);
+      const again = reports.get(dayOf(D2), state.config);
+      await expect(third).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/queue full/) });
+      const [a, b, c] = await Promise.all([first, second, again]);
+      expect(a.queues.reduce((n, q) => n + q.offered, 0)).toBe(20);
+      expect(b.queues.reduce((n, q) => n + q.offered, 0)).toBe(20);
+      expect(c).toBe(b);
+      expect(reports.stats()).toMatchObject({ builds: 2, shared: 1, failures: 1, cached: 2 });
+    } finally {
+      await reports.close();
+      await log.close();
+    }
+  });
+
+  it('stops a build that takes too long with a 503, and the next one gets a fresh worker', async () => {
+    const { log, state } = await smallLog();
+    const reports = new ReportService({ log, state: () => state, buildTimeoutMs: 1 });
+    try {
+      await expect(reports.get(dayOf(D1), state.config)).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/took longer than/) });
+      expect(reports.stats()).toMatchObject({ worker: 'stopped', failures: 1, cached: 0 });
+    } finally {
+      await reports.close();
+    }
+    const patient = new ReportService({ log, state: () => state });
+    try {
+      expect((await patient.get(dayOf(D1), state.config)).queues.reduce((n, q) => n + q.offered, 0)).toBe(20);
+      await expect(patient.get(dayOf('2026-11-01'), state.config)).rejects.toMatchObject({ status: 404, message: 'no events in the log for 2026-11-01' });
+      await patient.close();
+      await expect(patient.get(dayOf(D2), state.config)).rejects.toMatchObject({ status: 503 });
+    } finally {
+      await patient.close();
+      await log.close();
+    }
   });
 });
