@@ -9,7 +9,7 @@
  */
 import type { Namespace, Socket } from 'socket.io';
 import type { FloorState, ChangeSet, Alert } from '../shared/state.ts';
-import type { AgentView, Delta, LiveClientToServer, LiveScope, LiveServerToClient, Snapshot } from '../shared/wire.ts';
+import type { Ack, AgentView, Delta, LiveClientToServer, LiveScope, LiveServerToClient, Snapshot } from '../shared/wire.ts';
 import { diffAgentView, type AgentPatch } from '../shared/agent-patch.ts';
 import {
   selectAgentCallDetail,
@@ -43,6 +43,20 @@ export const AGENT_TOTALS_PUSH_MS = 1_000;
 export const LIVE_MAX_BACKLOG_BYTES = 1024 * 1024;
 /** How often sockets that fell behind are checked for having drained: 4 Hz, like the KPI push. */
 export const LAGGARD_CHECK_MS = 250;
+/**
+ * One resync answer per socket at most this often, ms. A client asks again only after a gap or a
+ * `resync` delta, a few times a minute at worst; a snapshot of a big floor costs ~10 ms of CPU and
+ * ~0.5 MB, so one a second per socket bounds what one client can make the server build.
+ */
+export const RESYNC_MIN_INTERVAL_MS = 1_000;
+/**
+ * Resync requests of one socket waiting for the same answer: the real client never has more than
+ * one outstanding; more are answered at once with an error rather than held (each holds an ack).
+ */
+export const RESYNC_MAX_WAITING = 4;
+
+/** A socket that does not read its snapshots must not be able to queue more of them. */
+const TOO_SLOW = { ok: false, error: 'connection too slow: a fresh snapshot follows once it catches up' } as const;
 
 interface EnginePacket {
   data?: unknown;
@@ -116,6 +130,13 @@ export class LiveHub {
   /** Sockets whose deltas are being dropped because they stopped reading; each gets a fresh snapshot once drained. */
   private behind = new Map<string, LiveSocket>();
   private laggardTimer: NodeJS.Timeout | undefined;
+  /**
+   * Resync requests waiting for their socket's next answer, per socket id: the acks that share it
+   * and the timer that sends it (see {@link RESYNC_MIN_INTERVAL_MS}).
+   */
+  private resyncWaiting = new Map<string, { acks: ((r: Ack<Snapshot>) => void)[]; timer: NodeJS.Timeout }>();
+  /** When each socket was last answered a resync (performance.now() ms), for the rate limit. */
+  private lastResyncMs = new Map<string, number>();
   /** Sockets connected this turn, per room, waiting for their shared snapshot. */
   private joining = new Map<string, { scope: LiveScope; ids: string[] }>();
   /**
@@ -124,7 +145,7 @@ export class LiveHub {
    * any change having been published (an engine change set that missed an
    * agent); zero in a healthy run.
    */
-  readonly stats = { snapshots: 0, deltas: 0, laggards: 0, deltasDropped: 0, catchUps: 0 };
+  readonly stats = { snapshots: 0, deltas: 0, laggards: 0, deltasDropped: 0, catchUps: 0, resyncsCoalesced: 0, resyncsRefused: 0 };
 
   constructor(
     private readonly nsp: LiveNamespace,
@@ -139,11 +160,15 @@ export class LiveHub {
     this.queueJoin(roomOf(scope), scope, socket.id);
     socket.on('live:resync', (ack) => {
       if (typeof ack !== 'function') return;
-      // A socket that does not read its snapshots must not be able to queue more of them.
-      if (this.behind.has(socket.id)) return ack({ ok: false, error: 'connection too slow: a fresh snapshot follows once it catches up' });
-      ack({ ok: true, data: this.snapshot(scope) });
+      this.requestResync(socket, ack);
     });
-    socket.on('disconnect', () => this.behind.delete(socket.id));
+    socket.on('disconnect', () => {
+      this.behind.delete(socket.id);
+      const waiting = this.resyncWaiting.get(socket.id);
+      if (waiting) clearTimeout(waiting.timer);
+      this.resyncWaiting.delete(socket.id);
+      this.lastResyncMs.delete(socket.id);
+    });
     socket.on('call:detail', (callId, ack) => {
       if (typeof ack !== 'function') return;
       if (typeof callId !== 'string') return ack({ ok: false, error: 'callId must be a string' });
@@ -155,6 +180,71 @@ export class LiveHub {
       if (!detail) return ack({ ok: false, error: 'not your call' });
       ack({ ok: true, data: detail });
     });
+  }
+
+  /**
+   * A socket's `live:resync`: answered with a fresh snapshot at most once per
+   * {@link RESYNC_MIN_INTERVAL_MS}; requests made while one waits share its
+   * answer (up to {@link RESYNC_MAX_WAITING}); a socket whose unsent backlog is
+   * past {@link LIVE_MAX_BACKLOG_BYTES} gets none and is marked behind like a
+   * socket that misses deltas: one snapshot is pushed when it has drained.
+   * Every ack is answered: `{ ok: true, data: Snapshot }` or `{ ok: false, error }`.
+   */
+  private requestResync(socket: LiveSocket, ack: (r: Ack<Snapshot>) => void): void {
+    if (this.behind.has(socket.id)) {
+      this.stats.resyncsRefused++;
+      return ack(TOO_SLOW);
+    }
+    const waiting = this.resyncWaiting.get(socket.id);
+    if (waiting) {
+      if (waiting.acks.length >= RESYNC_MAX_WAITING) {
+        this.stats.resyncsRefused++;
+        return ack({ ok: false, error: 'a resync is already pending on this connection: its answer brings the snapshot' });
+      }
+      this.stats.resyncsCoalesced++;
+      waiting.acks.push(ack);
+      return;
+    }
+    // Real elapsed time, like the KPI push: the limit protects the server, not the feed.
+    const wait = (this.lastResyncMs.get(socket.id) ?? -Infinity) + RESYNC_MIN_INTERVAL_MS - performance.now();
+    if (wait <= 0) return this.answerResync(socket, [ack]);
+    const timer = setTimeout(() => {
+      const w = this.resyncWaiting.get(socket.id);
+      this.resyncWaiting.delete(socket.id);
+      if (w && socket.connected) this.answerResync(socket, w.acks);
+    }, Math.max(0, wait));
+    timer.unref?.();
+    this.resyncWaiting.set(socket.id, { acks: [ack], timer });
+  }
+
+  /** Answers the acks waiting for one resync with one snapshot, or with an error when the socket is behind. */
+  private answerResync(socket: LiveSocket, acks: ((r: Ack<Snapshot>) => void)[]): void {
+    this.lastResyncMs.set(socket.id, performance.now());
+    let snapshot: Snapshot | undefined;
+    for (const ack of acks) {
+      if (this.behind.has(socket.id) || this.fellBehind(socket)) {
+        this.stats.resyncsRefused++;
+        ack(TOO_SLOW);
+        continue;
+      }
+      // Built once for all the acks sharing it; each send is counted by the backlog check of the next.
+      snapshot ??= this.snapshot(socket.data.scope);
+      ack({ ok: true, data: snapshot });
+    }
+  }
+
+  /**
+   * Marks a socket behind when its unsent backlog passed {@link LIVE_MAX_BACKLOG_BYTES}: it then
+   * misses deltas and snapshots alike until it drains, and gets one fresh snapshot then.
+   */
+  private fellBehind(socket: LiveSocket): boolean {
+    if (this.behind.has(socket.id)) return true;
+    if ((socket.conn.transport as { writable?: boolean }).writable !== false) return false;
+    if (liveBacklogBytes(socket) <= LIVE_MAX_BACKLOG_BYTES) return false;
+    this.behind.set(socket.id, socket);
+    this.stats.laggards++;
+    this.watchLaggards();
+    return true;
   }
 
   /**
@@ -269,7 +359,7 @@ export class LiveHub {
 
   /** True when no coalesced push, join or laggard snapshot is pending: every room has been sent all it will be sent. */
   get settled(): boolean {
-    return this.kpiTimer === undefined && this.agentTimer === undefined && this.joining.size === 0 && this.behind.size === 0;
+    return this.kpiTimer === undefined && this.agentTimer === undefined && this.joining.size === 0 && this.behind.size === 0 && this.resyncWaiting.size === 0;
   }
 
   private hasMembers(room: string): boolean {
@@ -557,6 +647,8 @@ export class LiveHub {
     if (this.laggardTimer) clearInterval(this.laggardTimer);
     this.laggardTimer = undefined;
     this.behind.clear();
+    for (const w of this.resyncWaiting.values()) clearTimeout(w.timer);
+    this.resyncWaiting.clear();
     if (this.kpiTimer) clearTimeout(this.kpiTimer);
     if (this.agentTimer) clearTimeout(this.agentTimer);
     this.kpiTimer = undefined;

@@ -1,0 +1,140 @@
+/**
+ * No single client can stall the server (issue 13, section 2, the socket
+ * parts): resync floods, big messages before (and without) credentials,
+ * connections that never authenticate, connections per address, and open
+ * alerts pushed as changes. Every test is bounded in count and time and runs
+ * on loopback.
+ */
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { closeHarnessesAfterEach, INGEST_TOKEN, T0, VIEW_TOKEN, waitFor, type Harness, type Recorder } from './harness.ts';
+import { liveBacklogBytes, LIVE_MAX_BACKLOG_BYTES, RESYNC_MAX_WAITING, RESYNC_MIN_INTERVAL_MS } from '../../server/live.ts';
+import type { Ack, Snapshot } from '../../shared/wire.ts';
+
+const { start, live } = closeHarnessesAfterEach();
+
+/** The underlying `ws` socket of a socket.io client, to stop reading. */
+function wsOf(r: Recorder): { pause(): void; resume(): void } {
+  return (r.socket.io.engine.transport as unknown as { ws: { pause(): void; resume(): void } }).ws;
+}
+
+/** GET /healthz, timed (ms). */
+async function healthzMs(h: Harness): Promise<number> {
+  const t = performance.now();
+  const res = await fetch(`${h.url}/healthz`);
+  await res.text();
+  expect(res.status).toBe(200);
+  return performance.now() - t;
+}
+
+/** A floor of `n` agents with long names, so each floor snapshot is big (~n × 0.6 kB). */
+async function bigFloor(h: Harness, n: number): Promise<void> {
+  const events = Array.from({ length: n }, (_, i) => ({ type: 'agent.state', id: `big-${i}`, at: T0, agentId: `agent-${i}`, state: 'available', name: `Agent ${i} `.padEnd(200, '.'), queues: ['q1'] }));
+  const res = await fetch(`${h.url}/api/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${INGEST_TOKEN}` }, body: JSON.stringify(events) });
+  expect(res.status).toBe(200);
+}
+
+/** Polls /healthz every 50 ms for `ms`: the worst answer time, peak RSS and the largest backlog of `socket`. */
+async function watch(h: Harness, ms: number, socket?: { conn: unknown }): Promise<{ worstHealthzMs: number; peakRss: number; maxBacklog: number }> {
+  const started = performance.now();
+  const out = { worstHealthzMs: 0, peakRss: process.memoryUsage().rss, maxBacklog: 0 };
+  while (performance.now() - started < ms) {
+    out.worstHealthzMs = Math.max(out.worstHealthzMs, await healthzMs(h));
+    out.peakRss = Math.max(out.peakRss, process.memoryUsage().rss);
+    if (socket) out.maxBacklog = Math.max(out.maxBacklog, liveBacklogBytes(socket));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return out;
+}
+
+describe('resync floods', () => {
+  it('builds at most one snapshot a second for a socket that floods live:resync and stops reading; memory and /healthz stay bounded', async () => {
+    const h = await start();
+    await bigFloor(h, 300);
+    const c = live(h, { scope: 'floor', token: VIEW_TOKEN });
+    const first = await c.firstSnapshot;
+    const snapshotBytes = JSON.stringify(first).length;
+    expect(snapshotBytes).toBeGreaterThan(100_000);
+    const FLOOD = 3_000;
+
+    // What any 3,000 tiny commands cost this process (socket.io's own decoding and acks, on a shared
+    // machine): the resync flood may add at most 500 ms to it. Today each resync builds a snapshot: seconds.
+    let tiny = 0;
+    for (let i = 0; i < FLOOD; i++) c.socket.emit('call:detail', 'none', () => tiny++);
+    const baseline = await watch(h, 1_000);
+    await waitFor(() => tiny === FLOOD, 10_000, 'the tiny commands answered');
+
+    const snapshotsBefore = h.server.hub.stats.snapshots;
+    const rssBefore = process.memoryUsage().rss;
+    // 3,000 resyncs (each a ~180 kB snapshot today: ~550 MB), from a socket that stops reading.
+    const answers: Ack<Snapshot>[] = [];
+    const ws = wsOf(c);
+    ws.pause();
+    onTestFinished(() => ws.resume());
+    for (let i = 0; i < FLOOD; i++) c.socket.emit('live:resync', (r) => answers.push(r));
+    const serverSide = h.server.io.of('/live').sockets.get(c.socket.id as string);
+    expect(serverSide).toBeDefined();
+    // Two and a half rate-limit periods: the flood is all in; the server answers what it will.
+    const flood = await watch(h, 2.5 * RESYNC_MIN_INTERVAL_MS, serverSide);
+    const built = h.server.hub.stats.snapshots - snapshotsBefore;
+    const growthMb = (flood.peakRss - rssBefore) / 1e6;
+    console.info(
+      `resync flood: ${FLOOD} resyncs of a ${Math.round(snapshotBytes / 1024)} kB floor snapshot → ${built} snapshots built, RSS +${growthMb.toFixed(0)} MB, ` +
+        `/healthz worst ${flood.worstHealthzMs.toFixed(0)} ms (${FLOOD} tiny commands: ${baseline.worstHealthzMs.toFixed(0)} ms), backlog at most ${Math.round(flood.maxBacklog / 1024)} KiB`,
+    );
+    // One now, then at most one per period (plus one for the period under way).
+    expect(built).toBeLessThanOrEqual(4);
+    expect(growthMb).toBeLessThan(100);
+    expect(flood.worstHealthzMs).toBeLessThan(baseline.worstHealthzMs + 500);
+    // What the server holds for the socket stays within the backlog guard plus the snapshots of one answer.
+    expect(flood.maxBacklog).toBeLessThanOrEqual(LIVE_MAX_BACKLOG_BYTES + RESYNC_MAX_WAITING * snapshotBytes);
+
+    // Reading again, every request is answered, and the socket ends with a fresh snapshot.
+    ws.resume();
+    await waitFor(() => answers.length === FLOOD, 10_000, 'every resync answered');
+    await waitFor(() => h.server.hub.settled, 5_000, 'the hub to settle');
+    const ok = answers.filter((a) => a.ok).length;
+    // Requests that waited together shared one snapshot (built once).
+    expect(ok).toBeGreaterThanOrEqual(1);
+    expect(ok).toBeLessThanOrEqual((h.server.hub.stats.snapshots - snapshotsBefore) * RESYNC_MAX_WAITING);
+    for (const a of answers) if (!a.ok) expect(a.error).toMatch(/pending|too slow/);
+  }, 30_000);
+
+  it('counts snapshots against the backlog guard: a socket over it gets no new snapshot until it drains, then one', async () => {
+    const h = await start();
+    await bigFloor(h, 1_000);
+    const c = live(h, { scope: 'floor', token: VIEW_TOKEN });
+    await c.firstSnapshot;
+    wsOf(c).pause();
+    const answers: Ack<Snapshot>[] = [];
+    // A few resyncs a period, each answered with a ~600 kB snapshot that is never read: past the
+    // kernel's socket buffers and the 1 MiB guard within a few periods.
+    const serverSide = h.server.io.of('/live').sockets.get(c.socket.id as string);
+    expect(serverSide).toBeDefined();
+    const backlog = () => liveBacklogBytes(serverSide as NonNullable<typeof serverSide>);
+    try {
+      for (let i = 0; i < 12 && backlog() <= LIVE_MAX_BACKLOG_BYTES; i++) {
+        for (let j = 0; j < RESYNC_MAX_WAITING; j++) c.socket.emit('live:resync', (r) => answers.push(r));
+        await new Promise((r) => setTimeout(r, RESYNC_MIN_INTERVAL_MS + 50));
+      }
+      // Over the guard: marked behind, and what it holds stops growing.
+      expect(backlog()).toBeGreaterThan(LIVE_MAX_BACKLOG_BYTES);
+      expect(h.server.hub.stats.laggards).toBeGreaterThanOrEqual(1);
+      const held = backlog();
+      const builtWhileBehind = h.server.hub.stats.snapshots;
+      const whileBehind: Ack<Snapshot>[] = [];
+      for (let j = 0; j < RESYNC_MAX_WAITING; j++) c.socket.emit('live:resync', (r) => whileBehind.push(r));
+      await new Promise((r) => setTimeout(r, RESYNC_MIN_INTERVAL_MS + 50));
+      expect(h.server.hub.stats.snapshots).toBe(builtWhileBehind);
+      // The refusals are small; no snapshot was queued.
+      expect(backlog()).toBeLessThan(held + 4_096);
+      const pushedBefore = c.snapshots.length;
+      wsOf(c).resume();
+      await waitFor(() => whileBehind.length === RESYNC_MAX_WAITING, 10_000, 'the refusals');
+      for (const a of whileBehind) expect(a).toEqual({ ok: false, error: expect.stringMatching(/too slow/) as unknown });
+      // Drained, it gets one fresh snapshot.
+      await waitFor(() => c.snapshots.length > pushedBefore, 10_000, 'the snapshot pushed once drained');
+    } finally {
+      wsOf(c).resume();
+    }
+  }, 30_000);
+});
