@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const sampleMs = minutes >= 10 ? 60_000 : 10_000;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floorwatch-soak-'));
   console.info(`soak: ${minutes} min, ${clientCount} clients, simulator at 10×, sampling every ${sampleMs / 1000} s`);
-  const server = await startChild(['--simulator', 'on', '--speed', '10', '--port', '0', '--host', '127.0.0.1', '--demo', 'off', '--data', dataDir], {
+  const server = await startChild(['--simulator', 'on', '--speed', '10', '--port', '0', '--host', '127.0.0.1', '--demo', 'off', '--data', dataDir, '--max-connections-per-address', '0'], {
     FLOORWATCH_API_TOKENS: VIEW,
     FLOORWATCH_INGEST_TOKENS: 'soak-ingest-token',
   });

@@ -23,6 +23,7 @@ import type { LogStore } from './log/store.ts';
 import { DEFAULT_MAX_FUTURE_SEC, IngestError, IngestPipeline, MAX_BATCH_EVENTS } from './ingest.ts';
 import { LiveHub, scopeFromHandshake, type LiveNamespace } from './live.ts';
 import { fallbackPage } from './page.ts';
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, SMALL_MESSAGE_BYTES, SocketGuard } from './socket-guard.ts';
 import { handshakeRefusal, httpGuard, inlineParts, type TrustProxy } from './http-guard.ts';
 import type { AuthStore } from './auth/store.ts';
 import { canSupervise, recheckCredential, resolveCredential, resolvePrincipal, type Credentials, type Principal, type PrincipalOptions } from './auth/principal.ts';
@@ -83,6 +84,8 @@ export interface ServerOptions {
   trustProxy?: TrustProxy;
   /** Origins besides the floor's own allowed to send state-changing requests and open sockets (http-guard.ts). */
   allowedOrigins?: string[];
+  /** Open socket.io connections one client address may hold (default 50; 0 = no cap): socket-guard.ts. */
+  maxConnectionsPerAddress?: number;
   /** Tokens that open only the wallboard. */
   wallboardTokens?: string[];
   /** Views and read APIs open without credentials: only when explicitly asked for. */
@@ -134,15 +137,18 @@ export function createServer(opts: ServerOptions) {
   const guard = { allowedOrigins: opts.allowedOrigins ?? [], secure: opts.secureCookies ?? false, trusts: app.get('trust proxy fn') as (addr: string, hop: number) => boolean };
   app.use(httpGuard({ ...guard, inlineScripts: fallbackInline.scripts, inlineStyles: fallbackInline.styles }));
   const httpServer = http.createServer(app);
+  // Small messages until a connection authenticates on /ingest, /live always; unauthenticated connections closed; a cap per address.
+  const socketGuard = new SocketGuard({ ingestMessageBytes: MAX_BODY_BYTES, maxPerAddress: opts.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, trusts: guard.trusts });
   const io = new IoServer(httpServer, {
-    maxHttpBufferSize: MAX_BODY_BYTES,
+    maxHttpBufferSize: SMALL_MESSAGE_BYTES,
     serveClient: true,
-    // Handshakes of every namespace from another site's page are refused (http-guard.ts).
+    // Handshakes of every namespace from another site's page are refused (http-guard.ts), and past the per-address cap (socket-guard.ts).
     allowRequest: (req, done) => {
-      const refused = handshakeRefusal(req, guard);
+      const refused = handshakeRefusal(req, guard) ?? socketGuard.allowRequest(req);
       done(refused ?? null, refused === undefined);
     },
   });
+  socketGuard.attach(io);
   const liveNsp = io.of('/live') as LiveNamespace;
   const hub = new LiveHub(liveNsp, () => state, { now: engineNow });
   /** Past days' reports, built on a worker thread and cached per closed day (report-cache.ts). */
@@ -351,7 +357,7 @@ export function createServer(opts: ServerOptions) {
           },
           limits: healthLimits(state),
           ingest: pipeline.stats,
-          live: { ...hub.stats, sockets: liveNsp.sockets.size },
+          live: { ...hub.stats, sockets: liveNsp.sockets.size, connections: { ...socketGuard.open, ...socketGuard.stats } },
           revocations: revocations.stats,
           reports: reports.stats(),
           sources: opts.sources?.() ?? {},

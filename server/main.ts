@@ -20,6 +20,7 @@
  *   --session-idle MIN  FLOORWATCH_SESSION_IDLE_MIN  (480)
  *   --redis URL         REDIS_URL                    (none: embedded SQLite; with it the event log is a Redis stream shared by several nodes)
  *   --max-future-sec N  FLOORWATCH_MAX_FUTURE_SEC    (300: events dated further ahead of the server's clock are rejected, each with its reason)
+ *   --max-connections-per-address N FLOORWATCH_MAX_CONNECTIONS_PER_ADDRESS (50: open socket.io connections per client address; 0 = no cap)
  *   --trust-proxy P     FLOORWATCH_TRUST_PROXY       (off: believe X-Forwarded-For/-Host only from these proxies: loopback, addresses, subnets, or a hop count)
  *   --allowed-origins L FLOORWATCH_ALLOWED_ORIGINS   (none: origins besides the floor's own that may post and open sockets, comma-separated)
  *   --secure-cookies on|off FLOORWATCH_SECURE_COOKIES (off: mark cookies Secure and send HSTS, behind HTTPS)
@@ -31,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultConfig, parseConfig } from '../shared/config.ts';
 import { createServer } from './app.ts';
 import { DEFAULT_MAX_FUTURE_SEC } from './ingest.ts';
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from './socket-guard.ts';
 import { normalizeOrigin, parseTrustProxy, type TrustProxy } from './http-guard.ts';
 import { AuthStore, newSecret } from './auth/store.ts';
 import { emptyLogWarnings, folderBeforeStart } from './doctor.ts';
@@ -63,6 +65,8 @@ export interface MainOptions {
   wallboardTokens: string[];
   /** Events dated more than this many seconds ahead of the server's clock are rejected at ingest. */
   maxFutureSec: number;
+  /** Open socket.io connections one client address may hold; 0 = no cap. */
+  maxConnectionsPerAddress: number;
   /** Proxies whose X-Forwarded-For / X-Forwarded-Host are believed. */
   trustProxy: TrustProxy;
   /** Origins besides the floor's own that may send state-changing requests and open sockets. */
@@ -96,6 +100,14 @@ function positive(v: string | undefined, dflt: number, what: string): number {
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${what}: expected a positive number, got "${v}"`);
+  return n;
+}
+
+/** `--max-connections-per-address`: a whole number, 0 or more (0 = no cap); absent: {@link DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}. Throws on anything else. */
+function connectionCap(v: string | undefined): number {
+  if (v === undefined || v === '') return DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--max-connections-per-address: expected a whole number, 0 or more (0 = no cap), got "${v}"`);
   return n;
 }
 
@@ -147,6 +159,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
     viewTokens,
     wallboardTokens: list(env.FLOORWATCH_WALLBOARD_TOKENS),
     maxFutureSec: nonNegative(flag(argv, 'max-future-sec') ?? env.FLOORWATCH_MAX_FUTURE_SEC, DEFAULT_MAX_FUTURE_SEC, '--max-future-sec'),
+    maxConnectionsPerAddress: connectionCap(flag(argv, 'max-connections-per-address') ?? env.FLOORWATCH_MAX_CONNECTIONS_PER_ADDRESS),
     trustProxy: parseTrustProxy(flag(argv, 'trust-proxy') ?? env.FLOORWATCH_TRUST_PROXY),
     allowedOrigins: list(flag(argv, 'allowed-origins') ?? env.FLOORWATCH_ALLOWED_ORIGINS).map(normalizeOrigin),
     secureCookies: onOff(flag(argv, 'secure-cookies') ?? env.FLOORWATCH_SECURE_COOKIES, false, '--secure-cookies'),
@@ -197,6 +210,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     wallboardTokens: o.wallboardTokens,
     demo: o.demo,
     maxFutureSec: o.maxFutureSec,
+    maxConnectionsPerAddress: o.maxConnectionsPerAddress,
     trustProxy: o.trustProxy,
     allowedOrigins: o.allowedOrigins,
     secureCookies: o.secureCookies,

@@ -6,9 +6,14 @@
  * on loopback.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
+import WebSocket from 'ws';
+import express from 'express';
+import { io as ioClient, Manager } from 'socket.io-client';
 import { closeHarnessesAfterEach, INGEST_TOKEN, T0, VIEW_TOKEN, waitFor, type Harness, type Recorder } from './harness.ts';
 import { liveBacklogBytes, LIVE_MAX_BACKLOG_BYTES, RESYNC_MAX_WAITING, RESYNC_MIN_INTERVAL_MS } from '../../server/live.ts';
-import type { Ack, Snapshot } from '../../shared/wire.ts';
+import { AUTH_DEADLINE_MS, clientAddress, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, packetNamespace, SMALL_MESSAGE_BYTES } from '../../server/socket-guard.ts';
+import type { Ack, IngestResult, Snapshot } from '../../shared/wire.ts';
+import type { IncomingMessage } from 'node:http';
 
 const { start, live } = closeHarnessesAfterEach();
 
@@ -137,4 +142,133 @@ describe('resync floods', () => {
       wsOf(c).resume();
     }
   }, 30_000);
+});
+
+/** A raw engine.io WebSocket connection (no namespace joined): resolves once the server's open packet arrived. */
+function rawEngine(h: Harness): Promise<{ ws: WebSocket; closed: Promise<{ code: number; atMs: number }> }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${h.port}/socket.io/?EIO=4&transport=websocket`);
+  const closed = new Promise<{ code: number; atMs: number }>((resolve) => ws.on('close', (code) => resolve({ code, atMs: performance.now() })));
+  ws.on('error', () => undefined);
+  return new Promise((resolve, reject) => {
+    ws.once('message', (m) => (String(m).startsWith('0') ? resolve({ ws, closed }) : reject(new Error(`unexpected first packet ${String(m).slice(0, 40)}`))));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`handshake refused: HTTP ${res.statusCode}`)));
+  });
+}
+
+/** `n` agent.state events with 200-character names: ~330 bytes each on the wire. */
+function bigBatch(n: number, tag: string) {
+  return Array.from({ length: n }, (_, i) => ({ type: 'agent.state', id: `${tag}-${i}`, at: T0, agentId: `${tag}-${i}`, state: 'available', name: `${tag} ${i} `.padEnd(200, '.') }));
+}
+
+describe('message limits', () => {
+  it('closes an unauthenticated WebSocket that sends a 1 MB message, on its header (close 1009), without reading it', async () => {
+    const h = await start();
+    const { ws, closed } = await rawEngine(h);
+    const rssBefore = process.memoryUsage().rss;
+    const sent = performance.now();
+    ws.send(`42${JSON.stringify(['live:resync', 'x'.repeat(1024 * 1024)])}`);
+    const { code, atMs } = await closed;
+    expect(code).toBe(1009);
+    expect(atMs - sent).toBeLessThan(1_000);
+    expect(h.server.io.engine.clientsCount).toBe(0);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  it('answers 413 to an unauthenticated long-polling POST over the small limit', async () => {
+    const h = await start();
+    const open = await (await fetch(`${h.url}/socket.io/?EIO=4&transport=polling`)).text();
+    const sid = (JSON.parse(open.slice(1)) as { sid: string }).sid;
+    const res = await fetch(`${h.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8' }, body: `4${'x'.repeat(SMALL_MESSAGE_BYTES + 1)}` });
+    expect(res.status).toBe(413);
+  });
+
+  it.each(['websocket', 'polling', 'polling upgraded to websocket'] as const)('still accepts a 1.6 MB batch on an authenticated /ingest socket (%s)', async (transport) => {
+    const h = await start();
+    const transports = transport === 'polling upgraded to websocket' ? ['polling', 'websocket'] : [transport];
+    const socket = ioClient(`${h.url}/ingest`, { auth: { token: INGEST_TOKEN }, transports, reconnection: false, forceNew: true });
+    onTestFinished(() => void socket.close());
+    await new Promise<void>((resolve, reject) => {
+      socket.once('ingest:ready', resolve);
+      socket.once('connect_error', reject);
+    });
+    // The raise is made for the transport of the handshake; an upgrade gets it again.
+    if (transports.length > 1) await waitFor(() => socket.io.engine.transport.name === 'websocket', 3_000, 'the upgrade');
+    const batch = bigBatch(5_000, transport.replace(/ /g, '-'));
+    expect(JSON.stringify(batch).length).toBeGreaterThan(1_500_000);
+    const r = await new Promise<Ack<IngestResult>>((resolve, reject) => {
+      socket.emit('events:ingest', batch, resolve);
+      socket.once('disconnect', (why) => reject(new Error(`the batch closed the connection: ${why}`)));
+    });
+    expect(r).toEqual({ ok: true, data: { accepted: 5_000, duplicates: 0, rejected: [] } });
+  });
+
+  it('closes a connection raised for /ingest that sends a /live message over the small limit', async () => {
+    const h = await start();
+    const m = new Manager(h.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    const ingest = m.socket('/ingest', { auth: { token: INGEST_TOKEN } });
+    const liveSocket = m.socket('/live', { auth: { scope: 'floor', token: VIEW_TOKEN } });
+    onTestFinished(() => {
+      ingest.close();
+      liveSocket.close();
+    });
+    await new Promise<void>((resolve) => ingest.once('ingest:ready', resolve));
+    await new Promise<void>((resolve) => (liveSocket.connected ? resolve() : liveSocket.once('connect', resolve)));
+    const gone = new Promise<void>((resolve) => liveSocket.once('disconnect', () => resolve()));
+    let answered = false;
+    liveSocket.emit('call:detail', 'x'.repeat(SMALL_MESSAGE_BYTES * 2), () => (answered = true));
+    await gone;
+    expect(answered).toBe(false);
+    expect(ingest.connected).toBe(false);
+  });
+
+  it('reads the namespace of a socket.io packet, binary ones included', () => {
+    expect(packetNamespace('2/live,["live:resync"]')).toBe('/live');
+    expect(packetNamespace('2/ingest,3["events:ingest",[]]')).toBe('/ingest');
+    expect(packetNamespace('51-/ingest,["events:ingest",{"_placeholder":true,"num":0}]')).toBe('/ingest');
+    expect(packetNamespace('2["x"]')).toBe('/');
+  });
+});
+
+describe('connections', () => {
+  it('closes an engine connection that joins no authenticated namespace in time, refuses the default namespace, and keeps an authenticated one', async () => {
+    const h = await start();
+    const t0 = performance.now();
+    const { closed } = await rawEngine(h);
+    const plain = ioClient(h.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    onTestFinished(() => void plain.close());
+    const refused = await new Promise<string>((resolve) => plain.once('connect_error', (e) => resolve(e.message)));
+    expect(refused).toMatch(/connect to \/live or \/ingest/);
+    const c = live(h, { scope: 'floor', token: VIEW_TOKEN });
+    await c.firstSnapshot;
+    const { atMs } = await closed;
+    expect(atMs - t0).toBeGreaterThanOrEqual(AUTH_DEADLINE_MS - 100);
+    expect(atMs - t0).toBeLessThan(AUTH_DEADLINE_MS + 1_500);
+    await waitFor(() => h.server.io.engine.clientsCount === 1, 2_000, 'only the authenticated connection left');
+    expect(c.socket.connected).toBe(true);
+  }, 15_000);
+
+  it(`refuses connection ${DEFAULT_MAX_CONNECTIONS_PER_ADDRESS + 1} from one address at the handshake, and takes one again when one closes`, async () => {
+    const h = await start();
+    const open: WebSocket[] = [];
+    onTestFinished(() => open.forEach((ws) => ws.close()));
+    for (let i = 0; i < DEFAULT_MAX_CONNECTIONS_PER_ADDRESS; i++) open.push((await rawEngine(h)).ws);
+    await expect(rawEngine(h)).rejects.toThrow(/handshake refused: HTTP 4\d\d/);
+    const polled = await fetch(`${h.url}/socket.io/?EIO=4&transport=polling`);
+    expect(polled.status).toBe(403);
+    expect(await polled.text()).toMatch(/too many connections/);
+    open.pop()?.close();
+    await waitFor(() => h.server.io.engine.clientsCount === DEFAULT_MAX_CONNECTIONS_PER_ADDRESS - 1, 2_000, 'the closed one to be counted out');
+    open.push((await rawEngine(h)).ws);
+  }, 15_000);
+
+  it('counts connections by the X-Forwarded-For client only when trust proxy says so', () => {
+    const req = (peer: string, xff?: string) => ({ socket: { remoteAddress: peer }, headers: xff ? { 'x-forwarded-for': xff } : {} }) as unknown as IncomingMessage;
+    const app = express();
+    app.set('trust proxy', 'loopback');
+    const trusts = app.get('trust proxy fn') as (addr: string, hop: number) => boolean;
+    expect(clientAddress(req('127.0.0.1', '203.0.113.7'), trusts)).toBe('203.0.113.7');
+    expect(clientAddress(req('127.0.0.1', '198.51.100.1, 203.0.113.7'), trusts)).toBe('203.0.113.7');
+    expect(clientAddress(req('198.51.100.9', '203.0.113.7'), trusts)).toBe('198.51.100.9');
+    expect(clientAddress(req('127.0.0.1', '203.0.113.7'))).toBe('127.0.0.1');
+  });
 });
