@@ -11,6 +11,7 @@ import type { Namespace, Socket } from 'socket.io';
 import type { FloorState, ChangeSet, Alert } from '../shared/state.ts';
 import type { Ack, AgentView, Delta, LiveClientToServer, LiveScope, LiveServerToClient, Snapshot } from '../shared/wire.ts';
 import { diffAgentView, type AgentPatch } from '../shared/agent-patch.ts';
+import { diffAlert, isValueOnly, type AlertPatch } from '../shared/alert-patch.ts';
 import {
   selectAgentCallDetail,
   selectAgentPayload,
@@ -33,6 +34,12 @@ import {
 export const KPI_PUSH_MS = 250;
 /** Agent rooms get floor totals at most once a second: they are context, not the agent's own numbers. */
 export const AGENT_TOTALS_PUSH_MS = 1_000;
+/**
+ * A growing open alert's measured value (and `updatedAtMs`) alone reaches the floor at most every
+ * 5 s: the tick moves every such value each second, and 10,000 of them whole each second were
+ * 4.55 MB/s per floor client. Its level, status or acknowledgement go out at once.
+ */
+export const ALERT_VALUE_PUSH_MS = 5_000;
 
 /**
  * Most bytes the server keeps queued for one /live socket that is not reading
@@ -125,6 +132,15 @@ export class LiveHub {
    * resync delta). A snapshot whose `me` differs sends it to the members first.
    */
   private agentMeHeld = new Map<string, AgentView | null>();
+  /**
+   * The floor's open alerts as every member of the room holds them (copies), as of the room's
+   * last seq, like {@link floorBase} for agents: an open alert the room holds is sent as a patch
+   * against its copy here. Rebased by every floor snapshot; meaningful while {@link floorBaseHeld}.
+   */
+  private floorAlerts = new Map<string, Alert>();
+  /** Open alerts held by the floor room whose value alone moved since: sent together by {@link flushAlertValues}. */
+  private pendingAlertValues = new Set<string>();
+  private alertValueTimer: NodeJS.Timeout | undefined;
   /** Last agent each live call was shown to, so a transfer removes it from the old agent's view. */
   private callShownTo = new Map<string, string>();
   /** Sockets whose deltas are being dropped because they stopped reading; each gets a fresh snapshot once drained. */
@@ -297,6 +313,8 @@ export class LiveHub {
     let payload: Snapshot['payload'];
     if (scope.kind === 'floor') {
       const floor = selectFloorPayload(s);
+      // Alerts first: both ask whether the room's members hold a baseline, which rebaseFloor then makes true.
+      floor.alerts = this.floorAlertsAsHeld(floor.alerts);
       this.rebaseFloor(floor.agents);
       payload = floor;
     } else if (scope.kind === 'agent') {
@@ -338,6 +356,62 @@ export class LiveHub {
   }
 
   /**
+   * The floor snapshot's alerts. While members hold the room's copies, an
+   * open alert whose value alone moved since is shown as they hold it (its
+   * value as of the last push, with the `updatedAtMs` it was measured at): the
+   * snapshot and every member then agree at the same seq, and the coalesced
+   * push brings all of them the new values at once. With nobody holding a
+   * baseline, the current alerts become it.
+   */
+  private floorAlertsAsHeld(alerts: Alert[]): Alert[] {
+    if (this.floorBaseHeld && this.hasMembers('floor')) {
+      if (this.pendingAlertValues.size === 0) return alerts;
+      return alerts.map((a) => (this.pendingAlertValues.has(a.id) ? (this.floorAlerts.get(a.id) ?? a) : a));
+    }
+    this.pendingAlertValues.clear();
+    if (this.alertValueTimer) clearTimeout(this.alertValueTimer);
+    this.alertValueTimer = undefined;
+    this.floorAlerts = new Map(alerts.filter((a) => a.status === 'open').map((a) => [a.id, { ...a }]));
+    return alerts;
+  }
+
+  /**
+   * Sends the floor room the values of open alerts that moved since it was
+   * last sent them, as patches (one seq), and forgets them. With nobody
+   * holding the baseline (no members, or all of them about to take a
+   * snapshot) there is nothing to send.
+   */
+  private flushAlertValues(): void {
+    if (this.alertValueTimer) clearTimeout(this.alertValueTimer);
+    this.alertValueTimer = undefined;
+    if (this.pendingAlertValues.size === 0) return;
+    const ids = [...this.pendingAlertValues];
+    this.pendingAlertValues.clear();
+    if (!this.floorBaseHeld || !this.hasMembers('floor')) return;
+    const s = this.state();
+    const patches: AlertPatch[] = [];
+    for (const id of ids) {
+      const a = s.alerts.get(id);
+      const held = this.floorAlerts.get(id);
+      if (!a || !held) continue;
+      const patch = diffAlert(held, a);
+      if (!patch) continue;
+      patches.push(patch);
+      this.floorAlerts.set(id, { ...a });
+    }
+    if (patches.length > 0) this.emit('floor', { alertPatches: patches });
+  }
+
+  private scheduleAlertValues(): void {
+    if (this.alertValueTimer || this.pendingAlertValues.size === 0) return;
+    this.alertValueTimer = setTimeout(() => {
+      this.alertValueTimer = undefined;
+      this.flushAlertValues();
+    }, ALERT_VALUE_PUSH_MS);
+    this.alertValueTimer.unref?.();
+  }
+
+  /**
    * The same for an agent's room: its deltas carry `me` whole, so members
    * only lag when the view changed without a change being published; they
    * get it first, at the same seq as the snapshot.
@@ -357,7 +431,11 @@ export class LiveHub {
     return this.seqs.get(roomOf(scope)) ?? 0;
   }
 
-  /** True when no coalesced push, join or laggard snapshot is pending: every room has been sent all it will be sent. */
+  /**
+   * True when no coalesced push, join, resync answer or laggard snapshot is pending: every room has
+   * been sent all it will be sent. Growing alerts' values waiting for their coalesced push do not
+   * count: until it goes out, snapshots show the values the floor room holds.
+   */
   get settled(): boolean {
     return this.kpiTimer === undefined && this.agentTimer === undefined && this.joining.size === 0 && this.behind.size === 0 && this.resyncWaiting.size === 0;
   }
@@ -478,15 +556,34 @@ export class LiveHub {
       // The floor's feed: open alerts and the day's resolved ones (a retracted one, or a past
       // day's resolved after midnight, leaves it). An agent's room: every alert of theirs of the
       // live day (state.agentAlerts), which may hold one retracted after it was resolved.
+      // An open alert the floor already holds goes as a patch; its value alone waits for the coalesced push.
       const list: Alert[] = [];
       const removed: string[] = [];
+      const patches: AlertPatch[] = [];
       let recent: Set<string> | undefined;
       const ofToday = new Map<string, Set<string>>();
       for (const a of alertById.values()) {
         if (floorWanted) {
           recent ??= new Set(s.recentAlerts.map((x) => x.id));
-          if (s.alerts.has(a.id) || recent.has(a.id)) list.push(a);
-          else removed.push(a.id);
+          const held = this.floorBaseHeld ? this.floorAlerts.get(a.id) : undefined;
+          if (!s.alerts.has(a.id) && !recent.has(a.id)) {
+            removed.push(a.id);
+            this.floorAlerts.delete(a.id);
+            this.pendingAlertValues.delete(a.id);
+          } else if (held && a.status === 'open') {
+            const patch = diffAlert(held, a);
+            if (patch && isValueOnly(patch)) this.pendingAlertValues.add(a.id);
+            else if (patch) {
+              patches.push(patch);
+              this.floorAlerts.set(a.id, { ...a });
+              this.pendingAlertValues.delete(a.id);
+            }
+          } else {
+            list.push(a);
+            if (a.status === 'open') this.floorAlerts.set(a.id, { ...a });
+            else this.floorAlerts.delete(a.id);
+            this.pendingAlertValues.delete(a.id);
+          }
         }
         const agentId = a.agentId;
         if (agentId === undefined || !this.hasMembers(`agent:${agentId}`)) continue;
@@ -498,6 +595,8 @@ export class LiveHub {
       }
       if (list.length) floor.alerts = list;
       if (removed.length) floor.alertsRemoved = removed;
+      if (patches.length) floor.alertPatches = patches;
+      this.scheduleAlertValues();
     }
 
     if (changes.voicemails.size > 0) {
@@ -626,6 +725,7 @@ export class LiveHub {
   resyncAll(): void {
     // Every member is told to take a snapshot: none holds the baseline any more, and the first snapshot rebases it.
     this.floorBaseHeld = false;
+    this.pendingAlertValues.clear();
     this.agentMeHeld.clear();
     for (const room of [...this.nsp.adapter.rooms.keys()]) {
       if (room === 'floor' || room === 'wallboard' || room.startsWith('agent:')) this.emit(room, { resync: true });
@@ -651,6 +751,8 @@ export class LiveHub {
     this.resyncWaiting.clear();
     if (this.kpiTimer) clearTimeout(this.kpiTimer);
     if (this.agentTimer) clearTimeout(this.agentTimer);
+    if (this.alertValueTimer) clearTimeout(this.alertValueTimer);
+    this.alertValueTimer = undefined;
     this.kpiTimer = undefined;
     this.agentTimer = undefined;
   }

@@ -40,6 +40,7 @@ socket.on('live:delta', (d) => {
   if (d.queues) snap.payload.queues = d.queues;
   for (const a of d.alerts || []) alerts.set(a.id, a);
   for (const id of d.alertsRemoved || []) alerts.delete(id);
+  for (const p of d.alertPatches || []) { const a = alerts.get(p.id); if (a) { const n = Object.assign({}, a, p); delete n.unset; for (const k of p.unset || []) delete n[k]; alerts.set(p.id, n); } }
   render();
 });
 socket.on('connect', () => { document.getElementById('status').textContent = 'live'; document.getElementById('status').className = ''; });

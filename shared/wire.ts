@@ -4,6 +4,7 @@
  */
 import type { FloorEventInput } from './events.ts';
 import type { AgentPatch } from './agent-patch.ts';
+import type { AlertPatch } from './alert-patch.ts';
 import type { AgentPresence } from './events.ts';
 import type { Alert, AlertLevel, AgentNote, CallStatus, RuleCounts, TickerMessage, TimelineEntry } from './state.ts';
 import type { FloorConfig, RuleId, RuleThresholds, Workload } from './config.ts';
@@ -234,6 +235,13 @@ export interface Delta {
   alerts?: Alert[];
   /** Alerts that changed and left the room's list (retracted, or a past day's resolved after midnight). */
   alertsRemoved?: string[];
+  /**
+   * Floor only: open alerts the room already holds, as the fields that differ
+   * from what every member holds as of the previous seq (see alert-patch.ts).
+   * A change of level, status, acknowledgement… goes out at once; a growing
+   * alert's value alone at most every `ALERT_VALUE_PUSH_MS` (server/live.ts).
+   */
+  alertPatches?: AlertPatch[];
   voicemails?: VoicemailView[];
   callbacks?: CallbackView[];
   intervals?: Record<string, IntervalView[]>;

@@ -37,7 +37,7 @@ export function routeTo(socket: LiveSocketLike): void {
     },
     delta(d: Delta) {
       floor.applyDelta(d);
-      alerts.apply(d.alerts, d.alertsRemoved);
+      alerts.apply(d.alerts, d.alertsRemoved, d.alertPatches);
     },
   });
 }

@@ -184,6 +184,19 @@ describe('alerts store', () => {
     expect(alerts.retracted.map((a) => [a.id, a.status])).toEqual([['gone', 'retracted']]);
     expect(alerts.byId.size).toBe(2);
   });
+
+  it('applies a delta\'s alert patches to the open alerts it holds: changed fields set, cleared ones removed, unknown ids ignored', () => {
+    const alerts = useAlertsStore();
+    alerts.hydrate([alert('h1', { ack: { by: 'sue', atMs: T } }), alert('h2')]);
+    alerts.apply(undefined, undefined, [
+      { id: 'h1', value: 95, updatedAtMs: T + 45_000, level: 'breach', threshold: 90, reopened: { by: 'sam', atMs: T + 45_000 }, unset: ['ack'] },
+      { id: 'h2', value: 60, updatedAtMs: T + 10_000 },
+      { id: 'not-held', value: 1 },
+    ]);
+    expect(alerts.byId.get('h1')).toEqual(alert('h1', { value: 95, updatedAtMs: T + 45_000, level: 'breach', threshold: 90, reopened: { by: 'sam', atMs: T + 45_000 } }));
+    expect(alerts.byId.get('h2')).toEqual(alert('h2', { value: 60, updatedAtMs: T + 10_000 }));
+    expect(alerts.byId.has('not-held')).toBe(false);
+  });
 });
 
 describe('agent filter', () => {

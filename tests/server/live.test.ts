@@ -3,6 +3,7 @@ import { connectLive, ev, postEvents, startHarness, T0, VIEW_TOKEN, WALL_TOKEN, 
 import type { AgentPayload, Delta, FloorPayload, Snapshot, WallboardPayload } from '../../shared/wire.ts';
 import { serializeState } from '../../shared/selectors.ts';
 import { applyAgentPatch } from '../../shared/agent-patch.ts';
+import { applyAlertPatch } from '../../shared/alert-patch.ts';
 
 let harnesses: Harness[] = [];
 let clients: Recorder[] = [];
@@ -38,7 +39,10 @@ function applyFloorDelta(p: FloorPayload, d: Delta): void {
   for (const patch of d.agents ?? []) held.set(patch.agentId, applyAgentPatch(held.get(patch.agentId), patch));
   p.agents = [...held.values()];
   p.calls = upsert(p.calls, d.calls, (c) => c.callId, d.callsRemoved);
-  p.alerts = upsert(p.alerts, d.alerts, (a) => a.id, d.alertsRemoved);
+  p.alerts = upsert(p.alerts, d.alerts, (a) => a.id, d.alertsRemoved).map((a) => {
+    const patch = d.alertPatches?.find((x) => x.id === a.id);
+    return patch ? applyAlertPatch(a, patch) : a;
+  });
 }
 
 describe('/live', () => {
@@ -135,8 +139,13 @@ describe('/live', () => {
     expect([...h.server.state().alerts.values()].map((a) => a.level)).toEqual(['warn']);
     h.clock.t = T0 + 18_000;
     h.server.tickNow();
-    await waitFor(() => c.deltas.some((d) => d.alerts?.some((a) => a.ruleId === 'ring-limit' && a.level === 'breach')), 3000, 'breach delta');
-    const alert = c.deltas.flatMap((d) => d.alerts ?? []).find((a) => a.level === 'breach');
+    // The warning went out whole; the floor, which holds it, gets the breach as a patch of what changed.
+    await waitFor(() => c.deltas.some((d) => d.alertPatches?.some((p) => p.level === 'breach')), 3000, 'breach delta');
+    const warned = c.deltas.flatMap((d) => d.alerts ?? []).find((a) => a.ruleId === 'ring-limit');
+    const patch = c.deltas.flatMap((d) => d.alertPatches ?? []).find((p) => p.level === 'breach');
+    expect(warned).toMatchObject({ level: 'warn' });
+    expect(patch?.id).toBe(warned?.id);
+    const alert = warned && patch ? applyAlertPatch(warned, patch) : undefined;
     expect(alert).toMatchObject({ ruleId: 'ring-limit', callId: 'c1', agentId: 'a1', value: 4, threshold: 4, status: 'open' });
   });
 

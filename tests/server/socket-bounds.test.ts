@@ -10,9 +10,10 @@ import WebSocket from 'ws';
 import express from 'express';
 import { io as ioClient, Manager } from 'socket.io-client';
 import { closeHarnessesAfterEach, INGEST_TOKEN, T0, VIEW_TOKEN, waitFor, type Harness, type Recorder } from './harness.ts';
-import { liveBacklogBytes, LIVE_MAX_BACKLOG_BYTES, RESYNC_MAX_WAITING, RESYNC_MIN_INTERVAL_MS } from '../../server/live.ts';
+import { ALERT_VALUE_PUSH_MS, liveBacklogBytes, LIVE_MAX_BACKLOG_BYTES, RESYNC_MAX_WAITING, RESYNC_MIN_INTERVAL_MS } from '../../server/live.ts';
+import { comparable, Mirror, stateOf } from './faults/mirror.ts';
 import { AUTH_DEADLINE_MS, clientAddress, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, packetNamespace, SMALL_MESSAGE_BYTES } from '../../server/socket-guard.ts';
-import type { Ack, IngestResult, Snapshot } from '../../shared/wire.ts';
+import type { Ack, Delta, IngestResult, Snapshot } from '../../shared/wire.ts';
 import type { IncomingMessage } from 'node:http';
 
 const { start, live } = closeHarnessesAfterEach();
@@ -271,4 +272,61 @@ describe('connections', () => {
     expect(clientAddress(req('198.51.100.9', '203.0.113.7'), trusts)).toBe('198.51.100.9');
     expect(clientAddress(req('127.0.0.1', '203.0.113.7'))).toBe('127.0.0.1');
   });
+});
+
+/** The alert changes a delta carries: whole alerts, patches and removals, and their bytes on the wire. */
+function alertPart(d: Delta): { entries: number; bytes: number } {
+  const part = { alerts: d.alerts, alertPatches: d.alertPatches, alertsRemoved: d.alertsRemoved };
+  const entries = (d.alerts?.length ?? 0) + (d.alertPatches?.length ?? 0) + (d.alertsRemoved?.length ?? 0);
+  return { entries, bytes: entries === 0 ? 0 : JSON.stringify(part).length };
+}
+
+describe('open alerts', () => {
+  it('sends the floor one change, not 10,000 open alerts, when one of them is acknowledged while all of them grow; values follow coalesced and small', async () => {
+    const h = await start();
+    const N = 10_000;
+    // 10,000 unreturned voicemails: after 4 h each has an open voicemail-return warning whose value grows every tick.
+    const left = Array.from({ length: N }, (_, i) => ({ type: 'voicemail.left', id: `vm-e${i}`, at: T0, voicemailId: `vm-${i}`, queueId: 'q1' }));
+    const res = await fetch(`${h.url}/api/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${INGEST_TOKEN}` }, body: JSON.stringify(left) });
+    expect(res.status).toBe(200);
+    const c = live(h, { scope: 'floor', token: VIEW_TOKEN });
+    const mirror = new Mirror(c.socket);
+    await c.firstSnapshot;
+    h.clock.t = T0 + 4 * 3_600_000 + 1_000;
+    h.server.tickNow();
+    expect(h.server.state().alerts.size).toBe(N);
+    await waitFor(() => mirror.state?.alerts.size === N, 10_000, 'the 10,000 warnings on the floor');
+    const wholeBytes = c.deltas.reduce((n, d) => n + alertPart(d).bytes, 0);
+
+    // A second later every value moved; then a supervisor acknowledges one of them.
+    const from = c.deltas.length;
+    h.clock.t += 1_000;
+    h.server.tickNow();
+    const target = 'voicemail-return:vm-42';
+    const ack = await fetch(`${h.url}/api/alerts/${encodeURIComponent(target)}/ack`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${VIEW_TOKEN}` }, body: JSON.stringify({ note: 'calling back now' }) });
+    expect(ack.status).toBe(200);
+    await waitFor(() => c.deltas.slice(from).some((d) => d.alertPatches?.some((p) => p.id === target && p.ack !== undefined)), 3_000, 'the acknowledgement');
+    const after = c.deltas.slice(from).map(alertPart);
+    const entries = after.reduce((n, a) => n + a.entries, 0);
+    const bytes = after.reduce((n, a) => n + a.bytes, 0);
+    console.info(`open alerts: ${N} raised (${Math.round(wholeBytes / 1024)} kB whole); a tick and one acknowledgement then sent ${entries} alert change(s), ${bytes} bytes`);
+    expect(entries).toBe(1);
+    expect(bytes).toBeLessThan(1_000);
+    expect(mirror.state?.alerts.get(target)?.ack?.note).toBe('calling back now');
+
+    // The values that moved follow in one coalesced push of small patches, and the page ends equal to a fresh snapshot.
+    const before = c.deltas.length;
+    await waitFor(() => c.deltas.slice(before).some((d) => (d.alertPatches?.length ?? 0) > 1), ALERT_VALUE_PUSH_MS + 2_000, 'the coalesced values');
+    const push = c.deltas.slice(before).find((d) => (d.alertPatches?.length ?? 0) > 1) as Delta;
+    // Every value but the acknowledged one's, which went with its acknowledgement.
+    expect(push.alertPatches).toHaveLength(N - 1);
+    console.info(`open alerts: the coalesced values of ${push.alertPatches?.length} alerts: ${Math.round(alertPart(push).bytes / 1024)} kB, every ${ALERT_VALUE_PUSH_MS / 1000} s`);
+    expect(alertPart(push).bytes).toBeLessThan(wholeBytes / 3);
+    const fresh = await new Promise<Ack<Snapshot>>((resolve) => c.socket.emit('live:resync', resolve));
+    expect(fresh.ok).toBe(true);
+    if (fresh.ok) {
+      await waitFor(() => mirror.seq === fresh.data.seq, 3_000, 'the mirror at the snapshot seq');
+      expect(mirror.view({ stateOnly: true })).toEqual(comparable(stateOf(fresh.data.payload), { stateOnly: true }));
+    }
+  }, 30_000);
 });

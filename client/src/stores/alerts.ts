@@ -2,6 +2,7 @@
 import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
 import type { Alert } from '../../../shared/state.ts';
+import { applyAlertPatch, type AlertPatch } from '../../../shared/alert-patch.ts';
 
 /** Alerts kept in the browser: a shift's worth of the feed without growing for ever. */
 export const ALERTS_CAP = 500;
@@ -29,10 +30,19 @@ export const useAlertsStore = defineStore('alerts', () => {
     byId.value = new Map(alerts.map((a) => [a.id, a]));
   }
 
-  function apply(alerts: Alert[] | undefined, removed: string[] | undefined): void {
-    if (!alerts?.length && !removed?.length) return;
+  /**
+   * Applies a delta's alert changes: upserts (whole alerts), removals by id, and patches of open
+   * alerts the store holds (the changed fields only; one for an alert not held is ignored: the
+   * server patches only what the room holds).
+   */
+  function apply(alerts: Alert[] | undefined, removed: string[] | undefined, patches?: AlertPatch[]): void {
+    if (!alerts?.length && !removed?.length && !patches?.length) return;
     const next = new Map(byId.value);
     for (const a of alerts ?? []) next.set(a.id, a);
+    for (const p of patches ?? []) {
+      const held = next.get(p.id);
+      if (held) next.set(p.id, applyAlertPatch(held, p));
+    }
     for (const id of removed ?? []) next.delete(id);
     if (next.size > ALERTS_CAP) {
       // Drop the oldest resolved alerts first; open ones always stay.

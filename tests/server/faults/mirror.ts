@@ -7,6 +7,7 @@
  */
 import type { Alert, AgentNote } from '../../../shared/state.ts';
 import { applyAgentPatch } from '../../../shared/agent-patch.ts';
+import { applyAlertPatch } from '../../../shared/alert-patch.ts';
 import type { Ack, AgentView, CallbackView, CallView, Delta, FloorTotals, IntervalView, QueueKpis, ScopePayload, Snapshot, TickerText, VoicemailView } from '../../../shared/wire.ts';
 
 /** What a mirror needs of a socket.io client socket. */
@@ -64,6 +65,10 @@ export function applyDelta(s: RoomState, d: Delta): void {
   for (const id of d.callsRemoved ?? []) s.calls.delete(id);
   for (const a of d.alerts ?? []) s.alerts.set(a.id, a);
   for (const id of d.alertsRemoved ?? []) s.alerts.delete(id);
+  for (const p of d.alertPatches ?? []) {
+    const held = s.alerts.get(p.id);
+    if (held) s.alerts.set(p.id, applyAlertPatch(held, p));
+  }
   for (const v of d.voicemails ?? []) s.voicemails.set(v.voicemailId, v);
   for (const c of d.callbacks ?? []) s.callbacks.set(c.callbackId, c);
 }
