@@ -37,6 +37,11 @@ export interface Bounds {
   waiting: Map<string, number>;
   /** Live calls connected or on hold: call id → engine time of their latest event, oldest first. */
   connected: Map<string, number>;
+  /**
+   * No call goes stale before this (engine ms): a lower bound on the heads' due times, so a clock
+   * move before it costs one comparison (a Map's first entry can sit behind many deleted slots).
+   */
+  nextDueMs: number;
   expiredStale: number;
   expiredCap: number;
 }
@@ -47,13 +52,14 @@ export const boundsByState = new WeakMap<FloorState, Bounds>();
 export function boundsOf(s: FloorState): Bounds {
   let b = boundsByState.get(s);
   if (!b) {
-    b = { limits: { ...DEFAULT_ENGINE_LIMITS }, waiting: new Map(), connected: new Map(), expiredStale: 0, expiredCap: 0 };
+    b = { limits: { ...DEFAULT_ENGINE_LIMITS }, waiting: new Map(), connected: new Map(), nextDueMs: Number.POSITIVE_INFINITY, expiredStale: 0, expiredCap: 0 };
     boundsByState.set(s, b);
     // A state built before its index (e.g. a copy): every live call counts as heard of now.
     for (const id of s.liveCalls) {
       const c = s.calls.get(id);
       if (c) (isWaiting(c) ? b.waiting : b.connected).set(id, s.nowMs);
     }
+    if (b.waiting.size + b.connected.size > 0) b.nextDueMs = s.nowMs; // looked at on the next clock move
   }
   return b;
 }
@@ -71,21 +77,40 @@ export function setEngineLimits(s: FloorState, limits: Partial<EngineLimits>): v
     if (!Number.isFinite(v) || v <= 0) throw new RangeError(`engine limit ${k} must be a positive number, got ${String(v)}`);
     b.limits[k] = v;
   }
+  b.nextDueMs = Number.NEGATIVE_INFINITY; // shorter limits may be due at once: look on the next clock move
 }
 
 function isWaiting(c: CallState): boolean {
   return c.status === 'queued' || c.status === 'ringing';
 }
 
-/** Records that call `callId` was just heard of (after its event was folded), at the engine's clock. */
-export function noteCallActivity(s: FloorState, callId: string): void {
+/**
+ * Events of one call within this much engine time move it in the index once: its limit then
+ * counts from its latest event to within a minute, and a busy call costs no Map churn per event.
+ */
+export const ACTIVITY_GRAIN_MS = 60_000;
+
+/**
+ * Records that call `callId` was just heard of (after its event was folded), at the engine's
+ * clock, and returns the floor's bounds (for the live-call cap check that follows).
+ */
+export function noteCallActivity(s: FloorState, callId: string): Bounds {
   const b = boundsOf(s);
-  b.waiting.delete(callId);
-  b.connected.delete(callId);
-  if (!s.liveCalls.has(callId)) return;
-  const c = s.calls.get(callId);
-  if (!c) return;
-  (isWaiting(c) ? b.waiting : b.connected).set(callId, s.nowMs);
+  const c = s.liveCalls.has(callId) ? s.calls.get(callId) : undefined;
+  if (!c) {
+    b.waiting.delete(callId);
+    b.connected.delete(callId);
+    return b;
+  }
+  const [into, other, limitSec] = isWaiting(c) ? [b.waiting, b.connected, b.limits.staleWaitingSec] : [b.connected, b.waiting, b.limits.staleConnectedSec];
+  const seenMs = into.get(callId);
+  if (seenMs !== undefined && s.nowMs - seenMs < ACTIVITY_GRAIN_MS) return b;
+  other.delete(callId);
+  into.delete(callId);
+  into.set(callId, s.nowMs);
+  const dueMs = s.nowMs + limitSec * 1000;
+  if (dueMs < b.nextDueMs) b.nextDueMs = dueMs;
+  return b;
 }
 
 /** Takes call `callId` out of the stale-call index (it ended, or left the live floor). */

@@ -17,15 +17,16 @@
  *   is closed as end lost at once, counted apart (`expiredCap`).
  *
  * The index is two Maps (waiting, connected) of call id → engine time of its
- * latest event, in the order the events were folded. The engine's clock never
- * runs back, so each Map is sorted by time and its head is the next call to go
- * stale: the check per clock move is O(1) plus O(1) per call closed, and an
- * event costs one delete and one set.
+ * latest event (to the minute: `ACTIVITY_GRAIN_MS`), in the order the events
+ * were folded. The engine's clock never runs back, so each Map is sorted by
+ * time and its head is the next call to go stale; with the earliest due time
+ * kept apart, a clock move costs one comparison plus O(1) per call closed, and
+ * an event at most one delete and one set.
  */
 import type { FloorState } from '../state.ts';
 import { ENDED_CALLS_CAP } from './core.ts';
 import { closeLost } from './lost.ts';
-import { boundsByState, boundsOf, type EngineLimits } from './activity.ts';
+import { type Bounds, boundsByState, boundsOf, type EngineLimits } from './activity.ts';
 
 export { DEFAULT_ENGINE_LIMITS, type EngineLimits, forgetCallActivity, noteCallActivity, setEngineLimits } from './activity.ts';
 
@@ -47,7 +48,7 @@ function head(m: Map<string, number>): [string, number] | undefined {
  */
 export function expireStale(s: FloorState, uptoMs: number): void {
   const b = boundsByState.get(s);
-  if (!b || (b.waiting.size === 0 && b.connected.size === 0)) return;
+  if (!b || uptoMs < b.nextDueMs) return;
   const waitMs = b.limits.staleWaitingSec * 1000;
   const connMs = b.limits.staleConnectedSec * 1000;
   for (;;) {
@@ -56,7 +57,10 @@ export function expireStale(s: FloorState, uptoMs: number): void {
     const wDue = w ? w[1] + waitMs : Number.POSITIVE_INFINITY;
     const cDue = c ? c[1] + connMs : Number.POSITIVE_INFINITY;
     const dueMs = Math.min(wDue, cDue);
-    if (dueMs > uptoMs) return;
+    if (dueMs > uptoMs) {
+      b.nextDueMs = dueMs;
+      return;
+    }
     const waiting = wDue <= cDue;
     const id = (waiting ? w : c)![0];
     (waiting ? b.waiting : b.connected).delete(id);
@@ -73,8 +77,7 @@ export function expireStale(s: FloorState, uptoMs: number): void {
  * longest (oldest latest event, waiting or connected) is closed as end lost
  * now, counted in `expiredCap`.
  */
-export function enforceLiveCap(s: FloorState): void {
-  const b = boundsOf(s);
+export function enforceLiveCap(s: FloorState, b: Bounds = boundsOf(s)): void {
   while (s.liveCalls.size > b.limits.maxLiveCalls) {
     const w = head(b.waiting);
     const c = head(b.connected);
@@ -110,6 +113,12 @@ export interface EngineBoundsReport {
   pastDaysMax: BoundedSize;
   /** Callers waiting, all queues (a subset of the live calls). */
   waiting: BoundedSize;
+  /** Voicemails and callbacks: settled ones leave when the day turns; open ones stay until settled (no cap: each is a promise to a caller). */
+  voicemails: BoundedSize;
+  callbacks: BoundedSize;
+  /** Agents and queues ever heard of (no cap: the floor's own size). */
+  agents: BoundedSize;
+  queues: BoundedSize;
   staleWaitingSec: number;
   staleConnectedSec: number;
   /** Calls closed as end lost because their stale limit ran out. */
@@ -139,6 +148,10 @@ export function engineBounds(s: FloorState, caps: { recentAlerts: number; agentA
     agentAlertsMax: { size: agentAlertsMax, cap: caps.agentAlerts },
     pastDaysMax: { size: pastDaysMax, cap: s.historyDays },
     waiting: { size: waiting, cap: b.limits.maxLiveCalls },
+    voicemails: { size: s.voicemails.size, cap: null },
+    callbacks: { size: s.callbacks.size, cap: null },
+    agents: { size: s.agents.size, cap: null },
+    queues: { size: s.queues.size, cap: null },
     staleWaitingSec: b.limits.staleWaitingSec,
     staleConnectedSec: b.limits.staleConnectedSec,
     expiredStale: b.expiredStale,

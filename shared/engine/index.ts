@@ -89,8 +89,10 @@ export function applyEvent(s: FloorState, e: FloorEvent): void {
     if (c?.history) promoteToLive(s, c);
   }
   (HANDLERS[e.type] as Handler<typeof e.type>)(s, e as never);
-  if ('callId' in e) noteCallActivity(s, e.callId);
-  enforceLiveCap(s);
+  if ('callId' in e) {
+    const b = noteCallActivity(s, e.callId);
+    if (s.liveCalls.size > b.limits.maxLiveCalls) enforceLiveCap(s, b);
+  }
   s.diagnostics.applied++;
   if (s.diagnostics.lastEventAtMs === undefined || e.at > s.diagnostics.lastEventAtMs) s.diagnostics.lastEventAtMs = e.at;
   s.version++;
