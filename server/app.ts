@@ -28,7 +28,7 @@ import { handshakeRefusal, httpGuard, inlineParts, type TrustProxy } from './htt
 import type { AuthStore } from './auth/store.ts';
 import { canSupervise, recheckCredential, resolveCredential, resolvePrincipal, type Credentials, type Principal, type PrincipalOptions } from './auth/principal.ts';
 import { hasRevocationBus, RevocationRegistry } from './auth/revocation.ts';
-import { mountAuthRoutes } from './auth/routes.ts';
+import { mountAuthRoutes, mustChangeGate, MUST_CHANGE_ERROR } from './auth/routes.ts';
 import { mountFloorRoutes } from './floor-routes.ts';
 import { ReportService } from './report-cache.ts';
 import { registerAlertCommands } from './alert-commands.ts';
@@ -320,6 +320,8 @@ export function createServer(opts: ServerOptions) {
   }
 
   // ------------------------------------------------------------ HTTP routes
+  // A session with a one-time password may only change it (or sign out) until it does.
+  app.use(mustChangeGate(principalOf));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, uptimeSec: Math.round((clock.now() - startedAtMs) / 1000) });
   });
@@ -407,7 +409,7 @@ export function createServer(opts: ServerOptions) {
   mountAuthRoutes(ctx);
   mountFloorRoutes(ctx);
 
-  const PAGES = ['/', '/floor', '/me', '/wall', '/login', '/settings', '/audit', '/users'];
+  const PAGES = ['/', '/floor', '/me', '/wall', '/login', '/settings', '/audit', '/users', '/account'];
   if (opts.staticDir && fs.existsSync(path.join(opts.staticDir, 'index.html'))) {
     const dir = opts.staticDir;
     app.use(express.static(dir, { index: false }));
@@ -470,6 +472,7 @@ export function createServer(opts: ServerOptions) {
     const resolved = resolveCredential(creds, principalOpts);
     const p = resolved?.principal;
     if (!resolved || !p) return next(new Error('sign in first'));
+    if (p.kind === 'user' && p.mustChange) return next(new Error(MUST_CHANGE_ERROR));
     let scope: LiveScope;
     if (canSupervise(p)) scope = requested;
     else if (p.role === 'wallboard') {

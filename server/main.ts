@@ -25,9 +25,9 @@
  *   --allowed-origins L FLOORWATCH_ALLOWED_ORIGINS   (none: origins besides the floor's own that may post and open sockets, comma-separated)
  *   --secure-cookies on|off FLOORWATCH_SECURE_COOKIES (off: mark cookies Secure and send HSTS, behind HTTPS)
  *   FLOORWATCH_INGEST_TOKENS, FLOORWATCH_API_TOKENS, FLOORWATCH_WALLBOARD_TOKENS: comma-separated static tokens
+ *   (without FLOORWATCH_INGEST_TOKENS an ingest token is made once, kept in auth.db until revoked, and printed only then)
  */
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { defaultConfig, parseConfig } from '../shared/config.ts';
 import { createServer } from './app.ts';
@@ -166,17 +166,34 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
   };
 }
 
+/** The name of the ingest token a start makes when none was configured; found again by it on later starts. */
+export const FIRST_INGEST_TOKEN_NAME = 'made at first start';
+
+/**
+ * With no FLOORWATCH_INGEST_TOKENS: an ingest token kept in auth.db like any
+ * issued one, so producers keep working across restarts until an admin
+ * revokes it. Made (and its secret printed, this once) only when the store
+ * has never held an ingest token; later starts say where it is instead.
+ * Returns the line to print.
+ */
+export function ingestTokenNotice(auth: AuthStore, authFile: string, nowMs: number): string {
+  const ingest = auth.listTokens().filter((t) => t.kind === 'ingest');
+  if (ingest.length === 0) {
+    const { token } = auth.createToken('ingest', FIRST_INGEST_TOKEN_NAME, 'floorwatch', nowMs);
+    return `ingest token (generated at first start and kept in ${authFile} until an admin revokes it on the Users page; shown only now): ${token}`;
+  }
+  const live = ingest.filter((t) => t.revokedAtMs === null);
+  if (live.length === 0) return 'ingest tokens: every one issued has been revoked; an admin issues a new one on the Users page (or set FLOORWATCH_INGEST_TOKENS)';
+  const names = live.map((t) => `"${t.name}"`).join(', ');
+  return `ingest tokens: ${live.length} kept in ${authFile} (${names}), not shown again; an admin sees, issues and revokes them on the Users page`;
+}
+
 export async function main(argv = process.argv.slice(2), env = process.env): Promise<void> {
   const o = readOptions(argv, env);
   const config = { ...defaultConfig(), timeZone: o.timeZone };
   const checked = parseConfig(config);
   if (!checked.ok) throw new Error(checked.error);
 
-  let ingestTokens = o.ingestTokens;
-  if (ingestTokens.length === 0) {
-    ingestTokens = [randomBytes(18).toString('base64url')];
-    console.info(`ingest token (generated for this run; set FLOORWATCH_INGEST_TOKENS to fix one): ${ingestTokens[0]}`);
-  }
   // What the data folder held before opening it creates files: an empty log in a folder that had data is said at start.
   const before = folderBeforeStart(o.dataDir);
   // REDIS_URL makes this node one of several sharing the event log on Redis Streams.
@@ -187,9 +204,11 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   if (!o.redisUrl) for (const w of emptyLogWarnings(o.dataDir, before, { events: await log.count(), users: auth.countUsers() })) console.warn(`WARNING: ${w}`);
   if (auth.countUsers() === 0) {
     const password = newSecret(12);
-    await auth.createUser({ username: 'admin', password, role: 'admin' }, Date.now());
-    console.info(`first start: created user "admin" with the one-time password ${password} (shown once; create your own users, then delete or keep it)`);
+    await auth.createUser({ username: 'admin', password, role: 'admin', mustChange: true }, Date.now());
+    console.info(`first start: created user "admin" with the one-time password ${password} (shown once; a new password must be set at the first sign-in)`);
   }
+  const ingestTokens = o.ingestTokens;
+  if (ingestTokens.length === 0) console.info(ingestTokenNotice(auth, path.join(o.dataDir, 'auth.db'), Date.now()));
   if (o.simulator && !auth.listUsers().some((u) => u.username === 'demo-supervisor')) {
     const sup = newSecret(9);
     const ag = newSecret(9);

@@ -9,7 +9,7 @@ import type { RevokeReason } from '../../shared/wire.ts';
 export const SESSION_COOKIE = 'fw_session';
 
 export type Principal =
-  | { kind: 'user'; role: Role; username: string; userId: number; agentId: string | null }
+  | { kind: 'user'; role: Role; username: string; userId: number; agentId: string | null; mustChange?: boolean }
   | { kind: 'token'; role: 'supervisor' | 'wallboard' | 'ingest'; username: string }
   | { kind: 'demo'; role: 'supervisor'; username: 'demo' };
 
@@ -72,7 +72,7 @@ export function resolveCredential(c: Credentials, o: PrincipalOptions): Resolved
   const sid = parseCookies(c.cookie)[SESSION_COOKIE];
   if (sid) {
     const u = o.auth.sessionUser(sid, o.now(), o.sessionIdleMs, o.touch ?? true);
-    if (u) return { principal: { kind: 'user', role: u.role, username: u.username, userId: u.id, agentId: u.agentId }, keys: [credentialKey.session(sid), credentialKey.user(u.id)] };
+    if (u) return { principal: { kind: 'user', role: u.role, username: u.username, userId: u.id, agentId: u.agentId, mustChange: u.mustChange }, keys: [credentialKey.session(sid), credentialKey.user(u.id)] };
   }
   for (const t of [c.bearer, c.kiosk]) {
     if (!t) continue;

@@ -5,10 +5,30 @@
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { actor, toCsv, type RouteContext } from '../context.ts';
-import { SESSION_COOKIE, parseCookies } from './principal.ts';
+import { SESSION_COOKIE, parseCookies, type Principal } from './principal.ts';
 import { ROLES, type Role, type TokenKind } from './store.ts';
 import { signInThrottle } from './throttle.ts';
 
+/** What a session that must set a new password may still call: everything else answers 403. */
+const OPEN_WHILE_MUST_CHANGE = new Set(['/api/login', '/api/logout', '/api/me', '/api/me/password']);
+export const MUST_CHANGE_ERROR = 'set a new password first: this account has a one-time password (POST /api/me/password { current, next })';
+
+/**
+ * Middleware for every /api route: a signed-in user whose password must be
+ * changed (first start, an admin's reset, the CLI) gets 403 with
+ * {@link MUST_CHANGE_ERROR} everywhere but sign-in, sign-out, who am I and
+ * the change of password. Requests without a session cookie pass untouched.
+ */
+export function mustChangeGate(principalOf: (req: Request) => Principal | undefined) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!req.path.startsWith('/api/') || OPEN_WHILE_MUST_CHANGE.has(req.path) || !parseCookies(req.headers.cookie)[SESSION_COOKIE]) return next();
+    const p = principalOf(req);
+    if (p?.kind === 'user' && p.mustChange) return res.status(403).json({ ok: false, error: MUST_CHANGE_ERROR });
+    next();
+  };
+}
+
+/** Sign-in, sign-out, who am I, one's own password; the admin's users, tokens and audit trail. */
 export function mountAuthRoutes(ctx: RouteContext): void {
   const { app, auth, log, clock } = ctx;
   const json = express.json({ limit: '64kb' });
@@ -30,7 +50,7 @@ export function mountAuthRoutes(ctx: RouteContext): void {
       const sid = auth.createSession(user.id, clock.now());
       res.cookie(SESSION_COOKIE, sid, { httpOnly: true, sameSite: 'lax', secure: ctx.secureCookies, path: '/' });
       throttle.rememberDevice(req, res, user.username);
-      res.json({ ok: true, data: { username: user.username, role: user.role, agentId: user.agentId } });
+      res.json({ ok: true, data: { username: user.username, role: user.role, agentId: user.agentId, mustChange: user.mustChange } });
     } catch (err) {
       next(err);
     }
@@ -47,7 +67,26 @@ export function mountAuthRoutes(ctx: RouteContext): void {
     const p = ctx.principalOf(req);
     // Nobody signed in is an answer, not an error: the page shows the sign-in form.
     if (!p) return res.json({ ok: true, data: null });
-    res.json({ ok: true, data: { username: p.username, role: p.role, agentId: p.kind === 'user' ? p.agentId : null, demo: p.kind === 'demo' } });
+    res.json({ ok: true, data: { username: p.username, role: p.role, agentId: p.kind === 'user' ? p.agentId : null, demo: p.kind === 'demo', mustChange: p.kind === 'user' && p.mustChange === true } });
+  });
+
+  // One's own password: the current one is required; every other session of the user ends (store.ts changePassword).
+  app.post('/api/me/password', json, async (req, res, next) => {
+    try {
+      const p = ctx.principalOf(req);
+      if (p?.kind !== 'user') return res.status(p ? 403 : 401).json({ ok: false, error: p ? 'only a signed-in user has a password to change' : 'sign in first' });
+      const b = (req.body ?? {}) as { current?: unknown; next?: unknown };
+      if (typeof b.current !== 'string' || typeof b.next !== 'string' || !b.current || !b.next) {
+        return res.status(400).json({ ok: false, error: 'expected { current, next }: the current password and the new one' });
+      }
+      const sid = parseCookies(req.headers.cookie)[SESSION_COOKIE];
+      const r = await auth.changePassword(p.userId, b.current, b.next, sid);
+      if (!r.ok) return res.status(r.wrong ? 403 : 400).json({ ok: false, error: r.error });
+      await log.appendAudit({ atMs: clock.now(), actor: p.username, action: 'user.password-change', before: { username: p.username, mustChange: p.mustChange === true }, after: { username: p.username, mustChange: false } });
+      res.json({ ok: true, data: { username: r.user.username, role: r.user.role, agentId: r.user.agentId, mustChange: false } });
+    } catch (err) {
+      next(err);
+    }
   });
 
   // ------------------------------------------------------------ admin: users
@@ -105,6 +144,24 @@ export function mountAuthRoutes(ctx: RouteContext): void {
       }
       await log.appendAudit({ atMs: clock.now(), actor: me.username, action: 'user.update', before, after });
       res.json({ ok: true, data: after });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  // A one-time password, shown once to the admin; the user must change it at next sign-in. Their sessions end now.
+  app.post('/api/admin/users/:id/reset-password', ctx.requireAdmin, async (req, res, next) => {
+    try {
+      const id = Number(req.params.id);
+      const before = Number.isInteger(id) ? auth.getUser(id) : undefined;
+      if (!before) return res.status(404).json({ ok: false, error: 'no such user' });
+      const me = actor(res);
+      if (me.kind === 'user' && me.userId === id) return res.status(400).json({ ok: false, error: 'change your own password on your account page' });
+      const password = await auth.resetPassword(id);
+      const after = auth.getUser(id);
+      // The password itself never goes to the audit trail, only that it was reset.
+      await log.appendAudit({ atMs: clock.now(), actor: me.username, action: 'user.password-reset', before, after });
+      res.json({ ok: true, data: { ...after, password } });
     } catch (err) {
       next(err);
     }

@@ -24,6 +24,8 @@ export interface User {
   /** The agent an agent account is bound to. */
   agentId: string | null;
   createdAtMs: number;
+  /** The password was set by someone else (first start, an admin's reset, the CLI): it must be changed before anything else. */
+  mustChange: boolean;
 }
 
 export interface TokenInfo {
@@ -39,6 +41,14 @@ export interface TokenInfo {
 const SCRYPT = { N: 16_384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEY_LEN = 64;
 export const MIN_PASSWORD_LEN = 10;
+
+/** Why a password is refused, or undefined when it is acceptable: at least {@link MIN_PASSWORD_LEN} characters, at most 1,024, not the user name. */
+export function passwordProblem(password: string, username: string): string | undefined {
+  if (password.length < MIN_PASSWORD_LEN) return `password: at least ${MIN_PASSWORD_LEN} characters`;
+  if (password.length > 1024) return 'password: at most 1024 characters';
+  if (password.trim().toLowerCase() === username.trim().toLowerCase()) return 'password: must not be the user name';
+  return undefined;
+}
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -59,12 +69,14 @@ export const credentialKey = {
 /** Called when access that sockets may ride on ends: the key of the credential and why. */
 export type RevokeListener = (key: string, reason: RevokeReason) => void;
 
+/** An scrypt hash of the password with a fresh salt, in the `scrypt$N$r$p$salt$key` form stored in auth.db. */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await scrypt(password, salt, KEY_LEN, SCRYPT);
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+/** Whether the password matches a hash made by {@link hashPassword}. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [kind, n, r, p, salt, hash] = stored.split('$');
   if (kind !== 'scrypt') return false;
@@ -92,6 +104,9 @@ function openSchema(db: Database.Database): void {
       created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, revoked_ms INTEGER);
     CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
   `);
+  // Files made before passwords could be changed have no must_change column: add it (existing users need not change).
+  const columns = db.prepare('PRAGMA table_info(users)').all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'must_change')) db.exec('ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0');
 }
 
 /**
@@ -184,25 +199,82 @@ export class AuthStore {
     return this.db.prepare('SELECT count(*) FROM users').pluck().get() as number;
   }
 
-  /** Creates a user; throws a readable error on a bad or taken name, short password or missing agent id. */
-  async createUser(u: { username: string; password: string; role: Role; agentId?: string | null }, nowMs: number): Promise<User> {
+  /**
+   * Creates a user; throws a readable error on a bad or taken name, a password
+   * the policy refuses ({@link passwordProblem}) or a missing agent id.
+   * `mustChange`: the password is a one-time one its user must replace at first sign-in.
+   */
+  async createUser(u: { username: string; password: string; role: Role; agentId?: string | null; mustChange?: boolean }, nowMs: number): Promise<User> {
     if (!USERNAME.test(u.username)) throw new Error('username: 2–64 letters, digits or . _ @ -');
     if (!ROLES.includes(u.role)) throw new Error(`role: one of ${ROLES.join(', ')}`);
-    if (u.password.length < MIN_PASSWORD_LEN) throw new Error(`password: at least ${MIN_PASSWORD_LEN} characters`);
+    const problem = passwordProblem(u.password, u.username);
+    if (problem) throw new Error(problem);
     if (u.role === 'agent' && !u.agentId) throw new Error('agentId: an agent account must be bound to an agent id');
     if (this.db.prepare('SELECT 1 FROM users WHERE username = ?').get(u.username)) throw new Error(`username: "${u.username}" is taken`);
     const hash = await hashPassword(u.password);
     const r = this.db
-      .prepare('INSERT INTO users (username, role, agent_id, pw_hash, created_ms) VALUES (?, ?, ?, ?, ?)')
-      .run(u.username, u.role, u.role === 'agent' ? (u.agentId ?? null) : null, hash, nowMs);
+      .prepare('INSERT INTO users (username, role, agent_id, pw_hash, created_ms, must_change) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(u.username, u.role, u.role === 'agent' ? (u.agentId ?? null) : null, hash, nowMs, u.mustChange ? 1 : 0);
     return this.getUser(Number(r.lastInsertRowid)) as User;
   }
 
+  /** The user with this id, or undefined. */
   getUser(id: number): User | undefined {
-    const r = this.stmt('SELECT id, username, role, agent_id, created_ms FROM users WHERE id = ?').get(id) as
-      | { id: number; username: string; role: Role; agent_id: string | null; created_ms: number }
+    const r = this.stmt('SELECT id, username, role, agent_id, created_ms, must_change FROM users WHERE id = ?').get(id) as
+      | { id: number; username: string; role: Role; agent_id: string | null; created_ms: number; must_change: number }
       | undefined;
-    return r && { id: r.id, username: r.username, role: r.role, agentId: r.agent_id, createdAtMs: r.created_ms };
+    return r && { id: r.id, username: r.username, role: r.role, agentId: r.agent_id, createdAtMs: r.created_ms, mustChange: r.must_change === 1 };
+  }
+
+  /** The user with this name (case-insensitive, as sign-in compares), or undefined. */
+  findUser(username: string): User | undefined {
+    const id = this.db.prepare('SELECT id FROM users WHERE username = ?').pluck().get(username) as number | undefined;
+    return id === undefined ? undefined : this.getUser(id);
+  }
+
+  /**
+   * A user changes their own password: `current` must be right and `next`
+   * pass {@link passwordProblem} and differ from it. Clears mustChange, and
+   * ends every other session of the user (their sockets are told,
+   * `session-ended`); the session `keepSessionId` (the one asking) stays.
+   * Resolves with the user, or a readable error (`wrong` when the current
+   * password is not right).
+   */
+  async changePassword(userId: number, current: string, next: string, keepSessionId: string | undefined): Promise<{ ok: true; user: User } | { ok: false; wrong: boolean; error: string }> {
+    const r = this.db.prepare('SELECT username, pw_hash FROM users WHERE id = ?').get(userId) as { username: string; pw_hash: string } | undefined;
+    if (!r) return { ok: false, wrong: false, error: 'no such user' };
+    if (!(await verifyPassword(current, r.pw_hash))) return { ok: false, wrong: true, error: 'the current password is not right' };
+    const problem = passwordProblem(next, r.username);
+    if (problem) return { ok: false, wrong: false, error: problem };
+    if (next === current) return { ok: false, wrong: false, error: 'password: the new password must differ from the current one' };
+    const hash = await hashPassword(next);
+    const keep = keepSessionId === undefined ? '' : sha256(keepSessionId);
+    const ended = this.db.transaction(() => {
+      this.db.prepare('UPDATE users SET pw_hash = ?, must_change = 0 WHERE id = ?').run(hash, userId);
+      const others = this.db.prepare('SELECT id_hash FROM sessions WHERE user_id = ? AND id_hash != ?').pluck().all(userId, keep) as string[];
+      this.db.prepare('DELETE FROM sessions WHERE user_id = ? AND id_hash != ?').run(userId, keep);
+      return others;
+    })();
+    for (const h of ended) this.revoked(`session:${h}`, 'session-ended');
+    return { ok: true, user: this.getUser(userId) as User };
+  }
+
+  /**
+   * Sets a new random one-time password for a user (an admin's reset, or
+   * `floorwatch user reset-password`): marks mustChange and ends every session
+   * of the user (their sockets are told, `session-ended`). Resolves with the
+   * password, to be shown once, or undefined for an unknown id.
+   */
+  async resetPassword(userId: number): Promise<string | undefined> {
+    if (!this.getUser(userId)) return undefined;
+    const password = newSecret(12);
+    const hash = await hashPassword(password);
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE users SET pw_hash = ?, must_change = 1 WHERE id = ?').run(hash, userId);
+      this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId);
+    })();
+    this.revoked(credentialKey.user(userId), 'session-ended');
+    return password;
   }
 
   listUsers(): User[] {

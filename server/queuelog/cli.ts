@@ -4,6 +4,7 @@
  *   floorwatch report --queue-log FILE [--queue-log FILE2 ...] [--json] [--tz ZONE]
  *   floorwatch replay --queue-log FILE [...] --to URL --token T [--speed N] [--tz ZONE]
  *   floorwatch doctor --data DIR [--quarantine] [--json]   (server/doctor.ts)
+ *   floorwatch user reset-password NAME --data DIR        (server/user-cli.ts)
  *
  * Exit codes: 0 done, 1 a file could not be read, is not queue_log in a
  * layout Floorwatch reads, or the server could not be reached (the reason is
@@ -113,6 +114,8 @@ function timeZoneOf(p: Parsed, env: NodeJS.ProcessEnv): string {
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   // `floorwatch doctor --data DIR [--quarantine]`: the data folder's state (server/doctor.ts).
   if (argv[0] === 'doctor') return (await import('../doctor.ts')).runDoctor(argv.slice(1), io);
+  // `floorwatch user reset-password NAME --data DIR`: a locked-out admin's way back in (server/user-cli.ts).
+  if (argv[0] === 'user') return (await import('../user-cli.ts')).runUserCli(argv.slice(1), io);
   let p: Parsed;
   let timeZone: string;
   try {
