@@ -1,7 +1,7 @@
 /** English: the reference catalogue. Every other language has exactly these keys (a test checks). */
 export const en = {
   app: { name: 'Floorwatch', floor: 'floor', myDay: 'my day', language: 'Language' },
-  stale: { lost: 'Feed lost since {time} — numbers below are not live. Reconnecting…', connecting: 'Connecting to the floor…' },
+  stale: { lost: 'Feed lost since {time} — numbers below are not live. Reconnecting…', connecting: 'Connecting to the floor…', asOf: 'as of {time}', frozen: 'Feed lost: these figures stand as they were at {time}' },
   revoked: {
     signedOut: 'You were signed out: {why}. Sign in again.',
     kiosk: 'This screen no longer has access: {why}. It does not update any more.',
@@ -106,7 +106,7 @@ export const en = {
     escalation: 'caller asked for a manager (#{n})',
     status: { queued: 'queued', ringing: 'ringing', talking: 'talking', hold: 'on hold', ended: 'ended', abandoned: 'abandoned', lost: 'end lost' },
   },
-  charts: { volume: 'Calls per 15 minutes', sl: 'Service level through the day', rings: 'Rings to answer', holds: 'Hold durations', offered: 'offered', answered: 'answered', abandoned: 'abandoned', slPct: 'service level %', byRings: 'answers by rings', byHold: 'holds by duration' },
+  charts: { volume: 'Calls per 15 minutes', sl: 'Service level through the day', rings: 'Rings to answer', holds: 'Hold durations', offered: 'offered', answered: 'answered', abandoned: 'abandoned', slPct: 'service level %', byRings: 'answers by rings', byHold: 'holds by duration', timeAxis: 'Time ({zone})', calls: 'calls', answers: 'answered calls', slTarget: 'target {pct}', noCalls: 'No calls yet today', noAnswers: 'No answered calls yet today', noHolds: 'No calls put on hold yet today', ringsAxis: 'rings before answer', holdAxis: 'hold length', holdsCount: 'holds', level: { ok: 'within limit', warn: 'warning', breach: 'breach' } },
   messages: { title: 'Messages', ticker: 'Wallboard ticker', tickerHint: 'e.g. Team meeting at 15:00', for: 'for', min: 'min', post: 'Post', noteTo: 'Private note to', pickAgent: 'agent…', noteHint: 'Only this agent sees it', send: 'Send', posted: 'Posted to the wallboard.', sent: 'Note sent.' },
   me: {
     retracted: 'withdrawn',

@@ -3,7 +3,7 @@ import type { Messages } from './en.ts';
 
 export const et: Messages = {
   app: { name: 'Floorwatch', floor: 'saal', myDay: 'minu päev', language: 'Keel' },
-  stale: { lost: 'Andmevoog katkes kell {time} — allolevad numbrid ei ole reaalajas. Ühendan uuesti…', connecting: 'Ühendun saaliga…' },
+  stale: { lost: 'Andmevoog katkes kell {time} — allolevad numbrid ei ole reaalajas. Ühendan uuesti…', connecting: 'Ühendun saaliga…', asOf: 'seis kell {time}', frozen: 'Andmevoog katkes: need numbrid on sellised, nagu need olid kell {time}' },
   revoked: {
     signedOut: 'Sind logiti välja: {why}. Logi uuesti sisse.',
     kiosk: 'Sellel ekraanil pole enam ligipääsu: {why}. See ei uuene enam.',
@@ -108,7 +108,7 @@ export const et: Messages = {
     escalation: 'helistaja soovis juhatajat (#{n})',
     status: { queued: 'järjekorras', ringing: 'heliseb', talking: 'kõnes', hold: 'ootel', ended: 'lõppenud', abandoned: 'katkestatud', lost: 'lõpp kadunud' },
   },
-  charts: { volume: 'Kõned 15 minuti kaupa', sl: 'Teenindustase päeva jooksul', rings: 'Helinaid vastamiseni', holds: 'Ootel hoidmise kestused', offered: 'saabunud', answered: 'vastatud', abandoned: 'katkestatud', slPct: 'teenindustase %', byRings: 'vastused helinate järgi', byHold: 'ootel hoidmised kestuse järgi' },
+  charts: { volume: 'Kõned 15 minuti kaupa', sl: 'Teenindustase päeva jooksul', rings: 'Helinaid vastamiseni', holds: 'Ootel hoidmise kestused', offered: 'saabunud', answered: 'vastatud', abandoned: 'katkestatud', slPct: 'teenindustase %', byRings: 'vastused helinate järgi', byHold: 'ootel hoidmised kestuse järgi', timeAxis: 'Kellaaeg ({zone})', calls: 'kõned', answers: 'vastatud kõned', slTarget: 'eesmärk {pct}', noCalls: 'Täna pole veel kõnesid olnud', noAnswers: 'Täna pole veel ühelegi kõnele vastatud', noHolds: 'Täna pole veel ühtki kõnet ootele pandud', ringsAxis: 'helinaid enne vastamist', holdAxis: 'ootelhoidmise kestus', holdsCount: 'ootelhoidmised', level: { ok: 'piires', warn: 'hoiatus', breach: 'rikkumine' } },
   messages: { title: 'Sõnumid', ticker: 'Seinatahvli jooksev tekst', tickerHint: 'nt Meeskonna koosolek kell 15:00', for: 'kestus', min: 'min', post: 'Avalda', noteTo: 'Privaatne märkus:', pickAgent: 'agent…', noteHint: 'Näeb ainult see agent', send: 'Saada', posted: 'Avaldatud seinatahvlil.', sent: 'Märkus saadetud.' },
   me: {
     retracted: 'tühistatud',

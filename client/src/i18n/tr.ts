@@ -3,7 +3,7 @@ import type { Messages } from './en.ts';
 
 export const tr: Messages = {
   app: { name: 'Floorwatch', floor: 'salon', myDay: 'günüm', language: 'Dil' },
-  stale: { lost: 'Veri akışı {time} itibarıyla kesildi — aşağıdaki rakamlar canlı değil. Yeniden bağlanılıyor…', connecting: 'Salona bağlanılıyor…' },
+  stale: { lost: 'Veri akışı {time} itibarıyla kesildi — aşağıdaki rakamlar canlı değil. Yeniden bağlanılıyor…', connecting: 'Salona bağlanılıyor…', asOf: '{time} itibarıyla', frozen: 'Veri akışı kesildi: bu rakamlar {time} anındaki hâliyle duruyor' },
   revoked: {
     signedOut: 'Oturumunuz kapatıldı: {why}. Lütfen yeniden giriş yapın.',
     kiosk: 'Bu ekranın erişimi sona erdi: {why}. Ekran artık güncellenmiyor.',
@@ -108,7 +108,7 @@ export const tr: Messages = {
     escalation: 'arayan yönetici istedi (#{n})',
     status: { queued: 'kuyrukta', ringing: 'çalıyor', talking: 'görüşmede', hold: 'beklemede', ended: 'bitti', abandoned: 'terk edildi', lost: 'sonu kayıp' },
   },
-  charts: { volume: '15 dakikada bir çağrılar', sl: 'Gün boyunca hizmet seviyesi', rings: 'Yanıta kadar çalış', holds: 'Bekletme süreleri', offered: 'gelen', answered: 'yanıtlanan', abandoned: 'terk edilen', slPct: 'hizmet seviyesi %', byRings: 'çalış sayısına göre yanıtlar', byHold: 'süreye göre bekletmeler' },
+  charts: { volume: '15 dakikada bir çağrılar', sl: 'Gün boyunca hizmet seviyesi', rings: 'Yanıta kadar çalış', holds: 'Bekletme süreleri', offered: 'gelen', answered: 'yanıtlanan', abandoned: 'terk edilen', slPct: 'hizmet seviyesi %', byRings: 'çalış sayısına göre yanıtlar', byHold: 'süreye göre bekletmeler', timeAxis: 'Saat ({zone})', calls: 'çağrı', answers: 'yanıtlanan çağrı', slTarget: 'hedef {pct}', noCalls: 'Bugün henüz çağrı yok', noAnswers: 'Bugün henüz yanıtlanan çağrı yok', noHolds: 'Bugün henüz bekletilen çağrı yok', ringsAxis: 'yanıttan önceki çalış sayısı', holdAxis: 'bekletme süresi', holdsCount: 'bekletme', level: { ok: 'sınır içinde', warn: 'uyarı', breach: 'ihlal' } },
   messages: { title: 'Mesajlar', ticker: 'Duvar panosu kayan yazısı', tickerHint: 'örn. Ekip toplantısı 15:00’te', for: 'süre', min: 'dk', post: 'Yayınla', noteTo: 'Özel not:', pickAgent: 'temsilci…', noteHint: 'Yalnızca bu temsilci görür', send: 'Gönder', posted: 'Duvar panosunda yayınlandı.', sent: 'Not gönderildi.' },
   me: {
     retracted: 'geri alındı',

@@ -50,8 +50,17 @@ export const useConnectionStore = defineStore('connection', () => {
    * does not come back by itself; the page signs out or shows why.
    */
   const revoked = shallowRef<RevokedNotice | null>(null);
-  /** Server-corrected now, ticking once a second. */
+  /**
+   * Server-corrected now every live timer and colour renders from, ticking once
+   * a second while the feed is live. While the feed is lost it stands still at
+   * the moment it was lost (`frozenAtMs`): the figures on screen are as of then,
+   * so a wait timer must not run on into a "breach" the floor never had.
+   */
   const nowMs = ref(Date.now());
+  /** Server-corrected wall-clock time, ticking once a second whatever the feed (a clock on screen). */
+  const clockMs = ref(Date.now());
+  /** The server-corrected moment the screen stands at while the feed is lost, or null while it is not. */
+  const frozenAtMs = ref<number | null>(null);
   let socket: LiveSocketLike | null = null;
   let handlers: LiveHandlers | null = null;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -61,8 +70,10 @@ export const useConnectionStore = defineStore('connection', () => {
 
   const stale = computed(() => status.value === 'lost');
 
+  /** Moves the clocks on; the timers' `nowMs` only while the screen is not frozen on a lost feed. */
   function tickNow(): void {
-    nowMs.value = Date.now() + offsetMs.value;
+    clockMs.value = Date.now() + offsetMs.value;
+    if (frozenAtMs.value === null) nowMs.value = clockMs.value;
   }
 
   function hydrate(s: Snapshot): void {
@@ -76,6 +87,7 @@ export const useConnectionStore = defineStore('connection', () => {
     day.value = s.day;
     status.value = 'live';
     lostSinceMs.value = null;
+    frozenAtMs.value = null;
     lastError.value = null;
     tickNow();
     handlers?.snapshot(s);
@@ -108,7 +120,14 @@ export const useConnectionStore = defineStore('connection', () => {
   }
 
   function markLost(reason: string | null): void {
-    if (status.value !== 'lost') lostSinceMs.value = Date.now();
+    if (status.value !== 'lost') {
+      lostSinceMs.value = Date.now();
+      // Only a screen that had live figures freezes; one still connecting has nothing to stand still.
+      if (status.value === 'live') {
+        tickNow();
+        frozenAtMs.value = nowMs.value;
+      }
+    }
     status.value = 'lost';
     lastError.value = reason;
   }
@@ -141,6 +160,7 @@ export const useConnectionStore = defineStore('connection', () => {
     resyncing = false;
     status.value = 'connecting';
     lostSinceMs.value = null;
+    frozenAtMs.value = null;
     lastError.value = null;
     seq.value = 0;
     offsetMs.value = 0;
@@ -150,5 +170,5 @@ export const useConnectionStore = defineStore('connection', () => {
     revoked.value = null;
   }
 
-  return { status, lostSinceMs, lastError, offsetMs, seq, scope, config, floorConfig, agentConfig, day, resyncs, revoked, nowMs, stale, hydrate, accept, requestResync, bindEvents, reset, tickNow };
+  return { status, lostSinceMs, lastError, offsetMs, seq, scope, config, floorConfig, agentConfig, day, resyncs, revoked, nowMs, clockMs, frozenAtMs, stale, hydrate, accept, requestResync, bindEvents, reset, tickNow };
 });
