@@ -171,7 +171,8 @@ function timeAxis(series: IntervalSeries, ctx: ChartContext) {
     grid: { display: false },
     title: { display: true, text: ctx.t('charts.timeAxis', { zone: zoneLabel(timeZone, ctx.locale, series.minMs) }) },
     afterBuildTicks(scale: Scale) {
-      const width = scale.width || 300;
+      // The canvas width, not the axis's (which depends on the y labels): neighbouring charts get the same hours.
+      const width = scale.chart.width || 300;
       // About one label per 60 px: readable on a phone, hourly on a wide screen.
       const step = hourStep(series.maxMs - series.minMs, Math.max(3, Math.floor(width / 60)));
       scale.ticks = localHourTicks(series.minMs, series.maxMs, timeZone, step).map((value) => ({ value }));
@@ -274,6 +275,10 @@ export function slChartConfig(series: IntervalSeries, ctx: ChartContext): ChartC
       plugins: {
         ...BASE.plugins,
         tooltip: {
+          // The nearest interval along the time axis: a thin line is hard to hit with a pointer.
+          mode: 'nearest',
+          axis: 'x',
+          intersect: false,
           filter: (item: TooltipItem<'line'>) => item.datasetIndex === 0,
           callbacks: { title: (items: TooltipItem<'line'>[]) => (items.length ? intervalTitle(items[0].parsed.x ?? 0, ctx) : '') },
         },
