@@ -203,6 +203,8 @@ const BASE = {
   maintainAspectRatio: false,
   plugins: { legend: { labels: { boxWidth: 12 } } },
 };
+/** Legends of the interval charts drawn in each dataset's own shape: a bar's square, a line's dot, the target's dashed line. */
+const SHAPED_LEGEND = { legend: { labels: { boxWidth: 12, boxHeight: 8, usePointStyle: true } } };
 
 /**
  * Calls per 15 minutes on the floor's time axis: answered and abandoned as one
@@ -217,6 +219,7 @@ export function volumeChartConfig(series: IntervalSeries, ctx: ChartContext): Ch
     backgroundColor: color,
     borderColor: color,
     stack: 'calls',
+    pointStyle: 'rect',
     barPercentage: 0.9,
     categoryPercentage: 1,
     order: 2,
@@ -229,6 +232,7 @@ export function volumeChartConfig(series: IntervalSeries, ctx: ChartContext): Ch
     backgroundColor: COLORS.offered,
     borderWidth: 2,
     pointRadius: 2,
+    pointStyle: 'circle',
     spanGaps: false,
     stack: 'offered',
     order: 1,
@@ -238,7 +242,7 @@ export function volumeChartConfig(series: IntervalSeries, ctx: ChartContext): Ch
     data: { datasets: [offered, bar(ctx.t('charts.answered'), series.answered, COLORS.answered), bar(ctx.t('charts.abandoned'), series.abandoned, COLORS.abandoned)] },
     options: {
       ...BASE,
-      plugins: { ...BASE.plugins, tooltip: { mode: 'index', intersect: false, callbacks: { title: (items: TooltipItem<'bar' | 'line'>[]) => (items.length ? intervalTitle(items[0].parsed.x ?? 0, ctx) : '') } } },
+      plugins: { ...SHAPED_LEGEND, tooltip: { mode: 'index', intersect: false, usePointStyle: true, callbacks: { title: (items: TooltipItem<'bar' | 'line'>[]) => (items.length ? intervalTitle(items[0].parsed.x ?? 0, ctx) : '') } } },
       scales: { x: { ...timeAxis(series, ctx), stacked: true }, y: { ...countAxis(ctx.t('charts.calls')), stacked: true } },
     },
   };
@@ -257,7 +261,7 @@ export function slChartConfig(series: IntervalSeries, ctx: ChartContext): ChartC
     type: 'line',
     data: {
       datasets: [
-        { label: ctx.t('charts.slPct'), data: series.sl, borderColor: COLORS.sl, backgroundColor: COLORS.sl, pointRadius: 2, spanGaps: false },
+        { label: ctx.t('charts.slPct'), data: series.sl, borderColor: COLORS.sl, backgroundColor: COLORS.sl, pointRadius: 2, pointStyle: 'circle', spanGaps: false },
         {
           label: slTargetLabel(ctx),
           data: [{ x: series.minMs, y: target }, { x: series.maxMs, y: target }],
@@ -267,18 +271,20 @@ export function slChartConfig(series: IntervalSeries, ctx: ChartContext): ChartC
           borderWidth: 2,
           pointRadius: 0,
           pointHoverRadius: 0,
+          pointStyle: 'line',
         },
       ],
     },
     options: {
       ...BASE,
       plugins: {
-        ...BASE.plugins,
+        ...SHAPED_LEGEND,
         tooltip: {
           // The nearest interval along the time axis: a thin line is hard to hit with a pointer.
           mode: 'nearest',
           axis: 'x',
           intersect: false,
+          usePointStyle: true,
           filter: (item: TooltipItem<'line'>) => item.datasetIndex === 0,
           callbacks: { title: (items: TooltipItem<'line'>[]) => (items.length ? intervalTitle(items[0].parsed.x ?? 0, ctx) : '') },
         },
