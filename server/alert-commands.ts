@@ -9,7 +9,7 @@ import type { FloorState } from '../shared/state.ts';
 import type { LogStore } from './log/store.ts';
 import type { LiveNamespace } from './live.ts';
 import type { NewEvent } from './context.ts';
-import { canSupervise } from './auth/principal.ts';
+import { canSupervise, type Principal } from './auth/principal.ts';
 
 export interface AlertCommandContext {
   record: (events: NewEvent[]) => Promise<FloorEvent[]>;
@@ -39,8 +39,18 @@ export function readAlertRequest(req: unknown): { alertId: string; note?: string
   return trimmed ? { alertId, note: trimmed } : { alertId };
 }
 
-/** Acknowledges (or reopens) an alert as `by`; resolves with the alert as it now stands. */
-export async function actOnAlert(ctx: AlertCommandContext, action: 'acknowledge' | 'reopen', req: { alertId: string; note?: string }, by: string): Promise<Alert> {
+/** The name a demo visitor's actions are recorded under: anyone may be one, so it never passes for a supervisor. */
+export const DEMO_ACTOR = 'demo visitor';
+
+/** Who an action is recorded as: a user's or token's name, or {@link DEMO_ACTOR} (marked `demo`) for an anonymous demo visitor. */
+export function actorOf(p: Principal | string): { by: string; demo: boolean } {
+  if (typeof p === 'string') return { by: p, demo: false };
+  return p.kind === 'demo' ? { by: DEMO_ACTOR, demo: true } : { by: p.username, demo: false };
+}
+
+/** Acknowledges (or reopens) an alert as `who`; resolves with the alert as it now stands. A demo visitor's action is recorded as {@link DEMO_ACTOR} with `demo: true` in the audit trail. */
+export async function actOnAlert(ctx: AlertCommandContext, action: 'acknowledge' | 'reopen', req: { alertId: string; note?: string }, who: Principal | string): Promise<Alert> {
+  const { by, demo } = actorOf(who);
   const before = findAlert(ctx.state(), req.alertId);
   if (!before) throw new Error(`alert ${req.alertId.slice(0, 120)} is not open or recent`);
   const snapshot = { ack: before.ack, reopened: before.reopened };
@@ -48,7 +58,7 @@ export async function actOnAlert(ctx: AlertCommandContext, action: 'acknowledge'
   const type = action === 'acknowledge' ? 'alert.acknowledged' : 'alert.reopened';
   await ctx.record([{ type, alertId: req.alertId, by, ...(req.note ? { note: req.note } : {}) } as NewEvent]);
   const after = findAlert(ctx.state(), req.alertId) as Alert;
-  await ctx.log.appendAudit({ atMs: ctx.now(), actor: by, action: `alert.${action}`, before: { alertId: req.alertId, ...snapshot }, after: { alertId: req.alertId, ack: after.ack, reopened: after.reopened } });
+  await ctx.log.appendAudit({ atMs: ctx.now(), actor: by, action: `alert.${action}`, before: { alertId: req.alertId, ...snapshot }, after: { alertId: req.alertId, ack: after.ack, reopened: after.reopened, ...(demo ? { demo: true } : {}) } });
   return after;
 }
 
@@ -66,7 +76,7 @@ export function registerAlertCommands(nsp: LiveNamespace, ctx: AlertCommandConte
         if (!canSupervise(p) || !p) return reply({ ok: false, error: 'only supervisors acknowledge alerts' });
         const r = readAlertRequest(req);
         if (typeof r === 'string') return reply({ ok: false, error: r });
-        actOnAlert(ctx, action, r, p.username).then(
+        actOnAlert(ctx, action, r, p).then(
           (data) => reply({ ok: true, data }),
           (err: Error) => reply({ ok: false, error: err.message }),
         );

@@ -31,7 +31,7 @@ export function mountFloorRoutes(ctx: RouteContext): void {
       const r = readAlertRequest({ alertId: String(req.params.id), note: (req.body as { note?: unknown } | undefined)?.note });
       if (typeof r === 'string') return res.status(400).json({ ok: false, error: r });
       try {
-        res.json({ ok: true, data: await actOnAlert({ record: ctx.record, state: ctx.state, log, now: () => clock.now(), logger: ctx.logger }, action, r, actor(res).username) });
+        res.json({ ok: true, data: await actOnAlert({ record: ctx.record, state: ctx.state, log, now: () => clock.now(), logger: ctx.logger }, action, r, actor(res)) });
       } catch (err) {
         res.status(404).json({ ok: false, error: (err as Error).message });
       }
