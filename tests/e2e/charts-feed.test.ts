@@ -105,15 +105,17 @@ describe.skipIf(!hasChromium)('charts and a lost feed in Chromium', () => {
     ]);
     const page = await open(`/floor?token=${VIEW}`, errors);
     const sl = page.locator('[data-testid=chart-sl]');
-    await sl.waitFor({ state: 'visible', timeout: 5_000 });
+    await sl.waitFor({ state: 'visible', timeout: 10_000 });
     expect(await sl.getAttribute('aria-label')).toBe('Service level through the day · Time (Europe/Istanbul (GMT+3)) · target 85%');
     expect(await page.locator('[data-testid=chart-volume]').getAttribute('aria-label')).toContain('Europe/Istanbul (GMT+3)');
     // The dashed target line is drawn in amber (#fbbf24) across the chart.
-    await expect.poll(() => pixelsOf(page, '[data-testid=chart-sl]', [0xfb, 0xbf, 0x24]), { timeout: 3_000 }).toBeGreaterThan(50);
-    // In Turkish the target reads as Turkish writes a percentage.
-    await page.goto(`http://127.0.0.1:${port}/floor?token=${VIEW}&lang=tr`);
-    await expect.poll(() => page.locator('[data-testid=chart-sl]').getAttribute('aria-label'), { timeout: 5_000 }).toContain('hedef %85');
+    // (charts follow the data at most once a second, so the first draw may come a little after the page)
+    await expect.poll(() => pixelsOf(page, '[data-testid=chart-sl]', [0xfb, 0xbf, 0x24]), { timeout: 10_000 }).toBeGreaterThan(50);
     await page.close();
+    // In Turkish the target reads as Turkish writes a percentage.
+    const tr = await open(`/floor?token=${VIEW}&lang=tr`, errors);
+    await expect.poll(() => tr.locator('[data-testid=chart-sl]').getAttribute('aria-label'), { timeout: 10_000 }).toBe('Gün boyunca hizmet seviyesi · Saat (Europe/Istanbul (GMT+3)) · hedef %85');
+    await tr.close();
   });
 
   it('stops the timers where they stood while the feed is lost, marked with that time, and runs them again on reconnect', async () => {
