@@ -246,21 +246,22 @@ describe('AMI client', () => {
   it('dials again with doubling pauses up to the cap while nothing answers, and quickly after a good session ends', async () => {
     const fake = await fakeAmi();
     fake.slam = true;
-    const { client } = recordingClient(fake, { backoffInitialMs: 10, backoffMaxMs: 80 });
-    await waitFor(() => fake.acceptedAt.length >= 7, 3000, 'seven attempts');
+    // Pauses long enough that a loaded machine's late timers cannot blur them: 50, 100, 200, 400, 400, 400 ms.
+    const { client } = recordingClient(fake, { backoffInitialMs: 50, backoffMaxMs: 400 });
+    await waitFor(() => fake.acceptedAt.length >= 7, 8000, 'seven attempts');
     const gaps = fake.acceptedAt.slice(1).map((t, i) => t - fake.acceptedAt[i]);
-    // 10, 20, 40, 80, 80, 80 ms (timers are late, never early).
-    expect(gaps[0]).toBeGreaterThanOrEqual(9);
-    expect(gaps[2]).toBeGreaterThanOrEqual(38);
-    expect(gaps[3]).toBeGreaterThanOrEqual(78);
-    expect(Math.max(...gaps)).toBeLessThan(80 + 60);
+    // Timers are late, never early.
+    expect(gaps[0]).toBeGreaterThanOrEqual(49);
+    expect(gaps[2]).toBeGreaterThanOrEqual(198);
+    expect(gaps[3]).toBeGreaterThanOrEqual(398);
+    expect(Math.max(...gaps)).toBeLessThan(400 + 250); // capped, not doubling on
     fake.slam = false;
     await waitFor(() => client.stats.connected, 2000, 'login');
     const before = fake.acceptedAt.length;
     fake.current?.socket.destroy();
     const lostAt = Date.now();
     await waitFor(() => fake.acceptedAt.length > before, 2000, 'a new attempt');
-    expect(fake.acceptedAt[before] - lostAt).toBeLessThan(60); // back to the first pause, not the cap
+    expect(fake.acceptedAt[before] - lostAt).toBeLessThan(300); // back to the first pause (50 ms), not the cap (400 ms)
     await waitFor(() => client.stats.connected, 2000, 'login again');
     expect(client.stats.disconnects).toBe(1);
   });
