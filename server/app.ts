@@ -419,6 +419,9 @@ export function createServer(opts: ServerOptions) {
   }
 
   app.get('/favicon.ico', (_req, res) => res.status(204).end());
+  // The README, as plain text: a first-run floor links here for how to send events or start the simulator.
+  const readme = new URL('../README.md', import.meta.url);
+  app.get('/readme', (_req, res) => (fs.existsSync(readme) ? res.type('text/plain; charset=utf-8').sendFile(decodeURIComponent(readme.pathname)) : res.status(404).type('text/plain').send('README.md is not installed here')));
 
   app.use('/api', (_req, res) => res.status(404).json({ ok: false, error: 'no such endpoint' }));
 

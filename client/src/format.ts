@@ -125,3 +125,19 @@ export function livePace(a: Pick<AgentView, 'shiftStartMs' | 'shiftMinutes' | 'q
   return expected === null ? null : Math.round(expected * 10) / 10;
 }
 
+/**
+ * Days to pick from, newest first: `YYYY-MM-DD` values (as the export API
+ * takes them) labelled the way the current language writes a date, so no
+ * browser shows its own mm/dd/yyyy. `days` counts back from `nowMs`.
+ */
+export function dayChoices(nowMs: number, days: number, locale: string = currentLocale()): { value: string; label: string }[] {
+  const f = formatter(DateTimeFormat, locale, 'dayChoice', { weekday: 'short', day: 'numeric', month: 'long', year: 'numeric' });
+  const out: { value: string; label: string }[] = [];
+  const d = new Date(nowMs);
+  for (let i = 0; i < days; i++) {
+    const day = new Date(d.getFullYear(), d.getMonth(), d.getDate() - i, 12);
+    const value = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, '0')}-${String(day.getDate()).padStart(2, '0')}`;
+    out.push({ value, label: f.format(day) });
+  }
+  return out;
+}
