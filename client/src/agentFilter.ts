@@ -21,3 +21,45 @@ export function filterAgents(agents: AgentView[], f: AgentFilter, breaching: Set
       (!needle || a.name.toLocaleLowerCase().includes(needle) || a.agentId.toLocaleLowerCase().includes(needle)),
   );
 }
+
+/** Columns the agent grid sorts by; `time` is time in the current state. */
+export type AgentSortKey = 'name' | 'state' | 'time' | 'handled' | 'breaches';
+export interface AgentSort {
+  key: AgentSortKey;
+  dir: 'asc' | 'desc';
+}
+
+/** Activities in the order a supervisor reads the floor: who can take a call, then who is busy, then who is gone. */
+const ACTIVITY_ORDER = ['available', 'ringing', 'talking', 'hold', 'wrapup', 'away', 'offline'];
+
+/** Breaches of the day over every rule. */
+export function breachCount(a: AgentView): number {
+  return Object.values(a.alertsByRule).reduce((n, c) => n + (c?.breach ?? 0), 0);
+}
+
+/**
+ * The grid's rows in the chosen order, ties by name. Time in state sorts on the state's start (the earliest start
+ * is the longest in state), so the order does not change with the clock, only with events.
+ */
+export function sortAgents(agents: AgentView[], sort: AgentSort | null): AgentView[] {
+  if (!sort) return agents;
+  const sign = sort.dir === 'asc' ? 1 : -1;
+  const key = (a: AgentView): number | string => {
+    switch (sort.key) {
+      case 'state':
+        return ACTIVITY_ORDER.indexOf(a.activity);
+      case 'time':
+        return -a.activitySinceMs;
+      case 'handled':
+        return a.handled;
+      case 'breaches':
+        return breachCount(a);
+      default:
+        return a.name.toLocaleLowerCase();
+    }
+  };
+  return agents
+    .map((a) => ({ a, k: key(a) }))
+    .sort((x, y) => (x.k < y.k ? -sign : x.k > y.k ? sign : x.a.name.localeCompare(y.a.name)))
+    .map((x) => x.a);
+}
