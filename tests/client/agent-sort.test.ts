@@ -13,8 +13,8 @@ function agent(id: string, over: Partial<AgentView> = {}): AgentView {
 }
 
 const agents = [
-  agent('1', { name: 'Cara', activity: 'away', activitySinceMs: T - 60_000, handled: 9, alertsByRule: { 'hold-long': { warn: 2, breach: 1 } } }),
-  agent('2', { name: 'Ann', activity: 'talking', activitySinceMs: T - 600_000, handled: 3, alertsByRule: { 'ring-limit': { warn: 0, breach: 2 }, 'hold-long': { warn: 0, breach: 2 } } }),
+  agent('1', { name: 'Cara', activity: 'away', activitySinceMs: T - 60_000, handled: 9, alertsByRule: { 'hold-long': { info: 0, warn: 2, breach: 1 } } }),
+  agent('2', { name: 'Ann', activity: 'talking', activitySinceMs: T - 600_000, handled: 3, alertsByRule: { 'ring-limit': { info: 0, warn: 0, breach: 2 }, 'hold-long': { info: 0, warn: 0, breach: 2 } } }),
   agent('3', { name: 'Bea', activity: 'available', activitySinceMs: T - 5_000, handled: 9 }),
 ];
 const ids = (list: AgentView[]): string[] => list.map((a) => a.agentId);

@@ -19,7 +19,6 @@ export const en = {
   guide: {
     demoBanner: 'Demo mode — open to anyone who can reach this page, without signing in. Acknowledgements here are marked “demo visitor”. Never use demo mode on a real floor.',
     demoTag: 'demo',
-    demoVisitor: 'demo visitor',
     today: 'Today',
     firstTitle: 'Nothing on the floor yet',
     firstIntro: 'The floor fills in as soon as call events arrive. To get started:',

@@ -21,7 +21,6 @@ export const et: Messages = {
   guide: {
     demoBanner: 'Demorežiim — avatud kõigile, kes selle lehe leiavad, ilma sisse logimata. Siinsed kinnitused märgitakse kui „demokülastaja“. Ära kasuta demorežiimi päris saalis.',
     demoTag: 'demo',
-    demoVisitor: 'demokülastaja',
     today: 'Täna',
     firstTitle: 'Saalis pole veel midagi',
     firstIntro: 'Saal täitub kohe, kui kõnesündmused saabuvad. Alustamiseks:',

@@ -21,7 +21,6 @@ export const tr: Messages = {
   guide: {
     demoBanner: 'Demo modu — bu sayfaya ulaşan herkese oturum açmadan açık. Buradaki onaylar “demo ziyaretçi” olarak işaretlenir. Demo modunu asla gerçek bir salonda kullanmayın.',
     demoTag: 'demo',
-    demoVisitor: 'demo ziyaretçi',
     today: 'Bugün',
     firstTitle: 'Salonda henüz bir şey yok',
     firstIntro: 'Çağrı olayları gelir gelmez salon dolar. Başlamak için:',
