@@ -167,7 +167,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
 }
 
 /** The name of the ingest token a start makes when none was configured; found again by it on later starts. */
-export const FIRST_INGEST_TOKEN_NAME = 'made at first start';
+export const FIRST_INGEST_TOKEN_NAME = 'ingest-1';
 
 /**
  * With no FLOORWATCH_INGEST_TOKENS: an ingest token kept in auth.db like any

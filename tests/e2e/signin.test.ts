@@ -135,9 +135,9 @@ describe.skipIf(!hasChromium)('sign-in in Chromium', () => {
   it('lets an admin issue a kiosk token that opens the wallboard on a TV with no keyboard', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const admin = await signIn(ctx, 'ada', 'admin-password-1', '/users');
-    await admin.selectOption('.inline-form select >> nth=1', 'wallboard');
-    await admin.fill('input[placeholder^="name"]', 'TV by the door');
-    await admin.click('text=Create token');
+    await admin.selectOption('#new-token-kind', 'wallboard');
+    await admin.fill('#new-token-name', 'TV by the door');
+    await admin.click('form button[type=submit]:has-text("Create token")');
     const token = (await admin.locator('[data-testid=fresh-token] code').first().textContent()) ?? '';
     expect(token.length).toBeGreaterThan(20);
     const tv = await browser.newContext({ viewport: { width: 1920, height: 1080 } });

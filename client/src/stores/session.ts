@@ -7,6 +7,8 @@ export interface Me {
   role: 'admin' | 'supervisor' | 'agent' | 'wallboard' | 'ingest';
   agentId: string | null;
   demo: boolean;
+  /** The password is a one-time one (first start, an admin's reset): the server refuses everything but changing it. */
+  mustChange?: boolean;
 }
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ ok: true; data: T } | { ok: false; error: string; status: number }> {
@@ -52,6 +54,18 @@ export const useSessionStore = defineStore('session', () => {
     return true;
   }
 
+  /**
+   * Changes the signed-in user's password; resolves with null when it is done
+   * (the user's other sessions have ended), else the server's error and status
+   * (403: the current password is not right).
+   */
+  async function changePassword(current: string, next: string): Promise<{ error: string; status: number } | null> {
+    const r = await api<Me>('POST', '/api/me/password', { current, next });
+    if (!r.ok) return { error: r.error, status: r.status };
+    if (me.value) me.value = { ...me.value, mustChange: false };
+    return null;
+  }
+
   async function logout(): Promise<void> {
     await api('POST', '/api/logout');
     me.value = null;
@@ -64,5 +78,5 @@ export const useSessionStore = defineStore('session', () => {
     notice.value = null;
   }
 
-  return { me, checked, error, notice, load, login, logout, reset };
+  return { me, checked, error, notice, load, login, changePassword, logout, reset };
 });
