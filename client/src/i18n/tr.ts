@@ -3,6 +3,7 @@ import type { Messages } from './en.ts';
 
 export const tr: Messages = {
   app: { name: 'Floorwatch', floor: 'salon', myDay: 'günüm', language: 'Dil' },
+  lx: { queues: 'Kuyruklar', colTime: 'Süre', colTimeLong: 'Durumdaki süre', colBreaches: 'Bugünkü ihlaller', sortNone: 'sıralı değil, sıralamak için basın', sortAsc: 'artan sırada', sortDesc: 'azalan sırada', rowOpensCall: 'Enter çağrıyı açar.', rowOpensAgent: 'Enter temsilcinin görünümünü açar.', noMatch: 'Bu filtrelere uyan temsilci yok. Aramayı temizleyin veya “Tümü”nü seçin.', legend: 'Rozetler:', legendBreach: 'bugünkü ihlaller', legendWarn: 'bugünkü uyarılar', legendRna: 'bugün yanıtsız kalan çalışlar', legendNow: 'şu anda açık bir uyarı', callTitle: '{queue} · {caller}', noQueue: 'kuyruk yok', callLoading: 'Çağrı yükleniyor…', agentView: '{name} görünümü', holds: 'bekletme yok | {n} bekletme, {time} | {n} bekletme, toplam {time}', onHoldNow: '{time} süredir beklemede', ackLabel: 'Onayla: {rule}, {who}, {time}', openCall: 'Çağrıyı aç: {rule}, {who}, {time}', quotaBar: 'Bugün yanıtlanan çağrılar: {n} / {quota}', tickerMessage: 'Süpervizörden mesaj', floorClock: 'Salondaki saat' },
   stale: { lost: 'Veri akışı {time} itibarıyla kesildi — aşağıdaki rakamlar canlı değil. Yeniden bağlanılıyor…', connecting: 'Salona bağlanılıyor…', asOf: '{time} itibarıyla', frozen: 'Veri akışı kesildi: bu rakamlar {time} anındaki hâliyle duruyor' },
   revoked: {
     signedOut: 'Oturumunuz kapatıldı: {why}. Lütfen yeniden giriş yapın.',
