@@ -3,7 +3,7 @@
  * a text label and an icon: never colour alone.
  */
 import type { AlertLevel } from '../../shared/state.ts';
-import { currentLocale, t } from './i18n/index.ts';
+import { currentLocale, i18n, t } from './i18n/index.ts';
 import { paceExpectedAt } from '../../shared/measure.ts';
 import type { AgentView } from '../../shared/wire.ts';
 
@@ -123,6 +123,21 @@ export function paceTone(handled: number, expected: number | null, warnBehind: n
 export function livePace(a: Pick<AgentView, 'shiftStartMs' | 'shiftMinutes' | 'quota'>, nowMs: number): number | null {
   const expected = paceExpectedAt(a.shiftStartMs, a.shiftMinutes, a.quota, nowMs);
   return expected === null ? null : Math.round(expected * 10) / 10;
+}
+
+/** A role's name in the current language ("yönetici", "administraator"); a role without a translation as it is. */
+export function roleLabel(role: string | null | undefined): string {
+  if (!role) return '';
+  const key = `users.roles.${role}`;
+  return i18n.global.te(key) ? t(key) : role;
+}
+
+/** The name the server records a demo visitor's actions under (DEMO_ACTOR in server/alert-commands.ts). */
+export const DEMO_ACTOR = 'demo visitor';
+
+/** Who acted on an alert, for people: a demo visitor in the current language, anyone else by name. */
+export function actorLabel(by: string): string {
+  return by === DEMO_ACTOR ? t('guide.demoVisitor') : by;
 }
 
 /**

@@ -14,7 +14,8 @@ import { useConnectionStore, type LiveSocketLike } from '../../client/src/stores
 import { useSessionStore } from '../../client/src/stores/session.ts';
 import { routeTo } from '../../client/src/live.ts';
 import { i18n, catalogues } from '../../client/src/i18n/index.ts';
-import { dayChoices } from '../../client/src/format.ts';
+import { actorLabel, dayChoices, roleLabel } from '../../client/src/format.ts';
+import { DEMO_ACTOR } from '../../server/alert-commands.ts';
 import { defaultConfig } from '../../shared/config.ts';
 import type { Alert } from '../../shared/state.ts';
 import type { Ack, AgentActivity, AgentPayload, AgentView as Agent, FloorTotals, Snapshot } from '../../shared/wire.ts';
@@ -166,8 +167,13 @@ describe('demo banner and words', () => {
     expect(w.find('[data-testid=demo-banner]').exists()).toBe(false);
   });
 
-  it('names days in the page’s language', () => {
+  it('names roles, demo visitors and days in the page’s language', () => {
     i18n.global.locale.value = 'et';
+    expect(roleLabel('admin')).toBe('administraator');
+    expect(roleLabel('wallboard')).toBe('wallboard');
+    // The server's name for a demo visitor reads in the page's language; anyone else by name.
+    expect(actorLabel(DEMO_ACTOR)).toBe('demokülastaja');
+    expect(actorLabel('sue')).toBe('sue');
     const days = dayChoices(T0, 3, 'et');
     expect(days.map((d) => d.value)).toEqual(['2026-11-30', '2026-11-29', '2026-11-28']);
     expect(days[0].label).toMatch(/november 2026/);

@@ -1,7 +1,7 @@
 /** English: the reference catalogue. Every other language has exactly these keys (a test checks). */
 export const en = {
   app: { name: 'Floorwatch', floor: 'floor', myDay: 'my day', language: 'Language' },
-  lx: { queues: 'Queues', colTime: 'Time', colTimeLong: 'Time in state', colBreaches: 'Breaches today', sortNone: 'not sorted, press to sort', sortAsc: 'sorted ascending', sortDesc: 'sorted descending', rowOpensCall: 'Enter opens the call.', rowOpensAgent: 'Enter opens the agent’s view.', noMatch: 'No agent matches these filters. Clear the search or pick “All”.', legend: 'Badges:', legendBreach: 'breaches today', legendWarn: 'warnings today', legendRna: 'rings timed out today', legendNow: 'an alert open now', callTitle: '{queue} · {caller}', noQueue: 'no queue', callLoading: 'Loading the call…', agentView: '{name}’s view', holds: 'no holds | {n} hold, {time} | {n} holds, {time} in all', onHoldNow: 'on hold now for {time}', ackLabel: 'Acknowledge: {rule}, {who}, {time}', openCall: 'Open the call: {rule}, {who}, {time}', quotaBar: 'Calls handled today: {n} of {quota}', tickerMessage: 'Message from the supervisor', floorClock: 'Time on the floor', afterRings: 'after {n} ring | after {n} rings' },
+  lx: { queues: 'Queues', colTime: 'Time', colTimeLong: 'Time in state', colBreaches: 'Breaches today', sortNone: 'not sorted, press to sort', sortAsc: 'sorted ascending', sortDesc: 'sorted descending', rowOpensCall: 'Enter opens the call.', rowOpensAgent: 'Enter opens the agent’s view.', noMatch: 'No agent matches these filters. Clear the search or pick “All”.', legend: 'Badges:', legendBreach: 'breaches today', legendWarn: 'warnings today', legendRna: 'rings timed out today', legendNow: 'an alert open now', callTitle: '{queue} · {caller}', noQueue: 'no queue', callLoading: 'Loading the call…', agentView: '{name}’s view', holds: 'no holds | {n} hold, {time} | {n} holds, {time} in all', onHoldNow: 'on hold now for {time}', ackLabel: 'Acknowledge: {rule}, {who}, {time}', openCall: 'Open the call: {rule}, {who}, {time}', quotaBar: 'Calls handled today: {n} of {quota}', tickerMessage: 'Message from the supervisor', floorClock: 'Time on the floor' },
   stale: { lost: 'Feed lost since {time} — numbers below are not live. Reconnecting…', connecting: 'Connecting to the floor…', asOf: 'as of {time}', frozen: 'Feed lost: these figures stand as they were at {time}' },
   revoked: {
     signedOut: 'You were signed out: {why}. Sign in again.',
@@ -19,6 +19,7 @@ export const en = {
   guide: {
     demoBanner: 'Demo mode — open to anyone who can reach this page, without signing in. Acknowledgements here are marked “demo visitor”. Never use demo mode on a real floor.',
     demoTag: 'demo',
+    demoVisitor: 'demo visitor',
     today: 'Today',
     firstTitle: 'Nothing on the floor yet',
     firstIntro: 'The floor fills in as soon as call events arrive. To get started:',

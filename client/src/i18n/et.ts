@@ -3,7 +3,7 @@ import type { Messages } from './en.ts';
 
 export const et: Messages = {
   app: { name: 'Floorwatch', floor: 'saal', myDay: 'minu päev', language: 'Keel' },
-  lx: { queues: 'Järjekorrad', colTime: 'Aeg', colTimeLong: 'Aeg olekus', colBreaches: 'Tänased rikkumised', sortNone: 'sortimata, vajuta sortimiseks', sortAsc: 'kasvavas järjekorras', sortDesc: 'kahanevas järjekorras', rowOpensCall: 'Enter avab kõne.', rowOpensAgent: 'Enter avab agendi vaate.', noMatch: 'Ükski agent ei vasta neile filtritele. Tühjenda otsing või vali „Kõik“.', legend: 'Märgid:', legendBreach: 'tänased rikkumised', legendWarn: 'tänased hoiatused', legendRna: 'täna vastamata jäänud helinad', legendNow: 'praegu avatud hoiatus', callTitle: '{queue} · {caller}', noQueue: 'järjekorrata', callLoading: 'Kõne laadimine…', agentView: 'agendi {name} vaade', holds: 'ootele panemisi pole | {n} ootele panemine, {time} | {n} ootele panemist, kokku {time}', onHoldNow: 'praegu ootel {time}', ackLabel: 'Kinnita: {rule}, {who}, {time}', openCall: 'Ava kõne: {rule}, {who}, {time}', quotaBar: 'Täna teenindatud kõned: {n} / {quota}', tickerMessage: 'Sõnum juhatajalt', floorClock: 'Kellaaeg saalis', afterRings: 'pärast {n} helinat | pärast {n} helinat' },
+  lx: { queues: 'Järjekorrad', colTime: 'Aeg', colTimeLong: 'Aeg olekus', colBreaches: 'Tänased rikkumised', sortNone: 'sortimata, vajuta sortimiseks', sortAsc: 'kasvavas järjekorras', sortDesc: 'kahanevas järjekorras', rowOpensCall: 'Enter avab kõne.', rowOpensAgent: 'Enter avab agendi vaate.', noMatch: 'Ükski agent ei vasta neile filtritele. Tühjenda otsing või vali „Kõik“.', legend: 'Märgid:', legendBreach: 'tänased rikkumised', legendWarn: 'tänased hoiatused', legendRna: 'täna vastamata jäänud helinad', legendNow: 'praegu avatud hoiatus', callTitle: '{queue} · {caller}', noQueue: 'järjekorrata', callLoading: 'Kõne laadimine…', agentView: 'agendi {name} vaade', holds: 'ootele panemisi pole | {n} ootele panemine, {time} | {n} ootele panemist, kokku {time}', onHoldNow: 'praegu ootel {time}', ackLabel: 'Kinnita: {rule}, {who}, {time}', openCall: 'Ava kõne: {rule}, {who}, {time}', quotaBar: 'Täna teenindatud kõned: {n} / {quota}', tickerMessage: 'Sõnum juhatajalt', floorClock: 'Kellaaeg saalis' },
   stale: { lost: 'Andmevoog katkes kell {time} — allolevad numbrid ei ole reaalajas. Ühendan uuesti…', connecting: 'Ühendun saaliga…', asOf: 'seis kell {time}', frozen: 'Andmevoog katkes: need numbrid on sellised, nagu need olid kell {time}' },
   revoked: {
     signedOut: 'Sind logiti välja: {why}. Logi uuesti sisse.',
@@ -21,6 +21,7 @@ export const et: Messages = {
   guide: {
     demoBanner: 'Demorežiim — avatud kõigile, kes selle lehe leiavad, ilma sisse logimata. Siinsed kinnitused märgitakse kui „demokülastaja“. Ära kasuta demorežiimi päris saalis.',
     demoTag: 'demo',
+    demoVisitor: 'demokülastaja',
     today: 'Täna',
     firstTitle: 'Saalis pole veel midagi',
     firstIntro: 'Saal täitub kohe, kui kõnesündmused saabuvad. Alustamiseks:',

@@ -3,7 +3,7 @@ import type { Messages } from './en.ts';
 
 export const tr: Messages = {
   app: { name: 'Floorwatch', floor: 'salon', myDay: 'günüm', language: 'Dil' },
-  lx: { queues: 'Kuyruklar', colTime: 'Süre', colTimeLong: 'Durumdaki süre', colBreaches: 'Bugünkü ihlaller', sortNone: 'sıralı değil, sıralamak için basın', sortAsc: 'artan sırada', sortDesc: 'azalan sırada', rowOpensCall: 'Enter çağrıyı açar.', rowOpensAgent: 'Enter temsilcinin görünümünü açar.', noMatch: 'Bu filtrelere uyan temsilci yok. Aramayı temizleyin veya “Tümü”nü seçin.', legend: 'Rozetler:', legendBreach: 'bugünkü ihlaller', legendWarn: 'bugünkü uyarılar', legendRna: 'bugün yanıtsız kalan çalışlar', legendNow: 'şu anda açık bir uyarı', callTitle: '{queue} · {caller}', noQueue: 'kuyruk yok', callLoading: 'Çağrı yükleniyor…', agentView: '{name} görünümü', holds: 'bekletme yok | {n} bekletme, {time} | {n} bekletme, toplam {time}', onHoldNow: '{time} süredir beklemede', ackLabel: 'Onayla: {rule}, {who}, {time}', openCall: 'Çağrıyı aç: {rule}, {who}, {time}', quotaBar: 'Bugün yanıtlanan çağrılar: {n} / {quota}', tickerMessage: 'Süpervizörden mesaj', floorClock: 'Salondaki saat', afterRings: '{n} çalıştan sonra | {n} çalıştan sonra' },
+  lx: { queues: 'Kuyruklar', colTime: 'Süre', colTimeLong: 'Durumdaki süre', colBreaches: 'Bugünkü ihlaller', sortNone: 'sıralı değil, sıralamak için basın', sortAsc: 'artan sırada', sortDesc: 'azalan sırada', rowOpensCall: 'Enter çağrıyı açar.', rowOpensAgent: 'Enter temsilcinin görünümünü açar.', noMatch: 'Bu filtrelere uyan temsilci yok. Aramayı temizleyin veya “Tümü”nü seçin.', legend: 'Rozetler:', legendBreach: 'bugünkü ihlaller', legendWarn: 'bugünkü uyarılar', legendRna: 'bugün yanıtsız kalan çalışlar', legendNow: 'şu anda açık bir uyarı', callTitle: '{queue} · {caller}', noQueue: 'kuyruk yok', callLoading: 'Çağrı yükleniyor…', agentView: '{name} görünümü', holds: 'bekletme yok | {n} bekletme, {time} | {n} bekletme, toplam {time}', onHoldNow: '{time} süredir beklemede', ackLabel: 'Onayla: {rule}, {who}, {time}', openCall: 'Çağrıyı aç: {rule}, {who}, {time}', quotaBar: 'Bugün yanıtlanan çağrılar: {n} / {quota}', tickerMessage: 'Süpervizörden mesaj', floorClock: 'Salondaki saat' },
   stale: { lost: 'Veri akışı {time} itibarıyla kesildi — aşağıdaki rakamlar canlı değil. Yeniden bağlanılıyor…', connecting: 'Salona bağlanılıyor…', asOf: '{time} itibarıyla', frozen: 'Veri akışı kesildi: bu rakamlar {time} anındaki hâliyle duruyor' },
   revoked: {
     signedOut: 'Oturumunuz kapatıldı: {why}. Lütfen yeniden giriş yapın.',
@@ -21,6 +21,7 @@ export const tr: Messages = {
   guide: {
     demoBanner: 'Demo modu — bu sayfaya ulaşan herkese oturum açmadan açık. Buradaki onaylar “demo ziyaretçi” olarak işaretlenir. Demo modunu asla gerçek bir salonda kullanmayın.',
     demoTag: 'demo',
+    demoVisitor: 'demo ziyaretçi',
     today: 'Bugün',
     firstTitle: 'Salonda henüz bir şey yok',
     firstIntro: 'Çağrı olayları gelir gelmez salon dolar. Başlamak için:',
