@@ -331,7 +331,7 @@ export const en = {
     roles: { admin: 'admin', supervisor: 'supervisor', agent: 'agent' },
     mustChange: 'must set a new password',
     reset: 'Reset password',
-    resetFor: 'Reset the password of {name}',
+    resetFor: 'Reset password of {name}',
     deleteFor: 'Delete user {name}',
     revokeFor: 'Revoke token {name}',
     myAccount: 'My account',

@@ -333,7 +333,7 @@ export const et: Messages = {
     roles: { admin: 'administraator', supervisor: 'juhataja', agent: 'agent' },
     mustChange: 'peab uue parooli määrama',
     reset: 'Lähtesta parool',
-    resetFor: 'Lähtesta kasutaja {name} parool',
+    resetFor: 'Lähtesta parool: {name}',
     deleteFor: 'Kustuta kasutaja {name}',
     revokeFor: 'Tühista võti {name}',
     myAccount: 'Minu konto',

@@ -333,7 +333,7 @@ export const tr: Messages = {
     roles: { admin: 'yönetici', supervisor: 'süpervizör', agent: 'temsilci' },
     mustChange: 'yeni parola belirlemeli',
     reset: 'Parolayı sıfırla',
-    resetFor: '{name} kullanıcısının parolasını sıfırla',
+    resetFor: 'Parolayı sıfırla: {name}',
     deleteFor: '{name} kullanıcısını sil',
     revokeFor: '{name} anahtarını iptal et',
     myAccount: 'Hesabım',
