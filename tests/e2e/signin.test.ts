@@ -110,6 +110,8 @@ describe.skipIf(!hasChromium)('sign-in in Chromium', () => {
     await sueAlert.locator('[data-testid=ack-note]').fill('Coached Ann on asking first');
     await sueAlert.locator('[data-testid=ack-confirm]').click();
     const samAlert = sam.locator('[data-testid=alert-item][data-rule=hold-permission]', { hasText: 'Ann Agent' }).first();
+    // Acknowledged, the hold without asking (a fact, ended as it happened) settles among the ended alerts, behind their count.
+    await sam.locator('[data-testid=alerts-ended-toggle][aria-expanded=false]').click();
     await expect.poll(() => samAlert.locator('[data-testid=alert-acked]').textContent(), { timeout: 3_000 }).toMatch(/acknowledged by sue at .* — “Coached Ann on asking first”/);
     // Sam can reopen it; Sue sees that too.
     await samAlert.locator('[data-testid=reopen-button]').click();
