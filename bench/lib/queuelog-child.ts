@@ -6,6 +6,9 @@
  *   into lines and each line at "|", touch every field.
  * - `report`: `floorwatch report --queue-log FILE --json --tz UTC` as the
  *   installed command runs it (`runCli`), its output thrown away.
+ * - `report-one`, `report-two`: the same report built by `buildReport` with
+ *   the reading forced onto this thread or a second one (`runCli` picks by
+ *   the files' size), with the heap setting `runCli` makes.
  *
  * Prints one JSON line `{ ms, workMs, maxRssMb, lines }` on stdout: wall time
  * from before the work's modules are loaded to its end, the same without the
@@ -36,6 +39,13 @@ if (mode === 'bare') {
     env: process.env,
   });
   if (code !== 0 || out === 0) throw new Error(`floorwatch report exited ${code}`);
+} else if (mode === 'report-one' || mode === 'report-two') {
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString('--heap-growing-percent=50'); // as runCli does
+  const { buildReport } = await import('../../server/queuelog/report.ts');
+  t1 = performance.now();
+  const { report } = await buildReport([file], { timeZone: 'UTC', threads: mode === 'report-one' ? 'one' : 'two' });
+  if (JSON.stringify(report).length === 0) throw new Error('no report');
 } else {
   throw new Error(`unknown mode ${mode}`);
 }
