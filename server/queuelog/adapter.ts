@@ -327,21 +327,23 @@ function agentOf(field: string): string | undefined {
 
 /** A call id or queue name from its field: without control characters and blanks around; none for `NONE` or empty. */
 function cleanName(field: string): string | undefined {
-  return cached(NAMES, field, nameOf);
-}
-
-function nameOf(field: string): string | undefined {
+  // The usual field needs nothing done: returned as it is, with no copy and no lookup.
+  if (field.length > 0 && field.length <= MAX_NAME && !HAS_CONTROL.test(field) && !EDGE_BLANK.test(field) && !(field.length === 4 && field.toUpperCase() === 'NONE')) return field;
   const s = field.replace(CONTROL, '').trim();
   if (s === '' || s.toUpperCase() === 'NONE') return undefined;
   return s.length > MAX_NAME ? `${s.slice(0, 40)}~${hashText(s)}` : s;
 }
 
+// eslint-disable-next-line no-control-regex
+const HAS_CONTROL = /[\u0000-\u001f\u007f]/;
+/** Blank at either end (what trim() would remove, in its common forms). */
+const EDGE_BLANK = /^\s|\s$/;
+
 /**
- * Fields already cleaned, with what they gave: agents and queues repeat on every line, call ids a
- * few times. Each map is emptied when it reaches {@link FIELDS_KEPT}.
+ * Agent fields already normalized, with what they gave: a floor's few hundred members repeat on
+ * every line. Emptied when it reaches {@link FIELDS_KEPT} (a file of made-up agents).
  */
 const AGENTS = new Map<string, string | undefined>();
-const NAMES = new Map<string, string | undefined>();
 const FIELDS_KEPT = 20_000;
 
 function cached(m: Map<string, string | undefined>, field: string, clean: (field: string) => string | undefined): string | undefined {
@@ -367,10 +369,22 @@ function int(text: string | undefined): number | undefined {
   return Number(text);
 }
 
-/** A whole-number data field, clamped at 0; throws InvalidRecord naming `what` when missing or not a number. */
+/**
+ * Longest wait, talk or ring a data field may give: a week (the feed schema's bound on `waitSec`).
+ * A larger figure is a damaged field, and its record damaged, not a call of years.
+ */
+const MAX_FIELD_SEC = 7 * 86_400;
+
+/**
+ * A whole-number data field, clamped at 0: seconds, or ms when `what` says so (bounded by
+ * {@link MAX_FIELD_SEC} either way). Throws InvalidRecord naming `what` when it is missing, not a
+ * whole number, or beyond the bound.
+ */
 function need(r: QueueLogRecord, i: number, what: string): number {
   const n = int(r.data[i]);
   if (n === undefined) throw new InvalidRecord(r.data[i] === undefined || r.data[i] === '' ? `${what} missing` : `${what} "${r.data[i].slice(0, 20)}" is not a whole number`);
+  const max = what.endsWith('(ms)') ? MAX_FIELD_SEC * 1000 : MAX_FIELD_SEC;
+  if (n > max) throw new InvalidRecord(`${what} ${r.data[i].slice(0, 20)} is more than a week`);
   return Math.max(0, n);
 }
 

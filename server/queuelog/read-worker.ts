@@ -2,7 +2,7 @@
  * The queue_log read thread's work (started by {@link readInThread} in
  * read-thread.ts): reads the files given in `workerData` with
  * {@link loadQueueLogFiles}, runs them through the adapter, and posts the
- * events to the main thread in batches of JSON text, at most
+ * events to the main thread in batches (structured clone), at most
  * {@link BATCHES_IN_FLIGHT} unacknowledged, then a summary of the read.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -48,12 +48,12 @@ async function main(): Promise<void> {
       for (const e of run.events) {
         batch.push(e);
         if (batch.length < BATCH_EVENTS) continue;
-        post({ type: 'events', json: JSON.stringify(batch) });
+        post({ type: 'events', events: batch });
         batch = [];
         inFlight++;
         while (inFlight >= BATCHES_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
       }
-      if (batch.length > 0) post({ type: 'events', json: JSON.stringify(batch) });
+      if (batch.length > 0) post({ type: 'events', events: batch });
       const r = run.reader;
       post({
         type: 'done',

@@ -160,6 +160,25 @@ describe('floorwatch report read on a second thread (large files)', () => {
     expect(two).toEqual(one);
   });
 
+  it('counts a record with a wait, talk or ring of more than a week as damaged, as on one thread', async () => {
+    const file = path.join(tempDir(), 'queue_log');
+    fs.writeFileSync(
+      file,
+      [
+        '1764000000|a|sales|NONE|ENTERQUEUE||1|1',
+        '1764000010|a|sales|SIP/1001|CONNECT|999999999|a1|4', // a wait of 31 years: a damaged field
+        '1764000020|b|sales|NONE|ENTERQUEUE||2|1',
+        '1764000030|b|sales|SIP/1001|RINGNOANSWER|604800001', // a ring of a week and a millisecond
+        '1764000040|b|sales|NONE|ABANDON|1|1|20',
+      ].join('\n') + '\n',
+    );
+    const { one, two } = await both([file]);
+    expect(two.details.lineStats.damaged).toBe(2);
+    expect(Object.keys(two.details.lineStats.reasons).join('; ')).toMatch(/queue wait \(s\) 999999999 is more than a week.*ring time \(ms\) 604800001 is more than a week|ring time \(ms\) 604800001 is more than a week.*queue wait \(s\) 999999999 is more than a week/);
+    expect(two.report.queues.sales).toMatchObject({ offered: 2, answered: 0, abandoned: 1 });
+    expect(two).toEqual(one);
+  });
+
   it('names a file it cannot read, as on one thread', async () => {
     await expect(buildReport(['/nonexistent/queue_log'], { timeZone: 'UTC', threads: 'two' })).rejects.toThrow(/cannot read \/nonexistent\/queue_log/);
   });
