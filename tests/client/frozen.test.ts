@@ -6,6 +6,7 @@ import { defineComponent, h } from 'vue';
 import QueueTile from '../../client/src/components/QueueTile.vue';
 import AgentGrid from '../../client/src/components/AgentGrid.vue';
 import WallView from '../../client/src/views/WallView.vue';
+import FloorView from '../../client/src/views/FloorView.vue';
 import StaleBanner from '../../client/src/components/StaleBanner.vue';
 import { useConnectionStore, type LiveSocketLike } from '../../client/src/stores/connection.ts';
 import { useFloorStore } from '../../client/src/stores/floor.ts';
@@ -144,6 +145,27 @@ describe('a lost feed freezes the live timers', () => {
     expect(cell().find('.n').text()).toBe('4:11');
     expect(cell().classes()).toContain('tone-breach');
     expect(w.find('main').classes()).not.toContain('frozen');
+    w.unmount();
+  });
+
+  it("keeps the floor header's clock running while its totals stand still, uncoloured and marked", async () => {
+    socket.fire('live:snapshot', snapshot(1, T0));
+    const w = mount(FloorView, { props: { socket: undefined }, global: { stubs: { FloorCharts: true } } }); // no canvas here
+    await advance(1_000);
+    const clock = () => w.find('.topbar .clock').text();
+    const before = clock();
+    expect(w.find('.totals').classes()).not.toContain('frozen');
+    socket.fire('disconnect');
+    const lostAt = Date.now();
+    await advance(120_000);
+    expect(clock()).not.toBe(before); // two minutes on: the clock moved
+    expect(w.find('.totals').classes()).toContain('frozen');
+    expect(w.find('[data-testid=totals-as-of]').text()).toBe(`as of ${formatClockSec(lostAt)}`);
+    socket.fire('connect');
+    socket.fire('live:snapshot', snapshot(2, T0));
+    await advance(0);
+    expect(w.find('.totals').classes()).not.toContain('frozen');
+    expect(w.find('[data-testid=totals-as-of]').exists()).toBe(false);
     w.unmount();
   });
 
