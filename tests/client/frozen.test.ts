@@ -1,20 +1,18 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mount } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
 import { defineComponent, h } from 'vue';
 import QueueTile from '../../client/src/components/QueueTile.vue';
 import AgentGrid from '../../client/src/components/AgentGrid.vue';
 import WallView from '../../client/src/views/WallView.vue';
 import FloorView from '../../client/src/views/FloorView.vue';
 import StaleBanner from '../../client/src/components/StaleBanner.vue';
-import { useConnectionStore, type LiveSocketLike } from '../../client/src/stores/connection.ts';
+import { useConnectionStore } from '../../client/src/stores/connection.ts';
 import { useFloorStore } from '../../client/src/stores/floor.ts';
-import { routeTo } from '../../client/src/live.ts';
-import { i18n } from '../../client/src/i18n/index.ts';
 import { formatClockSec } from '../../client/src/format.ts';
 import { defaultConfig } from '../../shared/config.ts';
-import type { Ack, AgentActivity, AgentView, FloorPayload, FloorTotals, QueueKpis, Snapshot } from '../../shared/wire.ts';
+import { startLiveClient, stopLiveClient, type FakeSocket } from './helpers.ts';
+import type { AgentActivity, AgentView, FloorPayload, FloorTotals, QueueKpis, Snapshot } from '../../shared/wire.ts';
 
 // The browser's clock and the server's agree here (offset 0), so waits read the same on both.
 const T0 = Date.UTC(2026, 10, 30, 10, 40, 0);
@@ -45,20 +43,6 @@ function snapshot(seq: number, waitSinceMs: number): Snapshot<FloorPayload> {
   };
 }
 
-class FakeSocket implements LiveSocketLike {
-  handlers = new Map<string, (arg: never) => void>();
-  on(event: string, fn: (arg: never) => void) {
-    this.handlers.set(event, fn);
-    return this;
-  }
-  emit(_event: 'live:resync', _ack: (r: Ack<Snapshot>) => void) {
-    return this;
-  }
-  fire(event: string, arg?: unknown) {
-    this.handlers.get(event)?.(arg as never);
-  }
-}
-
 /** What the floor view does: every tile and the grid render from the connection store's now. */
 const Floor = defineComponent({
   setup() {
@@ -75,17 +59,9 @@ const Floor = defineComponent({
 
 let socket: FakeSocket;
 beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-  setActivePinia(createPinia());
-  i18n.global.locale.value = 'en';
-  socket = new FakeSocket();
-  routeTo(socket);
+  socket = startLiveClient(T0);
 });
-afterEach(() => {
-  useConnectionStore().reset();
-  vi.useRealTimers();
-});
+afterEach(stopLiveClient);
 
 async function advance(ms: number): Promise<void> {
   await vi.advanceTimersByTimeAsync(ms);

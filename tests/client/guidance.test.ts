@@ -4,21 +4,19 @@
  * something to improve with the rule's advice, and says how many callers wait;
  * empty states say what to do next; demo mode shows its banner.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
 import AgentView from '../../client/src/views/AgentView.vue';
 import EmptyState from '../../client/src/components/EmptyState.vue';
 import DemoBanner from '../../client/src/components/DemoBanner.vue';
-import { useConnectionStore, type LiveSocketLike } from '../../client/src/stores/connection.ts';
 import { useSessionStore } from '../../client/src/stores/session.ts';
-import { routeTo } from '../../client/src/live.ts';
 import { i18n, catalogues } from '../../client/src/i18n/index.ts';
 import { actorLabel, dayChoices, roleLabel } from '../../client/src/format.ts';
 import { DEMO_ACTOR } from '../../server/alert-commands.ts';
 import { defaultConfig } from '../../shared/config.ts';
+import { startLiveClient, stopLiveClient, type FakeSocket } from './helpers.ts';
 import type { Alert } from '../../shared/state.ts';
-import type { Ack, AgentActivity, AgentPayload, AgentView as Agent, FloorTotals, Snapshot } from '../../shared/wire.ts';
+import type { AgentActivity, AgentPayload, AgentView as Agent, FloorTotals, Snapshot } from '../../shared/wire.ts';
 
 const T0 = Date.UTC(2026, 10, 30, 10, 40, 0);
 const config = defaultConfig();
@@ -42,34 +40,12 @@ function snapshot(p: Partial<AgentPayload>): Snapshot<AgentPayload> {
   };
 }
 
-class FakeSocket implements LiveSocketLike {
-  handlers = new Map<string, (arg: never) => void>();
-  on(event: string, fn: (arg: never) => void) {
-    this.handlers.set(event, fn);
-    return this;
-  }
-  emit(_event: 'live:resync', _ack: (r: Ack<Snapshot>) => void) {
-    return this;
-  }
-  fire(event: string, arg?: unknown) {
-    this.handlers.get(event)?.(arg as never);
-  }
-}
-
 let socket: FakeSocket;
 beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-  setActivePinia(createPinia());
-  i18n.global.locale.value = 'en';
-  socket = new FakeSocket();
-  routeTo(socket);
+  socket = startLiveClient(T0);
   socket.fire('connect');
 });
-afterEach(() => {
-  useConnectionStore().reset();
-  vi.useRealTimers();
-});
+afterEach(stopLiveClient);
 
 describe('agent view', () => {
   it('leads with progress and what went well, before anything to improve', () => {

@@ -1,15 +1,16 @@
 // @vitest-environment happy-dom
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import { useConnectionStore, type LiveSocketLike } from '../../client/src/stores/connection.ts';
+import { useConnectionStore } from '../../client/src/stores/connection.ts';
 import { useFloorStore } from '../../client/src/stores/floor.ts';
 import { useAlertsStore, ALERTS_CAP } from '../../client/src/stores/alerts.ts';
 import { routeTo } from '../../client/src/live.ts';
 import { filterAgents } from '../../client/src/agentFilter.ts';
 import { nudgesFor } from '../../client/src/nudges.ts';
 import { defaultConfig } from '../../shared/config.ts';
-import type { Ack, AgentView, Delta, FloorPayload, Snapshot } from '../../shared/wire.ts';
+import type { AgentView, Delta, FloorPayload, Snapshot } from '../../shared/wire.ts';
 import type { Alert } from '../../shared/state.ts';
+import { FakeSocket } from './helpers.ts';
 
 const T = 1_795_510_800_000;
 
@@ -28,23 +29,6 @@ function snapshot(seq: number, agents: AgentView[], alerts: Alert[] = []): Snaps
     scope: { kind: 'floor' }, seq, serverNowMs: T, day: { startMs: T - 9 * 3_600_000, endMs: T + 15 * 3_600_000 }, config: defaultConfig(),
     payload: { queues: [], totals: null as never, agents, calls: [], alerts, intervals: {}, voicemails: [], callbacks: [], ticker: [] },
   };
-}
-
-/** A socket stand-in: lets the test fire server events and answer resync requests. */
-class FakeSocket implements LiveSocketLike {
-  handlers = new Map<string, (arg: never) => void>();
-  resyncRequests: ((r: Ack<Snapshot>) => void)[] = [];
-  on(event: string, fn: (arg: never) => void) {
-    this.handlers.set(event, fn);
-    return this;
-  }
-  emit(_event: 'live:resync', ack: (r: Ack<Snapshot>) => void) {
-    this.resyncRequests.push(ack);
-    return this;
-  }
-  fire(event: string, arg?: unknown) {
-    this.handlers.get(event)?.(arg as never);
-  }
 }
 
 beforeEach(() => {

@@ -5,23 +5,14 @@
  * laptop; no serious or critical axe violation on any page; a supervisor acknowledges an alert with a note and
  * opens a call without a mouse.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
-import { createServer, type FloorwatchServer } from '../../server/app.ts';
-import { openSqliteLog, type SqliteLog } from '../../server/log/sqlite.ts';
 import { AuthStore } from '../../server/auth/store.ts';
-import { tempDbFile } from '../server/harness.ts';
+import { buildClient, chromiumPresent, launchChromium, postEvents, signInAt, startServer, type E2eServer } from './helpers.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`\n*** SKIPPED: layout, axe and keyboard browser tests need Chromium at ${CHROMIUM} (apt-get install chromium); .ci/run installs it ***\n`);
+const hasChromium = chromiumPresent('layout, axe and keyboard browser tests');
 
-const ROOT = path.resolve(__dirname, '../..');
-const DIST = path.join(ROOT, 'dist', 'client');
 const INGEST = 'e2e-a11y-ingest';
 const QUEUES = ['sales', 'support', 'billing', 'priority', 'retention', 'outbound'];
 const SIZES = [
@@ -31,17 +22,14 @@ const SIZES = [
 ];
 
 let browser: Browser;
-let server: FloorwatchServer;
-let log: SqliteLog;
+let srv: E2eServer;
 let auth: AuthStore;
 let base = '';
 let n = 0;
 const errors: string[] = [];
 
 async function send(events: Record<string, unknown>[]): Promise<void> {
-  const body = events.map((e) => ({ id: `a11y-${++n}`, at: Date.now(), ...e }));
-  const res = await fetch(`${base}/api/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${INGEST}` }, body: JSON.stringify(body) });
-  if (res.status !== 200) throw new Error(`feed rejected: ${await res.text()}`);
+  await postEvents(base, INGEST, events.map((e) => ({ id: `a11y-${++n}`, at: Date.now(), ...e })));
 }
 
 function watch(page: Page, who: string): void {
@@ -51,13 +39,7 @@ function watch(page: Page, who: string): void {
 async function signIn(ctx: BrowserContext, user: string, password: string, landing: string): Promise<Page> {
   const page = await ctx.newPage();
   watch(page, user);
-  await page.goto(`${base}${landing}`);
-  await page.locator('[data-testid=login-form]').waitFor();
-  await page.fill('[data-testid=login-user]', user);
-  await page.fill('[data-testid=login-password]', password);
-  await page.click('[data-testid=login-submit]');
-  await page.locator('[data-testid=nav-user]').waitFor({ timeout: 10_000 });
-  return page;
+  return signInAt(page, `${base}${landing}`, user, password);
 }
 
 /** A face is drawn once its live figures are on screen. */
@@ -91,18 +73,14 @@ describe.skipIf(!hasChromium)('layout, axe and keyboard in Chromium', () => {
   let sup: BrowserContext;
 
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(DIST, 'index.html'))) execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build'], { cwd: ROOT, stdio: 'ignore' });
-    log = openSqliteLog({ file: tempDbFile(), synchronous: 'normal' });
+    buildClient();
     auth = new AuthStore(':memory:');
     const now = Date.now();
     await auth.createUser({ username: 'sue', password: 'supervisor-pass-1', role: 'supervisor' }, now);
     await auth.createUser({ username: 'ada', password: 'admin-password-1', role: 'admin' }, now);
-    server = createServer({ log, auth, ingestTokens: [INGEST], staticDir: DIST, logger: { info() {}, warn() {}, error() {} } });
-    base = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    srv = await startServer({ auth, ingestTokens: [INGEST] });
+    base = srv.base;
+    browser = await launchChromium();
     // Six queues with a call answered in each, two callers still waiting, and two holds without asking (breaches to acknowledge).
     const events: Record<string, unknown>[] = [];
     QUEUES.forEach((q, i) => {
@@ -131,8 +109,7 @@ describe.skipIf(!hasChromium)('layout, axe and keyboard in Chromium', () => {
   afterAll(async () => {
     await sup?.close();
     await browser?.close();
-    await server?.close();
-    await log?.close();
+    await srv?.close();
     auth?.close();
   });
 

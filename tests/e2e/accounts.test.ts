@@ -7,25 +7,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createServer, type FloorwatchServer } from '../../server/app.ts';
-import { openSqliteLog, type SqliteLog } from '../../server/log/sqlite.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AuthStore } from '../../server/auth/store.ts';
-import { tempDbFile } from '../server/harness.ts';
+import { ROOT, buildClient, chromiumPresent, launchChromium, startServer, submitSignIn, type E2eServer } from './helpers.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`\n*** SKIPPED: account browser tests need Chromium at ${CHROMIUM} (apt-get install chromium); .ci/run installs it ***\n`);
+const hasChromium = chromiumPresent('account browser tests');
 
-const ROOT = path.resolve(__dirname, '../..');
-const DIST = path.join(ROOT, 'dist', 'client');
 const SHOTS = path.join(ROOT, 'test-results');
 
 let browser: Browser;
-let server: FloorwatchServer;
-let log: SqliteLog;
+let srv: E2eServer;
 let auth: AuthStore;
 let base = '';
 const errors: string[] = [];
@@ -37,18 +29,10 @@ async function open(ctx: BrowserContext, landing: string, who: string): Promise<
   return page;
 }
 
-async function signIn(page: Page, user: string, password: string): Promise<void> {
-  await page.locator('[data-testid=login-form]').waitFor();
-  await page.fill('[data-testid=login-user]', user);
-  await page.fill('[data-testid=login-password]', password);
-  await page.click('[data-testid=login-submit]');
-}
-
 describe.skipIf(!hasChromium)('accounts and settings in Chromium', () => {
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(DIST, 'index.html'))) execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build'], { cwd: ROOT, stdio: 'ignore' });
+    buildClient();
     fs.mkdirSync(SHOTS, { recursive: true });
-    log = openSqliteLog({ file: tempDbFile(), synchronous: 'normal' });
     auth = new AuthStore(':memory:');
     const now = Date.now();
     await auth.createUser({ username: 'ada', password: 'admin-password-1', role: 'admin' }, now);
@@ -56,22 +40,21 @@ describe.skipIf(!hasChromium)('accounts and settings in Chromium', () => {
     await auth.createUser({ username: 'rex', password: 'supervisor-pass-2', role: 'supervisor' }, now);
     await auth.createUser({ username: 'vic', password: 'supervisor-pass-3', role: 'supervisor' }, now);
     auth.createToken('ingest', 'PBX 1', 'ada', now);
-    server = createServer({ log, auth, ingestTokens: ['e2e-accounts-ingest'], staticDir: DIST, logger: { info() {}, warn() {}, error() {} } });
-    base = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    srv = await startServer({ auth, ingestTokens: ['e2e-accounts-ingest'] });
+    base = srv.base;
+    browser = await launchChromium(['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']);
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    await log?.close();
+    await srv?.close();
     auth?.close();
   });
 
   it('lets a supervisor change their own password from the account page; the old one stops working', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await open(ctx, '/floor', 'pat');
-    await signIn(page, 'pat', 'supervisor-pass-1');
+    await submitSignIn(page, 'pat', 'supervisor-pass-1');
     await page.click('[data-testid=nav-user]');
     await page.locator('[data-testid=password-form]').waitFor();
     expect(new URL(page.url()).pathname).toBe('/account');
@@ -84,7 +67,7 @@ describe.skipIf(!hasChromium)('accounts and settings in Chromium', () => {
     await page.click('[data-testid=pw-submit]');
     await page.locator('[data-testid=pw-done]').waitFor();
     await page.click('[data-testid=sign-out]');
-    await signIn(page, 'pat', 'supervisor-pass-1');
+    await submitSignIn(page, 'pat', 'supervisor-pass-1');
     await expect.poll(() => page.locator('[data-testid=login-error]').textContent()).toBe('wrong user name or password');
     await page.fill('[data-testid=login-password]', 'pats-new-password');
     await page.click('[data-testid=login-submit]');
@@ -95,7 +78,7 @@ describe.skipIf(!hasChromium)('accounts and settings in Chromium', () => {
   it('lets an admin reset a password; the user must set a new one before seeing anything else', async () => {
     const adminCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const admin = await open(adminCtx, '/users', 'ada');
-    await signIn(admin, 'ada', 'admin-password-1');
+    await submitSignIn(admin, 'ada', 'admin-password-1');
     admin.once('dialog', (d) => void d.accept());
     await admin.click('[data-testid=reset-rex]');
     const temp = (await admin.locator('[data-testid=reset-password] code').textContent()) ?? '';
@@ -104,7 +87,7 @@ describe.skipIf(!hasChromium)('accounts and settings in Chromium', () => {
 
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const rex = await open(ctx, '/floor', 'rex');
-    await signIn(rex, 'rex', temp);
+    await submitSignIn(rex, 'rex', temp);
     await rex.locator('[data-testid=must-change]').waitFor();
     expect(await rex.locator('nav.navbar').count()).toBe(0);
     expect(await rex.locator('[data-testid=agent-row]').count()).toBe(0);
@@ -123,7 +106,7 @@ describe.skipIf(!hasChromium)('accounts and settings in Chromium', () => {
   it('shows thresholds in their natural units, with a label and a help line on every field, and saves them in the stored units', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await open(ctx, '/settings', 'ada');
-    await signIn(page, 'ada', 'admin-password-1');
+    await submitSignIn(page, 'ada', 'admin-password-1');
     await page.locator('[data-testid=settings-save]').waitFor();
     expect(await page.inputValue('[data-testid=rule-voicemailWarnSec]')).toBe('4');
     expect(await page.locator('[data-testid=unit-voicemailWarnSec]').textContent()).toBe('hours');
@@ -160,7 +143,7 @@ describe.skipIf(!hasChromium)('accounts and settings in Chromium', () => {
   it('tells a supervisor that settings are for admins instead of sending them away', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await open(ctx, '/settings', 'vic');
-    await signIn(page, 'vic', 'supervisor-pass-3');
+    await submitSignIn(page, 'vic', 'supervisor-pass-3');
     await page.locator('[data-testid=admin-only]').waitFor();
     expect(new URL(page.url()).pathname).toBe('/settings');
     expect(await page.locator('[data-testid=admin-only] h1').textContent()).toBe('For admins only');
@@ -170,7 +153,7 @@ describe.skipIf(!hasChromium)('accounts and settings in Chromium', () => {
   it('asks before revoking a token, and keeps it when the admin says no', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await open(ctx, '/users', 'ada');
-    await signIn(page, 'ada', 'admin-password-1');
+    await submitSignIn(page, 'ada', 'admin-password-1');
     const row = page.locator('[data-testid=token-row]', { hasText: 'PBX 1' });
     const asked: string[] = [];
     page.once('dialog', (d) => {
@@ -194,7 +177,7 @@ describe.skipIf(!hasChromium)('accounts and settings in Chromium', () => {
     ] as const) {
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const page = await open(ctx, `/settings?lang=${lang}`, 'ada');
-      await signIn(page, 'ada', 'admin-password-1');
+      await submitSignIn(page, 'ada', 'admin-password-1');
       await page.locator('[data-testid=settings-save]').waitFor();
       expect(await page.locator('[data-testid=unit-voicemailWarnSec]').textContent()).toBe(hours);
       await page.goto(`${base}/account?lang=${lang}`);

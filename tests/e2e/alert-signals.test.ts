@@ -4,37 +4,24 @@
  * the tab's title and favicon (a data: URL the server's CSP allows), and with
  * notifications switched on and permitted a desktop notification fires for it.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
-import { createServer, type FloorwatchServer } from '../../server/app.ts';
-import { openSqliteLog, type SqliteLog } from '../../server/log/sqlite.ts';
+import type { Browser } from 'playwright-core';
 import { AuthStore } from '../../server/auth/store.ts';
 import { defaultConfig } from '../../shared/config.ts';
-import { tempDbFile } from '../server/harness.ts';
+import { buildClient, chromiumPresent, launchChromium, postEvents, startServer, type E2eServer } from './helpers.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`\n*** SKIPPED: alert title and notification browser tests need Chromium at ${CHROMIUM} (apt-get install chromium); .ci/run installs it ***\n`);
+const hasChromium = chromiumPresent('alert title and notification browser tests');
 
-const ROOT = path.resolve(__dirname, '../..');
-const DIST = path.join(ROOT, 'dist', 'client');
 const INGEST = 'e2e-signals-ingest';
 const VIEW = 'e2e-signals-view';
 
 let browser: Browser;
-let server: FloorwatchServer;
-let log: SqliteLog;
+let srv: E2eServer;
 let port = 0;
 let n = 0;
 
 async function send(events: Record<string, unknown>[]): Promise<void> {
-  const body = events.map((e) => ({ id: `e2e-signals-${++n}`, at: Date.now(), ...e }));
-  const res = await fetch(`http://127.0.0.1:${port}/api/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${INGEST}` }, body: JSON.stringify(body) });
-  const r = (await res.json()) as { ok: boolean; data?: { accepted: number; rejected: unknown[] } };
-  if (!r.ok || r.data?.rejected.length) throw new Error(`feed rejected: ${JSON.stringify(r)}`);
+  await postEvents(`http://127.0.0.1:${port}`, INGEST, events.map((e) => ({ id: `e2e-signals-${++n}`, at: Date.now(), ...e })), true);
 }
 
 /** A caller on hold (with permission) for 100 s: an open hold-long breach (90 s) that stays open while the hold lasts. */
@@ -50,14 +37,10 @@ const longHold = (callId: string, agentId: string) => {
 
 describe.skipIf(!hasChromium)('alerts that are noticed, in Chromium', () => {
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(DIST, 'index.html'))) execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build'], { cwd: ROOT, stdio: 'ignore' });
-    log = openSqliteLog({ file: tempDbFile(), synchronous: 'normal' });
-    server = createServer({ log, auth: new AuthStore(':memory:'), config: defaultConfig(), ingestTokens: [INGEST], viewTokens: [VIEW], staticDir: DIST, logger: { info() {}, warn() {}, error() {} } });
-    port = await server.listen(0, '127.0.0.1');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    buildClient();
+    srv = await startServer({ auth: new AuthStore(':memory:'), config: defaultConfig(), ingestTokens: [INGEST], viewTokens: [VIEW] });
+    port = srv.port;
+    browser = await launchChromium();
     await send([
       { type: 'agent.state', agentId: '4001', state: 'available', name: 'Ada Lovelace', team: 'north', queues: ['sales'] },
       { type: 'agent.state', agentId: '4002', state: 'available', name: 'Grace Hopper', team: 'south', queues: ['sales'] },
@@ -67,8 +50,7 @@ describe.skipIf(!hasChromium)('alerts that are noticed, in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    await log?.close();
+    await srv?.close();
   });
 
   it('puts a new breach in the tab title and favicon, and fires a desktop notification once permitted and switched on', async () => {

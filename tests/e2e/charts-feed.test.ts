@@ -4,23 +4,15 @@
  * zone and draw its SL target; with the server gone, the timers stand still,
  * dimmed and marked "as of", and run again on reconnect.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createServer, type FloorwatchServer } from '../../server/app.ts';
-import { openSqliteLog, type SqliteLog } from '../../server/log/sqlite.ts';
+import type { Browser, Page } from 'playwright-core';
 import { AuthStore } from '../../server/auth/store.ts';
 import { defaultConfig } from '../../shared/config.ts';
 import { tempDbFile } from '../server/harness.ts';
+import { buildClient, chromiumPresent, launchChromium, openPage, postEvents, startServer, type E2eServer } from './helpers.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`\n*** SKIPPED: chart and lost-feed browser tests need Chromium at ${CHROMIUM} (apt-get install chromium); .ci/run installs it ***\n`);
+const hasChromium = chromiumPresent('chart and lost-feed browser tests');
 
-const ROOT = path.resolve(__dirname, '../..');
-const DIST = path.join(ROOT, 'dist', 'client');
 const INGEST = 'e2e-charts-ingest';
 const VIEW = 'e2e-charts-view';
 
@@ -28,33 +20,22 @@ const VIEW = 'e2e-charts-view';
 const config = { ...defaultConfig(), timeZone: 'Europe/Istanbul', serviceLevel: { ...defaultConfig().serviceLevel, targetPct: 85 } };
 
 let browser: Browser;
-let server: FloorwatchServer;
-let log: SqliteLog;
+let srv: E2eServer;
 let port = 0;
 let dbFile = '';
 let n = 0;
 
 async function start(): Promise<void> {
-  log = openSqliteLog({ file: dbFile, synchronous: 'normal' });
-  server = createServer({ log, auth: new AuthStore(':memory:'), config, ingestTokens: [INGEST], viewTokens: [VIEW], staticDir: DIST, logger: { info() {}, warn() {}, error() {} } });
-  port = await server.listen(port, '127.0.0.1');
+  srv = await startServer({ auth: new AuthStore(':memory:'), config, ingestTokens: [INGEST], viewTokens: [VIEW] }, { dbFile, port });
+  port = srv.port;
 }
 
 async function send(events: Record<string, unknown>[]): Promise<void> {
-  const body = events.map((e) => ({ id: `e2e-charts-${++n}`, at: Date.now(), ...e }));
-  const res = await fetch(`http://127.0.0.1:${port}/api/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${INGEST}` }, body: JSON.stringify(body) });
-  const r = (await res.json()) as { ok: boolean; data?: { accepted: number; rejected: unknown[] } };
-  if (!r.ok || r.data?.rejected.length) throw new Error(`feed rejected: ${JSON.stringify(r)}`);
+  await postEvents(srv.base, INGEST, events.map((e) => ({ id: `e2e-charts-${++n}`, at: Date.now(), ...e })), true);
 }
 
-async function open(p: string, errors: string[]): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') errors.push(`${p}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`${p}: ${String(e)}`));
-  await page.goto(`http://127.0.0.1:${port}${p}`);
-  return page;
+function open(p: string, errors: string[]): Promise<Page> {
+  return openPage(browser, `http://127.0.0.1:${port}`, p, errors, { width: 1280, height: 800 });
 }
 
 /** How many pixels of the canvas are (nearly) the given colour. */
@@ -72,19 +53,15 @@ describe.skipIf(!hasChromium)('charts and a lost feed in Chromium', () => {
   const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(DIST, 'index.html'))) execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build'], { cwd: ROOT, stdio: 'ignore' });
+    buildClient();
     dbFile = tempDbFile();
     await start();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    await log?.close();
+    await srv?.close();
   });
 
   it('says "no calls yet today" before the first call instead of drawing empty axes', async () => {
@@ -123,8 +100,7 @@ describe.skipIf(!hasChromium)('charts and a lost feed in Chromium', () => {
     const page = await open(`/floor?token=${VIEW}`, pageErrors);
     const wait = page.locator('[data-testid=queue-tile][data-queue=sales] [data-testid=kpi-longest-wait] .v');
     await expect.poll(() => wait.textContent(), { timeout: 5_000 }).toMatch(/^\d+:\d\d$/);
-    await server.close();
-    await log.close();
+    await srv.close();
     const banner = page.locator('[data-testid=stale-banner]');
     await banner.waitFor({ timeout: 5_000 });
     const stood = await wait.textContent();

@@ -7,25 +7,16 @@
  * reported with the line it sits on. The word lists are built from the
  * catalogues at test time; names, ids and numbers from the feed are left out.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createServer, type FloorwatchServer } from '../../server/app.ts';
-import { openSqliteLog, type SqliteLog } from '../../server/log/sqlite.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AuthStore } from '../../server/auth/store.ts';
-import { tempDbFile } from '../server/harness.ts';
+import { buildClient, chromiumPresent, launchChromium, postEvents, startServer, submitSignIn, type E2eServer } from './helpers.ts';
 import { en } from '../../client/src/i18n/en.ts';
 import { tr } from '../../client/src/i18n/tr.ts';
 import { et } from '../../client/src/i18n/et.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`\n*** SKIPPED: i18n browser tests need Chromium at ${CHROMIUM} (apt-get install chromium); .ci/run installs it ***\n`);
+const hasChromium = chromiumPresent('i18n browser tests');
 
-const ROOT = path.resolve(__dirname, '../..');
-const DIST = path.join(ROOT, 'dist', 'client');
 const INGEST = 'e2e-words-ingest';
 const ADMIN = { user: 'kerttu', password: 'admin-password-1' };
 
@@ -76,19 +67,15 @@ function leaks(text: string, target: Set<string>): string[] {
 }
 
 let browser: Browser;
-let server: FloorwatchServer;
-let demo: FloorwatchServer;
-let log: SqliteLog;
-let demoLog: SqliteLog;
+let srv: E2eServer;
+let demo: E2eServer;
 let base = '';
 let demoBase = '';
 let n = 0;
 const errors: string[] = [];
 
 async function send(events: Record<string, unknown>[]): Promise<void> {
-  const body = events.map((e) => ({ id: `w-${++n}`, at: Date.now() - 60_000 + n * 100, ...e }));
-  const res = await fetch(`${base}/api/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${INGEST}` }, body: JSON.stringify(body) });
-  if (res.status !== 200) throw new Error(`feed rejected: ${await res.text()}`);
+  await postEvents(base, INGEST, events.map((e) => ({ id: `w-${++n}`, at: Date.now() - 60_000 + n * 100, ...e })));
 }
 
 async function newPage(ctx: BrowserContext): Promise<Page> {
@@ -123,20 +110,15 @@ const PAGES: { name: string; path: string; ready: string }[] = [
 
 describe.skipIf(!hasChromium)('Turkish and Estonian screens show no English', () => {
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(DIST, 'index.html'))) execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build'], { cwd: ROOT, stdio: 'ignore' });
-    log = openSqliteLog({ file: tempDbFile(), synchronous: 'normal' });
+    buildClient();
     const auth = new AuthStore(':memory:');
     await auth.createUser({ username: ADMIN.user, password: ADMIN.password, role: 'admin' }, Date.now());
-    server = createServer({ log, auth, ingestTokens: [INGEST], staticDir: DIST, logger: { info() {}, warn() {}, error() {} } });
-    base = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}`;
+    srv = await startServer({ auth, ingestTokens: [INGEST] });
+    base = srv.base;
     // A second floor in demo mode with nothing on it: the first run, under the demo banner.
-    demoLog = openSqliteLog({ file: tempDbFile(), synchronous: 'normal' });
-    demo = createServer({ log: demoLog, auth: new AuthStore(':memory:'), ingestTokens: [], demo: true, staticDir: DIST, logger: { info() {}, warn() {}, error() {} } });
-    demoBase = `http://127.0.0.1:${await demo.listen(0, '127.0.0.1')}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    demo = await startServer({ auth: new AuthStore(':memory:'), ingestTokens: [], demo: true });
+    demoBase = demo.base;
+    browser = await launchChromium();
     await send([
       { type: 'agent.state', agentId: '4001', state: 'available', name: 'Mari Tamm', team: 'põhi', queues: ['müşteri'] },
       { type: 'agent.state', agentId: '4002', state: 'available', name: 'Ahmet Yılmaz', team: 'güney', queues: ['müşteri'] },
@@ -157,10 +139,8 @@ describe.skipIf(!hasChromium)('Turkish and Estonian screens show no English', ()
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
+    await srv?.close();
     await demo?.close();
-    await log?.close();
-    await demoLog?.close();
   });
 
   it('builds its word lists from the catalogues', () => {
@@ -180,9 +160,7 @@ describe.skipIf(!hasChromium)('Turkish and Estonian screens show no English', ()
       const anon = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const signIn = await newPage(anon);
       found.push(...leaks(await visibleText(signIn, `${base}/login?lang=${lang}`, '[data-testid=login-form]'), target).map((l) => `sign-in: ${l}`));
-      await signIn.fill('[data-testid=login-user]', ADMIN.user);
-      await signIn.fill('[data-testid=login-password]', ADMIN.password);
-      await signIn.click('[data-testid=login-submit]');
+      await submitSignIn(signIn, ADMIN.user, ADMIN.password);
       await signIn.locator('[data-testid=nav-user]').waitFor({ timeout: 10_000 });
       // An acknowledgement, so the audit trail has a line to show.
       await signIn.evaluate(async () => {

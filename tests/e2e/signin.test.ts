@@ -2,36 +2,24 @@
  * Sign-in and acknowledgement in real browsers: two supervisors and an agent,
  * each in their own browser context (their own cookies).
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createServer, type FloorwatchServer } from '../../server/app.ts';
-import { openSqliteLog, type SqliteLog } from '../../server/log/sqlite.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AuthStore } from '../../server/auth/store.ts';
-import { tempDbFile } from '../server/harness.ts';
+import { ROOT, buildClient, chromiumPresent, launchChromium, postEvents, signInAt, startServer, submitSignIn, type E2eServer } from './helpers.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`\n*** SKIPPED: sign-in browser tests need Chromium at ${CHROMIUM} (apt-get install chromium); .ci/run installs it ***\n`);
-
-const ROOT = path.resolve(__dirname, '../..');
-const DIST = path.join(ROOT, 'dist', 'client');
+const hasChromium = chromiumPresent('sign-in browser tests');
 const INGEST = 'e2e-signin-ingest';
 
 let browser: Browser;
-let server: FloorwatchServer;
-let log: SqliteLog;
+let srv: E2eServer;
 let auth: AuthStore;
 let base = '';
 let n = 0;
 const errors: string[] = [];
 
 async function send(events: Record<string, unknown>[]): Promise<void> {
-  const body = events.map((e) => ({ id: `si-${++n}`, at: Date.now(), ...e }));
-  const res = await fetch(`${base}/api/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${INGEST}` }, body: JSON.stringify(body) });
-  if (res.status !== 200) throw new Error(`feed rejected: ${await res.text()}`);
+  await postEvents(base, INGEST, events.map((e) => ({ id: `si-${++n}`, at: Date.now(), ...e })));
 }
 
 async function signIn(ctx: BrowserContext, user: string, password: string, landing = '/floor'): Promise<Page> {
@@ -40,31 +28,21 @@ async function signIn(ctx: BrowserContext, user: string, password: string, landi
     if (m.type() === 'error' || m.type() === 'warning') errors.push(`${user}: ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`${user}: ${String(e)}`));
-  await page.goto(`${base}${landing}`);
-  await page.locator('[data-testid=login-form]').waitFor();
-  await page.fill('[data-testid=login-user]', user);
-  await page.fill('[data-testid=login-password]', password);
-  await page.click('[data-testid=login-submit]');
-  await page.locator('[data-testid=nav-user]').waitFor({ timeout: 10_000 });
-  return page;
+  return signInAt(page, `${base}${landing}`, user, password);
 }
 
 describe.skipIf(!hasChromium)('sign-in in Chromium', () => {
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(DIST, 'index.html'))) execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build'], { cwd: ROOT, stdio: 'ignore' });
-    log = openSqliteLog({ file: tempDbFile(), synchronous: 'normal' });
+    buildClient();
     auth = new AuthStore(':memory:');
     const now = Date.now();
     await auth.createUser({ username: 'sue', password: 'supervisor-pass-1', role: 'supervisor' }, now);
     await auth.createUser({ username: 'sam', password: 'supervisor-pass-2', role: 'supervisor' }, now);
     await auth.createUser({ username: 'ann', password: 'agent-password-1', role: 'agent', agentId: '3001' }, now);
     await auth.createUser({ username: 'ada', password: 'admin-password-1', role: 'admin' }, now);
-    server = createServer({ log, auth, ingestTokens: [INGEST], staticDir: DIST, logger: { info() {}, warn() {}, error() {} } });
-    base = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    srv = await startServer({ auth, ingestTokens: [INGEST] });
+    base = srv.base;
+    browser = await launchChromium();
     await send([
       { type: 'agent.state', agentId: '3001', state: 'available', name: 'Ann Agent', queues: ['support'] },
       { type: 'agent.state', agentId: '3002', state: 'available', name: 'Ben Other', queues: ['support'] },
@@ -81,8 +59,7 @@ describe.skipIf(!hasChromium)('sign-in in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    await log?.close();
+    await srv?.close();
     auth?.close();
   });
 
@@ -92,9 +69,7 @@ describe.skipIf(!hasChromium)('sign-in in Chromium', () => {
     await page.goto(`${base}/floor`);
     await page.locator('[data-testid=login-form]').waitFor();
     expect(await page.locator('[data-testid=agent-row]').count()).toBe(0);
-    await page.fill('[data-testid=login-user]', 'sue');
-    await page.fill('[data-testid=login-password]', 'not-the-password');
-    await page.click('[data-testid=login-submit]');
+    await submitSignIn(page, 'sue', 'not-the-password');
     await expect.poll(() => page.locator('[data-testid=login-error]').textContent()).toBe('wrong user name or password');
     await ctx.close();
   });

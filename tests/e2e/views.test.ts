@@ -2,23 +2,15 @@
  * The three faces in a real browser (headless Chromium) against the real
  * server with the built client and a scripted feed.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createServer, type FloorwatchServer } from '../../server/app.ts';
-import { openSqliteLog, type SqliteLog } from '../../server/log/sqlite.ts';
+import type { Browser, Page } from 'playwright-core';
 import { AuthStore } from '../../server/auth/store.ts';
 import { defaultConfig } from '../../shared/config.ts';
 import { tempDbFile } from '../server/harness.ts';
+import { buildClient, chromiumPresent, launchChromium, openPage, postEvents, startServer, type E2eServer } from './helpers.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`\n*** SKIPPED: end-to-end browser tests need Chromium at ${CHROMIUM} (apt-get install chromium); .ci/run installs it ***\n`);
+const hasChromium = chromiumPresent('end-to-end browser tests');
 
-const ROOT = path.resolve(__dirname, '../..');
-const DIST = path.join(ROOT, 'dist', 'client');
 const INGEST = 'e2e-ingest';
 const VIEW = 'e2e-view';
 const WALL = 'e2e-wall';
@@ -27,46 +19,32 @@ const WALL = 'e2e-wall';
 const config = { ...defaultConfig(), rules: { ...defaultConfig().rules, ringCadenceSec: 1 } };
 
 let browser: Browser;
-let server: FloorwatchServer;
-let log: SqliteLog;
+let srv: E2eServer;
 let port = 0;
 let dbFile = '';
 let n = 0;
 
 async function start(): Promise<void> {
-  log = openSqliteLog({ file: dbFile, synchronous: 'normal' });
-  server = createServer({ log, auth: new AuthStore(':memory:'), config, ingestTokens: [INGEST], viewTokens: [VIEW], wallboardTokens: [WALL], staticDir: DIST, logger: { info() {}, warn() {}, error() {} } });
-  port = await server.listen(port, '127.0.0.1');
+  srv = await startServer({ auth: new AuthStore(':memory:'), config, ingestTokens: [INGEST], viewTokens: [VIEW], wallboardTokens: [WALL] }, { dbFile, port });
+  port = srv.port;
 }
 
 async function send(events: Record<string, unknown>[]): Promise<void> {
-  const body = events.map((e) => ({ id: `e2e-${++n}`, at: Date.now(), ...e }));
-  const res = await fetch(`http://127.0.0.1:${port}/api/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${INGEST}` }, body: JSON.stringify(body) });
-  const r = (await res.json()) as { ok: boolean; data?: { accepted: number; rejected: unknown[] } };
-  if (!r.ok || r.data?.rejected.length) throw new Error(`feed rejected: ${JSON.stringify(r)}`);
+  await postEvents(srv.base, INGEST, events.map((e) => ({ id: `e2e-${++n}`, at: Date.now(), ...e })), true);
 }
 
-async function open(p: string, errors: string[]): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') errors.push(`${p}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`${p}: ${String(e)}`));
-  await page.goto(`http://127.0.0.1:${port}${p}`);
-  return page;
+function open(p: string, errors: string[]): Promise<Page> {
+  return openPage(browser, `http://127.0.0.1:${port}`, p, errors, { width: 1600, height: 1000 });
 }
 
 describe.skipIf(!hasChromium)('views in Chromium', () => {
   const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(DIST, 'index.html'))) execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build'], { cwd: ROOT, stdio: 'ignore' });
+    buildClient();
     dbFile = tempDbFile();
     await start();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     await send([
       { type: 'agent.state', agentId: '2001', state: 'available', name: 'Ada Lovelace', team: 'north', queues: ['sales'] },
       { type: 'agent.state', agentId: '2002', state: 'available', name: 'Bob Bobson', team: 'south', queues: ['sales'] },
@@ -85,8 +63,7 @@ describe.skipIf(!hasChromium)('views in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    await log?.close();
+    await srv?.close();
   });
 
   it('shows the queue numbers on the floor view', async () => {
@@ -163,8 +140,7 @@ describe.skipIf(!hasChromium)('views in Chromium', () => {
     const page = await open(`/wall?token=${WALL}`, pageErrors);
     await page.locator('[data-testid=wall-number]').first().waitFor();
     expect(await page.locator('[data-testid=stale-banner]').count()).toBe(0);
-    await server.close();
-    await log.close();
+    await srv.close();
     const banner = page.locator('[data-testid=stale-banner]');
     await banner.waitFor({ timeout: 5_000 });
     expect(await banner.textContent()).toMatch(/Feed lost since \d{1,2}:\d{2}/);

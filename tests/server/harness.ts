@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { afterEach } from 'vitest';
-import { createServer, type FloorwatchServer } from '../../server/app.ts';
+import { createServer, type FloorwatchServer, type ServerOptions } from '../../server/app.ts';
 import { openSqliteLog } from '../../server/log/sqlite.ts';
 import { AuthStore } from '../../server/auth/store.ts';
 import type { LogStore } from '../../server/log/store.ts';
@@ -57,7 +57,10 @@ export function tempDbFile(): string {
  */
 export const HARNESS_MAX_FUTURE_SEC = 86_400;
 
-export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; demo?: boolean; config?: FloorConfig; sources?: () => Record<string, unknown>; port?: number; maxFutureSec?: number } = {}): Promise<Harness> {
+/** The edge settings a test may turn (tests/server/edge-server.ts): they go to the server last, over the harness's own. */
+export type EdgeOptions = Pick<ServerOptions, 'trustProxy' | 'allowedOrigins' | 'secureCookies' | 'demo' | 'staticDir'>;
+
+export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; demo?: boolean; config?: FloorConfig; sources?: () => Record<string, unknown>; port?: number; maxFutureSec?: number; edge?: EdgeOptions } = {}): Promise<Harness> {
   const clock = opts.clock ?? new FakeClock();
   const dbFile = opts.dbFile ?? tempDbFile();
   const log = openSqliteLog({ file: dbFile, synchronous: 'normal' });
@@ -75,6 +78,7 @@ export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; d
     maxFutureSec: opts.maxFutureSec ?? HARNESS_MAX_FUTURE_SEC,
     sources: opts.sources,
     logger: { info: () => {}, warn: () => {}, error: (m: unknown) => console.error(m) },
+    ...opts.edge,
   });
   // A chosen port lets a test stop a server and start another where clients left it.
   const port = await server.listen(opts.port ?? 0, '127.0.0.1');
