@@ -20,6 +20,7 @@ import type { FloorEventInput } from '../shared/events.ts';
 import type { AgentState, FloorState } from '../shared/state.ts';
 import type { IngestResult } from '../shared/wire.ts';
 import { MAX_BATCH_EVENTS } from './ingest.ts';
+import { mulberry32 as prng } from '../shared/random.ts';
 
 export interface SimQueue {
   id: string;
@@ -90,18 +91,6 @@ export const STALE_FLOOR_MS = 5 * 60_000;
 
 const FIRST = ['Aino', 'Mehmet', 'Liis', 'Ayşe', 'Jaan', 'Elif', 'Kristjan', 'Zeynep', 'Mari', 'Emre', 'Kadri', 'Burak', 'Triin', 'Selin', 'Marko', 'Deniz', 'Kati', 'Can', 'Piret', 'Ece', 'Tiit', 'Hande', 'Reet', 'Oğuz', 'Ott', 'Sibel', 'Helen', 'Kerem', 'Anu', 'Merve', 'Peeter', 'Gül', 'Ly', 'Hakan', 'Eva', 'Serkan', 'Rein', 'Derya', 'Maarja', 'Tolga'];
 const LAST = ['Tamm', 'Yılmaz', 'Saar', 'Kaya', 'Sepp', 'Demir', 'Mägi', 'Şahin', 'Kask', 'Çelik', 'Kukk', 'Aydın', 'Rebane', 'Öztürk', 'Ilves', 'Arslan', 'Pärn', 'Doğan', 'Koppel', 'Kılıç'];
-
-/** mulberry32: small, fast, good enough for a simulation. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Action {
   at: number;

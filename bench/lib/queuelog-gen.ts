@@ -17,6 +17,7 @@
  * order Asterisk writes them. The same options give the same bytes.
  */
 import fs from 'node:fs';
+import { mulberry32 as prng } from '../../shared/random.ts';
 
 export interface QueueLogGenOptions {
   /** Lines to write (exactly). */
@@ -33,18 +34,6 @@ export interface QueueLogGenResult {
   calls: number;
   /** Days begun (the last one cut where the lines run out). */
   days: number;
-}
-
-/** mulberry32: small, fast, seeded. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Queues: members, calls an hour at 1.0 load, and the ring timeout (s) after which a member's ring is a RINGNOANSWER. */
