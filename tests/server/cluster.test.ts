@@ -2,7 +2,6 @@
  * Several Floorwatch nodes on one Redis: each folds the same stream, so a
  * client of any node sees what was ingested on any other.
  */
-import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,19 +15,11 @@ import { serializeState } from '../../shared/selectors.ts';
 import type { Alert } from '../../shared/state.ts';
 import type { Delta, FloorPayload, LiveClientToServer, LiveServerToClient, Snapshot } from '../../shared/wire.ts';
 import type { Socket } from 'socket.io-client';
-import { ev, FakeClock, INGEST_TOKEN, VIEW_TOKEN, waitFor } from './harness.ts';
+import { ev, FakeClock, INGEST_TOKEN, portOpen, redisReachable, VIEW_TOKEN, waitFor } from './harness.ts';
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-    setTimeout(() => (s.destroy(), resolve(false)), 1_000);
-  });
-}
-const redisUp = await portOpen(6379);
+const redisUp = await redisReachable('cluster tests need Redis on 127.0.0.1:6379 (.ci/run starts it)');
 const redisServer = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
-if (!redisUp) console.warn('\n*** SKIPPED: cluster tests need Redis on 127.0.0.1:6379 (.ci/run starts it) ***\n');
+
 if (!redisServer) console.warn('\n*** SKIPPED: the Redis-restart test needs the redis-server binary (apt-get install redis-server) ***\n');
 
 interface Node {

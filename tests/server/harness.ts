@@ -3,6 +3,7 @@
  * with fetch and the real socket.io-client.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
@@ -205,3 +206,23 @@ export const ev = {
   abandoned: (callId: string, atSec: number) => ({ type: 'call.abandoned', id: `e${++n}`, at: T0 + atSec * 1000, callId }),
   ended: (callId: string, atSec: number, extra: Record<string, unknown> = {}) => ({ type: 'call.ended', id: `e${++n}`, at: T0 + atSec * 1000, callId, ...extra }),
 };
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port` (within 1 s). */
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+    setTimeout(() => (s.destroy(), resolve(false)), 1_000);
+  });
+}
+
+/**
+ * Whether Redis answers on 127.0.0.1:6379. When it does not, prints `*** SKIPPED: <what> ***`
+ * loudly, so a machine without Redis says which tests it left out.
+ */
+export async function redisReachable(what: string): Promise<boolean> {
+  const up = await portOpen(6379);
+  if (!up) console.warn(`\n*** SKIPPED: ${what} ***\n`);
+  return up;
+}

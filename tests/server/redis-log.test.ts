@@ -2,20 +2,14 @@
  * The Redis Streams event log against a real Redis (127.0.0.1:6379, which
  * .ci/run starts if absent). Each test uses its own key prefix.
  */
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openRedisLog, type RedisLog } from '../../server/log/redis.ts';
 import type { FloorEvent } from '../../shared/events.ts';
 import type { Alert } from '../../shared/state.ts';
+import { redisReachable } from './harness.ts';
 
 const URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
-const reachable = await new Promise<boolean>((resolve) => {
-  const s = net.connect(6379, '127.0.0.1');
-  s.once('connect', () => (s.destroy(), resolve(true)));
-  s.once('error', () => resolve(false));
-  setTimeout(() => (s.destroy(), resolve(false)), 1_000);
-});
-if (!reachable) console.warn('\n*** SKIPPED: Redis event-log tests need Redis on 127.0.0.1:6379 (.ci/run starts it) ***\n');
+const reachable = await redisReachable('Redis event-log tests need Redis on 127.0.0.1:6379 (.ci/run starts it)');
 
 const T = 1_795_510_800_000;
 const q = (id: string, callId = 'c1', at = T): FloorEvent => ({ type: 'call.queued', id, at, callId, queueId: 'q1' });

@@ -6,7 +6,6 @@
  * cluster mode a revocation on node A cuts the sockets of node B.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,7 +20,7 @@ import type { Ack, IngestClientToServer, IngestResult, IngestServerToClient, Liv
 import type { Alert } from '../../shared/state.ts';
 import { routeTo } from '../../client/src/live.ts';
 import { useConnectionStore, type LiveSocketLike } from '../../client/src/stores/connection.ts';
-import { closeHarnessesAfterEach, ev, FakeClock, INGEST_TOKEN, postEvents, T0, waitFor, type Harness } from './harness.ts';
+import { closeHarnessesAfterEach, ev, FakeClock, INGEST_TOKEN, postEvents, redisReachable, T0, waitFor, type Harness } from './harness.ts';
 
 /** A revoked socket must be gone within this, ms (the issue: "at once"). */
 const CUT_WITHIN_MS = 1_000;
@@ -354,16 +353,7 @@ describe('access ends at once on /ingest sockets', () => {
 });
 
 // ------------------------------------------------------------------ cluster
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-    setTimeout(() => (s.destroy(), resolve(false)), 1_000);
-  });
-}
-const redisUp = await portOpen(6379);
-if (!redisUp) console.warn('\n*** SKIPPED: the two-node revocation tests need Redis on 127.0.0.1:6379 (.ci/run starts it) ***\n');
+const redisUp = await redisReachable('the two-node revocation tests need Redis on 127.0.0.1:6379 (.ci/run starts it)');
 
 describe.skipIf(!redisUp)('two nodes on Redis: a revocation on node A cuts the sockets of node B', () => {
   /** Two nodes on one Redis stream sharing one auth.db (as `--data` on one machine), with no sweep: only the bus can cut. */

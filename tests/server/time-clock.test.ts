@@ -5,7 +5,6 @@
  * rejected one by one. On a shared (Redis) log every node folds with the
  * receive time stored in the log, not its own.
  */
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type FloorwatchServer } from '../../server/app.ts';
 import { DEFAULT_MAX_FUTURE_SEC } from '../../server/ingest.ts';
@@ -15,7 +14,7 @@ import { readOptions } from '../../server/main.ts';
 import { futureError } from '../../server/ingest.ts';
 import type { Alert } from '../../shared/state.ts';
 import type { IngestResult } from '../../shared/wire.ts';
-import { connectIngest, ev, FakeClock, getJson, INGEST_TOKEN, postEvents, startHarness, T0, VIEW_TOKEN, waitFor, type Harness } from './harness.ts';
+import { connectIngest, ev, FakeClock, getJson, INGEST_TOKEN, postEvents, redisReachable, startHarness, T0, VIEW_TOKEN, waitFor, type Harness } from './harness.ts';
 
 let harnesses: Harness[] = [];
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -235,13 +234,7 @@ describe('events too far in the future', () => {
 
 // ------------------------------------------------------------------ Redis: every node folds with the stored receive time
 
-const redisUp = await new Promise<boolean>((resolve) => {
-  const s = net.connect(6379, '127.0.0.1');
-  s.once('connect', () => (s.destroy(), resolve(true)));
-  s.once('error', () => resolve(false));
-  setTimeout(() => (s.destroy(), resolve(false)), 1_000);
-});
-if (!redisUp) console.warn('\n*** SKIPPED: the Redis receive-time tests need Redis on 127.0.0.1:6379 ***\n');
+const redisUp = await redisReachable('the Redis receive-time tests need Redis on 127.0.0.1:6379');
 
 describe.skipIf(!redisUp)('receive times on the Redis stream', () => {
   async function redisNode(prefix: string, clock: FakeClock): Promise<{ server: FloorwatchServer; log: RedisLog; url: string }> {
