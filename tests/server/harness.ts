@@ -108,13 +108,21 @@ export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; d
 export function closeHarnessesAfterEach() {
   let open: Harness[] = [];
   let clients: Recorder[] = [];
+  let others: { stop(): Promise<unknown> }[] = [];
   afterEach(async () => {
+    for (const o of others) await o.stop();
     for (const c of clients) c.socket.close();
     for (const h of open) await h.close().catch(() => undefined);
     open = [];
     clients = [];
+    others = [];
   });
   return {
+    /** Something else a test starts (a queue_log tail, an AMI client): stopped first, before the clients and servers. */
+    track<T extends { stop(): Promise<unknown> }>(thing: T): T {
+      others.push(thing);
+      return thing;
+    },
     live(h: Harness, auth: Record<string, string>): Recorder {
       const r = connectLive(h, auth);
       clients.push(r);

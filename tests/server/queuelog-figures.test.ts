@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { orderWithinSeconds } from '../../server/queuelog/adapter.ts';
 import { QueueLogReader } from '../../server/queuelog/reader.ts';
 import { buildReport, type QueueLogReport } from '../../server/queuelog/report.ts';
@@ -18,7 +18,7 @@ import { QueueLogTail } from '../../server/queuelog/tail.ts';
 import type { FloorEvent } from '../../shared/events.ts';
 import type { FloorPayload, QueueKpis, Snapshot } from '../../shared/wire.ts';
 import { Rng } from './faults/prng.ts';
-import { connectLive, FakeClock, startHarness, VIEW_TOKEN, waitFor, type Harness, type Recorder } from './harness.ts';
+import { closeHarnessesAfterEach, FakeClock, VIEW_TOKEN, waitFor } from './harness.ts';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin/floorwatch.mjs');
@@ -56,28 +56,18 @@ function feedOneByOne(lines: string[]) {
   return { reader, events, stats: reader.stats };
 }
 
-let tails: QueueLogTail[] = [];
-let harnesses: Harness[] = [];
-let clients: Recorder[] = [];
-afterEach(async () => {
-  for (const t of tails) await t.stop();
-  for (const c of clients) c.socket.close();
-  for (const h of harnesses) await h.close();
-  tails = [];
-  harnesses = [];
-  clients = [];
-});
+/** Tails, live clients and servers a test starts, stopped after it in that order. */
+const opened = closeHarnessesAfterEach();
 
 /**
  * A real server whose clock starts at `startSec`, fed by a tail of a file the test writes line by
  * line: the clock moves to each line's time as Asterisk writes it.
  */
 async function liveFloor(startSec: number) {
-  const h = await startHarness({ clock: new FakeClock(startSec * 1000) });
-  harnesses.push(h);
+  const h = await opened.start({ clock: new FakeClock(startSec * 1000) });
   const file = tempFile('');
   const tail = new QueueLogTail({ file, timeZone: 'UTC', pollMs: 20, logger: quiet, submit: (events) => h.server.pipeline.submit(events) }).start();
-  tails.push(tail);
+  opened.track(tail);
   const write = async (line: string) => {
     const sec = Number(line.slice(0, line.indexOf('|')));
     if (Number.isFinite(sec) && sec * 1000 > h.clock.t) h.clock.t = sec * 1000;
@@ -87,8 +77,7 @@ async function liveFloor(startSec: number) {
     await waitFor(() => tail.stats.events === tail.stats.accepted + tail.stats.duplicates + tail.stats.rejected, 3000, 'the events to be submitted');
   };
   const floorQueue = async (queueId: string): Promise<QueueKpis> => {
-    const c = connectLive(h, { scope: 'floor', token: VIEW_TOKEN });
-    clients.push(c);
+    const c = opened.live(h, { scope: 'floor', token: VIEW_TOKEN });
     const snap = (await c.firstSnapshot) as Snapshot<FloorPayload>;
     const q = snap.payload.queues.find((x) => x.queueId === queueId);
     if (!q) throw new Error(`no queue ${queueId} on the floor`);

@@ -6,27 +6,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { QueueLogTail, TAIL_POLL_MS } from '../../server/queuelog/tail.ts';
 import type { FloorEvent } from '../../shared/events.ts';
 import type { IngestResult } from '../../shared/wire.ts';
 import type { FloorPayload, Snapshot } from '../../shared/wire.ts';
-import { connectLive, startHarness, VIEW_TOKEN, waitFor, type Harness, type Recorder } from './harness.ts';
+import { closeHarnessesAfterEach, VIEW_TOKEN, waitFor } from './harness.ts';
 
 const B = 1_795_510_800; // 2026-11-24T09:00:00Z, the harness clock's start
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
-let tails: QueueLogTail[] = [];
-let harnesses: Harness[] = [];
-let clients: Recorder[] = [];
-afterEach(async () => {
-  for (const t of tails) await t.stop();
-  for (const c of clients) c.socket.close();
-  for (const h of harnesses) await h.close();
-  tails = [];
-  harnesses = [];
-  clients = [];
-});
+/** Tails, live clients and servers a test starts, stopped after it in that order. */
+const opened = closeHarnessesAfterEach();
 
 function ql(dt: number, callId: string, queue: string, agent: string, verb: string, ...data: (string | number)[]): string {
   return [B + dt, callId, queue, agent, verb, ...data].join('|');
@@ -55,7 +46,7 @@ function recordingTail(file: string, opts: { from?: 'start' | 'end'; failFirst?:
       return { accepted: events.length, duplicates: 0, rejected: [] };
     },
   });
-  tails.push(tail);
+  opened.track(tail);
   return { tail: tail.start(), submitted, calls: () => submitted.filter((e) => e.type === 'call.queued').map((e) => e.callId) };
 }
 
@@ -165,15 +156,13 @@ describe('queue_log tail', () => {
 
 describe('queue_log tail on a real server', () => {
   it('shows a line appended to the file on the floor view within a second', async () => {
-    const h = await startHarness();
-    harnesses.push(h);
+    const h = await opened.start();
     const file = tempFile();
     fs.writeFileSync(file, ql(0, 'NONE', 'sales', 'SIP/1001', 'ADDMEMBER', '') + '\n');
     const tail = new QueueLogTail({ file, timeZone: 'UTC', logger: quiet, submit: (events) => h.server.pipeline.submit(events) }).start();
-    tails.push(tail);
+    opened.track(tail);
     await waitFor(() => h.server.state().agents.has('SIP/1001'), 3000, 'the existing line');
-    const c = connectLive(h, { scope: 'floor', token: VIEW_TOKEN });
-    clients.push(c);
+    const c = opened.live(h, { scope: 'floor', token: VIEW_TOKEN });
     const snap = (await c.firstSnapshot) as Snapshot<FloorPayload>;
     expect(snap.payload.agents.map((a) => a.agentId)).toEqual(['SIP/1001']);
 
@@ -189,8 +178,7 @@ describe('queue_log tail on a real server', () => {
   });
 
   it('ignores the same lines tailed twice: a restarted tail re-reads the file and changes nothing', async () => {
-    const h = await startHarness();
-    harnesses.push(h);
+    const h = await opened.start();
     const file = tempFile();
     fs.writeFileSync(
       file,
@@ -202,12 +190,12 @@ describe('queue_log tail on a real server', () => {
     );
     const submit = (events: FloorEvent[]) => h.server.pipeline.submit(events);
     const first = new QueueLogTail({ file, timeZone: 'UTC', pollMs: 20, logger: quiet, submit }).start();
-    tails.push(first);
+    opened.track(first);
     await waitFor(() => first.stats.accepted === 7, 3000, 'first read');
     await first.stop();
     const before = await h.log.count();
     const second = new QueueLogTail({ file, timeZone: 'UTC', pollMs: 20, logger: quiet, submit }).start();
-    tails.push(second);
+    opened.track(second);
     await waitFor(() => second.stats.duplicates === 7, 3000, 'second read');
     expect(second.stats.accepted).toBe(0);
     expect(await h.log.count()).toBe(before);
