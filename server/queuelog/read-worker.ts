@@ -35,6 +35,13 @@ async function nextRun(): Promise<number | undefined> {
   return runs.shift();
 }
 
+/** Posts a batch, counted until the main thread acknowledges it; waits while {@link BATCHES_IN_FLIGHT} are out. */
+async function send(events: FloorEvent[]): Promise<void> {
+  post({ type: 'events', events });
+  inFlight++;
+  while (inFlight >= BATCHES_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
+}
+
 function post(m: FromReadThread): void {
   port?.postMessage(m);
 }
@@ -48,12 +55,10 @@ async function main(): Promise<void> {
       for (const e of run.events) {
         batch.push(e);
         if (batch.length < BATCH_EVENTS) continue;
-        post({ type: 'events', events: batch });
+        await send(batch);
         batch = [];
-        inFlight++;
-        while (inFlight >= BATCHES_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
       }
-      if (batch.length > 0) post({ type: 'events', events: batch });
+      if (batch.length > 0) await send(batch);
       const r = run.reader;
       post({
         type: 'done',
