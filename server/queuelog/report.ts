@@ -109,7 +109,7 @@ export class ReportBuilder {
   private readonly alerts = new Map<string, Alert>();
   private n = 0;
 
-  constructor(private readonly config: FloorConfig) {
+  constructor(config: FloorConfig) {
     this.s = createFloorState(config, 0, { historyDays: Number.POSITIVE_INFINITY });
   }
 
