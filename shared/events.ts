@@ -287,10 +287,11 @@ export function parseEvent(value: unknown): ValidationResult {
   if (typeof type !== 'string') {
     return { ok: false, error: `type: ${type === undefined ? 'required' : `must be a string, got ${type === null ? 'null' : Array.isArray(type) ? 'an array' : typeof type}`}; one of ${EVENT_TYPES.join(', ')}` };
   }
-  if (!(EVENT_TYPES as string[]).includes(type)) {
+  const plan = FAST_PLANS.get(type);
+  if (plan === undefined) {
     return { ok: false, error: `type: unknown event type "${type.slice(0, 60)}"; expected one of ${EVENT_TYPES.join(', ')}` };
   }
-  const fast = plainFeedEvent(value as Record<string, unknown>, type as FeedEvent['type']);
+  const fast = plainFeedEvent(value as Record<string, unknown>, plan);
   if (fast !== undefined) return { ok: true, event: fast };
   const r = floorEventSchema.safeParse(value);
   if (r.success) return { ok: true, event: r.data };
@@ -348,20 +349,39 @@ export const FAST_FIELDS: Record<FeedEvent['type'], Record<string, FieldSpec>> =
   'callback.completed': { ...BASE, callbackId: ID, agentId: ID, dueAt: { k: 'time', opt: true } },
 };
 
-/** How many fields of each type are required. */
-const REQUIRED_FIELDS = Object.fromEntries(Object.entries(FAST_FIELDS).map(([t, spec]) => [t, Object.values(spec).filter((f) => !f.opt).length])) as Record<FeedEvent['type'], number>;
+/** One field as the fast path checks it: every spec in the same shape, so the checks stay monomorphic. */
+interface FastField {
+  k: FieldKind['k'];
+  opt: boolean;
+  min: number;
+  max: number;
+  int: boolean;
+  of: readonly string[];
+}
+/** What the fast path checks of one type: its fields, and how many of them are required. */
+interface FastPlan {
+  fields: Map<string, FastField>;
+  required: number;
+}
+const fastField = (f: FieldSpec): FastField => ({
+  k: f.k,
+  opt: f.opt === true,
+  min: f.k === 'num' ? f.min : 0,
+  max: f.k === 'num' || f.k === 'ids' ? f.max : 0,
+  int: f.k === 'num' && f.int === true,
+  of: f.k === 'enum' ? f.of : [],
+});
+const FAST_PLANS = new Map<string, FastPlan>(
+  Object.entries(FAST_FIELDS).map(([t, spec]) => [t, { fields: new Map(Object.entries(spec).map(([key, f]) => [key, fastField(f)])), required: Object.values(spec).filter((f) => !f.opt).length }]),
+);
+const FAST_ID = fastField(ID);
 
 /** Printable text of at most `max` UTF-16 units (no C0 control character, no DEL), as CONTROL_CHARS says. */
 function printable(s: string, max: number): boolean {
-  if (s.length > max) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return false;
-  }
-  return true;
+  return s.length <= max && !CONTROL_CHARS.test(s);
 }
 
-function fieldHolds(v: unknown, f: FieldSpec): boolean {
+function fieldHolds(v: unknown, f: FastField): boolean {
   switch (f.k) {
     case 'id':
       return typeof v === 'string' && v.length > 0 && printable(v, MAX_ID_LEN);
@@ -378,28 +398,28 @@ function fieldHolds(v: unknown, f: FieldSpec): boolean {
       return typeof v === 'string' && f.of.includes(v);
     case 'ids':
       if (!Array.isArray(v) || v.length > f.max) return false;
-      for (const x of v) if (!fieldHolds(x, ID)) return false;
+      for (const x of v) if (!fieldHolds(x, FAST_ID)) return false;
       return true;
   }
 }
 
 /**
  * `value` itself when it is certainly a valid feed event of `type` that zod would return unchanged
- * (only own keys of its type, none undefined, every value within bounds, times in whole epoch ms);
+ * (only own string keys of its type, none undefined, every value within bounds, times in whole epoch ms);
  * otherwise undefined, and zod decides.
  */
-function plainFeedEvent(value: Record<string, unknown>, type: FeedEvent['type']): FeedEvent | undefined {
+function plainFeedEvent(value: Record<string, unknown>, plan: FastPlan): FeedEvent | undefined {
   if (Object.getPrototypeOf(value) !== Object.prototype) return undefined;
-  const spec = FAST_FIELDS[type];
   let required = 0;
   for (const key in value) {
-    if (!Object.hasOwn(spec, key) || !Object.hasOwn(value, key)) return undefined;
-    const f = spec[key];
+    const f = plan.fields.get(key);
+    if (f === undefined || !Object.hasOwn(value, key)) return undefined;
     const v = value[key];
     if (v === undefined || !fieldHolds(v, f)) return undefined;
     if (!f.opt) required++;
   }
-  if (required !== REQUIRED_FIELDS[type] || Object.getOwnPropertySymbols(value).length > 0) return undefined;
+  // Symbol keys: zod ignores them and returns a copy without them; JSON and the adapters never make them.
+  if (required !== plan.required) return undefined;
   return value as unknown as FeedEvent;
 }
 

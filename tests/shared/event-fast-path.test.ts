@@ -127,7 +127,9 @@ describe('parseEvent fast path', () => {
       const ours = parseEvent(e);
       expect(ours.ok, JSON.stringify(e)).toBe(zod.success);
       if (ours.ok && zod.success) {
-        expect(ours.event).toStrictEqual(zod.data);
+        // zod drops symbol keys (JSON and the adapters never make them); the fast path leaves them be.
+        if (Object.getOwnPropertySymbols(e).length > 0) expect(Object.fromEntries(Object.entries(ours.event))).toStrictEqual(zod.data);
+        else expect(ours.event).toStrictEqual(zod.data);
         if (ours.event === e) fast++;
         valid++;
       } else broken++;
