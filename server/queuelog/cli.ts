@@ -24,6 +24,10 @@ export const USAGE = `Usage:
   floorwatch replay --queue-log FILE [--queue-log FILE2 ...] --to URL --token TOKEN [--speed N] [--tz ZONE]
       Sends the files into a running Floorwatch server (POST URL/api/events) in
       time order: at N× real time with --speed N, else as fast as possible.
+  floorwatch doctor --data DIR [--quarantine] [--json]
+      Checks a data folder's event log and accounts (floorwatch doctor --help).
+  floorwatch user reset-password NAME --data DIR
+      Gives a user a new one-time password, e.g. a locked-out admin (floorwatch user --help).
 
 Options:
   --queue-log FILE  a queue_log file; repeat for rotated files (any order) or database exports

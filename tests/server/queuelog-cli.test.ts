@@ -59,6 +59,14 @@ describe('floorwatch command line', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('floorwatch report --queue-log FILE');
     expect(r.stdout).toContain('floorwatch replay --queue-log FILE');
+    // Every command the program runs is listed, each with the way to its own help.
+    expect(r.stdout).toContain('floorwatch doctor --data DIR');
+    expect(r.stdout).toContain('floorwatch user reset-password NAME --data DIR');
+    for (const sub of ['doctor', 'user']) {
+      const own = await floorwatch(sub, '--help');
+      expect(own.code, sub).toBe(0);
+      expect(own.stdout, sub).toContain(`floorwatch ${sub}`);
+    }
   });
 
   it('exits 1 with the reason when a file cannot be read', async () => {
