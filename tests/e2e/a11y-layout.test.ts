@@ -130,7 +130,7 @@ describe.skipIf(!hasChromium)('layout, axe and keyboard in Chromium', () => {
     expect(overflow).toEqual([]);
   }, 60_000);
 
-  it('puts the alerts before the agents on a phone, shown as cards in one column', async () => {
+  it('puts the alerts before the queues and the agents on a phone, shown as cards in one column', async () => {
     const page = await sup.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/floor`);
@@ -138,6 +138,14 @@ describe.skipIf(!hasChromium)('layout, axe and keyboard in Chromium', () => {
     const alerts = await page.locator('section.alerts').boundingBox();
     const grid = await page.locator('section.agent-grid').boundingBox();
     expect(alerts && grid && alerts.y + alerts.height <= grid.y).toBe(true);
+    // Before the queue tiles too, and in the DOM's order, so the keyboard meets them in the order they are seen.
+    const tiles = await page.locator('[data-testid=queue-tile]').first().boundingBox();
+    expect(alerts && tiles && alerts.y + alerts.height <= tiles.y).toBe(true);
+    expect(await page.evaluate(() => {
+      const a = document.querySelector('section.alerts');
+      const q = document.querySelector('[data-testid=queue-tile]');
+      return !!a && !!q && (a.compareDocumentPosition(q) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+    })).toBe(true);
     expect(Math.round(grid?.width ?? 0)).toBeLessThanOrEqual(390);
     // A card holds the name, the state and the call on lines of their own: taller than a desktop row (40 px).
     const row = await page.locator('[data-testid=agent-row]').first().boundingBox();
