@@ -7,7 +7,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { actor, toCsv, type RouteContext } from '../context.ts';
 import { SESSION_COOKIE, parseCookies, type Principal } from './principal.ts';
 import { ROLES, type Role, type TokenKind } from './store.ts';
-import { signInThrottle } from './throttle.ts';
+import { passwordChangeThrottle, signInThrottle } from './throttle.ts';
 
 /** What a session that must set a new password may still call: everything else answers 403. */
 const OPEN_WHILE_MUST_CHANGE = new Set(['/api/login', '/api/logout', '/api/me', '/api/me/password']);
@@ -71,7 +71,15 @@ export function mountAuthRoutes(ctx: RouteContext): void {
   });
 
   // One's own password: the current one is required; every other session of the user ends (store.ts changePassword).
-  app.post('/api/me/password', json, async (req, res, next) => {
+  const changeThrottle = passwordChangeThrottle({
+    now: () => clock.now(),
+    logger: ctx.logger,
+    userOf: (req) => {
+      const p = ctx.principalOf(req);
+      return p?.kind === 'user' ? String(p.userId) : undefined;
+    },
+  });
+  app.post('/api/me/password', json, changeThrottle.middleware, async (req, res, next) => {
     try {
       const p = ctx.principalOf(req);
       if (p?.kind !== 'user') return res.status(p ? 403 : 401).json({ ok: false, error: p ? 'only a signed-in user has a password to change' : 'sign in first' });

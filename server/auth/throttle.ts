@@ -229,3 +229,33 @@ export function signInThrottle(o: SignInThrottleOptions): SignInThrottle {
     account,
   };
 }
+
+/**
+ * Changing one's own password asks for the current one: a stolen session must not become
+ * a way to guess it. Wrong current passwords are counted per account (ACCOUNT_RULE's numbers:
+ * 5 per 15 min free, then blocks of 1 min doubling to 15 min); a weak new password or a
+ * success costs nothing. Refusals answer 429 `{ ok: false, error }` with Retry-After in seconds.
+ * `userOf(req)` names the signed-in account (the route itself refuses anyone else).
+ */
+export function passwordChangeThrottle(o: { now: () => number; rule?: BackoffRule; logger: SignInThrottleOptions['logger']; userOf: (req: Request) => string | undefined }): { middleware: RequestHandler; store: BackoffStore } {
+  const rule = o.rule ?? ACCOUNT_RULE;
+  const store = new BackoffStore(rule, o.now);
+  const warn = (e: unknown) => o.logger.warn(`password-change throttle: ${e instanceof Error ? e.message : String(e)}`);
+  const middleware = rateLimit({
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    logger: { error: warn, warn },
+    store,
+    limit: rule.limit,
+    windowMs: rule.windowMs,
+    keyGenerator: (req) => `user:${o.userOf(req) ?? '-'}`,
+    // Only a wrong current password (403) counts against the account.
+    requestWasSuccessful: (_req, res) => res.statusCode !== 403,
+    skipSuccessfulRequests: true,
+    skip: (req) => o.userOf(req) === undefined,
+    handler: (_req, res) => {
+      res.status(429).json({ ok: false, error: `too many wrong current passwords for this account: try again in ${String(res.getHeader('Retry-After') ?? 60)} s` });
+    },
+  });
+  return { middleware, store };
+}

@@ -115,6 +115,23 @@ describe('changing one’s own password', () => {
     expect(JSON.stringify(change)).not.toContain('a-new-password-9');
   });
 
+  it('counts wrong current passwords per account: the 6th within 15 min answers 429, from any session; weak new ones cost nothing', async () => {
+    const h = await withUsers();
+    const a = await login(h, 'sue', 'supervisor-pass-1');
+    const b = await login(h, 'sue', 'supervisor-pass-1');
+    // Weak new passwords (400) are mistakes, not guesses: not counted.
+    for (let i = 0; i < 6; i++) expect((await call(h, 'POST', '/api/me/password', a.cookie, { current: 'supervisor-pass-1', next: 'short' })).status).toBe(400);
+    for (let i = 0; i < 5; i++) expect((await call(h, 'POST', '/api/me/password', i % 2 ? a.cookie : b.cookie, { current: `guess-${i}`, next: 'a-new-password-9' })).status).toBe(403);
+    const blocked = await call(h, 'POST', '/api/me/password', b.cookie, { current: 'supervisor-pass-1', next: 'a-new-password-9' });
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.error).toMatch(/too many wrong current passwords/);
+    // Another account is not slowed; after the block (1 min) the right password works.
+    const boss = await login(h, 'boss', 'admin-password-1');
+    expect((await call(h, 'POST', '/api/me/password', boss.cookie, { current: 'wrong-one', next: 'a-new-password-9' })).status).toBe(403);
+    h.clock.advance(61_000);
+    expect((await call(h, 'POST', '/api/me/password', a.cookie, { current: 'supervisor-pass-1', next: 'a-new-password-9' })).status).toBe(200);
+  });
+
   it('is for signed-in users only', async () => {
     const h = await withUsers();
     expect((await call(h, 'POST', '/api/me/password', null, { current: 'x', next: 'y' })).status).toBe(401);
