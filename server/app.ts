@@ -152,7 +152,7 @@ export function createServer(opts: ServerOptions) {
   const liveNsp = io.of('/live') as LiveNamespace;
   const hub = new LiveHub(liveNsp, () => state, { now: engineNow });
   /** Past days' reports, built on a worker thread and cached per closed day (report-cache.ts). */
-  const reports = new ReportService({ log, state: () => state, logger });
+  const reports = new ReportService({ log, state: () => state, logger, engineLimits });
 
   /**
    * Alerts waiting to be written, latest content per id. They are saved

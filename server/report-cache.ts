@@ -20,6 +20,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { FloorConfig } from '../shared/config.ts';
+import type { EngineLimits } from '../shared/engine.ts';
 import type { FloorEvent } from '../shared/events.ts';
 import type { CallState, FloorState } from '../shared/state.ts';
 import { localDay } from '../shared/time.ts';
@@ -87,6 +88,8 @@ export interface ReportServiceOptions {
   queueMax?: number;
   idleMs?: number;
   buildTimeoutMs?: number;
+  /** The live floor's engine limits (stale calls, live-call cap): past days are folded with the same. */
+  engineLimits?: Partial<EngineLimits>;
 }
 
 interface Job {
@@ -134,6 +137,7 @@ export class ReportService {
   private readonly queueMax: number;
   private readonly idleMs: number;
   private readonly buildTimeoutMs: number;
+  private readonly engineLimits: Partial<EngineLimits>;
   /** Insertion order = recency: a hit moves its entry to the end, the first one is evicted. */
   private readonly cache = new Map<string, DayTables>();
   private readonly inflight = new Map<string, Job>();
@@ -155,6 +159,7 @@ export class ReportService {
     this.queueMax = opts.queueMax ?? REPORT_QUEUE_MAX;
     this.idleMs = opts.idleMs ?? WORKER_IDLE_MS;
     this.buildTimeoutMs = opts.buildTimeoutMs ?? BUILD_TIMEOUT_MS;
+    this.engineLimits = opts.engineLimits ?? {};
   }
 
   /**
@@ -318,7 +323,7 @@ export class ReportService {
       void w.terminate();
     }, this.buildTimeoutMs);
     job.timer.unref();
-    w.postMessage({ type: 'build', jobId: job.id, day: job.day, config: job.config, source: this.source } satisfies ToWorker);
+    w.postMessage({ type: 'build', jobId: job.id, day: job.day, config: job.config, source: this.source, limits: this.engineLimits } satisfies ToWorker);
     if (this.source.kind === 'stream') void this.stream(w, job);
   }
 

@@ -24,7 +24,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { FloorConfig } from '../shared/config.ts';
-import { applyEvent, createFloorState, drainChanges, observeClock, tick } from '../shared/engine.ts';
+import { applyEvent, createFloorState, drainChanges, observeClock, tick, type EngineLimits } from '../shared/engine.ts';
 import type { FloorEvent } from '../shared/events.ts';
 import { selectDayTables } from '../shared/selectors.ts';
 import { checkEventRow } from './log/sqlite.ts';
@@ -48,6 +48,8 @@ export interface BuildRequest {
   day: DayRange;
   config: FloorConfig;
   source: ReportSource;
+  /** The live floor's stale-call limits and cap, so a past day closes its calls as the live floor did (default: the engine's). */
+  limits?: Partial<EngineLimits>;
 }
 /** main → worker (stream source): the next events of the log, each `[event, receivedAtMs]`, in log order. */
 export interface StreamChunk {
@@ -80,8 +82,8 @@ const READ_CHUNK = 5_000;
  * of the log is dated on that day. An event the engine throws on is skipped
  * and counted (as the log's own replay does), never the whole report lost.
  */
-export function createDayFold(config: FloorConfig, day: DayRange) {
-  const past = createFloorState(config, 0, { historyDays: Number.MAX_SAFE_INTEGER, clock: 'server' });
+export function createDayFold(config: FloorConfig, day: DayRange, limits?: Partial<EngineLimits>) {
+  const past = createFloorState(config, 0, { historyDays: Number.MAX_SAFE_INTEGER, clock: 'server', limits });
   let seen = false;
   let events = 0;
   let skipped = 0;
@@ -155,7 +157,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
   port.on('message', (m: ToWorker) => {
     try {
       if (m.type === 'build') {
-        const fold = createDayFold(m.config, m.day);
+        const fold = createDayFold(m.config, m.day, m.limits);
         const startedMs = performance.now();
         if (m.source.kind === 'stream') {
           streaming = { jobId: m.jobId, day: m.day, fold, startedMs };

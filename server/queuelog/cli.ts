@@ -16,6 +16,8 @@ import v8 from 'node:v8';
 import { formatProblem, QueueLogLayoutError, UnreadableFileError } from './reader.ts';
 import { buildReport, formatReport } from './report.ts';
 import { ReplayError, replayQueueLog } from './replay.ts';
+import { engineLimitsFromEnv } from '../health-limits.ts';
+import type { EngineLimits } from '../../shared/engine.ts';
 
 export const USAGE = `Usage:
   floorwatch report --queue-log FILE [--queue-log FILE2 ...] [--json] [--tz ZONE]
@@ -38,6 +40,9 @@ Options:
   --to URL          replay: the server, e.g. http://localhost:3000
   --token TOKEN     replay: an ingest token (default: FLOORWATCH_INGEST_TOKEN)
   --speed N         replay: N× real time (N > 0), or "max" for as fast as possible
+
+Environment (report): FLOORWATCH_STALE_WAITING_SEC, FLOORWATCH_STALE_CONNECTED_SEC and
+  FLOORWATCH_MAX_LIVE_CALLS close stale calls as the server does (see the README).
 `;
 
 export interface CliIo {
@@ -114,6 +119,14 @@ function timeZoneOf(p: Parsed, env: NodeJS.ProcessEnv): string {
   return tz;
 }
 
+function limitsOf(env: NodeJS.ProcessEnv): Partial<EngineLimits> {
+  try {
+    return engineLimitsFromEnv(env);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 /** Runs the command line; resolves with the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   // `floorwatch doctor --data DIR [--quarantine]`: the data folder's state (server/doctor.ts).
@@ -122,9 +135,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (argv[0] === 'user') return (await import('../user-cli.ts')).runUserCli(argv.slice(1), io);
   let p: Parsed;
   let timeZone: string;
+  let limits: Partial<EngineLimits>;
   try {
     p = parseArgs(argv);
     timeZone = timeZoneOf(p, io.env);
+    // The server's FLOORWATCH_STALE_* / FLOORWATCH_MAX_LIVE_CALLS: a report closes stale calls as the live floor does.
+    limits = limitsOf(io.env);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     io.stderr(`floorwatch: ${err.message}\nRun "floorwatch --help" for usage.\n`);
@@ -140,7 +156,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   v8.setFlagsFromString('--heap-growing-percent=50');
   try {
     if (p.command === 'report') {
-      const { report, details } = await buildReport(p.files, { timeZone });
+      const { report, details } = await buildReport(p.files, { timeZone, limits });
       if (details.problems.length > 0) {
         // Figures from a file Floorwatch cannot read would be silently wrong: say why, and no report.
         io.stderr(`${details.problems.map((x) => `floorwatch: ${formatProblem(x)}`).join('\n')}\nfloorwatch: no report: ${details.problems.length === 1 ? 'that file is' : 'those files are'} not a queue_log layout Floorwatch reads\n`);

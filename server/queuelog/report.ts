@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import type { FloorConfig, RuleId } from '../../shared/config.ts';
 import { defaultConfig, parseConfig } from '../../shared/config.ts';
-import { applyEvent, createFloorState, drainChanges, tick } from '../../shared/engine.ts';
+import { applyEvent, createFloorState, drainChanges, tick, type EngineLimits } from '../../shared/engine.ts';
 import type { FloorEvent } from '../../shared/events.ts';
 import { serviceLevelPct } from '../../shared/selectors.ts';
 import type { Alert, FloorState } from '../../shared/state.ts';
@@ -95,8 +95,8 @@ export function readerInput(reader: QueueLogReader): ReportInput {
 }
 
 /** Applies the events to a fresh floor and computes the figures. */
-export function computeReport(events: Iterable<FloorEvent>, input: ReportInput, config: FloorConfig): { report: QueueLogReport; engine: FloorState } {
-  const b = new ReportBuilder(config);
+export function computeReport(events: Iterable<FloorEvent>, input: ReportInput, config: FloorConfig, limits?: Partial<EngineLimits>): { report: QueueLogReport; engine: FloorState } {
+  const b = new ReportBuilder(config, limits);
   for (const e of events) b.apply(e);
   return b.finish(input);
 }
@@ -109,8 +109,9 @@ export class ReportBuilder {
   private readonly alerts = new Map<string, Alert>();
   private n = 0;
 
-  constructor(config: FloorConfig) {
-    this.s = createFloorState(config, 0, { historyDays: Number.POSITIVE_INFINITY });
+  /** `limits`: the engine's stale-call limits and live-call cap, as the server's (default: the engine's). */
+  constructor(config: FloorConfig, limits?: Partial<EngineLimits>) {
+    this.s = createFloorState(config, 0, { historyDays: Number.POSITIVE_INFINITY, limits });
   }
 
   /** Applies one event. */
@@ -218,14 +219,14 @@ export const THREAD_FROM_BYTES = 8 * 1024 * 1024;
  */
 export async function buildReport(
   files: string[],
-  opts: { timeZone: string; config?: FloorConfig; threads?: 'auto' | 'one' | 'two' },
+  opts: { timeZone: string; config?: FloorConfig; threads?: 'auto' | 'one' | 'two'; limits?: Partial<EngineLimits> },
 ): Promise<{ report: QueueLogReport; details: ReportDetails }> {
   const config = opts.config ?? { ...defaultConfig(), timeZone: opts.timeZone };
   const checked = parseConfig(config);
   if (!checked.ok) throw new Error(checked.error);
   const threads = opts.threads ?? 'auto';
   const two = threads === 'two' || (threads === 'auto' && (await totalBytes(files)) >= THREAD_FROM_BYTES);
-  const { report, engine, read } = two ? await reportOnTwoThreads(files, opts.timeZone, checked.config) : await reportOnOneThread(files, opts.timeZone, checked.config);
+  const { report, engine, read } = two ? await reportOnTwoThreads(files, opts.timeZone, checked.config, opts.limits) : await reportOnOneThread(files, opts.timeZone, checked.config, opts.limits);
   let waiting = 0;
   let connected = 0;
   for (const id of engine.liveCalls) {
@@ -260,14 +261,14 @@ async function totalBytes(files: string[]): Promise<number> {
  * Events stream from the files to the engine in time order; a file with an event dated further
  * back than the reorder window (a call rebuilt from hours of talk) is read again with no window.
  */
-async function reportOnOneThread(files: string[], timeZone: string, config: FloorConfig): Promise<Built> {
+async function reportOnOneThread(files: string[], timeZone: string, config: FloorConfig, limits?: Partial<EngineLimits>): Promise<Built> {
   const loaded = await loadQueueLogFiles(files, { timeZone });
   try {
     let run = loaded.run();
-    let built = computeReport(run.events, readerInput(run.reader), config);
+    let built = computeReport(run.events, readerInput(run.reader), config, limits);
     if (run.late > 0) {
       run = loaded.run(Infinity);
-      built = computeReport(run.events, readerInput(run.reader), config);
+      built = computeReport(run.events, readerInput(run.reader), config, limits);
     }
     const r = run.reader;
     return { ...built, read: { stats: r.stats, firstAtMs: r.firstAtMs, lastAtMs: r.lastAtMs, problems: run.problems() } };
@@ -277,16 +278,16 @@ async function reportOnOneThread(files: string[], timeZone: string, config: Floo
 }
 
 /** {@link reportOnOneThread} with the reading on a second thread ({@link readInThread}). */
-async function reportOnTwoThreads(files: string[], timeZone: string, config: FloorConfig): Promise<Built> {
+async function reportOnTwoThreads(files: string[], timeZone: string, config: FloorConfig, limits?: Partial<EngineLimits>): Promise<Built> {
   const thread = readInThread(files, timeZone);
   try {
-    let b = new ReportBuilder(config);
+    let b = new ReportBuilder(config, limits);
     const apply = (events: FloorEvent[]) => {
       for (const e of events) b.apply(e);
     };
     let read = await thread.run(apply);
     if (read.late > 0) {
-      b = new ReportBuilder(config);
+      b = new ReportBuilder(config, limits);
       read = await thread.run(apply, Infinity);
     }
     return { ...b.finish(read), read };

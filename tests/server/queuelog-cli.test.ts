@@ -24,8 +24,13 @@ afterEach(async () => {
 
 /** Runs the command from another directory, as `npx floorwatch` would; never rejects. */
 function floorwatch(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return floorwatchWith({}, ...args);
+}
+
+/** {@link floorwatch} with more environment variables. */
+function floorwatchWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: os.tmpdir(), env: { ...process.env, FLOORWATCH_INGEST_TOKEN: '' } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: os.tmpdir(), env: { ...process.env, FLOORWATCH_INGEST_TOKEN: '', ...env } }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -52,6 +57,32 @@ describe('floorwatch command line', () => {
       expect(r.stderr).toContain('floorwatch --help');
       expect(r.stdout).toBe('');
     }
+  });
+
+  it('closes stale calls with the server’s limits (FLOORWATCH_STALE_*), and names a bad one with exit 2', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fw-stale-')), 'queue_log');
+    // A call connected and a caller waiting, neither ever ending; another call two hours later.
+    const lines = [
+      `${B}|s1|sales|NONE|ENTERQUEUE||5550100|1`,
+      `${B + 10}|s1|sales|PJSIP/201|CONNECT|10|s1b|4`,
+      `${B + 20}|w1|sales|NONE|ENTERQUEUE||5550101|1`,
+      `${B + 7200}|c2|sales|NONE|ENTERQUEUE||5550102|1`,
+      `${B + 7205}|c2|sales|PJSIP/202|CONNECT|5|c2b|1`,
+      `${B + 7300}|c2|sales|PJSIP/202|COMPLETECALLER|5|95|1`,
+    ];
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const endLost = async (env: Record<string, string>) => {
+      const r = await floorwatchWith(env, 'report', '--queue-log', file, '--json', '--tz', 'UTC');
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { queues: Record<string, { endLost: number }> }).queues.sales.endLost;
+    };
+    // The defaults (4 h waiting, 12 h connected) leave both open after two hours; one hour closes both as lost.
+    expect(await endLost({})).toBe(0);
+    expect(await endLost({ FLOORWATCH_STALE_WAITING_SEC: '3600', FLOORWATCH_STALE_CONNECTED_SEC: '3600' })).toBe(2);
+    expect(await endLost({ FLOORWATCH_STALE_WAITING_SEC: '3600' })).toBe(1);
+    const bad = await floorwatchWith({ FLOORWATCH_STALE_WAITING_SEC: 'abc' }, 'report', '--queue-log', file);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('FLOORWATCH_STALE_WAITING_SEC=abc: must be a positive number');
   });
 
   it('prints its usage with --help and exits 0', async () => {

@@ -314,6 +314,34 @@ describe('the report service on its own', () => {
     }
   });
 
+  it('folds a past day with the live floor’s engine limits (FLOORWATCH_STALE_*), not the defaults', async () => {
+    const file = tempDbFile();
+    const log = openSqliteLog({ file, synchronous: 'normal' });
+    const t8 = dayStart(D1) + 8 * 3_600_000;
+    // A caller who waits and is never heard of again; another call two hours later, answered and ended.
+    const at = (e: Omit<FloorEvent, 'at'>, ms: number) => log.append([{ ...e, at: ms } as FloorEvent], ms);
+    await at({ type: 'call.queued', id: 'w-q', callId: 'w', queueId: 'q0' } as Omit<FloorEvent, 'at'>, t8);
+    await at({ type: 'call.queued', id: 'c-q', callId: 'c', queueId: 'q0' } as Omit<FloorEvent, 'at'>, t8 + 7_200_000);
+    await at({ type: 'call.answered', id: 'c-a', callId: 'c', agentId: 'a1' } as Omit<FloorEvent, 'at'>, t8 + 7_210_000);
+    await at({ type: 'call.ended', id: 'c-e', callId: 'c', by: 'caller' } as Omit<FloorEvent, 'at'>, t8 + 7_300_000);
+    const state = createFloorState(defaultConfig(), T0, { clock: 'server' });
+    const lostWith = async (engineLimits?: { staleWaitingSec: number }) => {
+      const reports = new ReportService({ log, state: () => state, engineLimits });
+      try {
+        return (await reports.get(localDay(Date.parse(`${D1}T12:00:00Z`), 'UTC'), state.config)).queues.find((q) => q.queueId === 'q0')?.endLost;
+      } finally {
+        await reports.close();
+      }
+    };
+    try {
+      // The day is folded to its end: by the default (4 h) the caller's end was lost; with 20 h they still wait at midnight.
+      expect(await lostWith()).toBe(1);
+      expect(await lostWith({ staleWaitingSec: 20 * 3_600 })).toBe(0);
+    } finally {
+      await log.close();
+    }
+  });
+
   it('stops a build that takes too long with a 503, and the next one gets a fresh worker', async () => {
     const { log, state } = await smallLog();
     const reports = new ReportService({ log, state: () => state, buildTimeoutMs: 1 });
