@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { callBudgetSec } from './measure.ts';
+import { AWAY_LIMIT_REASONS_MAX, AWAY_REASON_MAX_CHARS, DEFAULT_AWAY_LIMIT_MINUTES, normalizeAwayLimits } from './away.ts';
 
 export const RULE_IDS = [
   'ring-limit',
@@ -21,6 +22,7 @@ export const RULE_IDS = [
   'notes-missing',
   'escalation',
   'queue-wait',
+  'away-long',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 
@@ -72,8 +74,18 @@ export const serviceLevelSchema = z.strictObject({
 });
 export type ServiceLevelConfig = z.infer<typeof serviceLevelSchema>;
 
+/**
+ * Pause limits (`away-long`): minutes per away reason, `null` for no limit; `*` for every reason not
+ * named (none by default: an unknown reason has no limit). Keys are normalised by {@link parseConfig}.
+ */
+export const awayLimitMinutesSchema = z
+  .record(z.string().min(1).max(AWAY_REASON_MAX_CHARS), z.number().min(1).max(24 * 60).nullable())
+  .refine((r) => Object.keys(r).length <= AWAY_LIMIT_REASONS_MAX, `at most ${AWAY_LIMIT_REASONS_MAX} reasons`);
+
 const overrideSchema = z.strictObject({
   rules: ruleThresholdsSchema.partial().optional(),
+  /** Per team only (a pause belongs to a person, not to a queue): merged over the floor's, reason by reason. */
+  awayLimitMinutes: awayLimitMinutesSchema.optional(),
   workload: workloadSchema.partial().optional(),
   serviceLevel: serviceLevelSchema.partial().optional(),
   /** Rules switched off for this queue or team. */
@@ -91,6 +103,8 @@ export const floorConfigSchema = z.strictObject({
   workload: workloadSchema,
   serviceLevel: serviceLevelSchema,
   disabled: z.array(z.enum(RULE_IDS)),
+  /** Pause limits per away reason (absent in configurations saved before they existed: the defaults apply). */
+  awayLimitMinutes: awayLimitMinutesSchema.optional(),
   queues: z.record(z.string(), overrideSchema),
   teams: z.record(z.string(), overrideSchema),
 });
@@ -124,6 +138,7 @@ export function defaultConfig(): FloorConfig {
     workload: { dailyQuota: 30, shiftMinutes: 480, targetOccupancy: 0.85 },
     serviceLevel: { thresholdSec: 20, targetPct: 80, shortAbandonSec: 5 },
     disabled: [],
+    awayLimitMinutes: { ...DEFAULT_AWAY_LIMIT_MINUTES },
     queues: {},
     teams: {},
   };
@@ -137,6 +152,8 @@ export interface EffectiveConfig {
   disabled: ReadonlySet<RuleId>;
   /** Per-call budget in seconds = shift × occupancy ÷ quota. */
   callBudgetSec: number;
+  /** Pause limits, minutes per normalised reason (the floor's with the team's over them); see shared/away.ts. */
+  awayLimitMinutes: Readonly<Record<string, number | null>>;
 }
 
 /**
@@ -156,6 +173,7 @@ export function effectiveConfig(config: FloorConfig, queueId?: string, team?: st
     serviceLevel,
     disabled,
     callBudgetSec: callBudgetSec(workload),
+    awayLimitMinutes: { ...(config.awayLimitMinutes ?? DEFAULT_AWAY_LIMIT_MINUTES), ...t?.awayLimitMinutes },
   };
 }
 
@@ -168,6 +186,8 @@ export function parseConfig(value: unknown): { ok: true; config: FloorConfig } |
     return { ok: false, error: r.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ') };
   }
   const c = r.data;
+  const away = checkAwayLimits(c);
+  if (away) return { ok: false, error: away };
   if (c.rules.ringWarnAt > c.rules.ringBreachAt) return { ok: false, error: 'rules.ringWarnAt: must not exceed ringBreachAt' };
   if (c.rules.holdLongWarnSec > c.rules.holdLongBreachSec) return { ok: false, error: 'rules.holdLongWarnSec: must not exceed holdLongBreachSec' };
   if (c.rules.queueWaitWarnSec > c.rules.queueWaitBreachSec) return { ok: false, error: 'rules.queueWaitWarnSec: must not exceed queueWaitBreachSec' };
@@ -178,4 +198,23 @@ export function parseConfig(value: unknown): { ok: true; config: FloorConfig } |
     return { ok: false, error: `timeZone: unknown time zone "${c.timeZone}"` };
   }
   return { ok: true, config: c };
+}
+
+/**
+ * Normalises the pause-limit tables of `c` in place (reason keys in the form
+ * `normalizeAwayReason` gives) and returns an error for a table that names one
+ * reason twice, or for pause limits set on a queue (they are per team).
+ */
+function checkAwayLimits(c: FloorConfig): string | null {
+  const tables: [string, { awayLimitMinutes?: Record<string, number | null> }][] = [['awayLimitMinutes', c], ...Object.entries(c.teams).map(([id, o]) => [`teams.${id}.awayLimitMinutes`, o] as [string, ConfigOverride])];
+  for (const [id, o] of Object.entries(c.queues)) {
+    if (o.awayLimitMinutes !== undefined) return `queues.${id}.awayLimitMinutes: pause limits are set per team (or for the floor), not per queue`;
+  }
+  for (const [where, holder] of tables) {
+    if (holder.awayLimitMinutes === undefined) continue;
+    const n = normalizeAwayLimits(holder.awayLimitMinutes, where);
+    if (!n.ok) return n.error;
+    holder.awayLimitMinutes = n.limits;
+  }
+  return null;
 }

@@ -26,6 +26,7 @@ import type {
   WallboardPayload,
 } from './wire.ts';
 import { configFor, emptyAgentDay, emptyQueueDay } from './engine.ts';
+import { awayLimitsFor } from './engine/rules/away-long.ts';
 
 /** Resolved alerts sent in a floor snapshot (the rest are in the log). */
 export const SNAPSHOT_RECENT_ALERTS = 200;
@@ -114,7 +115,16 @@ export function selectAgentView(s: FloorState, a: AgentState, open?: Alert[], da
     alertsByRule: structuredCloneCounts(d.alerts),
     openAlerts: openList.length,
     worstOpenLevel: worstLevel(openList.map((x) => x.level)),
+    awaySecByReason: awaySecByReason(d.awayMs),
+    away: dayStartMs === s.dayStartMs && a.away !== undefined ? { ...a.away, ...(awayLimitsFor(s, a, a.away.reason) ?? { limitSec: null, breachSec: null }) } : null,
   };
+}
+
+/** A day's time away by reason in whole seconds (a day before pause limits has none). */
+function awaySecByReason(awayMs: AgentDay['awayMs'] | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, ms] of Object.entries(awayMs ?? {})) out[k] = Math.round(ms / 1000);
+  return out;
 }
 
 const EMPTY_AGENT_DAY: AgentDay = emptyAgentDay();
@@ -337,7 +347,7 @@ export function selectDayTables(s: FloorState, dayStartMs = s.dayStartMs): { day
     .map((a) => {
       const v = selectAgentView(s, a, undefined, dayStartMs);
       // A day that is over has no "now": the live fields say nothing about it.
-      return today ? v : { ...v, presence: 'offline' as const, reason: null, activity: 'offline' as const, activitySinceMs: endMs, callId: null, shiftStartMs: null, openAlerts: 0, worstOpenLevel: null };
+      return today ? v : { ...v, presence: 'offline' as const, reason: null, activity: 'offline' as const, activitySinceMs: endMs, callId: null, shiftStartMs: null, openAlerts: 0, worstOpenLevel: null, away: null };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
   return { day: { startMs: dayStartMs, endMs }, queues, agents };

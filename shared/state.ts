@@ -170,6 +170,8 @@ export interface AgentDay {
   /** Hold-duration histogram, by HOLD_HIST_EDGES_SEC (last bucket open-ended). */
   holdHist: number[];
   alerts: Partial<Record<RuleId, RuleCounts>>;
+  /** Time away by normalised reason ('' none), ms, of the stretches (or their parts) on this day that are over; see shared/away.ts. */
+  awayMs: Record<string, number>;
 }
 
 /** Upper edges of the hold-duration buckets, s: under 15, 15–30, 30–45, 45–90, 90 and over. */
@@ -197,6 +199,12 @@ export interface AgentState {
   pastDays: Map<number, AgentDay>;
   /** Day start of the call whose wrap-up is being counted. */
   wrapDayMs?: number;
+  /**
+   * The current away stretch (presence away): its normalised reason, when it began (the
+   * `away-long` timer), and where its time on the day's figures counts from (its start, or
+   * the start of the day when it ran past midnight).
+   */
+  away?: { reason: string; sinceMs: number; countedFromMs: number };
   /** Open quota-pace alert and episode counter. */
   paceAlertId?: string;
   paceEpisodes: number;

@@ -73,6 +73,22 @@ export interface AgentView {
   /** Open alerts on this agent right now. */
   openAlerts: number;
   worstOpenLevel: AlertLevel | null;
+  /**
+   * Time away on the day by normalised reason ('' none), s, of the stretches that are over; the one
+   * in progress is `away` (add now − `away.countedFromMs`). Absent from servers before pause limits.
+   */
+  awaySecByReason?: Record<string, number>;
+  /** The away stretch in progress (today only): its normalised reason, its start (the timer), where the day's count of it starts, and its limits, s (null: none). */
+  away?: AwayStretchView | null;
+}
+
+/** An agent's away stretch in progress, as views show it ("lunch 31:10 / 35:00"). */
+export interface AwayStretchView {
+  reason: string;
+  sinceMs: number;
+  countedFromMs: number;
+  limitSec: number | null;
+  breachSec: number | null;
 }
 
 export interface CallView {

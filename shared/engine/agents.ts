@@ -10,6 +10,7 @@ import { closeLost } from './lost.ts';
 import { endRing } from './rings.ts';
 import { finishWrap } from './segments.ts';
 import { evaluatePace } from './rules/quota-pace.ts';
+import { trackAway } from './rules/away-long.ts';
 
 export function onAgentState(s: FloorState, e: EventOf<'agent.state'>): void {
   const a = ensureAgent(s, e.agentId, e.at);
@@ -41,6 +42,7 @@ export function onAgentState(s: FloorState, e: EventOf<'agent.state'>): void {
     a.presenceSinceMs = e.at;
   }
   a.reason = e.reason;
+  trackAway(s, a, e.state, e.reason, e.at);
   if (e.state !== 'offline' && a.shiftStartMs === undefined) a.shiftStartMs = e.at;
   s.changes.agents.add(a.agentId);
   s.changes.kpis = true;

@@ -65,6 +65,7 @@ export function emptyAgentDay(): AgentDay {
     ringsHist: [0, 0, 0, 0, 0, 0, 0],
     holdHist: [0, 0, 0, 0, 0],
     alerts: {},
+    awayMs: {},
   };
 }
 

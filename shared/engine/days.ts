@@ -11,6 +11,7 @@ import { emptyAgentDay, emptyQueueDay } from './core.ts';
 import { closeAlert } from './alerts.ts';
 import { evaluateLive } from './tick.ts';
 import { expireStale } from './bounds.ts';
+import { splitAwayAtDay } from './rules/away-long.ts';
 
 function trimDays<V>(m: Map<number, V>, keep: number): void {
   while (m.size > keep) m.delete(m.keys().next().value as number);
@@ -86,6 +87,7 @@ function rollover(s: FloorState, atMs: number): void {
     q.intervals = new Map();
   }
   for (const a of s.agents.values()) {
+    splitAwayAtDay(a, s.dayStartMs);
     a.pastDays.set(old, a.today);
     trimDays(a.pastDays, s.historyDays);
     a.today = emptyAgentDay();

@@ -15,6 +15,7 @@ import { checkQueueWaitLive } from './rules/queue-wait.ts';
 import { checkPaceLive } from './rules/quota-pace.ts';
 import { checkVoicemailsLive } from './rules/voicemail-return.ts';
 import { checkCallbacksLive } from './rules/callback-missed.ts';
+import { checkAwayLive } from './rules/away-long.ts';
 
 /** Evaluates every live rule at `nowMs` (the clock never moves back: an earlier `nowMs` evaluates at the engine's clock). */
 export function tick(s: FloorState, nowMs: number): void {
@@ -41,4 +42,5 @@ export function evaluateLive(s: FloorState, now: number): void {
   checkPaceLive(s, now);
   checkVoicemailsLive(s, now);
   checkCallbacksLive(s, now);
+  checkAwayLive(s, now);
 }

@@ -356,6 +356,7 @@ export const en = {
     'notes-missing': 'Write a few words of notes before you finish wrap-up.',
     escalation: 'When a caller asks for a manager, try once more to solve it yourself, then hand over politely.',
     'queue-wait': 'Callers are waiting: finish your current task and become available.',
+    'away-long': 'Keep breaks within their limits: callers are waiting for you. Come back or tell your supervisor why you are away.',
   },
   af: {
     attention: '{n} to acknowledge',
@@ -414,6 +415,7 @@ export const en = {
     'notes-missing': { name: 'No call notes', explain: 'Take notes and log the call afterwards.' },
     escalation: { name: 'Manager requested', explain: 'A caller asking for a manager: one chance to resolve it yourself first.' },
     'queue-wait': { name: 'Long queue wait', explain: 'Callers must not wait long in the queue.' },
+    'away-long': { name: 'Long break', explain: 'Be there for the callers: breaks within their limits.' },
   },
 };
 

@@ -358,6 +358,7 @@ export const et: Messages = {
     'notes-missing': 'Kirjuta enne järeltöö lõpetamist paar sõna märkmeid.',
     escalation: 'Kui helistaja küsib juhatajat, proovi veel kord ise lahendada, siis anna viisakalt üle.',
     'queue-wait': 'Helistajad ootavad: lõpeta käsilolev ja tee end vabaks.',
+    'away-long': 'Pea pausid piirides: helistajad ootavad sind. Tule tagasi või ütle juhendajale, miks sa eemal oled.',
   },
   af: {
     attention: 'kinnitada: {n}',
@@ -416,5 +417,6 @@ export const et: Messages = {
     'notes-missing': { name: 'Kõnemärkmed puuduvad', explain: 'Tee märkmeid ja registreeri kõne pärast.' },
     escalation: { name: 'Juhatajat sooviti', explain: 'Helistaja soovib juhatajat: sul on üks võimalus see ise lahendada.' },
     'queue-wait': { name: 'Pikk ootamine järjekorras', explain: 'Helistajad ei tohi järjekorras kaua oodata.' },
+    'away-long': { name: 'Pikk paus', explain: 'Ole helistajate jaoks olemas: pausid piirides.' },
   },
 };

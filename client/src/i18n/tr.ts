@@ -358,6 +358,7 @@ export const tr: Messages = {
     'notes-missing': 'Görüşme sonrası işi bitirmeden birkaç kelimelik not yazın.',
     escalation: 'Arayan yönetici isterse bir kez daha kendiniz çözmeyi deneyin, sonra kibarca devredin.',
     'queue-wait': 'Arayanlar bekliyor: elinizdeki işi bitirip müsait olun.',
+    'away-long': 'Molaları sınırları içinde tutun: arayanlar sizi bekliyor. Dönün ya da neden uzakta olduğunuzu süpervizörünüze söyleyin.',
   },
   af: {
     attention: 'onaylanacak: {n}',
@@ -416,5 +417,6 @@ export const tr: Messages = {
     'notes-missing': { name: 'Çağrı notu yok', explain: 'Not alın ve çağrıyı sonrasında kaydedin.' },
     escalation: { name: 'Yönetici istendi', explain: 'Yönetici isteyen arayan: önce kendiniz çözmek için bir şansınız var.' },
     'queue-wait': { name: 'Uzun kuyruk beklemesi', explain: 'Arayanlar kuyrukta uzun beklememeli.' },
+    'away-long': { name: 'Uzun mola', explain: 'Arayanlar için orada olun: molalar sınırları içinde.' },
   },
 };
