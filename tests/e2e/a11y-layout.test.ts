@@ -170,6 +170,44 @@ describe.skipIf(!hasChromium)('layout, axe and keyboard in Chromium', () => {
     await page.close();
   });
 
+  it('keeps every agent-grid column clear of the next (4 px or more) on a laptop in English, Turkish and Estonian', async () => {
+    const page = await sup.newPage();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const touching: string[] = [];
+    for (const lang of ['en', 'tr', 'et']) {
+      await page.goto(`${base}/floor?lang=${lang}`);
+      await ready(page, 'floor');
+      // Rows, not cards: a laptop has room for every column.
+      expect(await page.locator('section.agent-grid').getAttribute('class')).not.toContain('cards');
+      touching.push(
+        ...(await page.evaluate(() => {
+          // The box of a cell's text as drawn: clipped to the cell where the cell clips (an ellipsis).
+          const textBox = (el: Element): { l: number; r: number } | null => {
+            const range = document.createRange();
+            range.selectNodeContents(el);
+            const rects = [...range.getClientRects()].filter((x) => x.width > 0);
+            if (!rects.length) return null;
+            const cell = el.getBoundingClientRect();
+            const right = Math.max(...rects.map((x) => x.right));
+            return { l: Math.min(...rects.map((x) => x.left)), r: getComputedStyle(el).overflow === 'visible' ? right : Math.min(right, cell.right) };
+          };
+          const found: string[] = [];
+          for (const row of [...document.querySelectorAll('[data-testid=agent-row]')].slice(0, 12)) {
+            const cells = [...row.children];
+            for (let i = 0; i + 1 < cells.length; i++) {
+              const a = textBox(cells[i]);
+              const b = textBox(cells[i + 1]);
+              if (a && b && b.l - a.r < 4) found.push(`"${cells[i].textContent?.trim()}" ${(b.l - a.r).toFixed(1)} px from "${cells[i + 1].textContent?.trim()}"`);
+            }
+          }
+          return found;
+        })).map((x) => `${lang}: ${x}`),
+      );
+    }
+    expect(touching).toEqual([]);
+    await page.close();
+  });
+
   it('shows the wallboard with its clock, "–" for no wait and the free-agent count in breach colour when callers wait with nobody free', async () => {
     const page = await sup.newPage();
     await page.setViewportSize({ width: 1920, height: 1080 });
