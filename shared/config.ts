@@ -22,6 +22,7 @@ export const RULE_IDS = [
   'notes-missing',
   'escalation',
   'queue-wait',
+  'abandon-callback',
   'away-long',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
@@ -52,6 +53,8 @@ export const ruleThresholdsSchema = z.strictObject({
   volumeSustainSec: sec,
   queueWaitWarnSec: sec,
   queueWaitBreachSec: sec,
+  /** An abandoned caller not reached back this long after hanging up warns; at twice it, a breach (`abandon-callback`). */
+  abandonCallbackWarnSec: sec,
 });
 export type RuleThresholds = z.infer<typeof ruleThresholdsSchema>;
 
@@ -127,6 +130,7 @@ export const DEFAULT_RULES: RuleThresholds = {
   volumeSustainSec: 5,
   queueWaitWarnSec: 60,
   queueWaitBreachSec: 120,
+  abandonCallbackWarnSec: 30 * 60,
 };
 
 export function defaultConfig(): FloorConfig {

@@ -212,6 +212,21 @@ export const callbackCompletedEvent = z.strictObject({
   dueAt: timestampSchema.optional(),
 });
 
+/**
+ * An agent dialled out: `to` is the number dialled, as the source shows it. Closes an abandoned
+ * caller's item on the callback worklist when it reaches them (`answered: true`) or when the source
+ * cannot tell (`answered` absent: the call was made); `answered: false` counts as an attempt and
+ * leaves the item open.
+ */
+export const callOutboundEvent = z.strictObject({
+  type: z.literal('call.outbound'),
+  ...callBase,
+  /** The number dialled: non-empty printable text like any id (a dial string, `+3725551234`, `0 555 123`). */
+  to: idSchema,
+  agentId: idSchema,
+  answered: z.boolean().optional(),
+});
+
 export const floorEventSchema = z.discriminatedUnion('type', [
   agentStateEvent,
   callQueuedEvent,
@@ -231,6 +246,7 @@ export const floorEventSchema = z.discriminatedUnion('type', [
   voicemailReturnedEvent,
   callbackScheduledEvent,
   callbackCompletedEvent,
+  callOutboundEvent,
 ]);
 
 /** An event as a producer sends it (`at` as ISO text or epoch ms). */
@@ -251,7 +267,9 @@ export const tickerPostedEvent = z.strictObject({ type: z.literal('ticker.posted
 export const agentNotedEvent = z.strictObject({ type: z.literal('agent.noted'), ...base, agentId: idSchema, text: noteText, by: idSchema });
 /** A settings change: every node (and every replay) takes the same configuration at the same point of the log. */
 export const configChangedEvent = z.strictObject({ type: z.literal('config.changed'), ...base, config: floorConfigSchema, by: idSchema });
-export const internalEventSchema = z.discriminatedUnion('type', [alertAcknowledgedEvent, alertReopenedEvent, tickerPostedEvent, agentNotedEvent, configChangedEvent]);
+/** A supervisor assigns an item of the callback worklist to an agent (`agentId`), or takes it back (no `agentId`). */
+export const worklistAssignedEvent = z.strictObject({ type: z.literal('worklist.assigned'), ...base, itemId: z.string().min(1).max(300), agentId: idSchema.optional(), by: idSchema });
+export const internalEventSchema = z.discriminatedUnion('type', [alertAcknowledgedEvent, alertReopenedEvent, tickerPostedEvent, agentNotedEvent, configChangedEvent, worklistAssignedEvent]);
 export type InternalEvent = z.output<typeof internalEventSchema>;
 
 /** Everything in the log: the feed and what people did. */
@@ -347,6 +365,7 @@ export const FAST_FIELDS: Record<FeedEvent['type'], Record<string, FieldSpec>> =
   'voicemail.returned': VOICEMAIL,
   'callback.scheduled': { ...BASE, callbackId: ID, agentId: ID, dueAt: TIME },
   'callback.completed': { ...BASE, callbackId: ID, agentId: ID, dueAt: { k: 'time', opt: true } },
+  'call.outbound': { ...CALL, to: ID, agentId: ID, answered: BOOL_OPT },
 };
 
 /** One field as the fast path checks it: every spec in the same shape, so the checks stay monomorphic. */

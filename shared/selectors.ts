@@ -27,6 +27,7 @@ import type {
 } from './wire.ts';
 import { configFor, emptyAgentDay, emptyQueueDay } from './engine.ts';
 import { awayLimitsFor } from './engine/rules/away-long.ts';
+import { serializeWorklist } from './engine/worklist.ts';
 
 /** Resolved alerts sent in a floor snapshot (the rest are in the log). */
 export const SNAPSHOT_RECENT_ALERTS = 200;
@@ -548,6 +549,7 @@ export function serializeState(s: FloorState): unknown {
       liveCalls: [...s.liveCalls].sort(),
       ticker: s.ticker,
       agentNotes: sortMap(s.agentNotes),
+      worklist: serializeWorklist(s),
       endedCalls: [...s.endedCalls],
       diagnostics: s.diagnostics,
     }),

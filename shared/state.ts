@@ -291,6 +291,8 @@ export interface ChangeSet {
   ticker: boolean;
   /** Agents with a new private note. */
   notes: Set<string>;
+  /** The callback worklist changed (an item opened, moved, was assigned or closed). */
+  worklist: boolean;
 }
 
 export interface Diagnostics {

@@ -17,6 +17,7 @@ import { judgeNotes, judgeTransfer } from './rules/omission.ts';
 import { endSpeaker } from './rules/speakerphone.ts';
 import { judgeVolume } from './rules/volume.ts';
 import { endEscalation, judgeEscalation } from './rules/escalation.ts';
+import { noteAbandonedCaller, noteAnsweredCaller } from './worklist.ts';
 
 export type Handler<T extends FloorEvent['type']> = (s: FloorState, e: EventOf<T>) => void;
 type CallEventOf = Extract<FloorEvent, { callId: string }>;
@@ -151,6 +152,7 @@ export const onAnswered: Handler<'call.answered'> = (s, e) => {
     c.ringsToAnswer = rings;
   }
   countAnswered(s, c, e.at, e.waitSec !== undefined ? e.waitSec * 1000 : undefined);
+  noteAnsweredCaller(s, c, e.agentId, e.at); // the caller called again and was answered: their callback item closes
   c.agentId = e.agentId;
   c.status = 'talking';
   c.segmentStartMs = e.at;
@@ -256,7 +258,8 @@ export const onEnded: Handler<'call.ended'> = (s, e) => {
 
 function abandon(s: FloorState, c: CallState, atMs: number, sourceWaitMs?: number): void {
   endRings(s, c, atMs, 'canceled'); // the caller hung up while phones rang: nobody's ring-no-answer
-  countAbandoned(s, c, atMs, sourceWaitMs);
+  const waitMs = countAbandoned(s, c, atMs, sourceWaitMs);
+  if (waitMs !== undefined) noteAbandonedCaller(s, c, atMs, waitMs); // a caller to call back (the worklist)
   releaseAgent(s, c, atMs);
   c.status = 'abandoned';
   retireCall(s, c, atMs, 'abandoned');

@@ -33,6 +33,7 @@ export function emptyChanges(): ChangeSet {
     resync: false,
     ticker: false,
     notes: new Set(),
+    worklist: false,
   };
 }
 

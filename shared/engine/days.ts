@@ -12,6 +12,7 @@ import { closeAlert } from './alerts.ts';
 import { evaluateLive } from './tick.ts';
 import { expireStale } from './bounds.ts';
 import { splitAwayAtDay } from './rules/away-long.ts';
+import { expireWorklist } from './worklist.ts';
 
 function trimDays<V>(m: Map<number, V>, keep: number): void {
   while (m.size > keep) m.delete(m.keys().next().value as number);
@@ -129,6 +130,8 @@ export function advanceClock(s: FloorState, atMs: number): void {
   }
   // Calls whose stale limit ran out by now close first, at the instant it ran out (see bounds.ts).
   expireStale(s, atMs);
+  // Callback worklist items a day old close as expired, each at the instant it came of age (see worklist.ts).
+  expireWorklist(s, atMs);
   s.nowMs = atMs;
 }
 

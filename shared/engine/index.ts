@@ -29,6 +29,7 @@ import {
 } from './calls.ts';
 import { onCallbackCompleted, onCallbackScheduled, onVoicemailLeft, onVoicemailReturned } from './promises.ts';
 import { onAcknowledged, onAgentNoted, onConfigChanged, onReopened, onTicker } from './supervisor.ts';
+import { onOutbound, onWorklistAssigned } from './worklist.ts';
 
 export { AGENT_ALERTS_CAP, ENDED_CALLS_CAP, HISTORY_DAYS, RECENT_ALERTS_CAP, TIMELINE_CAP, configFor, createFloorState, drainChanges, emptyAgentDay, emptyQueueDay, type FloorOptions } from './core.ts';
 export { observeClock } from './days.ts';
@@ -36,6 +37,7 @@ export { DEFAULT_ENGINE_LIMITS, type EngineBoundsReport, type EngineLimits, engi
 export { tick } from './tick.ts';
 export { NOTES_CAP, TICKER_CAP, setConfig } from './supervisor.ts';
 export { paceExpected } from './rules/quota-pace.ts';
+export { MIN_NUMBER_DIGITS, WORKLIST_CAP, WORKLIST_CLOSED_CAP, WORKLIST_MAX_AGE_MS, type WorklistItem, type WorklistOutcome, closedWorklistItems, findOpenItem, numberDigits, openWorklistItems, worklistBounds } from './worklist.ts';
 export { ringsAfter } from '../measure.ts';
 
 const HANDLERS: { [T in FloorEvent['type']]: Handler<T> } = {
@@ -62,6 +64,8 @@ const HANDLERS: { [T in FloorEvent['type']]: Handler<T> } = {
   'voicemail.returned': onVoicemailReturned,
   'callback.scheduled': onCallbackScheduled,
   'callback.completed': onCallbackCompleted,
+  'call.outbound': onOutbound,
+  'worklist.assigned': onWorklistAssigned,
 };
 
 /**

@@ -59,10 +59,10 @@ export function countAnswered(s: FloorState, c: CallState, atMs: number, sourceW
   }
 }
 
-/** The caller hung up before an answer at `atMs`: an abandon on the offer day (short, within T, or after T). */
-export function countAbandoned(s: FloorState, c: CallState, atMs: number, sourceWaitMs?: number): void {
+/** The caller hung up before an answer at `atMs`: an abandon on the offer day (short, within T, or after T). Returns the wait in ms, or undefined when the call waited in no queue. */
+export function countAbandoned(s: FloorState, c: CallState, atMs: number, sourceWaitMs?: number): number | undefined {
   const q = pendingQueue(s, c);
-  if (!q) return;
+  if (!q) return undefined;
   const waitMs = leaveQueue(s, q, c, atMs, 'abandoned', sourceWaitMs);
   const sl = configFor(s, q.queueId, undefined).serviceLevel;
   const { rec, bucket } = offerRecord(s, q, c);
@@ -75,6 +75,7 @@ export function countAbandoned(s: FloorState, c: CallState, atMs: number, source
     rec.today.abandonedAfterT++;
     bucket.abandonedAfterT++;
   }
+  return waitMs;
 }
 
 /** Counts (delta 1) or uncounts (−1) a call closed as end lost, on its offer day. */

@@ -16,6 +16,8 @@ import { checkPaceLive } from './rules/quota-pace.ts';
 import { checkVoicemailsLive } from './rules/voicemail-return.ts';
 import { checkCallbacksLive } from './rules/callback-missed.ts';
 import { checkAwayLive } from './rules/away-long.ts';
+import { checkWorklistLive } from './rules/abandon-callback.ts';
+import { openWorklistItems } from './worklist.ts';
 
 /** Evaluates every live rule at `nowMs` (the clock never moves back: an earlier `nowMs` evaluates at the engine's clock). */
 export function tick(s: FloorState, nowMs: number): void {
@@ -43,4 +45,5 @@ export function evaluateLive(s: FloorState, now: number): void {
   checkVoicemailsLive(s, now);
   checkCallbacksLive(s, now);
   checkAwayLive(s, now);
+  checkWorklistLive(s, openWorklistItems(s), now);
 }

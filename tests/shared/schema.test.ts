@@ -22,6 +22,7 @@ const valid: Record<string, Record<string, unknown>> = {
   'voicemail.returned': { voicemailId: 'v', agentId: 'a1' },
   'callback.scheduled': { callbackId: 'b', agentId: 'a1', dueAt: '2026-11-24T10:00:00+02:00' },
   'callback.completed': { callbackId: 'b', agentId: 'a1' },
+  'call.outbound': { callId: 'o', to: '+372 555 0123', agentId: 'a1', answered: false },
 };
 
 describe('event schema', () => {
