@@ -86,6 +86,8 @@ export interface ServerOptions {
   allowedOrigins?: string[];
   /** Open socket.io connections one client address may hold (default 50; 0 = no cap): socket-guard.ts. */
   maxConnectionsPerAddress?: number;
+  /** Commands per second one /live socket may send, burst 4× (default 10; 0 = no budget): socket-guard.ts. */
+  commandsPerSec?: number;
   /** Tokens that open only the wallboard. */
   wallboardTokens?: string[];
   /** Views and read APIs open without credentials: only when explicitly asked for. */
@@ -138,7 +140,7 @@ export function createServer(opts: ServerOptions) {
   app.use(httpGuard({ ...guard, inlineScripts: fallbackInline.scripts, inlineStyles: fallbackInline.styles }));
   const httpServer = http.createServer(app);
   // Small messages until a connection authenticates on /ingest, /live always; unauthenticated connections closed; a cap per address.
-  const socketGuard = new SocketGuard({ ingestMessageBytes: MAX_BODY_BYTES, maxPerAddress: opts.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, trusts: guard.trusts });
+  const socketGuard = new SocketGuard({ ingestMessageBytes: MAX_BODY_BYTES, maxPerAddress: opts.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, commandsPerSec: opts.commandsPerSec, trusts: guard.trusts });
   const io = new IoServer(httpServer, {
     maxHttpBufferSize: SMALL_MESSAGE_BYTES,
     serveClient: true,

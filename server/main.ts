@@ -21,6 +21,7 @@
  *   --redis URL         REDIS_URL                    (none: embedded SQLite; with it the event log is a Redis stream shared by several nodes)
  *   --max-future-sec N  FLOORWATCH_MAX_FUTURE_SEC    (300: events dated further ahead of the server's clock are rejected, each with its reason)
  *   --max-connections-per-address N FLOORWATCH_MAX_CONNECTIONS_PER_ADDRESS (50: open socket.io connections per client address; 0 = no cap)
+ *   --commands-per-sec N            FLOORWATCH_COMMANDS_PER_SEC (10: commands one /live socket may send a second, burst 4×; 0 = no budget)
  *   --trust-proxy P     FLOORWATCH_TRUST_PROXY       (off: believe X-Forwarded-For/-Host only from these proxies: loopback, addresses, subnets, or a hop count)
  *   --allowed-origins L FLOORWATCH_ALLOWED_ORIGINS   (none: origins besides the floor's own that may post and open sockets, comma-separated)
  *   --secure-cookies on|off FLOORWATCH_SECURE_COOKIES (off: mark cookies Secure and send HSTS, behind HTTPS)
@@ -32,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultConfig, parseConfig } from '../shared/config.ts';
 import { createServer } from './app.ts';
 import { DEFAULT_MAX_FUTURE_SEC } from './ingest.ts';
-import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from './socket-guard.ts';
+import { COMMANDS_PER_SEC, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from './socket-guard.ts';
 import { normalizeOrigin, parseTrustProxy, type TrustProxy } from './http-guard.ts';
 import { AuthStore, newSecret } from './auth/store.ts';
 import { emptyLogWarnings, folderBeforeStart } from './doctor.ts';
@@ -67,6 +68,7 @@ export interface MainOptions {
   maxFutureSec: number;
   /** Open socket.io connections one client address may hold; 0 = no cap. */
   maxConnectionsPerAddress: number;
+  commandsPerSec: number;
   /** Proxies whose X-Forwarded-For / X-Forwarded-Host are believed. */
   trustProxy: TrustProxy;
   /** Origins besides the floor's own that may send state-changing requests and open sockets. */
@@ -108,6 +110,14 @@ function connectionCap(v: string | undefined): number {
   if (v === undefined || v === '') return DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`--max-connections-per-address: expected a whole number, 0 or more (0 = no cap), got "${v}"`);
+  return n;
+}
+
+/** `--commands-per-sec`: a number, 0 or more (0 = no budget); absent: {@link COMMANDS_PER_SEC}. Throws on anything else. */
+function commandRate(v: string | undefined): number {
+  if (v === undefined || v === '') return COMMANDS_PER_SEC;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--commands-per-sec: expected a number of commands a second, 0 or more (0 = no budget), got "${v}"`);
   return n;
 }
 
@@ -160,6 +170,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
     wallboardTokens: list(env.FLOORWATCH_WALLBOARD_TOKENS),
     maxFutureSec: nonNegative(flag(argv, 'max-future-sec') ?? env.FLOORWATCH_MAX_FUTURE_SEC, DEFAULT_MAX_FUTURE_SEC, '--max-future-sec'),
     maxConnectionsPerAddress: connectionCap(flag(argv, 'max-connections-per-address') ?? env.FLOORWATCH_MAX_CONNECTIONS_PER_ADDRESS),
+    commandsPerSec: commandRate(flag(argv, 'commands-per-sec') ?? env.FLOORWATCH_COMMANDS_PER_SEC),
     trustProxy: parseTrustProxy(flag(argv, 'trust-proxy') ?? env.FLOORWATCH_TRUST_PROXY),
     allowedOrigins: list(flag(argv, 'allowed-origins') ?? env.FLOORWATCH_ALLOWED_ORIGINS).map(normalizeOrigin),
     secureCookies: onOff(flag(argv, 'secure-cookies') ?? env.FLOORWATCH_SECURE_COOKIES, false, '--secure-cookies'),
@@ -230,6 +241,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     demo: o.demo,
     maxFutureSec: o.maxFutureSec,
     maxConnectionsPerAddress: o.maxConnectionsPerAddress,
+    commandsPerSec: o.commandsPerSec,
     trustProxy: o.trustProxy,
     allowedOrigins: o.allowedOrigins,
     secureCookies: o.secureCookies,

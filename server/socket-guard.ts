@@ -24,6 +24,14 @@
  *   connections from one client address; more are refused at the handshake
  *   (403). The address is the TCP peer's, or with express's `trust proxy`
  *   set, the first untrusted hop of X-Forwarded-For (as `req.ip` reads it).
+ * - **Commands per socket**: every command a `/live` socket sends (opening a
+ *   call, acknowledging, resyncing, any added later) draws from a token bucket
+ *   of 4 s of its rate ({@link COMMAND_BURST_SEC}), refilled at
+ *   {@link COMMANDS_PER_SEC} a second (`--commands-per-sec`). An
+ *   empty bucket answers the command's acknowledgement `{ ok: false, error }`
+ *   without running it; a socket that keeps sending after
+ *   {@link COMMANDS_REFUSED_TO_CLOSE} refusals in a row is disconnected. A
+ *   person clicking never comes near it; a script looping on `call:detail` does.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Server as IoServer, Socket } from 'socket.io';
@@ -34,6 +42,12 @@ export const SMALL_MESSAGE_BYTES = 64 * 1024;
 export const AUTH_DEADLINE_MS = 5_000;
 /** Open engine connections per client address by default: a wall of TVs and a supervisors' office behind one NAT fit; a flood from one host does not. */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 50;
+/** Commands per second a /live socket's bucket refills by default. */
+export const COMMANDS_PER_SEC = 10;
+/** Commands a /live socket may send at once, in seconds of its rate (40 by default: a supervisor acknowledging a burst of alerts with the keyboard). */
+export const COMMAND_BURST_SEC = 4;
+/** Refused commands in a row after which the socket is disconnected. */
+export const COMMANDS_REFUSED_TO_CLOSE = 200;
 
 export interface SocketGuardOptions {
   /** Largest message of a connection authenticated on /ingest, bytes (the HTTP body limit). */
@@ -44,6 +58,10 @@ export interface SocketGuardOptions {
   authDeadlineMs?: number;
   /** express's compiled `trust proxy` function (`app.get('trust proxy fn')`): which hops' X-Forwarded-For to believe. */
   trusts?: (addr: string, hop: number) => boolean;
+  /** Commands per second a /live socket's bucket refills, burst 4× (default {@link COMMANDS_PER_SEC}; 0 = no budget). */
+  commandsPerSec?: number;
+  /** Monotonic ms for the command buckets (default performance.now; tests pass a fake). */
+  now?: () => number;
 }
 
 /** What the guard reads and writes of engine.io's connection (not in its public types). */
@@ -120,7 +138,7 @@ export class SocketGuard {
   private readonly perAddress = new Map<string, number>();
   /** Connections closed for what they sent on a raised connection; their packets are dropped if any still arrive. */
   private readonly violated = new WeakSet<object>();
-  readonly stats = { refusedPerAddress: 0, closedUnauthenticated: 0, closedOversize: 0, raisedForIngest: 0, raiseFailed: 0 };
+  readonly stats = { refusedPerAddress: 0, closedUnauthenticated: 0, closedOversize: 0, raisedForIngest: 0, raiseFailed: 0, commandsRefused: 0, closedFlooding: 0 };
   private readonly deadlineMs: number;
 
   constructor(private readonly opts: SocketGuardOptions) {
@@ -200,6 +218,36 @@ export class SocketGuard {
       if (entry.authed === 0 && conn.readyState === 'open') this.armDeadline(conn, entry);
     });
     if (ingest && !entry.raised) this.raise(conn, entry);
+    const rate = this.opts.commandsPerSec ?? COMMANDS_PER_SEC;
+    if (!ingest && rate > 0) this.budgetCommands(socket, rate);
+  }
+
+  /** The per-socket command bucket (see the module comment); `now()` in ms. */
+  private budgetCommands(socket: Socket, perSec: number): void {
+    const now = this.opts.now ?? (() => performance.now());
+    const burst = perSec * COMMAND_BURST_SEC;
+    let tokens = burst;
+    let lastMs = now();
+    let refusedInRow = 0;
+    socket.use((packet, next) => {
+      const t = now();
+      tokens = Math.min(burst, tokens + ((t - lastMs) / 1000) * perSec);
+      lastMs = t;
+      if (tokens >= 1) {
+        tokens -= 1;
+        refusedInRow = 0;
+        return next();
+      }
+      if (!socket.connected) return; // packets still buffered after the cut below
+      this.stats.commandsRefused++;
+      if (++refusedInRow >= COMMANDS_REFUSED_TO_CLOSE) {
+        this.stats.closedFlooding++;
+        socket.disconnect(true);
+        return;
+      }
+      const ack: unknown = packet[packet.length - 1];
+      if (typeof ack === 'function') (ack as (r: { ok: false; error: string }) => void)({ ok: false, error: `too many commands: at most ${perSec} a second from one connection; try again in a moment` });
+    });
   }
 
   private raise(conn: EngineConn, entry: ConnEntry): void {

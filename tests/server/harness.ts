@@ -59,7 +59,7 @@ export function tempDbFile(): string {
 export const HARNESS_MAX_FUTURE_SEC = 86_400;
 
 /** The edge settings a test may turn (tests/server/edge-server.ts): they go to the server last, over the harness's own. */
-export type EdgeOptions = Pick<ServerOptions, 'trustProxy' | 'allowedOrigins' | 'secureCookies' | 'demo' | 'staticDir'>;
+export type EdgeOptions = Pick<ServerOptions, 'trustProxy' | 'allowedOrigins' | 'secureCookies' | 'demo' | 'staticDir' | 'commandsPerSec'>;
 
 export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; demo?: boolean; config?: FloorConfig; sources?: () => Record<string, unknown>; port?: number; maxFutureSec?: number; edge?: EdgeOptions } = {}): Promise<Harness> {
   const clock = opts.clock ?? new FakeClock();

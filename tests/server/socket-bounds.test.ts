@@ -12,7 +12,7 @@ import { io as ioClient, Manager } from 'socket.io-client';
 import { closeHarnessesAfterEach, INGEST_TOKEN, T0, VIEW_TOKEN, waitFor, type Harness, type Recorder } from './harness.ts';
 import { ALERT_VALUE_PUSH_MS, liveBacklogBytes, LIVE_MAX_BACKLOG_BYTES, RESYNC_MAX_WAITING, RESYNC_MIN_INTERVAL_MS } from '../../server/live.ts';
 import { comparable, Mirror, stateOf } from './faults/mirror.ts';
-import { AUTH_DEADLINE_MS, clientAddress, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, packetNamespace, SMALL_MESSAGE_BYTES } from '../../server/socket-guard.ts';
+import { AUTH_DEADLINE_MS, clientAddress, COMMAND_BURST_SEC, COMMANDS_PER_SEC, COMMANDS_REFUSED_TO_CLOSE, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, packetNamespace, SMALL_MESSAGE_BYTES } from '../../server/socket-guard.ts';
 import type { Ack, Delta, IngestResult, Snapshot } from '../../shared/wire.ts';
 import type { IncomingMessage } from 'node:http';
 
@@ -54,7 +54,8 @@ async function watch(h: Harness, ms: number, socket?: { conn: unknown }): Promis
 
 describe('resync floods', () => {
   it('builds at most one snapshot a second for a socket that floods live:resync and stops reading; memory and /healthz stay bounded', async () => {
-    const h = await start();
+    // The resync guard on its own: the per-socket command budget (tested below) would cut this flood first.
+    const h = await start({ edge: { commandsPerSec: 0 } });
     await bigFloor(h, 300);
     const c = live(h, { scope: 'floor', token: VIEW_TOKEN });
     const first = await c.firstSnapshot;
@@ -160,6 +161,39 @@ function rawEngine(h: Harness): Promise<{ ws: WebSocket; closed: Promise<{ code:
 function bigBatch(n: number, tag: string) {
   return Array.from({ length: n }, (_, i) => ({ type: 'agent.state', id: `${tag}-${i}`, at: T0, agentId: `${tag}-${i}`, state: 'available', name: `${tag} ${i} `.padEnd(200, '.') }));
 }
+
+describe('commands per socket', () => {
+  it(`answers the first ${COMMANDS_PER_SEC * COMMAND_BURST_SEC} commands of a burst, refuses the rest in their acks, refills at ${COMMANDS_PER_SEC} a second, and disconnects a socket that keeps on`, async () => {
+    const h = await start();
+    const c = live(h, { scope: 'floor', token: VIEW_TOKEN });
+    await c.firstSnapshot;
+    const burst = COMMANDS_PER_SEC * COMMAND_BURST_SEC;
+    const detail = () => new Promise<{ ok: boolean; error?: string }>((resolve) => c.socket.emit('call:detail', 'none', resolve));
+    const first = await Promise.all(Array.from({ length: burst + 20 }, detail));
+    // The burst ran (the call is unknown: its own error); the 20 after it were refused without running.
+    expect(first.slice(0, burst).every((r) => !r.ok && /not in memory/.test(r.error ?? ''))).toBe(true);
+    expect(first.slice(burst).every((r) => !r.ok && /too many commands: at most 10 a second/.test(r.error ?? ''))).toBe(true);
+    // Half a second later about five commands' worth is back.
+    await new Promise((r) => setTimeout(r, 500));
+    const later = await Promise.all(Array.from({ length: 10 }, detail));
+    const ran = later.filter((r) => /not in memory/.test(r.error ?? '')).length;
+    expect(ran).toBeGreaterThanOrEqual(3);
+    expect(ran).toBeLessThanOrEqual(8);
+    // Another socket of the same client is not slowed by this one.
+    const other = live(h, { scope: 'floor', token: VIEW_TOKEN });
+    await other.firstSnapshot;
+    const otherAnswer = await new Promise<{ ok: boolean; error?: string }>((resolve) => other.socket.emit('call:detail', 'none', resolve));
+    expect(otherAnswer.error).toMatch(/not in memory/);
+    // Flooding on: after COMMANDS_REFUSED_TO_CLOSE refusals in a row the socket is disconnected.
+    const gone = new Promise<void>((resolve) => c.socket.once('disconnect', () => resolve()));
+    for (let i = 0; i < COMMANDS_REFUSED_TO_CLOSE + 50; i++) c.socket.emit('call:detail', 'none', () => undefined);
+    await gone;
+    const health = (await (await fetch(`${h.url}/api/health`, { headers: { authorization: `Bearer ${VIEW_TOKEN}` } })).json()) as { data: { live: { connections: { commandsRefused: number; closedFlooding: number } } } };
+    expect(health.data.live.connections.closedFlooding).toBe(1);
+    expect(health.data.live.connections.commandsRefused).toBeGreaterThanOrEqual(20 + COMMANDS_REFUSED_TO_CLOSE);
+    expect(other.socket.connected).toBe(true);
+  });
+});
 
 describe('message limits', () => {
   it('closes an unauthenticated WebSocket that sends a 1 MB message, on its header (close 1009), without reading it', async () => {
