@@ -510,9 +510,14 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
     at(when, (t) => {
       if (chance(0.035)) {
         a.state = 'away';
-        const reason = chance(0.7) ? 'break' : chance(0.5) ? 'lunch' : 'coaching';
+        // Breaks and lunches against their default limits (break 15 min, lunch 35; training none), written
+        // as sources do ("Lunch", "BREAK" come normalised). Now and then one runs over: past the limit
+        // (a warning) or past it by half (a breach), so the floor shows away-long at work.
+        const reason = chance(0.6) ? pick(['break', 'Break', 'BREAK']) : chance(0.6) ? pick(['lunch', 'Lunch']) : 'training';
+        const limitSec = reason.toLowerCase() === 'break' ? 900 : reason.toLowerCase() === 'lunch' ? 2100 : 1800;
+        const awaySec = lapseChance(0.25) ? limitSec * between(1.02, 1.9) : limitSec * between(0.3, 0.97);
         setAgent(a, t, 'away', reason);
-        at(t + sec(between(300, reason === 'lunch' ? 1800 : 900)), (tb) => becomeAvailable(a, tb));
+        at(t + sec(awaySec), (tb) => becomeAvailable(a, tb));
       } else {
         becomeAvailable(a, t);
       }

@@ -49,6 +49,7 @@ import { DEFAULT_ENGINE_LIMITS } from '../../shared/engine.ts';
 import { FINISHED_CALLS_KEPT, normalizeAgent } from '../queuelog/adapter.ts';
 import { hashText } from '../queuelog/parse.ts';
 import type { AmiMessage } from './parse.ts';
+import { normalizeAwayReason } from '../../shared/away.ts';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/g;
@@ -823,8 +824,13 @@ export class AmiAdapter {
       state = 'offline';
     } else if (yes(msg.get('Paused'))) {
       state = 'away';
-      // Asterisk 13+ says PausedReason; QueueMemberPause of older releases said Reason.
-      reason = (clean(msg.get('PausedReason')) ?? clean(msg.get('Reason')))?.slice(0, 200);
+      // Asterisk 13+ says PausedReason on every member event (queue_member_blob_create() in app_queue.c, and
+      // QueueMemberPause's documentation includes QueueMemberStatus's parameters); QueueMemberPause of older
+      // releases said Reason. A member event with neither (QueueMemberStatus before 13, a device state change)
+      // says nothing of the reason: a pause already known keeps its reason, so its timer runs on.
+      const pausedReason = msg.get('PausedReason');
+      const raw = pausedReason?.trim() ? pausedReason : (msg.get('Reason') ?? pausedReason);
+      reason = raw === undefined ? (a.presence === 'away' ? a.reason : undefined) : normalizeAwayReason(clean(raw)) || undefined;
     } else {
       state = 'available';
     }

@@ -100,6 +100,7 @@
 import type { AgentPresence, FloorEventInput } from '../../shared/events.ts';
 import { MemberRoster } from '../members.ts';
 import { hashText, type QueueLogRecord } from './parse.ts';
+import { normalizeAwayReason } from '../../shared/away.ts';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/g;
@@ -791,7 +792,8 @@ export class QueueLogAdapter {
       case 'ADDMEMBER':
         if (queueId !== undefined && !a.queues.includes(queueId)) a.queues.push(queueId);
         body.queues = [...a.queues];
-        state = 'available';
+        // app_queue.c logs ADDMEMBER with data "PAUSED" for a member added paused (add_to_queue callers): away, with no reason yet.
+        state = r.data[0]?.trim().toUpperCase() === 'PAUSED' ? 'away' : 'available';
         break;
       case 'REMOVEMEMBER':
         if (queueId !== undefined) a.queues = a.queues.filter((q) => q !== queueId);
@@ -801,8 +803,12 @@ export class QueueLogAdapter {
         break;
       case 'PAUSE':
       case 'PAUSEALL': {
+        // The reason is the data field: app_queue.c's set_queue_member_pause() logs
+        // `ast_queue_log(q->name, "NONE", mem->membername, "PAUSE", "%s", mem->reason_paused)`, and
+        // set_member_paused() logs PAUSEALL (queue NONE) with `S_OR(reason, "")` before each queue's
+        // PAUSE. Normalised as every source's reason is (shared/away.ts), so the pause limits find it.
         state = 'away';
-        const reason = r.data[0]?.replace(CONTROL, '').trim().slice(0, 200);
+        const reason = normalizeAwayReason(r.data[0]?.replace(CONTROL, ''));
         if (reason) body.reason = reason;
         break;
       }

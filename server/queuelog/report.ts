@@ -17,6 +17,7 @@ import { applyEvent, createFloorState, drainChanges, tick, type EngineLimits } f
 import type { FloorEvent } from '../../shared/events.ts';
 import { serviceLevelPct } from '../../shared/selectors.ts';
 import type { Alert, FloorState } from '../../shared/state.ts';
+import { awayMsByReason } from '../../shared/engine/rules/away-long.ts';
 import type { TalkTally } from './adapter.ts';
 import { loadQueueLogFiles, type FileProblem, type LineStats, type QueueLogReader } from './reader.ts';
 import { readInThread, type ReadSummary } from './read-thread.ts';
@@ -42,6 +43,12 @@ export interface AgentFigures {
   ringCanceled: number;
   avgTalkSec: number | null;
   breaches: Partial<Record<RuleId, number>>;
+  /**
+   * Time away (paused) per floor-local day (YYYY-MM-DD) and normalised reason ('' when the source gave
+   * none), whole seconds; a pause still open at the end of the files counts up to the last record.
+   * Present only for an agent who was away.
+   */
+  awaySecByDay?: Record<string, Record<string, number>>;
 }
 
 /** The `--json` output. */
@@ -200,9 +207,26 @@ export class ReportBuilder {
         avgTalkSec: talkMean(input.talkByAgent.get(id)),
         breaches: sorted,
       };
+      const away = awayByDay(s, id);
+      if (away) report.agents[id].awaySecByDay = away;
     }
     return { report, engine: s };
   }
+}
+
+/** An agent's time away per floor-local day and reason, s (null when never away); see {@link AgentFigures.awaySecByDay}. */
+function awayByDay(s: FloorState, agentId: string): Record<string, Record<string, number>> | null {
+  const a = s.agents.get(agentId);
+  if (!a) return null;
+  const dayName = new Intl.DateTimeFormat('sv-SE', { timeZone: s.config.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const out: Record<string, Record<string, number>> = {};
+  for (const [dayStartMs, d] of [...a.pastDays.entries(), [s.dayStartMs, a.today] as const]) {
+    const byReason = awayMsByReason(a, d, dayStartMs === s.dayStartMs, s.nowMs);
+    const secs: Record<string, number> = {};
+    for (const k of Object.keys(byReason).sort()) secs[k] = Math.round(byReason[k] / 1000);
+    if (Object.keys(secs).length > 0) out[dayName.format(new Date(dayStartMs))] = secs;
+  }
+  return Object.keys(out).length > 0 ? out : null;
 }
 
 /**
@@ -314,6 +338,14 @@ function table(head: string[], rows: string[][], leftAligned: number[] = []): st
 
 const sec = (v: number | null) => (v === null ? '–' : `${v.toFixed(1)} s`);
 
+/** Whole seconds as h:mm:ss or m:ss. */
+const clock = (n: number) => {
+  const h = Math.floor(n / 3600);
+  const m = Math.floor((n % 3600) / 60);
+  const ss = String(n % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+};
+
 /** The human-readable report. */
 export function formatReport(report: QueueLogReport, d: ReportDetails): string {
   const out: string[] = [];
@@ -346,6 +378,14 @@ export function formatReport(report: QueueLogReport, d: ReportDetails): string {
       .join(', ') || '–',
   ]);
   out.push(aRows.length ? table(['Agent', 'Answered', 'Ring-no-answer', 'Ring cancelled', 'Avg talk', 'Breaches'], aRows, [5]) : 'No agents.');
+  const awayRows = Object.entries(report.agents).flatMap(([id, a]) =>
+    Object.entries(a.awaySecByDay ?? {}).map(([day, byReason]) => [id, day, Object.entries(byReason).map(([reason, n]) => `${reason || '(no reason)'} ${clock(n)}`).join(', ')]),
+  );
+  if (awayRows.length) {
+    out.push('');
+    out.push('Time away (paused), per agent, day and reason:');
+    out.push(table(['Agent', 'Day', 'Away'], awayRows, [1, 2]));
+  }
   if (d.open.waiting + d.open.connected > 0) {
     out.push('');
     out.push(`Still open at the end of the file: ${d.open.waiting} waiting or ringing, ${d.open.connected} connected (counted as offered and, if connected, answered; no talk time yet).`);

@@ -286,7 +286,7 @@ describe('queue_log agent verbs', () => {
     expect(shape(events)).toEqual([
       { type: 'agent.state', at: ms(0), agentId: 'SIP/1001', state: 'available', queues: ['sales'] },
       { type: 'agent.state', at: ms(1), agentId: 'SIP/1001', state: 'available', queues: ['sales', 'support'] },
-      { type: 'agent.state', at: ms(2), agentId: 'SIP/1001', state: 'away', reason: 'Lunch' },
+      { type: 'agent.state', at: ms(2), agentId: 'SIP/1001', state: 'away', reason: 'lunch' },
       { type: 'agent.state', at: ms(3), agentId: 'SIP/1001', state: 'available' },
       { type: 'agent.state', at: ms(4), agentId: 'SIP/1001', state: 'away' },
       { type: 'agent.state', at: ms(5), agentId: 'SIP/1001', state: 'available' },

@@ -30,11 +30,13 @@ const KNOWN: QueueLogReport = {
   },
   agents: {
     // c5 (45 s) and c9 (1700 s: over twice the 816 s call budget).
-    'Agent/1004': { answered: 2, ringNoAnswer: 0, ringCanceled: 0, avgTalkSec: 872.5, breaches: { 'call-long': 1 } },
+    // PAUSEALL with no reason 09:35:00–09:36:40 (100 s).
+    'Agent/1004': { answered: 2, ringNoAnswer: 0, ringCanceled: 0, avgTalkSec: 872.5, breaches: { 'call-long': 1 }, awaySecByDay: { '2026-11-24': { '': 100 } } },
     // Rang 25 s on c5 (RINGNOANSWER 25000: 5 rings, a ring-no-answer and a ring-limit breach) and 19 s on
     // c12 until the caller hung up (RINGCANCELED 19000: cancelled, never held against the agent).
     'Local/1003@from-queue': { answered: 0, ringNoAnswer: 1, ringCanceled: 1, avgTalkSec: null, breaches: { 'ring-limit': 1 } },
-    'SIP/1001': { answered: 2, ringNoAnswer: 0, ringCanceled: 0, avgTalkSec: 70, breaches: {} },
+    // PAUSE "Lunch" 09:11:40–09:16:40 (300 s, within lunch's 35 min).
+    'SIP/1001': { answered: 2, ringNoAnswer: 0, ringCanceled: 0, avgTalkSec: 70, breaches: {}, awaySecByDay: { '2026-11-24': { lunch: 300 } } },
     // Rang 15 s on c1 (3 rings: a warning, not a breach); c14 is still connected at the end.
     'SIP/1002': { answered: 3, ringNoAnswer: 1, ringCanceled: 0, avgTalkSec: 45, breaches: {} },
   },
