@@ -33,6 +33,9 @@ import { mountFloorRoutes } from './floor-routes.ts';
 import { ReportService } from './report-cache.ts';
 import { registerAlertCommands } from './alert-commands.ts';
 import type { NewEvent } from './context.ts';
+import { Notifier, type Sender } from './notify/dispatcher.ts';
+import { SqliteNotifyStore, sqliteFileOf, type NotifyStore } from './notify/store.ts';
+import { mountNotifyRoutes } from './notify/routes.ts';
 
 /** How long a supervisor's action waits to come back from a shared log before answering anyway, ms. */
 const RECORD_WAIT_MS = 5_000;
@@ -103,6 +106,11 @@ export interface ServerOptions {
   /** Stale-call limits and the live-call cap (default: `FLOORWATCH_STALE_*` / `FLOORWATCH_MAX_LIVE_CALLS`, else the engine's defaults); see server/health-limits.ts. */
   engineLimits?: Partial<EngineLimits>;
   logger?: Pick<Console, 'info' | 'warn' | 'error'>;
+  /**
+   * Notification channels, routing and delivery records (server/notify/): the store (default: tables in the
+   * SQLite log's file; pass a Redis store on a shared log), and for tests a sender and the retry span.
+   */
+  notify?: { store?: NotifyStore; sender?: Sender; retryForMs?: number; env?: NodeJS.ProcessEnv };
 }
 
 function bearer(req: { headers: Record<string, string | string[] | undefined> }): string | undefined {
@@ -153,6 +161,20 @@ export function createServer(opts: ServerOptions) {
   socketGuard.attach(io);
   const liveNsp = io.of('/live') as LiveNamespace;
   const hub = new LiveHub(liveNsp, () => state, { now: engineNow });
+  /** Alerts sent out to email and webhooks (server/notify/): fed from every flush, never on the ingest path. */
+  const ownNotifyStore = opts.notify?.store ? undefined : new SqliteNotifyStore(sqliteFileOf(log));
+  const notifyStore = opts.notify?.store ?? (ownNotifyStore as NotifyStore);
+  const notifier = new Notifier({
+    store: notifyStore,
+    audit: (entry) => log.appendAudit(entry),
+    clock,
+    timeZone: () => state.config.timeZone,
+    agentOf: (agentId) => state.agents.get(agentId),
+    sender: opts.notify?.sender,
+    retryForMs: opts.notify?.retryForMs,
+    env: opts.notify?.env,
+    logger,
+  });
   /** Past days' reports, built on a worker thread and cached per closed day (report-cache.ts). */
   const reports = new ReportService({ log, state: () => state, logger, engineLimits });
 
@@ -188,6 +210,7 @@ export function createServer(opts: ServerOptions) {
     const { changes, alerts } = drainChanges(state);
     hub.publish(changes, alerts);
     persistAlerts(alerts);
+    notifier.observe(alerts);
   }
 
   /**
@@ -246,6 +269,8 @@ export function createServer(opts: ServerOptions) {
   function tickNow(nowMs = engineNow()): void {
     tick(state, nowMs);
     flushChanges();
+    // Grouping windows, escalations and retries are due on the same clock (the notifier reads it itself).
+    void notifier.poll();
   }
 
   // ------------------------------------------------------------ auth helpers
@@ -364,6 +389,7 @@ export function createServer(opts: ServerOptions) {
           live: { ...hub.stats, sockets: liveNsp.sockets.size, connections: { ...socketGuard.open, ...socketGuard.stats } },
           revocations: revocations.stats,
           reports: reports.stats(),
+          notify: notifier.stats,
           sources: opts.sources?.() ?? {},
         },
       });
@@ -410,6 +436,7 @@ export function createServer(opts: ServerOptions) {
   const ctx = { app, auth: opts.auth, log, clock, logger, principalOf, requireSupervisor, requireAdmin, record, state: () => state, hub, engineNow, secureCookies: opts.secureCookies ?? false, setConfig: applyConfig, reports };
   mountAuthRoutes(ctx);
   mountFloorRoutes(ctx);
+  mountNotifyRoutes({ ...ctx, store: notifyStore, notifier });
 
   const PAGES = ['/', '/floor', '/me', '/wall', '/login', '/settings', '/audit', '/users', '/account'];
   if (opts.staticDir && fs.existsSync(path.join(opts.staticDir, 'index.html'))) {
@@ -540,6 +567,8 @@ export function createServer(opts: ServerOptions) {
     stopRevokeHook();
     revocations.close();
     await saveAlertsNow();
+    await notifier.close();
+    await ownNotifyStore?.close();
     await reports.close();
     hub.close();
     await new Promise<void>((resolve) => io.close(() => resolve()));
@@ -559,6 +588,8 @@ export function createServer(opts: ServerOptions) {
     revocations,
     /** Past days' reports: worker, queue and cache (report-cache.ts). */
     reports,
+    /** Notifications: routing, grouping, escalation, delivery (server/notify/). */
+    notifier,
     /** The engine state (read-only use). */
     state: () => state,
     engineNow,

@@ -43,6 +43,7 @@ import { openSimulator } from './simulator.ts';
 import { startQueueLogTail, type QueueLogTail } from './queuelog/tail.ts';
 import { parseAmiAddress, startAmiClient, type AmiClient } from './ami/client.ts';
 import { AmiAdapter } from './ami/adapter.ts';
+import { RedisNotifyStore } from './notify/store.ts';
 
 export interface MainOptions {
   port: number;
@@ -212,6 +213,8 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     ? await openRedisLog({ url: o.redisUrl, prefix: env.FLOORWATCH_REDIS_PREFIX ?? 'floorwatch' })
     : openSqliteLog({ file: path.join(o.dataDir, 'floorwatch.db'), synchronous: o.sync });
   const auth = new AuthStore(path.join(o.dataDir, 'auth.db'));
+  // Notification channels and delivery records live beside the log: in its SQLite file, or on the shared Redis.
+  const notifyStore = o.redisUrl ? await RedisNotifyStore.open({ url: o.redisUrl, prefix: env.FLOORWATCH_REDIS_PREFIX ?? 'floorwatch' }) : undefined;
   if (!o.redisUrl) for (const w of emptyLogWarnings(o.dataDir, before, { events: await log.count(), users: auth.countUsers() })) console.warn(`WARNING: ${w}`);
   if (auth.countUsers() === 0) {
     const password = newSecret(12);
@@ -245,6 +248,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     trustProxy: o.trustProxy,
     allowedOrigins: o.allowedOrigins,
     secureCookies: o.secureCookies,
+    ...(notifyStore ? { notify: { store: notifyStore } } : {}),
     staticDir: path.join(here, '..', 'dist', 'client'),
     sources: () => ({
       ...(queueLogTail ? { queueLog: queueLogTail.stats } : {}),
@@ -290,6 +294,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     await amiClient?.stop();
     await server.close();
     await log.close();
+    await notifyStore?.close();
     auth.close();
     process.exit(0);
   };
