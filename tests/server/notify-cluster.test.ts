@@ -1,0 +1,85 @@
+/**
+ * Two Floorwatch nodes on one Redis prefix: both fold every breach, both
+ * route it, and exactly one sends each notification (a claim with SET NX PX).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { openRedisLog, type RedisLog } from '../../server/log/redis.ts';
+import { RedisNotifyStore } from '../../server/notify/store.ts';
+import type { DeliveryRecord, PublicChannel } from '../../server/notify/types.ts';
+import { FakeClock, redisReachable, waitFor } from './harness.ts';
+import { agentOn, api, holdWithoutAsking, post, startNotifyNode, startReceiver, type NotifyNode } from './notify-helpers.ts';
+
+const redisUp = await redisReachable('the two-node notification test needs Redis on 127.0.0.1:6379');
+const SECRET = 'cluster-secret-1';
+
+let closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.reverse()) await c().catch(() => undefined);
+  closers = [];
+});
+
+async function clusterNode(prefix: string, clock: FakeClock): Promise<NotifyNode> {
+  const log: RedisLog = await openRedisLog({ url: 'redis://127.0.0.1:6379', prefix });
+  const store = await RedisNotifyStore.open({ url: 'redis://127.0.0.1:6379', prefix });
+  const n = await startNotifyNode({ clock, log, notify: { store } });
+  closers.push(async () => {
+    await n.server.close();
+    await log.purge().catch(() => undefined);
+    await log.close();
+    await store.close();
+    n.auth.close();
+  });
+  return n;
+}
+
+describe.skipIf(!redisUp)('notifications on two nodes', () => {
+  it('sends one notification per breach, and one escalation, whichever node ingested it', async () => {
+    const prefix = `fw-notify-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const clock = new FakeClock();
+    const a = await clusterNode(prefix, clock);
+    const b = await clusterNode(prefix, clock);
+    const first = await startReceiver(SECRET);
+    const second = await startReceiver(SECRET);
+    closers.push(() => first.close(), () => second.close());
+    // Configured on node A, in force on node B (the store is shared).
+    const ch1 = (await api(a.url, 'POST', '/api/admin/notify/channels', { cookie: a.adminCookie }, { kind: 'webhook', name: 'first', url: first.url, secret: SECRET, groupWindowSec: 0 })).body.data as PublicChannel;
+    const ch2 = (await api(a.url, 'POST', '/api/admin/notify/channels', { cookie: a.adminCookie }, { kind: 'webhook', name: 'second', url: second.url, secret: SECRET, groupWindowSec: 0 })).body.data as PublicChannel;
+    const put = await api(a.url, 'PUT', '/api/admin/notify/routing', { cookie: a.adminCookie }, { routes: [{ id: 'r', ruleIds: ['hold-permission'], channelIds: [ch1.id, ch2.id] }], escalation: { defaultMin: 3, perRule: {} } });
+    expect(put.status, put.text).toBe(200);
+    expect(((await api(b.url, 'GET', '/api/admin/notify/channels', { cookie: b.adminCookie })).body.data as PublicChannel[]).map((c) => c.id).sort()).toEqual([ch1.id, ch2.id].sort());
+
+    await post(a, [agentOn('A1', 'Ann', 'red')]);
+    // Five breaches, on either node, at different times.
+    for (let i = 0; i < 5; i++) await post(i % 2 ? b : a, holdWithoutAsking(`k${i}`, 'A1', 10 + i * 5));
+    await waitFor(() => a.server.state().recentAlerts.filter((x) => x.ruleId === 'hold-permission').length === 5, 3_000, 'node A folding the breaches');
+    await waitFor(() => b.server.state().recentAlerts.filter((x) => x.ruleId === 'hold-permission').length === 5, 3_000, 'node B folding the breaches');
+    await waitFor(() => first.got.length >= 5, 5_000, 'five notifications');
+    await a.server.notifier.settle();
+    await b.server.notifier.settle();
+    await new Promise((r) => setTimeout(r, 500)); // time for a second copy to arrive, if one were sent
+    expect(first.got).toHaveLength(5);
+    expect(new Set(first.got.map((g) => (g.body.alerts as { id: string }[])[0].id)).size).toBe(5);
+    expect(first.got.every((g) => g.verified)).toBe(true);
+    // Both nodes routed every breach; the claims split the sending between them.
+    const sa = a.server.notifier.stats;
+    const sb = b.server.notifier.stats;
+    expect(sa.sent + sb.sent).toBe(5);
+    expect(sa.claimedElsewhere + sb.claimedElsewhere).toBe(5);
+
+    // Three minutes unacknowledged: both nodes find the escalations due; one sends each.
+    clock.advance(3 * 60_000 + 30_000);
+    a.server.tickNow();
+    b.server.tickNow();
+    await waitFor(() => second.got.length >= 1, 5_000, 'the escalation');
+    await a.server.notifier.settle();
+    await b.server.notifier.settle();
+    await new Promise((r) => setTimeout(r, 500));
+    const escalated = second.got.flatMap((g) => (g.body.alerts as { id: string }[]).map((x) => x.id));
+    expect(escalated.sort()).toEqual([...new Set(escalated)].sort());
+    expect(escalated).toHaveLength(5);
+    // Every delivery is on record once, visible from either node.
+    const recs = (await api(b.url, 'GET', '/api/admin/notify/deliveries', { cookie: b.adminCookie })).body.data as DeliveryRecord[];
+    expect(recs.filter((r) => r.channelId === ch1.id && r.status === 'sent')).toHaveLength(5);
+    expect(recs.filter((r) => r.kind === 'escalation' && r.status === 'sent').length).toBe(second.got.length);
+  });
+});
