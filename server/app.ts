@@ -32,6 +32,7 @@ import { mountAuthRoutes, mustChangeGate, MUST_CHANGE_ERROR } from './auth/route
 import { mountFloorRoutes } from './floor-routes.ts';
 import { ReportService } from './report-cache.ts';
 import { registerAlertCommands } from './alert-commands.ts';
+import { registerWorklistCommands } from './worklist-commands.ts';
 import type { NewEvent } from './context.ts';
 import { Notifier, type Sender } from './notify/dispatcher.ts';
 import { SqliteNotifyStore, sqliteFileOf, type NotifyStore } from './notify/store.ts';
@@ -522,6 +523,7 @@ export function createServer(opts: ServerOptions) {
   });
   revocations.watch(liveNsp);
   registerAlertCommands(liveNsp, { record, state: () => state, log, now: () => clock.now(), logger, recheck: (socket) => revocations.recheckNow(socket) });
+  registerWorklistCommands(liveNsp, { record, state: () => state, log, now: () => clock.now(), recheck: (socket) => revocations.recheckNow(socket) });
 
   // ------------------------------------------------------------ lifecycle
   /** Rebuilds state from the log, then listens. Resolves with the bound port. */

@@ -29,6 +29,7 @@ import {
   selectVoicemailView,
   selectWallboardPayload,
 } from '../shared/selectors.ts';
+import { selectAgentWorklist, selectFloorWorklist } from '../shared/worklist-view.ts';
 
 /** KPI pushes at most every 250 ms: 4 Hz is smooth for humans and cheap for thousands of sockets. */
 export const KPI_PUSH_MS = 250;
@@ -654,6 +655,14 @@ export class LiveHub {
       if (this.hasMembers('wallboard')) this.emit('wallboard', { ticker: selectTickerTexts(s) });
     }
     for (const id of changes.notes) forAgent(id).notes = [...(s.agentNotes.get(id) ?? [])];
+    if (changes.worklist) {
+      // The whole list (bounded) to each room: the floor's with every number; each agent's built here,
+      // on the server, with the numbers of items not assigned to them masked and others' items left out.
+      if (floorWanted) floor.worklist = selectFloorWorklist(s);
+      for (const room of this.nsp.adapter.rooms.keys()) {
+        if (room.startsWith('agent:')) forAgent(room.slice('agent:'.length)).worklist = selectAgentWorklist(s, room.slice('agent:'.length));
+      }
+    }
 
     if (floorWanted && Object.keys(floor).length > 0) this.emit('floor', floor);
     for (const [id, d] of perAgent) {

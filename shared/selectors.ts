@@ -28,6 +28,7 @@ import type {
 import { configFor, emptyAgentDay, emptyQueueDay } from './engine.ts';
 import { awayLimitsFor } from './engine/rules/away-long.ts';
 import { serializeWorklist } from './engine/worklist.ts';
+import { selectAgentWorklist, selectFloorWorklist } from './worklist-view.ts';
 
 /** Resolved alerts sent in a floor snapshot (the rest are in the log). */
 export const SNAPSHOT_RECENT_ALERTS = 200;
@@ -474,6 +475,7 @@ export function selectFloorPayload(s: FloorState): FloorPayload {
     voicemails: [...s.voicemails.values()].map(selectVoicemailView),
     callbacks: [...s.callbacks.values()].map(selectCallbackView),
     ticker: [...s.ticker],
+    worklist: selectFloorWorklist(s),
   };
 }
 
@@ -507,6 +509,7 @@ export function selectAgentPayload(s: FloorState, agentId: string): AgentPayload
     callbacks: [...s.callbacks.values()].filter((cb) => cb.agentId === agentId).map(selectCallbackView),
     totals: selectTotals(s),
     notes: [...(s.agentNotes.get(agentId) ?? [])],
+    worklist: selectAgentWorklist(s, agentId),
   };
 }
 

@@ -8,6 +8,7 @@ import type { AlertPatch } from './alert-patch.ts';
 import type { AgentPresence } from './events.ts';
 import type { Alert, AlertLevel, AgentNote, CallStatus, RuleCounts, TickerMessage, TimelineEntry } from './state.ts';
 import type { FloorConfig, RuleId, RuleThresholds, Workload } from './config.ts';
+import type { WorklistOutcome } from './engine/worklist.ts';
 
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: string };
 
@@ -151,6 +152,29 @@ export interface IntervalView {
   serviceLevelPct: number | null;
 }
 
+/**
+ * One item of the callback worklist as a face shows it (see shared/engine/worklist.ts). `caller`
+ * is the full number on the floor and for the agent it is assigned to; any other agent receives
+ * it masked ("•••• 0123"), masked on the server ({@link maskCaller}).
+ */
+export interface WorklistItemView {
+  itemId: string;
+  caller: string;
+  /** True when `caller` was masked for this receiver. */
+  masked: boolean;
+  queueId: string;
+  /** Wait before hanging up (latest abandon), s. */
+  waitSec: number;
+  firstAbandonedAtMs: number;
+  lastAbandonedAtMs: number;
+  abandons: number;
+  attempts: number;
+  lastAttemptAtMs: number | null;
+  outcome: WorklistOutcome;
+  assignedTo: string | null;
+  closedAtMs: number | null;
+}
+
 /** Everything a supervisor's floor view needs. */
 export interface FloorPayload {
   queues: QueueKpis[];
@@ -162,6 +186,8 @@ export interface FloorPayload {
   voicemails: VoicemailView[];
   callbacks: CallbackView[];
   ticker: TickerMessage[];
+  /** The callback worklist: open items oldest first, then the items closed today (newest first). Absent from servers before the worklist. */
+  worklist?: WorklistItemView[];
 }
 
 /** One agent's own view: their data only, and anonymous floor totals. */
@@ -182,6 +208,11 @@ export interface AgentPayload {
   totals: FloorTotals;
   /** Private notes from supervisors to this agent. */
   notes: AgentNote[];
+  /**
+   * Open worklist items assigned to this agent (full number) and those assigned to nobody yet (number
+   * masked); never an item assigned to another agent. Absent from servers before the worklist.
+   */
+  worklist?: WorklistItemView[];
 }
 
 /** A ticker message as the wallboard shows it: its text and times, not who posted it. */
@@ -264,6 +295,8 @@ export interface Delta {
   /** The floor's carry who posted each message; the wallboard's do not ({@link TickerText}). */
   ticker?: TickerText[];
   notes?: AgentNote[];
+  /** The room's whole worklist, replacing the one held (bounded: shared/engine/worklist.ts). */
+  worklist?: WorklistItemView[];
   /** The day rolled over or the configuration changed: clients must take a fresh snapshot. */
   resync?: boolean;
 }
@@ -297,6 +330,8 @@ export interface LiveClientToServer {
   'alert:acknowledge': (req: { alertId: string; note?: string }, ack: (r: Ack<Alert>) => void) => void;
   /** Supervisors: reopen an alert so it needs attention again. */
   'alert:reopen': (req: { alertId: string; note?: string }, ack: (r: Ack<Alert>) => void) => void;
+  /** Supervisors: assign an open worklist item to an agent, or take it back (`agentId: null`). */
+  'worklist:assign': (req: { itemId: string; agentId: string | null }, ack: (r: Ack<WorklistItemView>) => void) => void;
 }
 
 export interface IngestResult {
