@@ -185,15 +185,15 @@ describe.skipIf(!hasChromium)('layout, axe and keyboard in Chromium', () => {
           const textBox = (el: Element): { l: number; r: number } | null => {
             const range = document.createRange();
             range.selectNodeContents(el);
-            const rects = [...range.getClientRects()].filter((x) => x.width > 0);
+            const rects = Array.from(range.getClientRects()).filter((x) => x.width > 0);
             if (!rects.length) return null;
             const cell = el.getBoundingClientRect();
             const right = Math.max(...rects.map((x) => x.right));
             return { l: Math.min(...rects.map((x) => x.left)), r: getComputedStyle(el).overflow === 'visible' ? right : Math.min(right, cell.right) };
           };
           const found: string[] = [];
-          for (const row of [...document.querySelectorAll('[data-testid=agent-row]')].slice(0, 12)) {
-            const cells = [...row.children];
+          for (const row of Array.from(document.querySelectorAll('[data-testid=agent-row]')).slice(0, 12)) {
+            const cells = Array.from(row.children);
             for (let i = 0; i + 1 < cells.length; i++) {
               const a = textBox(cells[i]);
               const b = textBox(cells[i + 1]);
