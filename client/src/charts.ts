@@ -9,7 +9,8 @@
  * the browser's zone, and the Luxon one would add a ~70 kB library for what
  * Intl (already used for every other time on the page) does in a few lines.
  */
-import type { ChartConfiguration, ChartDataset, Scale, TooltipItem } from 'chart.js';
+import type { ChartConfiguration, ChartDataset, LinearScaleOptions, Scale, TooltipItem } from 'chart.js';
+import { toFont } from 'chart.js/helpers';
 import type { AgentView, IntervalView } from '../../shared/wire.ts';
 import type { FloorConfig } from '../../shared/config.ts';
 import { HOLD_HIST_EDGES_SEC } from '../../shared/state.ts';
@@ -137,10 +138,24 @@ export function mergeIntervals(intervals: Record<string, IntervalView[]>, ctx: C
   return out;
 }
 
-/** How many hours between labelled ticks, so a day's axis keeps to about `maxTicks` labels. */
+/** How many hours between labelled ticks, so a day's axis keeps to at most `maxTicks` labels. */
 function hourStep(spanMs: number, maxTicks: number): number {
-  for (const h of [1, 2, 3, 4, 6, 12]) if (spanMs / (h * HOUR_MS) <= maxTicks) return h;
+  for (const h of [1, 2, 3, 4, 6, 12]) if (spanMs / (h * HOUR_MS) + 1 <= maxTicks) return h;
   return 24;
+}
+
+/** Clear space between two time labels, in px: more than Chart.js's own 3 px, so labels read as separate. */
+export const TIME_LABEL_GAP_PX = 12;
+/** What the y axis (its title and up to three digits) takes from the canvas's width, in px. */
+const Y_AXIS_PX = 56;
+
+/**
+ * How many time labels fit on an axis in a canvas `widthPx` wide when the widest label is `labelPx`: each label
+ * and a gap after it, over the plot's width (the canvas less the y axis), the first label centred on the axis's
+ * start. At least 2 (the day's start and end).
+ */
+export function timeTickLimit(widthPx: number, labelPx: number): number {
+  return Math.max(2, Math.floor((widthPx - Y_AXIS_PX) / (labelPx + TIME_LABEL_GAP_PX)) + 1);
 }
 
 /**
@@ -170,19 +185,43 @@ function timeAxis(series: IntervalSeries, ctx: ChartContext) {
     offset: false,
     grid: { display: false },
     title: { display: true, text: ctx.t('charts.timeAxis', { zone: zoneLabel(timeZone, ctx.locale, series.minMs) }) },
-    afterBuildTicks(scale: Scale) {
+    afterBuildTicks(scale: Scale<LinearScaleOptions>) {
       // The canvas width, not the axis's (which depends on the y labels): neighbouring charts get the same hours.
       const width = scale.chart.width || 300;
-      // About one label per 60 px: readable on a phone, hourly on a wide screen.
-      const step = hourStep(series.maxMs - series.minMs, Math.max(3, Math.floor(width / 60)));
+      // As many hourly labels as fit their measured width ("06:00 AM" in English is wider than "06:00" in Turkish).
+      const hourly = localHourTicks(series.minMs, series.maxMs, timeZone, 1);
+      const limit = timeTickLimit(width, widestLabel(scale, hourly.map((ms) => formatZonedClock(ms, timeZone, ctx.locale))));
+      scale.options.ticks.maxTicksLimit = limit;
+      const step = hourStep(series.maxMs - series.minMs, limit);
       scale.ticks = localHourTicks(series.minMs, series.maxMs, timeZone, step).map((value) => ({ value }));
     },
     ticks: {
+      // Chart.js's own guard as well: it drops labels (never more than maxTicksLimit) so that none overlap,
+      // with this much space between them, and never tilts them.
       autoSkip: true,
+      autoSkipPadding: TIME_LABEL_GAP_PX,
       maxRotation: 0,
       callback: (v: number | string) => formatZonedClock(Number(v), timeZone, ctx.locale),
     },
   };
+}
+
+/** The widest of `labels` in the scale's tick font, in px (7 px a character where there is no canvas to measure with). */
+function widestLabel(scale: Scale<LinearScaleOptions>, labels: string[]): number {
+  const c = scale.ctx as CanvasRenderingContext2D | undefined;
+  const font = toFont(scale.options.ticks.font as Parameters<typeof toFont>[0]);
+  let widest = 0;
+  for (const label of labels) {
+    let w = label.length * 7;
+    if (c && typeof c.measureText === 'function') {
+      c.save();
+      c.font = font.string;
+      w = c.measureText(label).width || w;
+      c.restore();
+    }
+    widest = Math.max(widest, w);
+  }
+  return widest;
 }
 
 /** A count axis: whole numbers only (no 0.5 call), from zero. */

@@ -108,6 +108,42 @@ describe('interval charts', () => {
     expect(zoneLabel('Asia/Kolkata', 'en', NOW)).toBe('Asia/Kolkata (GMT+5:30)');
   });
 
+  it('spaces the hour labels so none touch the next at any width, in a 12-hour and a 24-hour language', () => {
+    // A day of 08:00–18:00, labelled on a canvas from a phone's width to a TV's; text measured at 6.5 px a character.
+    const series = mergeIntervals(intervals, ctx());
+    const crowded: string[] = [];
+    for (const locale of ['en', 'tr']) {
+      for (const width of [300, 340, 390, 480, 640, 800, 1200, 1900]) {
+        const x = volumeChartConfig(series, ctx({ locale })).options!.scales!.x as unknown as {
+          afterBuildTicks(scale: unknown): void;
+          min: number;
+          max: number;
+          ticks: { autoSkip: boolean; maxRotation: number; callback(v: number): string };
+        };
+        const measured = (label: string): number => label.length * 6.5;
+        const scale = {
+          chart: { width },
+          ctx: { font: '', save() {}, restore() {}, measureText: (text: string) => ({ width: measured(text) }) },
+          options: { ticks: { font: { size: 12, family: 'sans-serif' } } as Record<string, unknown> },
+          ticks: [] as { value: number }[],
+        };
+        x.afterBuildTicks(scale);
+        const plotPx = width - 56;
+        const labels = scale.ticks.map((tk) => ({ at: ((tk.value - x.min) / (x.max - x.min)) * plotPx, text: x.ticks.callback(tk.value) }));
+        expect(labels.length).toBeGreaterThanOrEqual(2);
+        const limit = scale.options.ticks.maxTicksLimit as number | undefined;
+        if (!(labels.length <= (limit ?? 0))) crowded.push(`${locale} ${width} px: ${labels.length} labels, maxTicksLimit ${limit}`);
+        for (let i = 0; i + 1 < labels.length; i++) {
+          const clear = labels[i + 1].at - labels[i].at - measured(labels[i].text) / 2 - measured(labels[i + 1].text) / 2;
+          if (clear < 12) crowded.push(`${locale} ${width} px: ${labels[i].text} and ${labels[i + 1].text} ${clear.toFixed(1)} px apart`);
+        }
+      }
+    }
+    expect(crowded).toEqual([]);
+    const ticks = (volumeChartConfig(series, ctx()).options!.scales!.x as { ticks: Record<string, unknown> }).ticks;
+    expect(ticks).toMatchObject({ autoSkip: true, maxRotation: 0 });
+  });
+
   it('knows there were no calls when no interval has any', () => {
     expect(mergeIntervals({}, ctx()).hasCalls).toBe(false);
     expect(mergeIntervals({ sales: [iv(at(9), 0, 0, 0, null)] }, ctx()).hasCalls).toBe(false);
