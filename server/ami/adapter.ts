@@ -153,6 +153,24 @@ function idPart(s: string): string {
   return s.length > MAX_NAME ? `${s.slice(0, 40)}~${hashText(s)}` : s;
 }
 
+/** Member interfaces remembered (their agent): far more than a floor has phones. */
+const INTERFACES_KEPT = 10_000;
+/** Outbound dials waiting for their DialEnd: a DialEnd lost with the link leaves one behind, so bounded. */
+const OUTBOUND_DIALS_KEPT = 2_000;
+/** Fewer digits than this is an internal extension, not an outside number to call back. */
+export const OUTSIDE_MIN_DIGITS = 7;
+/** DIALSTATUS values of a dial that reached nobody (Dial() documentation; CANCEL: the agent hung up first). */
+const UNANSWERED_DIAL = new Set(['BUSY', 'NOANSWER', 'CONGESTION', 'CHANUNAVAIL', 'CANCEL']);
+
+/** The number of a dial target (`+3725550123`, `PJSIP/+3725550123@trunk` → `+3725550123`) when it is an outside number. */
+function outsideNumber(v: string | undefined): string | undefined {
+  const c = clean(v);
+  if (c === undefined) return undefined;
+  const target = c.split('/').pop()?.split('@')[0]?.trim() ?? '';
+  if (!/^\+?[\d\s().-]+$/.test(target) || target.replace(/\D/g, '').length < OUTSIDE_MIN_DIGITS) return undefined;
+  return target.slice(0, 128);
+}
+
 function yes(v: string | undefined): boolean {
   return v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase());
 }
@@ -180,6 +198,10 @@ export class AmiAdapter {
   /** Linkedid → the caller's Uniqueid: finds the call of a channel we were never told of (a phone behind a Local channel). */
   private readonly byLinkedid = new Map<string, string>();
   private readonly members = new MemberRoster();
+  /** Member interface (`PJSIP/1001`) → agent id (the member name), from the events that name both: finds the agent of a phone's channel. */
+  private readonly agentByInterface = new Map<string, string>();
+  /** Outbound dials from agents' phones seen starting (DialBegin), by the dialled channel's DestUniqueid, until their DialEnd (bounded). */
+  private readonly outboundDials = new Map<string, { agentId: string; to: string; callId: string }>();
   private finished = 0;
   private seq = 0;
   /** Time of the latest event fed (its Timestamp, else its arrival): where a lost link's story stops. */
@@ -387,13 +409,92 @@ export class AmiAdapter {
       this.recent.add(key);
       if (this.recent.size > RECENT_KEPT) this.recent.delete(this.recent.values().next().value as string);
     }
+    this.learnInterface(msg);
     if (CALLER_EVENTS.has(name)) return this.callerEvent(name, msg, t, stamp);
     if (MEMBER_EVENTS.has(name)) return this.memberEvent(name, msg, t, stamp);
     if (HOLD_ON.has(name) || HOLD_OFF.has(name)) return this.holdEvent(name, msg, t, stamp);
     if (name === 'BlindTransfer' || name === 'AttendedTransfer') return this.transferEvent(name, msg, t, stamp);
     if (name === 'Hangup') return this.hangup(msg, t, stamp);
-    if (name === 'DialEnd') return this.dialEnd(msg, t, stamp);
+    if (name === 'DialBegin') return this.outboundBegin(msg);
+    if (name === 'DialEnd') return this.outboundEnd(msg, t, stamp) ?? this.dialEnd(msg, t, stamp);
+    if (name === 'OriginateResponse') return this.originateResponse(msg, t, stamp);
     return { kind: 'skipped', reason: 'event not used' };
+  }
+
+  // ------------------------------------------------------------ outbound calls (the callback worklist)
+
+  /** Remembers which agent a member interface is, from any event naming both (member events, AgentCalled…). */
+  private learnInterface(msg: AmiMessage): void {
+    const iface = clean(msg.get('Interface')) ?? clean(msg.get('Location'));
+    const member = clean(msg.get('MemberName')) ?? clean(msg.get('Name'));
+    if (iface === undefined || member === undefined) return;
+    const agentId = normalizeAgent(member);
+    if (agentId === undefined || this.agentByInterface.get(iface) === agentId) return;
+    this.agentByInterface.delete(iface);
+    this.agentByInterface.set(iface, agentId);
+    if (this.agentByInterface.size > INTERFACES_KEPT) this.agentByInterface.delete(this.agentByInterface.keys().next().value as string);
+  }
+
+  /** The agent whose phone `channel` is (`PJSIP/1001-0000002a` → the member on interface `PJSIP/1001`), if any. */
+  private agentOfChannel(channel: string | undefined): string | undefined {
+    const c = clean(channel);
+    const iface = c === undefined ? undefined : normalizeAgent(c);
+    return iface === undefined ? undefined : this.agentByInterface.get(iface);
+  }
+
+  /**
+   * `DialBegin` from an agent's phone to an outside number: remembered until its `DialEnd`, which
+   * tells whether it was answered. Per the AMI event documentation (docs.asterisk.org, AMI_Events/DialBegin,
+   * Asterisk 13+), `Channel` is the dialling channel (here the agent's phone), `DestChannel`/`DestUniqueid`
+   * the channel dialled and `DestExten` (else `DialString`) the number. app_queue's own dials to members
+   * come from the caller's channel, never from a member's phone, so they are not taken for callbacks.
+   */
+  private outboundBegin(msg: AmiMessage): AmiFeedResult {
+    const agentId = this.agentOfChannel(msg.get('Channel'));
+    if (agentId === undefined) return { kind: 'skipped', reason: "DialBegin not from an agent's phone" };
+    const to = outsideNumber(msg.get('DestExten')) ?? outsideNumber(msg.get('DialString'));
+    if (to === undefined) return { kind: 'skipped', reason: 'DialBegin to no outside number' };
+    const dest = clean(msg.get('DestUniqueid'));
+    if (dest === undefined) return { kind: 'skipped', reason: 'DialBegin without a DestUniqueid' };
+    this.outboundDials.set(dest, { agentId, to, callId: idPart(clean(msg.get('Uniqueid')) ?? dest) });
+    if (this.outboundDials.size > OUTBOUND_DIALS_KEPT) this.outboundDials.delete(this.outboundDials.keys().next().value as string);
+    return { kind: 'skipped', reason: 'DialBegin of an outbound call: its DialEnd tells the outcome' };
+  }
+
+  /**
+   * `DialEnd` of an outbound dial seen starting: a `call.outbound`, answered when `DialStatus` is
+   * `ANSWER`, unanswered for `BUSY`, `NOANSWER`, `CONGESTION`, `CHANUNAVAIL` or `CANCEL` (the values of
+   * DIALSTATUS documented for Dial() and carried by DialEnd, docs.asterisk.org AMI_Events/DialEnd).
+   * Undefined when the dial is not one of ours (the queue's ring handling takes it).
+   */
+  private outboundEnd(msg: AmiMessage, t: number, stamp: string): AmiFeedResult | undefined {
+    const dest = clean(msg.get('DestUniqueid'));
+    const dial = dest === undefined ? undefined : this.outboundDials.get(dest);
+    if (dest === undefined || dial === undefined) return undefined;
+    const status = (msg.get('DialStatus') ?? '').trim().toUpperCase();
+    const answered = status === 'ANSWER' ? true : UNANSWERED_DIAL.has(status) ? false : undefined;
+    if (answered === undefined) return { kind: 'skipped', reason: 'DialEnd of an outbound call with no final status' };
+    this.outboundDials.delete(dest);
+    const event: FloorEventInput = { type: 'call.outbound', id: `ami:${dial.callId}:DialEnd:${stamp}:out`, at: t, callId: dial.callId, to: dial.to, agentId: dial.agentId, answered };
+    return { kind: 'events', events: [event] };
+  }
+
+  /**
+   * `OriginateResponse` (docs.asterisk.org AMI_Events/OriginateResponse: `Response` Success or Failure,
+   * `Channel`, `Exten`, `Uniqueid`) of a click-to-call that rings the agent's phone (`Channel`) and
+   * then dials `Exten`: a Failure is an attempt that reached nobody (`answered: false`); on Success the
+   * dialplan's Dial() from the agent's channel follows and its DialBegin/DialEnd tell the outcome, so
+   * nothing is sent here (the same call is not counted twice).
+   */
+  private originateResponse(msg: AmiMessage, t: number, stamp: string): AmiFeedResult {
+    const agentId = this.agentOfChannel(msg.get('Channel'));
+    if (agentId === undefined) return { kind: 'skipped', reason: "OriginateResponse not for an agent's phone" };
+    const to = outsideNumber(msg.get('Exten'));
+    if (to === undefined) return { kind: 'skipped', reason: 'OriginateResponse to no outside number' };
+    if ((msg.get('Response') ?? '').trim().toLowerCase() !== 'failure') return { kind: 'skipped', reason: 'OriginateResponse Success: the DialEnd that follows tells the outcome' };
+    const callId = idPart(clean(msg.get('Uniqueid')) ?? `originate-${stamp}`);
+    const event: FloorEventInput = { type: 'call.outbound', id: `ami:${callId}:OriginateResponse:${stamp}:out`, at: t, callId, to, agentId, answered: false };
+    return { kind: 'events', events: [event] };
   }
 
   // ------------------------------------------------------------ calls
