@@ -2,7 +2,7 @@
  * Alerts that are noticed: the tab's title and favicon carry the count of open
  * breaches, and a new breach (or an alert rising to a chosen level) can sound a
  * tone and show a desktop notification, once, or again every {@link REPEAT_MS}
- * until someone acknowledges it. Sound and notifications are opt-in, per user
+ * while it is open and nobody has acknowledged it. Sound and notifications are opt-in, per user
  * and per face (floor or agent view), remembered in this browser.
  *
  * The pure parts (preferences, title, favicon, the signaller's decisions) take
@@ -80,7 +80,7 @@ export function savePrefs(scope: SignalScope, user: string, prefs: SignalPrefs, 
   }
 }
 
-/** The tab title: "(3) Floorwatch" with three breaches open or unacknowledged, "Floorwatch" with none. */
+/** The tab title: "(3) Floorwatch" with three breaches open (not ended), "Floorwatch" with none. */
 export function titleFor(openBreaches: number, base = BASE_TITLE): string {
   return openBreaches > 0 ? `(${openBreaches}) ${base}` : base;
 }
@@ -189,7 +189,7 @@ export interface SignalEffects {
   notify(alert: Alert): void;
 }
 
-/** Makes a signaller: decides which alerts sound and notify, and repeats them until acknowledged. */
+/** Makes a signaller: decides which alerts sound and notify, and repeats them while open and unacknowledged. */
 export function createSignaller(opts: {
   prefs: () => SignalPrefs;
   effects: SignalEffects;
@@ -204,6 +204,14 @@ export function createSignaller(opts: {
   let timer: unknown = null;
 
   const wanted = (a: Alert | undefined, p: SignalPrefs): a is Alert => a !== undefined && needsAck(a) && p.levels.includes(a.level) && (p.sound || p.desktop);
+  /**
+   * What repeats: an alert still open and unacknowledged. Anything that newly needs an acknowledgement
+   * sounds once, an ended breach too (a hold without asking ends as it is raised); repeating stops when
+   * it is acknowledged or ends, so a repeating tone always points at something open: counted in the tab's
+   * title (a breach) and shown open in the feed. An ended, unacknowledged breach waits at the top of the
+   * feed in silence.
+   */
+  const repeats = (a: Alert | undefined, p: SignalPrefs): a is Alert => wanted(a, p) && a.status === 'open';
 
   function fire(list: Alert[], p: SignalPrefs): void {
     if (list.length === 0) return;
@@ -225,7 +233,7 @@ export function createSignaller(opts: {
   function signal(alerts: Alert[]): void {
     const p = opts.prefs();
     const list = alerts.filter((a) => wanted(a, p));
-    for (const a of list) pending.add(a.id);
+    for (const a of list) if (repeats(a, p)) pending.add(a.id);
     fire(list, p);
     sync(p);
   }
@@ -234,13 +242,13 @@ export function createSignaller(opts: {
     const list: Alert[] = [];
     for (const id of pending) {
       const a = opts.current(id);
-      if (wanted(a, p)) list.push(a);
+      if (repeats(a, p)) list.push(a);
       else pending.delete(id);
     }
     return list;
   }
 
-  /** Signals again every alert still waiting for an acknowledgement; forgets the rest. */
+  /** Signals again every alert still open and waiting for an acknowledgement; forgets the rest. */
   function repeat(): void {
     const p = opts.prefs();
     const list = prune(p);

@@ -88,6 +88,33 @@ describe('tab title and favicon', () => {
   });
 });
 
+describe('the tab count agrees with the header', () => {
+  it('counts the breaches open now, acknowledged or not, and never an ended one still waiting for an acknowledgement', async () => {
+    const alerts = useAlertsStore();
+    const held = [
+      alert('open', { level: 'breach' }),
+      alert('open-acked', { level: 'breach', ack: { by: 'sam', atMs: T } }),
+      alert('ended-unacked', { level: 'breach', ruleId: 'hold-permission', status: 'resolved', resolvedAtMs: T }),
+      alert('ended-acked', { level: 'breach', status: 'resolved', resolvedAtMs: T, ack: { by: 'kim', atMs: T } }),
+      alert('withdrawn', { level: 'breach', status: 'retracted' }),
+      alert('warn'),
+    ];
+    alerts.hydrate(held);
+    // The header's figure: the open alerts by level (shared/selectors.ts counts the engine's open alerts).
+    const header = held.filter((a) => a.status === 'open' && a.level === 'breach').length;
+    expect(header).toBe(2);
+    expect(alerts.openBreaches).toBe(header);
+    const w = mountSignals('floor');
+    expect(document.title).toBe('(2) Floorwatch');
+    // Thirty ended breaches nobody acknowledged: the header says none open, and so does the tab.
+    alerts.hydrate(Array.from({ length: 30 }, (_, i) => alert(`e${i}`, { level: 'breach', ruleId: 'hold-permission', status: 'resolved', resolvedAtMs: T })));
+    await w.vm.$nextTick();
+    expect(document.title).toBe('Floorwatch');
+    expect(document.head.querySelector('link[data-fw-badge]')?.getAttribute('data-count')).toBe('0');
+    w.unmount();
+  });
+});
+
 describe('preferences', () => {
   it('are off by default and remembered per user and per face', () => {
     expect(loadPrefs('floor', 'sam')).toEqual({ sound: false, desktop: false, levels: ['breach'], repeat: false });
@@ -127,7 +154,8 @@ describe('the store finds what newly needs attention', () => {
     alerts.hydrate([]);
     alerts.apply([alert('fact', { level: 'breach', ruleId: 'hold-permission', status: 'resolved', resolvedAtMs: T }), alert('gone', { status: 'resolved', resolvedAtMs: T })], undefined);
     expect(heard).toEqual(['fact']);
-    expect(alerts.openBreaches).toBe(1);
+    // Announced, but not open: the tab's count (like the header's) leaves it out.
+    expect(alerts.openBreaches).toBe(0);
     alerts.apply([alert('fact', { level: 'breach', ruleId: 'hold-permission', status: 'resolved', resolvedAtMs: T, ack: { by: 'sam', atMs: T + 1 } })], undefined);
     expect(alerts.openBreaches).toBe(0);
     expect(heard).toEqual(['fact']);
@@ -220,6 +248,34 @@ describe('sound and desktop notification', () => {
 });
 
 describe('the signaller', () => {
+  it('signals an ended breach once but repeats only what is open and unacknowledged, until it ends or is acknowledged', () => {
+    const prefs = on({ repeat: true });
+    const held = new Map<string, Alert>([
+      ['open', alert('open', { level: 'breach' })],
+      ['fact', alert('fact', { level: 'breach', ruleId: 'hold-permission', status: 'resolved', resolvedAtMs: T })],
+    ]);
+    const notes: string[] = [];
+    const timers: (() => void)[] = [];
+    const s = createSignaller({
+      prefs: () => prefs,
+      current: (id) => held.get(id),
+      effects: { sound: () => {}, notify: (a) => notes.push(a.id) },
+      setInterval: (fn) => timers.push(fn),
+      clearInterval: () => timers.splice(0),
+    });
+    s.signal([...held.values()]);
+    expect(notes).toEqual(['open', 'fact']);
+    expect(s.pending()).toEqual(['open']);
+    s.repeat();
+    expect(notes).toEqual(['open', 'fact', 'open']);
+    // The open breach ends unacknowledged: it leaves the tab's count, and the repeating stops with it.
+    held.set('open', alert('open', { level: 'breach', status: 'resolved', resolvedAtMs: T + 1 }));
+    s.repeat();
+    expect(notes).toEqual(['open', 'fact', 'open']);
+    expect(s.pending()).toEqual([]);
+    expect(timers).toHaveLength(0);
+  });
+
   it('sounds once for a burst and notifies each alert; stops repeating when repetition is switched off', () => {
     let prefs = on({ repeat: true, levels: ['warn', 'breach'] });
     const held = new Map<string, Alert>([['a', alert('a', { level: 'breach' })], ['b', alert('b')]]);

@@ -32,10 +32,12 @@ export const useAlertsStore = defineStore('alerts', () => {
   /** Agents with an open warn or breach right now. */
   const breachingAgents = computed(() => new Set(open.value.filter((a) => a.level !== 'info' && a.agentId).map((a) => a.agentId as string)));
   /**
-   * Breaches still open or not yet acknowledged (a hold without asking ends as it happens, and
-   * still waits for a supervisor): the count in the tab's title and favicon.
+   * Breaches open now (not ended, not withdrawn), acknowledged or not: the count in the tab's title and
+   * favicon, the same figure as the header's "open breaches" (the server's open alerts by level). An
+   * ended breach still waiting for an acknowledgement (a hold without asking ends as it happens) is
+   * at the top of the feed, not in this count: it is no longer open.
    */
-  const openBreaches = computed(() => list.value.reduce((n, a) => (a.level === 'breach' && (a.status === 'open' || !a.ack) ? n + 1 : n), 0));
+  const openBreaches = computed(() => open.value.reduce((n, a) => (a.level === 'breach' ? n + 1 : n), 0));
 
   /**
    * The level each alert waiting for an acknowledgement was last announced at (not reactive:
