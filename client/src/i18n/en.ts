@@ -124,6 +124,7 @@ export const en = {
   },
   charts: { volume: 'Calls per 15 minutes', sl: 'Service level through the day', rings: 'Rings to answer', holds: 'Hold durations', offered: 'offered', answered: 'answered', abandoned: 'abandoned', slPct: 'service level %', byRings: 'answers by rings', byHold: 'holds by duration', timeAxis: 'Time ({zone})', calls: 'calls', answers: 'answered calls', slTarget: 'target {pct}', noCalls: 'No calls yet today', noAnswers: 'No answered calls yet today', noHolds: 'No finished holds yet today', ringsAxis: 'rings before answer', holdAxis: 'hold length', holdsCount: 'holds', level: { ok: 'within limit', warn: 'warning', breach: 'breach' } },
   messages: { title: 'Messages', ticker: 'Wallboard ticker', tickerHint: 'e.g. Team meeting at 15:00', for: 'for', min: 'min', post: 'Post', noteTo: 'Private note to', pickAgent: 'agent…', noteHint: 'Only this agent sees it', send: 'Send', posted: 'Posted to the wallboard.', sent: 'Note sent.' },
+  wl: { title: 'Callers to call back', caption: 'Callers who hung up in a queue, oldest first', caller: 'Caller', queue: 'Queue', wait: 'Waited', time: 'Hung up at', since: 'Waiting for a call back', attempts: 'Attempts', outcomeCol: 'Outcome', assignee: 'Assigned to', assign: 'Assign', assignLabel: 'Assign the call back to {caller} to', nobody: 'nobody', empty: 'No caller to call back.', abandons: 'hung up {n} time | hung up {n} times', closed: 'Called back today ({n})', closedAt: 'closed at {time}', mine: 'Callers to call back', mineHelp: 'Assigned to you: call them back. Callers not assigned yet show their last digits only.', noneMine: 'None assigned to you.', unassigned: 'not assigned', oc: { new: 'not tried yet', 'no-answer': 'no answer', reached: 'reached', called: 'called', 'called-in': 'called in again', expired: 'expired', dropped: 'dropped: list full' } },
   me: {
     progress: 'My progress today',
     paceAhead: 'On pace: the quota expects about {n} calls by now.',
@@ -239,6 +240,7 @@ export const en = {
       volumeSustainSec: 'The voice must stay loud this long before it counts.',
       queueWaitWarnSec: 'A caller waiting in the queue this long shows a warning.',
       queueWaitBreachSec: 'A caller waiting in the queue this long is a breach.',
+      abandonCallbackWarnSec: 'A caller who hung up in the queue and is not called back within this many minutes shows a warning; at twice it, a breach.',
       dailyQuota: 'Calls each agent should handle in a day.',
       shiftMinutes: 'Length of a shift; with the quota and occupancy it sets the per-call budget.',
       targetOccupancy: 'Share of the shift an agent is expected to spend on calls.',
@@ -263,6 +265,7 @@ export const en = {
       volumeSustainSec: 'Volume: sustained for',
       queueWaitWarnSec: 'Queue wait: warn at',
       queueWaitBreachSec: 'Queue wait: breach at',
+      abandonCallbackWarnSec: 'Call back after a hang-up: warn after',
       dailyQuota: 'Daily call quota',
       shiftMinutes: 'Shift length',
       targetOccupancy: 'Target occupancy',
@@ -460,6 +463,7 @@ export const en = {
     'notes-missing': 'Write a few words of notes before you finish wrap-up.',
     escalation: 'When a caller asks for a manager, try once more to solve it yourself, then hand over politely.',
     'queue-wait': 'Callers are waiting: finish your current task and become available.',
+    'abandon-callback': 'Call back the callers on your list now, oldest first.',
     'away-long': 'Keep breaks within their limits: callers are waiting for you. Come back or tell your supervisor why you are away.',
   },
   af: {
@@ -519,6 +523,7 @@ export const en = {
     'notes-missing': { name: 'No call notes', explain: 'Take notes and log the call afterwards.' },
     escalation: { name: 'Manager requested', explain: 'A caller asking for a manager: one chance to resolve it yourself first.' },
     'queue-wait': { name: 'Long queue wait', explain: 'Callers must not wait long in the queue.' },
+    'abandon-callback': { name: 'Caller who hung up not called back', explain: 'Call back callers who hung up in the queue, and do it soon.' },
     'away-long': { name: 'Long break', explain: 'Be there for the callers: breaks within their limits.' },
   },
 };

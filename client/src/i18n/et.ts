@@ -126,6 +126,7 @@ export const et: Messages = {
   },
   charts: { volume: 'Kõned 15 minuti kaupa', sl: 'Teenindustase päeva jooksul', rings: 'Helinaid vastamiseni', holds: 'Ootel hoidmise kestused', offered: 'saabunud', answered: 'vastatud', abandoned: 'katkestatud', slPct: 'teenindustase %', byRings: 'vastused helinate järgi', byHold: 'ootel hoidmised kestuse järgi', timeAxis: 'Kellaaeg ({zone})', calls: 'kõned', answers: 'vastatud kõned', slTarget: 'eesmärk {pct}', noCalls: 'Täna pole veel kõnesid olnud', noAnswers: 'Täna pole veel ühelegi kõnele vastatud', noHolds: 'Täna pole veel ükski ootelhoidmine lõppenud', ringsAxis: 'helinaid enne vastamist', holdAxis: 'ootelhoidmise kestus', holdsCount: 'ootelhoidmised', level: { ok: 'piires', warn: 'hoiatus', breach: 'rikkumine' } },
   messages: { title: 'Sõnumid', ticker: 'Seinatahvli jooksev tekst', tickerHint: 'nt Meeskonna koosolek kell 15:00', for: 'kestus', min: 'min', post: 'Avalda', noteTo: 'Privaatne märkus:', pickAgent: 'agent…', noteHint: 'Näeb ainult see agent', send: 'Saada', posted: 'Avaldatud seinatahvlil.', sent: 'Märkus saadetud.' },
+  wl: { title: 'Tagasi helistada', caption: 'Järjekorras toru ära pannud helistajad, vanim ees', caller: 'Helistaja', queue: 'Järjekord', wait: 'Ootas', time: 'Katkestas kell', since: 'Ootab tagasihelistamist', attempts: 'Katseid', outcomeCol: 'Tulemus', assignee: 'Määratud', assign: 'Määra', assignLabel: 'Määra tagasihelistamine numbrile {caller}:', nobody: 'mitte kellelegi', empty: 'Tagasi helistada pole kellelegi.', abandons: 'katkestas {n} korra | katkestas {n} korda', closed: 'Täna tagasi helistatud ({n})', closedAt: 'suletud kell {time}', mine: 'Sulle tagasi helistada', mineHelp: 'Sulle määratud: helista neile tagasi. Määramata helistajatest on näha vaid viimased numbrid.', noneMine: 'Sulle pole ühtegi määratud.', unassigned: 'määramata', oc: { new: 'veel proovimata', 'no-answer': 'ei vastanud', reached: 'kätte saadud', called: 'helistatud', 'called-in': 'helistas ise uuesti', expired: 'aegunud', dropped: 'loend täis, eemaldatud' } },
   me: {
     progress: 'Minu tänane edenemine',
     paceAhead: 'Graafikus: kvoot eeldab praeguseks umbes {n} kõnet.',
@@ -241,6 +242,7 @@ export const et: Messages = {
       volumeSustainSec: 'Hääl peab nii kaua vali olema, enne kui see loeb.',
       queueWaitWarnSec: 'Nii kaua järjekorras oodanud helistaja kohta tuleb hoiatus.',
       queueWaitBreachSec: 'Nii kaua järjekorras oodanud helistaja on rikkumine.',
+      abandonCallbackWarnSec: 'Järjekorras toru ära pannud helistaja, kellele pole nii mitme minuti jooksul tagasi helistatud, annab hoiatuse; kahekordse aja järel rikkumise.',
       dailyQuota: 'Kõned, mida iga agent peaks päevas teenindama.',
       shiftMinutes: 'Vahetuse pikkus; koos normi ja hõivatusega määrab see ühe kõne eelarve.',
       targetOccupancy: 'Vahetuse osa, mille agent peaks veetma kõnedega.',
@@ -265,6 +267,7 @@ export const et: Messages = {
       volumeSustainSec: 'Helitugevus: kestab vähemalt',
       queueWaitWarnSec: 'Järjekorra ootamine: hoiatus',
       queueWaitBreachSec: 'Järjekorra ootamine: rikkumine',
+      abandonCallbackWarnSec: 'Tagasihelistamine katkestanule: hoiata pärast',
       dailyQuota: 'Päevane kõnekvoot',
       shiftMinutes: 'Vahetuse pikkus',
       targetOccupancy: 'Sihthõivatus',
@@ -462,6 +465,7 @@ export const et: Messages = {
     'notes-missing': 'Kirjuta enne järeltöö lõpetamist paar sõna märkmeid.',
     escalation: 'Kui helistaja küsib juhatajat, proovi veel kord ise lahendada, siis anna viisakalt üle.',
     'queue-wait': 'Helistajad ootavad: lõpeta käsilolev ja tee end vabaks.',
+    'abandon-callback': 'Helista oma nimekirjas olijatele kohe tagasi, vanimast alates.',
     'away-long': 'Pea pausid piirides: helistajad ootavad sind. Tule tagasi või ütle juhendajale, miks sa eemal oled.',
   },
   af: {
@@ -521,6 +525,7 @@ export const et: Messages = {
     'notes-missing': { name: 'Kõnemärkmed puuduvad', explain: 'Tee märkmeid ja registreeri kõne pärast.' },
     escalation: { name: 'Juhatajat sooviti', explain: 'Helistaja soovib juhatajat: sul on üks võimalus see ise lahendada.' },
     'queue-wait': { name: 'Pikk ootamine järjekorras', explain: 'Helistajad ei tohi järjekorras kaua oodata.' },
+    'abandon-callback': { name: 'Katkestanud helistajale tagasi helistamata', explain: 'Helista tagasi neile, kes järjekorras toru ära panid, ja tee seda varsti.' },
     'away-long': { name: 'Pikk paus', explain: 'Ole helistajate jaoks olemas: pausid piirides.' },
   },
 };

@@ -126,6 +126,7 @@ export const tr: Messages = {
   },
   charts: { volume: '15 dakikada bir çağrılar', sl: 'Gün boyunca hizmet seviyesi', rings: 'Yanıta kadar çalış', holds: 'Bekletme süreleri', offered: 'gelen', answered: 'yanıtlanan', abandoned: 'terk edilen', slPct: 'hizmet seviyesi %', byRings: 'çalış sayısına göre yanıtlar', byHold: 'süreye göre bekletmeler', timeAxis: 'Saat ({zone})', calls: 'çağrı', answers: 'yanıtlanan çağrı', slTarget: 'hedef {pct}', noCalls: 'Bugün henüz çağrı yok', noAnswers: 'Bugün henüz yanıtlanan çağrı yok', noHolds: 'Bugün henüz tamamlanan bekletme yok', ringsAxis: 'yanıttan önceki çalış sayısı', holdAxis: 'bekletme süresi', holdsCount: 'bekletme', level: { ok: 'sınır içinde', warn: 'uyarı', breach: 'ihlal' } },
   messages: { title: 'Mesajlar', ticker: 'Duvar panosu kayan yazısı', tickerHint: 'örn. Ekip toplantısı 15:00’te', for: 'süre', min: 'dk', post: 'Yayınla', noteTo: 'Özel not:', pickAgent: 'temsilci…', noteHint: 'Yalnızca bu temsilci görür', send: 'Gönder', posted: 'Duvar panosunda yayınlandı.', sent: 'Not gönderildi.' },
+  wl: { title: 'Geri aranacak arayanlar', caption: 'Kuyrukta kapatan arayanlar, en eskisi önce', caller: 'Arayan', queue: 'Kuyruk', wait: 'Bekleme', time: 'Kapattığı saat', since: 'Geri arama bekliyor', attempts: 'Deneme', outcomeCol: 'Sonuç', assignee: 'Atanan', assign: 'Ata', assignLabel: '{caller} numarasının geri aramasını ata:', nobody: 'kimse', empty: 'Geri aranacak arayan yok.', abandons: '{n} kez kapattı | {n} kez kapattı', closed: 'Bugün geri arananlar ({n})', closedAt: '{time} saatinde kapandı', mine: 'Geri arayacağınız kişiler', mineHelp: 'Size atananlar: onları geri arayın. Henüz atanmamış arayanların yalnızca son rakamları görünür.', noneMine: 'Size atanan yok.', unassigned: 'atanmadı', oc: { new: 'henüz denenmedi', 'no-answer': 'cevap yok', reached: 'ulaşıldı', called: 'arandı', 'called-in': 'kendisi tekrar aradı', expired: 'süresi doldu', dropped: 'liste dolu, çıkarıldı' } },
   me: {
     progress: 'Bugünkü ilerlemem',
     paceAhead: 'Hedefe uygun: kota şu ana kadar yaklaşık {n} çağrı bekliyor.',
@@ -241,6 +242,7 @@ export const tr: Messages = {
       volumeSustainSec: 'Sesin sayılması için bu kadar süre yüksek kalması gerekir.',
       queueWaitWarnSec: 'Kuyrukta bu kadar bekleyen arayan için uyarı çıkar.',
       queueWaitBreachSec: 'Kuyrukta bu kadar bekleyen arayan ihlaldir.',
+      abandonCallbackWarnSec: 'Kuyrukta kapatan ve bu kadar dakika içinde geri aranmayan arayan uyarı verir; iki katında ihlal olur.',
       dailyQuota: 'Her temsilcinin bir günde karşılaması gereken çağrı sayısı.',
       shiftMinutes: 'Vardiyanın uzunluğu; kota ve dolulukla birlikte çağrı başına bütçeyi belirler.',
       targetOccupancy: 'Temsilcinin vardiyasında çağrılarla geçirmesi beklenen pay.',
@@ -265,6 +267,7 @@ export const tr: Messages = {
       volumeSustainSec: 'Ses düzeyi: şu süre boyunca',
       queueWaitWarnSec: 'Kuyruk beklemesi: uyarı',
       queueWaitBreachSec: 'Kuyruk beklemesi: ihlal',
+      abandonCallbackWarnSec: 'Kapatan arayanı geri arama: uyarı süresi',
       dailyQuota: 'Günlük çağrı kotası',
       shiftMinutes: 'Vardiya süresi',
       targetOccupancy: 'Hedef doluluk',
@@ -462,6 +465,7 @@ export const tr: Messages = {
     'notes-missing': 'Görüşme sonrası işi bitirmeden birkaç kelimelik not yazın.',
     escalation: 'Arayan yönetici isterse bir kez daha kendiniz çözmeyi deneyin, sonra kibarca devredin.',
     'queue-wait': 'Arayanlar bekliyor: elinizdeki işi bitirip müsait olun.',
+    'abandon-callback': 'Listenizdeki arayanları şimdi, en eskisinden başlayarak geri arayın.',
     'away-long': 'Molaları sınırları içinde tutun: arayanlar sizi bekliyor. Dönün ya da neden uzakta olduğunuzu süpervizörünüze söyleyin.',
   },
   af: {
@@ -521,6 +525,7 @@ export const tr: Messages = {
     'notes-missing': { name: 'Çağrı notu yok', explain: 'Not alın ve çağrıyı sonrasında kaydedin.' },
     escalation: { name: 'Yönetici istendi', explain: 'Yönetici isteyen arayan: önce kendiniz çözmek için bir şansınız var.' },
     'queue-wait': { name: 'Uzun kuyruk beklemesi', explain: 'Arayanlar kuyrukta uzun beklememeli.' },
+    'abandon-callback': { name: 'Geri aranmayan arayan', explain: 'Kuyrukta kapatan arayanları geri arayın, hem de kısa sürede.' },
     'away-long': { name: 'Uzun mola', explain: 'Arayanlar için orada olun: molalar sınırları içinde.' },
   },
 };

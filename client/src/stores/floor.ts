@@ -7,7 +7,7 @@ import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
 import type { AgentNote } from '../../../shared/state.ts';
 import { applyAgentPatch } from '../../../shared/agent-patch.ts';
-import type { AgentView, CallView, CallbackView, Delta, FloorTotals, IntervalView, QueueKpis, ScopePayload, TickerText, VoicemailView } from '../../../shared/wire.ts';
+import type { AgentView, CallView, CallbackView, Delta, FloorTotals, IntervalView, QueueKpis, ScopePayload, TickerText, VoicemailView, WorklistItemView } from '../../../shared/wire.ts';
 
 /** One collator for every sort by name: `localeCompare` builds one per call. */
 const byName = new Intl.Collator();
@@ -34,6 +34,8 @@ export const useFloorStore = defineStore('floor', () => {
   const ticker = shallowRef<TickerText[]>([]);
   /** Private notes to the agent (agent scope only). */
   const notes = shallowRef<AgentNote[]>([]);
+  /** The callback worklist as the server scoped it: every item on the floor; an agent's own and the unassigned (masked) in their view. */
+  const worklist = shallowRef<WorklistItemView[]>([]);
 
   /**
    * Agents by name. A delta replaces a few agents, not the roster: when no
@@ -83,6 +85,7 @@ export const useFloorStore = defineStore('floor', () => {
     me.value = 'me' in p ? p.me : null;
     ticker.value = 'ticker' in p ? p.ticker : [];
     notes.value = 'notes' in p ? p.notes : [];
+    worklist.value = 'worklist' in p ? (p.worklist ?? []) : [];
   }
 
   function applyDelta(d: Delta): void {
@@ -92,6 +95,7 @@ export const useFloorStore = defineStore('floor', () => {
     if (d.me !== undefined) me.value = d.me;
     if (d.ticker) ticker.value = d.ticker;
     if (d.notes) notes.value = d.notes;
+    if (d.worklist) worklist.value = d.worklist;
     if (d.agents?.length) {
       const next = new Map(agents.value);
       for (const patch of d.agents) next.set(patch.agentId, applyAgentPatch(next.get(patch.agentId), patch));
@@ -113,9 +117,10 @@ export const useFloorStore = defineStore('floor', () => {
     me.value = null;
     ticker.value = [];
     notes.value = [];
+    worklist.value = [];
   }
 
   return {
     ticker,
-    notes, queues, totals, agents, calls, intervals, voicemails, callbacks, me, agentList, agentNames, roster, teams, queueIds, hydrate, applyDelta, reset };
+    notes, worklist, queues, totals, agents, calls, intervals, voicemails, callbacks, me, agentList, agentNames, roster, teams, queueIds, hydrate, applyDelta, reset };
 });
