@@ -50,17 +50,27 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS notify_deliveries_created ON notify_deliveries(created_ms);
   CREATE TABLE IF NOT EXISTS notify_claims (key TEXT PRIMARY KEY, owner TEXT NOT NULL, until_ms INTEGER NOT NULL);`;
 
-/** The SQLite store: `file` is the event log's (or ':memory:'). */
+/**
+ * The SQLite store: `file` is the event log's (or ':memory:'). The file is
+ * opened at first use, not when the store is made: `createServer` builds one
+ * with no side effects.
+ */
 export class SqliteNotifyStore implements NotifyStore {
   readonly kind = 'sqlite';
-  private readonly db: Database.Database;
+  private handle: Database.Database | undefined;
   private inserts = 0;
 
-  constructor(file: string) {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.db = new Database(file, { timeout: 5_000 });
-    this.db.pragma('journal_mode = WAL');
-    this.db.exec(SCHEMA);
+  constructor(private readonly file: string) {}
+
+  private get db(): Database.Database {
+    if (!this.handle) {
+      if (this.file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
+      const db = new Database(this.file, { timeout: 5_000 });
+      db.pragma('journal_mode = WAL');
+      db.exec(SCHEMA);
+      this.handle = db;
+    }
+    return this.handle;
   }
 
   async listChannels(): Promise<Channel[]> {
@@ -114,7 +124,7 @@ export class SqliteNotifyStore implements NotifyStore {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (this.handle?.open) this.handle.close();
   }
 }
 
