@@ -527,7 +527,7 @@ export function selectScopeConfig(s: FloorState, scope: LiveScope): ScopeConfig 
   if (scope.kind === 'floor') return s.config;
   if (scope.kind === 'wallboard') return { rules: { queueWaitWarnSec: s.config.rules.queueWaitWarnSec, queueWaitBreachSec: s.config.rules.queueWaitBreachSec } } satisfies WallboardConfig;
   const eff = configFor(s, undefined, s.agents.get(scope.agentId)?.team);
-  return { rules: { ...eff.rules }, workload: { ...eff.workload } } satisfies AgentConfig;
+  return { rules: { ...eff.rules }, workload: { ...eff.workload }, awayLimitMinutes: { ...eff.awayLimitMinutes } } satisfies AgentConfig;
 }
 
 /**

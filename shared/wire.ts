@@ -233,6 +233,8 @@ export interface WallboardPayload {
 export interface AgentConfig {
   rules: RuleThresholds;
   workload: Workload;
+  /** The pause limits of the agent's team, minutes per normalised reason (see shared/away.ts). */
+  awayLimitMinutes?: Readonly<Record<string, number | null>>;
 }
 
 /** The wallboard's thresholds: how long a wait turns amber and red. */
