@@ -160,6 +160,8 @@ interface SimCall {
   picked: boolean;
   /** Agents that already let this call ring out. */
   skipped: Set<string>;
+  /** The caller's number: one who hangs up is called back (the worklist). */
+  caller?: string;
 }
 
 interface OpenRing {
@@ -279,6 +281,7 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
       if (i < 0) return;
       list.splice(i, 1);
       emit(t, { type: 'call.abandoned', callId: call.id });
+      callBack(call, t);
     });
   }
 
@@ -295,7 +298,8 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
       picked: false,
       skipped: new Set(),
     };
-    emit(t, { type: 'call.queued', callId: call.id, queueId: q.id, caller: `+372 5${String(Math.floor(rnd() * 1e7)).padStart(7, '0')}` });
+    call.caller = `+372 5${String(Math.floor(rnd() * 1e7)).padStart(7, '0')}`;
+    emit(t, { type: 'call.queued', callId: call.id, queueId: q.id, caller: call.caller });
     waitingIn(q.id).push(call);
     patience(call);
     dispatch(t);
@@ -393,7 +397,10 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
       // The caller gives up while it rings.
       at(call.abandonAtMs, (ta) => {
         if (open.size === 0) return; // every ring ran out first: the caller is back in the queue
-        cutOff(ta, undefined, () => emit(ta, { type: 'call.abandoned', callId: call.id }));
+        cutOff(ta, undefined, () => {
+          emit(ta, { type: 'call.abandoned', callId: call.id });
+          callBack(call, ta);
+        });
       });
       return;
     }
@@ -542,6 +549,34 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
 
   function completeCallback(id: string, agentId: string, due: number, when: number): void {
     at(when, (t) => emit(t, { type: 'callback.completed', callbackId: id, agentId, dueAt: due }));
+  }
+
+  /** Draws of the callbacks to abandoned callers, a stream of their own so the floor's other draws stay as they were. */
+  const cbRnd = prng(seed ^ 0x0ca11bac);
+  let obNo = 0;
+  /**
+   * A caller who hung up after waiting (not a short abandon, under 5 s) is called back by an agent
+   * (`call.outbound`, issue 15's worklist): most within 25 minutes; now and then late enough to warn
+   * (abandon-callback, 30 min) or breach (60 min); a quarter after a first try nobody answered; a
+   * few never (the item stays on the worklist and its breach stands).
+   */
+  function callBack(call: SimCall, t: number): void {
+    if (call.caller === undefined || t - call.queuedAtMs < sec(5)) return;
+    if (cbRnd() < 0.05 * lapse) return;
+    const agent = agents[Math.floor(cbRnd() * agents.length)];
+    if (!agent) return;
+    const late = cbRnd() < 0.2 * lapse;
+    let when = t + sec(late ? cbBetween(1900, 4300) : cbBetween(240, 1500));
+    const dial = (answered: boolean) => (ta: number) => emit(ta, { type: 'call.outbound', callId: `sim-${seed}-ob${++obNo}`, to: call.caller as string, agentId: agent.id, answered });
+    if (cbRnd() < 0.25) {
+      at(when, dial(false));
+      when += sec(cbBetween(300, 900));
+    }
+    at(when, dial(true));
+  }
+  /** A uniform draw in [lo, hi) from the callbacks' own stream. */
+  function cbBetween(lo: number, hi: number): number {
+    return lo + cbRnd() * (hi - lo);
   }
 
   // ------------------------------------------------------------ a floor taken over from a previous run
