@@ -499,7 +499,7 @@ export const en = {
     sound: 'Play a sound',
     desktop: 'Desktop notification',
     levels: 'For these levels',
-    repeat: 'Repeat every {sec} s until acknowledged',
+    repeat: 'Repeat every {sec} s while open and unacknowledged',
     remembered: 'Remembered for {user} in this browser.',
     denied: 'This browser blocks notifications for this site: allow them in its site settings.',
     unsupported: 'This browser cannot show desktop notifications.',

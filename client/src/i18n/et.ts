@@ -501,7 +501,7 @@ export const et: Messages = {
     sound: 'Mängi heli',
     desktop: 'Töölauateavitus',
     levels: 'Nende tasemete puhul',
-    repeat: 'Korda iga {sec} s järel, kuni kinnitatakse',
+    repeat: 'Korda iga {sec} s järel, kuni on avatud ja kinnitamata',
     remembered: 'Jäetakse selles brauseris meelde kasutajale {user}.',
     denied: 'See brauser blokeerib selle saidi teavitused: luba need saidi seadetes.',
     unsupported: 'See brauser ei saa töölauateavitusi näidata.',

@@ -501,7 +501,7 @@ export const tr: Messages = {
     sound: 'Ses çal',
     desktop: 'Masaüstü bildirimi',
     levels: 'Şu düzeyler için',
-    repeat: 'Onaylanana kadar her {sec} sn yinele',
+    repeat: 'Açık ve onaylanmamışken her {sec} sn yinele',
     remembered: 'Bu tarayıcıda {user} için hatırlanır.',
     denied: 'Bu tarayıcı bu site için bildirimleri engelliyor: site ayarlarından izin verin.',
     unsupported: 'Bu tarayıcı masaüstü bildirimi gösteremiyor.',
