@@ -86,3 +86,12 @@ describe('time away today', () => {
     ]);
   });
 });
+
+describe('the reason in the grid\'s state column', () => {
+  it('names the usual reasons in the page\'s language', () => {
+    i18n.global.locale.value = 'et';
+    const w = grid(agent({ ...LUNCH, reason: 'lunch' }, { reason: 'Lunch' }), T0 + 60_000);
+    expect(w.find('[data-testid=agent-state] .what').text()).toBe('eemal (lõuna)');
+    i18n.global.locale.value = 'en';
+  });
+});
