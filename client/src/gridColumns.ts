@@ -22,6 +22,8 @@ export interface GridColumns {
 /** The longest times a cell shows: an hour-long state, a call with minutes in two digits. */
 const LONG_STATE = '0:00:00';
 const LONG_CALL = '00:00';
+/** The away reasons with words of their own in every language (client/src/away.ts); others are the feed's own text. */
+const AWAY_REASONS = ['break', 'lunch', 'training', 'other', 'none'] as const;
 /** The name column keeps room for a short name before its ellipsis, in em. */
 const NAME_MIN_EM = 7;
 /** Gap between columns and the row's side padding, in px (as in styles.css `.row`). */
@@ -41,6 +43,10 @@ export function gridColumns(words: (key: string, values?: Record<string, unknown
     measure(`▲ ${words('agents.hold', { time: LONG_CALL })}`, 0.9),
     measure(words('agents.call', { time: LONG_CALL }), 0.9),
     measure(`▲ ${words('agents.ring', { n: 9 })}`, 0.9),
+    // An away agent's reason and timer against the limit ("lunch 31:10 / 35:00") may wrap onto a second line
+    // between the reason and the times, never inside either: each part fits on its own.
+    ...AWAY_REASONS.map((r) => measure(`▲ ${words(`away.reason.${r}`)}`, 0.9)),
+    measure(`${LONG_CALL} / ${LONG_CALL}`, 0.9),
   );
   // The header's sort button carries a 1em mark after its word.
   const handledPx = Math.max(measure('000/000', 1), measure(words('agents.colHandled'), 0.8) + 0.8 * emPx, measure(words('agents.colToday'), 0.8));
