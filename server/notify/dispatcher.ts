@@ -28,6 +28,7 @@ import { sendWebhook } from './webhook.ts';
 export const DEFAULT_RETRY_FOR_MS = 10 * 60_000;
 /** First retry after this, ms; each next one waits twice as long (capped at {@link MAX_BACKOFF_MS}). */
 export const FIRST_BACKOFF_MS = 5_000;
+/** Longest wait between two attempts, ms. */
 export const MAX_BACKOFF_MS = 2 * 60_000;
 /** Notifications waiting to be sent, at most; past it a new one is recorded as failed at once (a storm must not grow memory). */
 export const DEFAULT_MAX_QUEUE = 1_000;
@@ -54,6 +55,7 @@ export type Sender = (ch: Channel, n: Notification, o: { nowMs: number; timeZone
 
 const defaultSender: Sender = (ch, n, o) => (ch.kind === 'email' ? sendEmail(ch, n, o) : sendWebhook(ch, n, o));
 
+/** What the notifier needs from the server: the store, the audit trail, the clock, the floor's time zone and agents. */
 export interface NotifierOptions {
   store: NotifyStore;
   /** Where each delivery's outcome goes (the floor's audit trail). */
@@ -129,6 +131,7 @@ export interface NotifierStats {
   dropped: number;
 }
 
+/** Routes, groups, escalates and delivers alerts; one per server (see the file's comment). */
 export class Notifier {
   private readonly o: NotifierOptions;
   private readonly nodeId: string;

@@ -13,6 +13,7 @@ import type { NotifyStore } from './store.ts';
 import { channelInputSchema, publicChannel, routingSchema, type Channel } from './types.ts';
 import { webhookUrlProblem } from './webhook.ts';
 
+/** The route context plus the notification store and the notifier. */
 export interface NotifyRouteContext extends Pick<RouteContext, 'app' | 'log' | 'clock' | 'requireAdmin'> {
   store: NotifyStore;
   notifier: Notifier;

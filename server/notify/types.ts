@@ -15,6 +15,7 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environme
 
 /** Hours during which a channel is not sent to, in the floor's time zone (config `timeZone`); `from` > `to` spans midnight. */
 export const quietHoursSchema = z.strictObject({ from: clockTime, to: clockTime });
+/** Floor-local `from`–`to`, HH:MM. */
 export type QuietHours = z.infer<typeof quietHoursSchema>;
 
 /** Longest grouping window: a burst is one message, but nobody waits more than this, s. */
@@ -67,12 +68,16 @@ export const webhookChannelInputSchema = z.strictObject({
   secret: z.string().max(1024).optional(),
 });
 
+/** A channel as an admin sends it: email or webhook, by `kind`. */
 export const channelInputSchema = z.discriminatedUnion('kind', [emailChannelInputSchema, webhookChannelInputSchema]);
+/** The body of a channel create or update, before defaults. */
 export type ChannelInput = z.input<typeof channelInputSchema>;
 
 /** A channel as stored: the input plus its id and times; secrets in clear (only ever in the store). */
 export type Channel = z.infer<typeof channelInputSchema> & { id: string; createdAtMs: number; updatedAtMs: number };
+/** A stored email channel. */
 export type EmailChannel = Extract<Channel, { kind: 'email' }>;
+/** A stored webhook channel. */
 export type WebhookChannel = Extract<Channel, { kind: 'webhook' }>;
 
 /** A channel as the API shows it: every secret replaced by whether one is set. */
@@ -82,6 +87,7 @@ export type PublicChannel =
 
 /** Levels a route can carry: info alerts stay on the floor. */
 export const NOTIFY_LEVELS = ['warn', 'breach'] as const;
+/** `warn` or `breach`. */
 export type NotifyLevel = (typeof NOTIFY_LEVELS)[number];
 
 /**
@@ -102,11 +108,13 @@ export const routeSchema = z.strictObject({
   /** The escalation path, in order. */
   channelIds: z.array(z.string().min(1).max(64)).min(1).max(10),
 });
+/** One routing rule, defaults filled in. */
 export type Route = z.infer<typeof routeSchema>;
 
 /** Minutes before an unacknowledged breach goes to the next channel, unless its rule says otherwise. */
 export const DEFAULT_ESCALATE_AFTER_MIN = 5;
 
+/** Every route, in order, and the minutes before escalating. */
 export const routingSchema = z.strictObject({
   routes: z.array(routeSchema).max(100).default([]),
   /** Minutes to wait for an acknowledgement before escalating, per rule; `defaultMin` for the others. */
@@ -117,6 +125,7 @@ export const routingSchema = z.strictObject({
     })
     .default({ defaultMin: DEFAULT_ESCALATE_AFTER_MIN, perRule: {} }),
 });
+/** The routing in force. */
 export type Routing = z.infer<typeof routingSchema>;
 
 /** What a message is about. */

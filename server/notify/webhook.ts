@@ -15,7 +15,9 @@ import type { Notification } from './message.ts';
 import { textOf } from './message.ts';
 import type { WebhookChannel } from './types.ts';
 
+/** Carries `sha256=<hex>` (see {@link signWebhook}). */
 export const SIGNATURE_HEADER = 'x-floorwatch-signature';
+/** Carries the epoch ms the signature covers. */
 export const TIMESTAMP_HEADER = 'x-floorwatch-timestamp';
 /** Version of the JSON body; a receiver can refuse what it does not know. */
 export const WEBHOOK_BODY_VERSION = 1;
