@@ -27,6 +27,7 @@ import type { FloorState } from '../state.ts';
 import { ENDED_CALLS_CAP } from './core.ts';
 import { closeLost } from './lost.ts';
 import { type Bounds, boundsByState, boundsOf, type EngineLimits } from './activity.ts';
+import { WORKLIST_CLOSED_CAP, worklistBounds } from './worklist.ts';
 
 export { DEFAULT_ENGINE_LIMITS, type EngineLimits, forgetCallActivity, noteCallActivity, setEngineLimits } from './activity.ts';
 
@@ -116,6 +117,12 @@ export interface EngineBoundsReport {
   /** Voicemails and callbacks: settled ones leave when the day turns; open ones stay until settled (no cap: each is a promise to a caller). */
   voicemails: BoundedSize;
   callbacks: BoundedSize;
+  /** Open items of the callback worklist (beyond the cap the oldest is closed as dropped; a day old, as expired) and the closed ones kept. */
+  worklist: BoundedSize;
+  worklistClosed: BoundedSize;
+  /** Worklist items closed because they were a day old, or because the cap was reached. */
+  worklistExpired: number;
+  worklistDropped: number;
   /** Agents and queues ever heard of (no cap: the floor's own size). */
   agents: BoundedSize;
   queues: BoundedSize;
@@ -139,6 +146,7 @@ export function engineBounds(s: FloorState, caps: { recentAlerts: number; agentA
     waiting += q.waiting.size;
   }
   for (const a of s.agents.values()) pastDaysMax = Math.max(pastDaysMax, a.pastDays.size);
+  const wl = worklistBounds(s);
   return {
     liveCalls: { size: s.liveCalls.size, cap: b.limits.maxLiveCalls },
     calls: { size: s.calls.size, cap: b.limits.maxLiveCalls + ENDED_CALLS_CAP },
@@ -150,6 +158,10 @@ export function engineBounds(s: FloorState, caps: { recentAlerts: number; agentA
     waiting: { size: waiting, cap: b.limits.maxLiveCalls },
     voicemails: { size: s.voicemails.size, cap: null },
     callbacks: { size: s.callbacks.size, cap: null },
+    worklist: { size: wl.open, cap: wl.cap },
+    worklistClosed: { size: wl.closed, cap: WORKLIST_CLOSED_CAP },
+    worklistExpired: wl.expired,
+    worklistDropped: wl.dropped,
     agents: { size: s.agents.size, cap: null },
     queues: { size: s.queues.size, cap: null },
     staleWaitingSec: b.limits.staleWaitingSec,

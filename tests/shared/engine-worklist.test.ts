@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Feed, T0, sec, configWith } from './feed.ts';
-import { applyEvent, closedWorklistItems, createFloorState, openWorklistItems, tick, WORKLIST_CAP, WORKLIST_MAX_AGE_MS } from '../../shared/engine.ts';
+import { applyEvent, closedWorklistItems, createFloorState, engineBounds, openWorklistItems, tick, WORKLIST_CAP, WORKLIST_MAX_AGE_MS } from '../../shared/engine.ts';
 import { defaultConfig } from '../../shared/config.ts';
 import { parseEvent, parseInternalEvent, type FloorEvent } from '../../shared/events.ts';
 import { serializeState } from '../../shared/selectors.ts';
@@ -147,6 +147,10 @@ describe('callback worklist', () => {
     expect(open(f)).toHaveLength(WORKLIST_CAP);
     expect(open(f)[0].itemId).toBe('wl:c1');
     expect(closed(f).at(-1)).toMatchObject({ itemId: 'wl:c0', outcome: 'dropped' });
+    // GET /api/health shows it under limits.
+    const b = engineBounds(f.state, { recentAlerts: 500, agentAlerts: 1000 });
+    expect(b.worklist).toEqual({ size: WORKLIST_CAP, cap: WORKLIST_CAP });
+    expect(b.worklistDropped).toBe(1);
   });
 });
 
