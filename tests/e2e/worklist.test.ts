@@ -6,7 +6,8 @@
  * outbound call to that number is sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
 import { AuthStore } from '../../server/auth/store.ts';
 import { buildClient, chromiumPresent, launchChromium, postEvents, signInAt, watchErrors, type E2eServer, startServer } from './helpers.ts';
 
@@ -16,6 +17,12 @@ const INGEST = 'e2e-worklist-ingest';
 let browser: Browser;
 let srv: E2eServer;
 let n = 0;
+
+/** Serious and critical axe violations of a page, one line each. */
+async function axeSerious(page: Page): Promise<string[]> {
+  const r = await new AxeBuilder({ page }).analyze();
+  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}) ×${v.nodes.length}: ${v.nodes.slice(0, 3).map((x) => x.target.join(' ')).join(' | ')}`);
+}
 
 async function send(events: Record<string, unknown>[]): Promise<void> {
   await postEvents(srv.base, INGEST, events.map((e) => ({ id: `e2e-wl-${++n}`, at: Date.now(), ...e })), true);
@@ -82,6 +89,9 @@ describe.skipIf(!hasChromium)('callback worklist in Chromium', () => {
     // Ann's own view now has the full number; the other caller stays masked.
     await expect.poll(() => ann.locator('[data-testid=me-worklist-item][data-item="wl:wl-e1"]').textContent(), { timeout: 5_000 }).toContain('+372 5550 1234');
     expect(await ann.locator('[data-testid=me-worklist-item][data-item="wl:wl-e2"]').textContent()).toContain('•••• 9876');
+    // The panel with its rows and the agent's list pass axe (no serious or critical violation).
+    expect(await axeSerious(sue)).toEqual([]);
+    expect(await axeSerious(ann)).toEqual([]);
 
     // Ann calls the caller back: the item leaves the floor's worklist and her view, and is listed as called back today.
     await send([{ type: 'call.outbound', callId: 'wl-out-1', to: '+37255501234', agentId: '5001', answered: true }]);
