@@ -542,7 +542,8 @@ export function serializeState(s: FloorState): unknown {
       nowMs: s.nowMs,
       day: [s.dayStartMs, s.dayEndMs],
       queues: sortMap(s.queues).map(([id, q]) => [id, { ...q, waiting: [...q.waiting.entries()], intervals: [...q.intervals.entries()] }]),
-      agents: sortMap(s.agents),
+      // A rule whose alerts were all retracted counts nowhere, like one never raised (a replay never raised it).
+      agents: sortMap(s.agents).map(([id, a]) => [id, { ...a, today: { ...a.today, alerts: structuredCloneCounts(a.today.alerts) } }]),
       // Alert ids in the order raised: a tick may raise two alerts of one call in the other order than a replay.
       calls: sortMap(s.calls).map(([id, c]) => [id, { ...c, alertIds: [...c.alertIds].sort() }]),
       alerts: sortMap(s.alerts),
