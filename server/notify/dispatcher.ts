@@ -273,9 +273,9 @@ export class Notifier {
     const fact = ended && a.resolvedAtMs === a.raisedAtMs;
     const risen = level !== undefined && (t.levelSeen === undefined || (t.levelSeen === 'warn' && level === 'breach'));
     if (risen && !t.ended && !(ended && !fact)) {
+      // The time the alert reached this level: the raise, or the update that made a warning a breach.
+      const sinceMs = t.levelSeen === undefined ? a.raisedAtMs : a.updatedAtMs;
       t.levelSeen = level;
-      // The time the alert reached this level: the raise, or the update that made it a breach.
-      const sinceMs = t.told.size === 0 ? a.raisedAtMs : a.updatedAtMs;
       const team = a.agentId ? this.o.agentOf(a.agentId)?.team : undefined;
       for (const route of routesFor(routing, a, team)) {
         this.addToGroup(channels, route.channelIds[0], 'alert', 0, sinceMs, t, level);
@@ -293,7 +293,8 @@ export class Notifier {
         if (ch?.allClear) this.addToGroup(channels, chId, 'all-clear', 0, a.resolvedAtMs ?? a.updatedAtMs, t, 'clear');
       }
     }
-    if (t.escalations.size === 0 && (t.ended || fact)) this.forget(t);
+    // Nothing left to do for it (ended, a fact, or told to no channel): remember only its level.
+    if (t.escalations.size === 0 && (t.ended || fact || t.channels.size === 0)) this.forget(t);
     this.stats.tracked = this.tracked.size;
   }
 

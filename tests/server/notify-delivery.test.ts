@@ -173,6 +173,33 @@ describe('escalation', () => {
     expect(r3.got[0].body).toMatchObject({ kind: 'escalation', escalationStep: 2, unacknowledgedMin: 10 });
   });
 
+  it('sends the breach a warning grows into, and counts the escalation from the breach, not from the warning', async () => {
+    const n = await node();
+    const [r1, r2] = [await receiver(SECRET), await receiver(SECRET)];
+    const c1 = await addWebhook(n, r1.url);
+    const c2 = await addWebhook(n, r2.url);
+    await setRouting(n, { routes: [{ id: 'waits', ruleIds: ['queue-wait'], levels: ['breach'], channelIds: [c1.id, c2.id] }], escalation: { defaultMin: 5, perRule: { 'queue-wait': 2 } } });
+    const T = n.clock.t;
+    await post(n, [agentOn('A1', 'Ann', 'red'), { type: 'call.queued', id: 'ww1', at: T + 1_000, callId: 'w1', queueId: 'sales' }]);
+    n.clock.t = T + 65_000;
+    n.server.tickNow();
+    await n.server.notifier.settle();
+    expect(r1.got).toHaveLength(0); // a warning: not routed here
+    n.clock.t = T + 125_000;
+    n.server.tickNow();
+    await waitFor(() => r1.got.length === 1, 3_000, 'the breach');
+    expect(alertsOf(r1.got[0].body)[0]).toMatchObject({ ruleId: 'queue-wait', level: 'breach' });
+    // Two minutes from the warning have passed, not two from the breach.
+    n.clock.t = T + 235_000;
+    n.server.tickNow();
+    await n.server.notifier.settle();
+    expect(r2.got).toHaveLength(0);
+    n.clock.t = T + 250_000;
+    n.server.tickNow();
+    await waitFor(() => r2.got.length === 1, 3_000, 'the escalation');
+    expect(r2.got[0].body).toMatchObject({ kind: 'escalation', escalationStep: 1 });
+  });
+
   it('sends an all clear when the alert ends, only to channels that asked for it', async () => {
     const n = await node();
     const wants = await receiver(SECRET);
