@@ -42,6 +42,8 @@ const MAX_TRACKED = 50_000;
 /** A grouped message waits this long past its window for alerts of the window that another node's log reader had not folded yet, ms. */
 const GROUP_GRACE_MS = 2_000;
 
+/** Flushes a message may fail to reach the store (each poll, about a second apart) before it is given up. */
+const MAX_FLUSH_TRIES = 60;
 /** How long `close` waits for sends in flight, ms. */
 const CLOSE_WAIT_MS = 2_000;
 
@@ -106,6 +108,8 @@ interface Group {
   alerts: Alert[];
   omitted: number;
   unacknowledgedMin?: number;
+  /** Flushes that failed to reach the store so far. */
+  tries?: number;
 }
 
 interface Job {
@@ -359,7 +363,15 @@ export class Notifier {
         alerts: live.map((a) => summarize(a, this.o.agentOf)),
         ...(g.omitted ? { omittedAlerts: g.omitted } : {}),
       };
-      await this.enqueue(ch, n, nowMs);
+      try {
+        await this.enqueue(ch, n, nowMs);
+      } catch (err) {
+        // The store could not be reached (a Redis blip): try again at the next flush, for a while.
+        g.tries = (g.tries ?? 0) + 1;
+        if (g.tries < MAX_FLUSH_TRIES) this.ready.push(g);
+        else this.stats.dropped++;
+        this.o.logger?.warn(`notifications: ${n.id} to ${ch.name} not queued yet (${(err as Error).message})${g.tries < MAX_FLUSH_TRIES ? '; trying again' : '; given up'}`);
+      }
     }
   }
 

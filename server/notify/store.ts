@@ -35,7 +35,7 @@ export interface NotifyStore {
   saveDelivery(record: DeliveryRecord): Promise<void>;
   /** The newest `limit` delivery records (by creation), newest first. */
   listDeliveries(limit?: number): Promise<DeliveryRecord[]>;
-  /** True for exactly one caller per key until `ttlMs` after the winning claim. */
+  /** True for exactly one owner per key until `ttlMs` after the winning claim (and again for that owner, so a retry of its own claim holds). */
   claim(key: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -117,7 +117,7 @@ export class SqliteNotifyStore implements NotifyStore {
   async claim(key: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean> {
     // An expired claim may be taken over; a live one is nobody else's.
     const r = this.db
-      .prepare('INSERT INTO notify_claims (key, owner, until_ms) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms WHERE notify_claims.until_ms < ?')
+      .prepare('INSERT INTO notify_claims (key, owner, until_ms) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms WHERE notify_claims.until_ms < ? OR notify_claims.owner = excluded.owner')
       .run(key, owner, nowMs + ttlMs, nowMs);
     if (r.changes === 1 && Math.random() < 0.01) this.db.prepare('DELETE FROM notify_claims WHERE until_ms < ?').run(nowMs);
     return r.changes === 1;
@@ -200,7 +200,8 @@ export class RedisNotifyStore implements NotifyStore {
 
   async claim(key: string, owner: string, ttlMs: number): Promise<boolean> {
     // SET NX PX: atomic on the one Redis every node shares (https://redis.io/docs/latest/commands/set/).
-    return (await this.client.set(this.keys.claim + key, owner, { NX: true, PX: Math.max(1, Math.round(ttlMs)) })) === 'OK';
+    if ((await this.client.set(this.keys.claim + key, owner, { NX: true, PX: Math.max(1, Math.round(ttlMs)) })) === 'OK') return true;
+    return (await this.client.get(this.keys.claim + key)) === owner;
   }
 
   async close(): Promise<void> {

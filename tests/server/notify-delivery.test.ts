@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeliveryRecord, PublicChannel } from '../../server/notify/types.ts';
 import { verifyWebhook } from '../../server/notify/webhook.ts';
+import { SqliteNotifyStore } from '../../server/notify/store.ts';
 import type { AuditEntry } from '../../server/log/store.ts';
 import { VIEW_TOKEN, waitFor } from './harness.ts';
 import { agentOn, AGENT, api, holdWithoutAsking, post, signIn, startNotifyNode, startReceiver, startSmtp, type NotifyNode } from './notify-helpers.ts';
@@ -265,6 +266,30 @@ describe('delivery', () => {
     expect(hook.got).toHaveLength(4);
     const audit = (await api(n.url, 'GET', '/api/admin/audit', { cookie: n.adminCookie })).body.data as AuditEntry[];
     expect(audit.find((e) => e.action === 'notify.failed')?.after).toMatchObject({ id: rec.id, status: 'failed' });
+  });
+
+  it('keeps a notification whose claim could not reach the store and queues it at a later flush', async () => {
+    class FlakyStore extends SqliteNotifyStore {
+      failures = 2;
+      override async claim(key: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean> {
+        if (this.failures-- > 0) throw new Error('store unreachable');
+        return super.claim(key, owner, ttlMs, nowMs);
+      }
+    }
+    const store = new FlakyStore(':memory:');
+    closers.push(() => store.close());
+    const n = await node({ notify: { store } });
+    const hook = await receiver(SECRET);
+    const ch = await addWebhook(n, hook.url);
+    await setRouting(n, { routes: [{ id: 'r', ruleIds: ['hold-permission'], channelIds: [ch.id] }] });
+    await post(n, [agentOn('A1', 'Ann', 'red'), ...holdWithoutAsking('c1', 'A1', 10)]);
+    await n.server.notifier.settle();
+    expect(hook.got).toHaveLength(0);
+    await advance(n, 1_000);
+    expect(hook.got).toHaveLength(0);
+    await advance(n, 1_000);
+    await waitFor(() => hook.got.length === 1, 3_000, 'the notification after the store came back');
+    expect(n.logged.some((l) => l.includes('not queued yet (store unreachable); trying again'))).toBe(true);
   });
 
   it('never slows ingest or the live push when a channel never answers', async () => {
