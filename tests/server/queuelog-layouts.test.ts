@@ -62,7 +62,8 @@ const KNOWN: Omit<QueueLogReport, 'lines'> = {
     sales: { offered: 4, answered: 2, abandoned: 2, endLost: 0, transferred: 0, avgWaitSec: 19, avgTalkSec: 105, maxWaitSec: 300, serviceLevelPct: 25 },
   },
   agents: {
-    'PJSIP/201': { answered: 1, ringNoAnswer: 0, ringCanceled: 0, avgTalkSec: 120, breaches: {} },
+    // Paused for lunch from 130 s to 200 s.
+    'PJSIP/201': { answered: 1, ringNoAnswer: 0, ringCanceled: 0, avgTalkSec: 120, breaches: {}, awaySecByDay: { '2026-11-24': { lunch: 70 } } },
     'PJSIP/202': { answered: 0, ringNoAnswer: 1, ringCanceled: 0, avgTalkSec: null, breaches: {} },
     'PJSIP/203': { answered: 1, ringNoAnswer: 0, ringCanceled: 0, avgTalkSec: 90, breaches: {} },
   },
