@@ -53,8 +53,12 @@ export const ruleThresholdsSchema = z.strictObject({
   volumeSustainSec: sec,
   queueWaitWarnSec: sec,
   queueWaitBreachSec: sec,
-  /** An abandoned caller not reached back this long after hanging up warns; at twice it, a breach (`abandon-callback`). */
-  abandonCallbackWarnSec: sec,
+  /**
+   * An abandoned caller not reached back this long after hanging up warns; at twice it, a breach
+   * (`abandon-callback`). Optional: a configuration saved before the rule existed has none, and the
+   * default (`DEFAULT_RULES`, 30 min) holds, so such a floor's settings still load and save.
+   */
+  abandonCallbackWarnSec: sec.optional(),
 });
 export type RuleThresholds = z.infer<typeof ruleThresholdsSchema>;
 
@@ -113,6 +117,9 @@ export const floorConfigSchema = z.strictObject({
 });
 export type FloorConfig = z.infer<typeof floorConfigSchema>;
 
+/** `abandon-callback` warns after 30 min (DESIGN), breaches at 60; the default also for configurations saved before the rule. */
+export const DEFAULT_ABANDON_CALLBACK_WARN_SEC = 30 * 60;
+
 export const DEFAULT_RULES: RuleThresholds = {
   ringWarnAt: 3,
   ringBreachAt: 4,
@@ -130,7 +137,7 @@ export const DEFAULT_RULES: RuleThresholds = {
   volumeSustainSec: 5,
   queueWaitWarnSec: 60,
   queueWaitBreachSec: 120,
-  abandonCallbackWarnSec: 30 * 60,
+  abandonCallbackWarnSec: DEFAULT_ABANDON_CALLBACK_WARN_SEC,
 };
 
 export function defaultConfig(): FloorConfig {

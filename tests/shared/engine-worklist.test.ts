@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Feed, T0, sec, configWith } from './feed.ts';
 import { applyEvent, closedWorklistItems, createFloorState, engineBounds, openWorklistItems, tick, WORKLIST_CAP, WORKLIST_MAX_AGE_MS } from '../../shared/engine.ts';
-import { defaultConfig } from '../../shared/config.ts';
+import { defaultConfig, parseConfig } from '../../shared/config.ts';
 import { parseEvent, parseInternalEvent, type FloorEvent } from '../../shared/events.ts';
 import { serializeState } from '../../shared/selectors.ts';
 
@@ -195,6 +195,17 @@ describe('abandon-callback', () => {
     expect(f.open('abandon-callback')).toMatchObject([{ level: 'breach', queueId: 'vip', threshold: 1200 }]);
     f.tick(20 + 1800);
     expect(f.open('abandon-callback').map((a) => [a.queueId, a.level])).toEqual([['vip', 'breach'], ['q1', 'warn']]);
+  });
+
+  it('takes the 30 min default for a configuration saved before the rule, which still parses and saves', () => {
+    const old = defaultConfig();
+    delete old.rules.abandonCallbackWarnSec;
+    expect(parseConfig(old).ok).toBe(true);
+    const f = abandon(new Feed(old), 0, 'c1', '5550123', 20);
+    f.tick(20 + 1799);
+    expect(f.alerts('abandon-callback')).toEqual([]);
+    f.tick(20 + 1800);
+    expect(f.open('abandon-callback')).toMatchObject([{ level: 'warn', threshold: 1800 }]);
   });
 
   it('stays silent when the rule is disabled', () => {

@@ -7,7 +7,7 @@
  * how long the caller waited for it: live ticks and a replay without them
  * record the same alert.
  */
-import { DEFAULT_RULES } from '../../config.ts';
+import { DEFAULT_ABANDON_CALLBACK_WARN_SEC } from '../../config.ts';
 import type { FloorState } from '../../state.ts';
 import { type FinalSpec, finalize, raiseOrUpdate } from '../alerts.ts';
 import { configFor, enabled } from '../core.ts';
@@ -19,7 +19,7 @@ export const ABANDON_CALLBACK_BREACH_FACTOR = 2;
 function itemSpec(s: FloorState, item: WorklistItem, atMs: number): FinalSpec & { on: boolean } {
   const eff = configFor(s, item.queueId, undefined);
   // A configuration saved before this rule existed has no threshold for it: the default holds.
-  const warnSec = eff.rules.abandonCallbackWarnSec ?? DEFAULT_RULES.abandonCallbackWarnSec;
+  const warnSec = eff.rules.abandonCallbackWarnSec ?? DEFAULT_ABANDON_CALLBACK_WARN_SEC;
   const breachSec = warnSec * ABANDON_CALLBACK_BREACH_FACTOR;
   const ageSec = (atMs - item.firstAbandonedAtMs) / 1000;
   const level = ageSec >= breachSec ? 'breach' : ageSec >= warnSec ? 'warn' : null;
