@@ -522,7 +522,7 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
         // (a warning) or past it by half (a breach), so the floor shows away-long at work.
         const reason = chance(0.6) ? pick(['break', 'Break', 'BREAK']) : chance(0.6) ? pick(['lunch', 'Lunch']) : 'training';
         const limitSec = reason.toLowerCase() === 'break' ? 900 : reason.toLowerCase() === 'lunch' ? 2100 : 1800;
-        const awaySec = lapseChance(0.25) ? limitSec * between(1.02, 1.9) : limitSec * between(0.3, 0.97);
+        const awaySec = lapseChance(0.3) ? limitSec * (chance(0.5) ? between(1.02, 1.45) : between(1.55, 2)) : limitSec * between(0.3, 0.97);
         setAgent(a, t, 'away', reason);
         at(t + sec(awaySec), (tb) => becomeAvailable(a, tb));
       } else {
