@@ -351,6 +351,19 @@ describe('email over SMTP', () => {
     expect(mail.raw).toContain('agent Ann (A1) queue sales');
   });
 
+  it('refuses to send in clear when STARTTLS is required and the server does not offer it', async () => {
+    const smtp = await startSmtp('floor-mailer', 'smtp-pass');
+    closers.push(() => smtp.close());
+    const n = await node();
+    const res = await api(n.url, 'POST', '/api/admin/notify/channels', { cookie: n.adminCookie }, {
+      kind: 'email', name: 'm', host: '127.0.0.1', port: smtp.port, tls: 'starttls', user: 'floor-mailer', password: 'smtp-pass', from: 'fw@example.com', to: ['a@example.com'],
+    });
+    const test = await api(n.url, 'POST', `/api/admin/notify/channels/${(res.body.data as PublicChannel).id}/test`, { cookie: n.adminCookie });
+    expect(test.body.data).toMatchObject({ status: 'failed' });
+    expect(String((test.body.data as DeliveryRecord).lastError)).toMatch(/STARTTLS/i);
+    expect(smtp.mails).toHaveLength(0);
+  });
+
   it('records a wrong password as a failed test with the server’s reason, without the password', async () => {
     const smtp = await startSmtp('floor-mailer', 'the-right-one');
     closers.push(() => smtp.close());
