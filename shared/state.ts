@@ -27,6 +27,8 @@ export interface Alert {
   queueId?: string;
   voicemailId?: string;
   callbackId?: string;
+  /** `away-long`: the away reason (normalised, '' when none was given) of the pause it measures. */
+  reason?: string;
   /** The measured value, in `unit`, at `updatedAtMs`. */
   value: number;
   /** The threshold of the current level, in `unit`. */

@@ -26,6 +26,7 @@ export interface RaiseSpec {
   queueId?: string;
   voicemailId?: string;
   callbackId?: string;
+  reason?: string;
 }
 
 /** A spec whose level may be none: the condition ended below every threshold. */
@@ -92,6 +93,7 @@ export function raiseOrUpdate(s: FloorState, spec: RaiseSpec): Alert {
   if (spec.queueId !== undefined) a.queueId = spec.queueId;
   if (spec.voicemailId !== undefined) a.voicemailId = spec.voicemailId;
   if (spec.callbackId !== undefined) a.callbackId = spec.callbackId;
+  if (spec.reason !== undefined) a.reason = spec.reason;
   const call = spec.callId !== undefined ? s.calls.get(spec.callId) : undefined;
   const day = call?.dayStartMs ?? dayOf(s, a.raisedAtMs);
   alertDays.set(a, day);

@@ -7,11 +7,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mount } from '@vue/test-utils';
 import AgentGrid from '../../client/src/components/AgentGrid.vue';
+import AlertsFeed from '../../client/src/components/AlertsFeed.vue';
 import { awayToday } from '../../client/src/away.ts';
 import { i18n } from '../../client/src/i18n/index.ts';
 import { defaultConfig } from '../../shared/config.ts';
 import { startLiveClient, stopLiveClient } from './helpers.ts';
 import type { AgentView, AwayStretchView } from '../../shared/wire.ts';
+import type { Alert } from '../../shared/state.ts';
 
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
 const LUNCH: AwayStretchView = { reason: 'lunch', sinceMs: T0, countedFromMs: T0, limitSec: 2100, breachSec: 3150 };
@@ -93,5 +95,14 @@ describe('the reason in the grid\'s state column', () => {
     const w = grid(agent({ ...LUNCH, reason: 'lunch' }, { reason: 'Lunch' }), T0 + 60_000);
     expect(w.find('[data-testid=agent-state] .what').text()).toBe('eemal (lõuna)');
     i18n.global.locale.value = 'en';
+  });
+});
+
+describe('an away-long alert in the feed', () => {
+  it('names the reason of the pause beside the rule', () => {
+    const alert: Alert = { id: 'away-long:a1:1', ruleId: 'away-long', level: 'warn', status: 'open', agentId: 'a1', reason: 'lunch', value: 2200, threshold: 2100, unit: 'sec', raisedAtMs: T0, updatedAtMs: T0 };
+    const w = mount(AlertsFeed, { props: { alerts: [alert], names: new Map([['a1', 'Ada']]), canAct: false } });
+    expect(w.text()).toContain('Long break (lunch)');
+    expect(w.text()).toContain('36 min 40 s');
   });
 });

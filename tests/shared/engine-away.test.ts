@@ -14,7 +14,7 @@ describe('away-long', () => {
     f.tick(100 + 15 * MIN - 1);
     expect(f.alerts('away-long')).toEqual([]);
     f.tick(100 + 15 * MIN);
-    expect(f.open('away-long')).toMatchObject([{ level: 'warn', value: 900, threshold: 900, unit: 'sec', agentId: 'a1', raisedAtMs: sec(100 + 900) }]);
+    expect(f.open('away-long')).toMatchObject([{ level: 'warn', value: 900, threshold: 900, unit: 'sec', agentId: 'a1', reason: 'break', raisedAtMs: sec(100 + 900) }]);
     f.tick(100 + 22.5 * MIN - 1);
     expect(f.open('away-long')[0].level).toBe('warn');
     f.tick(100 + 22.5 * MIN);

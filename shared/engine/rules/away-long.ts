@@ -40,6 +40,7 @@ function awaySpec(s: FloorState, a: AgentState, w: Stretch, atMs: number): (Fina
     raisedAtMs: w.sinceMs + lim.limitSec * 1000,
     atMs,
     agentId: a.agentId,
+    reason: w.reason,
     on: enabled(agentConfig(s, a), 'away-long'),
   };
 }
