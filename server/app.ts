@@ -548,6 +548,8 @@ export function createServer(opts: ServerOptions) {
     keep();
     for (const a of rebuilt.values()) pendingAlerts.set(a.id, a);
     await saveAlertsNow();
+    // The replay sent nothing; what was notified before the restart is followed again (escalations due, all-clears).
+    await notifier.restore([...rebuilt.values()]).catch((err: Error) => logger.error(`notifications: escalations not restored after the restart: ${err.message}`));
     if (shared) shared.follow(shared.lastReplayedId, applyFromLog, (err) => logger.warn(`event log: ${err.message}; retrying`));
     await revocations.start();
     await new Promise<void>((resolve, reject) => {

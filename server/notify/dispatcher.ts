@@ -19,8 +19,8 @@ import type { Alert } from '../../shared/state.ts';
 import type { AuditEntry } from '../log/store.ts';
 import { MAX_ALERTS_PER_MESSAGE, summarize, type AgentLookup, type Notification } from './message.ts';
 import { escalateAfterMin, inQuietHours, routesFor } from './router.ts';
-import type { NotifyStore } from './store.ts';
-import type { Channel, DeliveryRecord, NotificationKind, Route, Routing } from './types.ts';
+import { DELIVERIES_KEPT, type NotifyStore } from './store.ts';
+import { MAX_GROUP_WINDOW_SEC, type Channel, type DeliveryRecord, type NotificationKind, type Route, type Routing } from './types.ts';
 import { sendEmail } from './email.ts';
 import { sendWebhook } from './webhook.ts';
 
@@ -97,6 +97,20 @@ interface Tracked {
   ended: boolean;
 }
 
+/** One alert's notification step to one channel, waiting for its claim before it joins a group. */
+interface Candidate {
+  channelId: string;
+  kind: NotificationKind;
+  step: number;
+  /** The alert's time for grouping (its raise, breach, end or the escalation's due time), ms. */
+  atMs: number;
+  t: Tracked;
+  level: string;
+  unacknowledgedMin?: number;
+  /** Flushes whose claim failed to reach the store so far. */
+  tries: number;
+}
+
 interface Group {
   id: string;
   channelId: string;
@@ -110,6 +124,11 @@ interface Group {
   unacknowledgedMin?: number;
   /** Flushes that failed to reach the store so far. */
   tries?: number;
+}
+
+/** How long an alert's claim on a step holds: past its longest grouping window, its retries and a minute's margin, ms. */
+function claimTtlMs(retryForMs: number): number {
+  return MAX_GROUP_WINDOW_SEC * 1000 + GROUP_GRACE_MS + retryForMs + 60_000;
 }
 
 interface Job {
@@ -217,6 +236,87 @@ export class Notifier {
     });
   }
 
+  /**
+   * Rebuilds what the notifier follows after a restart, from the alerts the
+   * log's replay rebuilt and the delivery records in the store; the replay
+   * itself sends nothing. An open (or fact), unacknowledged breach whose step
+   * k on a route was notified at `t` (the record's creation) escalates at
+   * `t` + the rule's minutes, at the next poll if that is past; steps on
+   * record are not sent again, and a notified alert keeps its channels for the
+   * all-clear. Alerts with no record stay as they were: not re-sent.
+   * Call it once, before the first `observe`.
+   */
+  async restore(alerts: readonly Alert[]): Promise<{ followed: number; escalating: number }> {
+    const out = { followed: 0, escalating: 0 };
+    if (this.closed || alerts.length === 0) return out;
+    const [{ routing }, records] = await Promise.all([this.loadSettings(), this.o.store.listDeliveries(DELIVERIES_KEPT)]);
+    const byAlert = new Map<string, DeliveryRecord[]>();
+    for (const r of records) {
+      if (r.kind === 'test') continue;
+      for (const id of r.alertIds) {
+        const list = byAlert.get(id);
+        if (list) list.push(r);
+        else byAlert.set(id, [r]);
+      }
+    }
+    for (const a of alerts) {
+      const recs = byAlert.get(a.id);
+      const level = a.level === 'warn' || a.level === 'breach' ? a.level : undefined;
+      if (!recs || !level || this.tracked.has(a.id)) continue;
+      const fact = a.status !== 'open' && a.resolvedAtMs === a.raisedAtMs;
+      const ended = a.status !== 'open' && !fact;
+      const t: Tracked = { alert: { ...a }, told: new Set(), channels: new Set(), escalations: new Map(), levelSeen: level, ended };
+      const team = a.agentId ? this.o.agentOf(a.agentId)?.team : undefined;
+      const routes = routesFor(routing, a, team);
+      /** When step k on this channel was notified, ms (the newest record). */
+      const notifiedAt = (channelId: string, step: number): number | undefined => {
+        let at: number | undefined;
+        for (const r of recs) {
+          if (r.channelId !== channelId || r.kind !== (step === 0 ? 'alert' : 'escalation')) continue;
+          // Older records carry no step: the channel's place on a route the alert takes stands for it.
+          const rStep = r.escalationStep ?? (step === 0 ? 0 : step);
+          if (rStep === step && (at === undefined || r.createdAtMs > at)) at = r.createdAtMs;
+        }
+        return at;
+      };
+      for (const r of recs) {
+        const step = r.escalationStep ?? (r.kind === 'alert' ? 0 : routes.reduce((k, route) => Math.max(k, route.channelIds.indexOf(r.channelId)), 0));
+        if (r.kind === 'all-clear') t.told.add(`all-clear:${r.channelId}:0:clear`);
+        else {
+          t.told.add(`${r.kind}:${r.channelId}:${step}:${level}`);
+          t.channels.add(r.channelId);
+        }
+      }
+      if (level === 'breach' && !a.ack && !ended) {
+        const afterMin = escalateAfterMin(routing, a.ruleId);
+        for (const route of routes) {
+          if (route.channelIds.length < 2) continue;
+          // The furthest step of this route already on record.
+          let step = -1;
+          let atMs = 0;
+          route.channelIds.forEach((chId, k) => {
+            const at = notifiedAt(chId, k);
+            if (at !== undefined && k > step) [step, atMs] = [k, at];
+          });
+          if (step < 0 || step >= route.channelIds.length - 1) continue;
+          // Due at t + N: poll counts step k + 1 from `sinceMs + (k + 1) * N`.
+          t.escalations.set(route.id, { route, step, sinceMs: atMs - step * afterMin * 60_000, afterMin });
+        }
+      }
+      if (t.escalations.size === 0 && (ended || fact)) {
+        this.forget(t);
+        continue;
+      }
+      this.tracked.set(a.id, t);
+      out.followed++;
+      if (t.escalations.size) out.escalating++;
+    }
+    this.stats.tracked = this.tracked.size;
+    if (out.followed) this.o.logger?.warn(`notifications: after the restart, following ${out.followed} notified alerts again, ${out.escalating} of them escalating`);
+    await this.poll();
+    return out;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
@@ -246,7 +346,9 @@ export class Notifier {
         const settings = await this.loadSettings();
         if (settings.routing.routes.length === 0 && this.tracked.size === 0) continue; // nothing routed: nothing to follow
         for (const a of batch) this.handle(a, settings.routing, settings.channels);
-        await this.flushGroups(settings.channels, this.o.clock.now());
+        const nowMs = this.o.clock.now();
+        await this.claimCandidates(settings.channels, nowMs);
+        await this.flushGroups(settings.channels, nowMs);
       }
     } catch (err) {
       this.o.logger?.error(`notifications: routing failed: ${(err as Error).message}`);
@@ -282,7 +384,7 @@ export class Notifier {
       t.levelSeen = level;
       const team = a.agentId ? this.o.agentOf(a.agentId)?.team : undefined;
       for (const route of routesFor(routing, a, team)) {
-        this.addToGroup(channels, route.channelIds[0], 'alert', 0, sinceMs, t, level);
+        this.propose(channels, route.channelIds[0], 'alert', 0, sinceMs, t, level);
         if (level === 'breach' && route.channelIds.length > 1 && !a.ack) {
           t.escalations.set(route.id, { route, step: 0, sinceMs, afterMin: escalateAfterMin(routing, a.ruleId) });
         }
@@ -294,7 +396,7 @@ export class Notifier {
       t.escalations.clear();
       for (const chId of t.channels) {
         const ch = channels.get(chId);
-        if (ch?.allClear) this.addToGroup(channels, chId, 'all-clear', 0, a.resolvedAtMs ?? a.updatedAtMs, t, 'clear');
+        if (ch?.allClear) this.propose(channels, chId, 'all-clear', 0, a.resolvedAtMs ?? a.updatedAtMs, t, 'clear');
       }
     }
     // Nothing left to do for it (ended, a fact, or told to no channel): remember only its level.
@@ -314,7 +416,12 @@ export class Notifier {
     }
   }
 
-  private addToGroup(channels: Map<string, Channel>, channelId: string | undefined, kind: NotificationKind, step: number, atMs: number, t: Tracked, level: string, unacknowledgedMin?: number): void {
+  /**
+   * Notes that an alert's step is due on a channel: recorded as told (on every
+   * node alike, so each knows who heard of it for the all-clear) and put up
+   * for a claim; it joins a group only once this node's claim wins.
+   */
+  private propose(channels: Map<string, Channel>, channelId: string | undefined, kind: NotificationKind, step: number, atMs: number, t: Tracked, level: string, unacknowledgedMin?: number): void {
     if (channelId === undefined) return;
     const ch = channels.get(channelId);
     if (!ch || !ch.enabled) return;
@@ -322,12 +429,50 @@ export class Notifier {
     if (t.told.has(told)) return;
     t.told.add(told);
     if (kind !== 'all-clear') t.channels.add(channelId);
+    this.candidates.push({ channelId, kind, step, atMs, t, level, unacknowledgedMin, tries: 0 });
+  }
+
+  /** Alert steps waiting for their claim (the next flush makes them). */
+  private candidates: Candidate[] = [];
+
+  /**
+   * Claims each waiting alert step (SET NX PX, or a unique row): exactly one
+   * node wins each, and only that node groups and sends it, so two nodes that
+   * group a burst differently still never both send one alert. A claim that
+   * cannot reach the store is tried again at the next flush, for a while.
+   */
+  private async claimCandidates(channels: Map<string, Channel>, nowMs: number): Promise<void> {
+    const list = this.candidates;
+    this.candidates = [];
+    if (list.length === 0) return;
+    const ttlMs = claimTtlMs(this.retryForMs);
+    const outcomes = await Promise.allSettled(list.map((c) => this.o.store.claim(alertStepKey(c.kind, c.channelId, c.step, c.t.alert.id, c.level), this.nodeId, ttlMs, nowMs)));
+    // Added in the order they came, whatever order the claims answered in: grouping stays a matter of the alerts' times.
+    list.forEach((c, i) => {
+      const r = outcomes[i];
+      if (r.status === 'rejected') {
+        c.tries++;
+        const again = c.tries < MAX_FLUSH_TRIES;
+        if (again) this.candidates.push(c);
+        else this.stats.dropped++;
+        const ch = channels.get(c.channelId);
+        this.o.logger?.warn(`notifications: ${c.kind} of ${c.t.alert.id} to ${ch?.name ?? c.channelId} not queued yet (${(r.reason as Error).message})${again ? '; trying again' : '; given up'}`);
+      } else if (r.value) this.addToGroup(channels, c);
+      else this.stats.claimedElsewhere++;
+    });
+  }
+
+  private addToGroup(channels: Map<string, Channel>, c: Candidate): void {
+    const ch = channels.get(c.channelId);
+    if (!ch || !ch.enabled) return;
+    const { channelId, kind, step, atMs, t, level, unacknowledgedMin } = c;
     const gk = `${channelId}|${kind}|${step}`;
     let g = this.groups.get(gk);
     // Open while the alert's time is inside the window (a window of 0 s still takes alerts of the very same instant).
     const open = g !== undefined && (atMs < g.endMs || atMs === g.startMs);
     if (!open) {
       if (g) this.ready.push(g); // closed by a newer alert: sent at the next flush
+      // The first alert was claimed by this node alone, so no other node makes a message with this key.
       g = { id: notificationKey(kind, channelId, step, t.alert.id, level), channelId, kind, step, startMs: atMs, endMs: atMs + ch.groupWindowSec * 1000, alerts: [], omitted: 0, unacknowledgedMin };
       this.groups.set(gk, g);
     }
@@ -386,11 +531,12 @@ export class Notifier {
           const dueMs = e.sinceMs + (e.step + 1) * e.afterMin * 60_000;
           if (nowMs < dueMs) continue;
           e.step++;
-          this.addToGroup(channels, e.route.channelIds[e.step], 'escalation', e.step, dueMs, t, 'breach', e.step * e.afterMin);
+          this.propose(channels, e.route.channelIds[e.step], 'escalation', e.step, dueMs, t, 'breach', e.step * e.afterMin);
           if (e.step >= e.route.channelIds.length - 1) t.escalations.delete(routeId);
         }
         if (t.escalations.size === 0 && t.alert.status !== 'open') this.forget(t);
       }
+      await this.claimCandidates(channels, nowMs);
       await this.flushGroups(channels, nowMs);
       this.pump();
     } catch (err) {
@@ -405,17 +551,13 @@ export class Notifier {
   }
 
   private async enqueue(ch: Channel, n: Notification, nowMs: number, onFirst?: (r: DeliveryRecord) => void): Promise<void> {
-    // Exactly one node sends each notification: the one whose claim on its key wins.
-    const mine = await this.o.store.claim(n.id, this.nodeId, this.retryForMs + 60_000, nowMs);
-    if (!mine) {
-      this.stats.claimedElsewhere++;
-      return;
-    }
+    // No claim here: each alert in it was claimed by this node alone before it joined the message.
     const record: DeliveryRecord = {
       id: n.id,
       channelId: ch.id,
       channelName: ch.name,
       kind: n.kind,
+      escalationStep: n.escalationStep,
       alertIds: n.alerts.map((a) => a.id),
       status: 'pending',
       attempts: 0,
@@ -514,6 +656,16 @@ export class Notifier {
 export function notificationKey(kind: NotificationKind, channelId: string, step: number, firstAlertId: string, level: string): string {
   const h = createHash('sha256').update(`${kind}\n${channelId}\n${step}\n${firstAlertId}\n${level}`).digest('hex').slice(0, 24);
   return `${kind}-${h}`;
+}
+
+/**
+ * The claim key of one alert's step to one channel (kind, channel, step, the
+ * alert's deterministic id and level): every node that folds the same log
+ * makes the same key, and the store lets exactly one of them have it.
+ */
+export function alertStepKey(kind: NotificationKind, channelId: string, step: number, alertId: string, level: string): string {
+  const h = createHash('sha256').update(`${kind}\n${channelId}\n${step}\n${alertId}\n${level}`).digest('hex').slice(0, 32);
+  return `step-${h}`;
 }
 
 /** An error text with the channel's secrets cut out, in case a library ever echoes one. */

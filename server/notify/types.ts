@@ -140,6 +140,8 @@ export interface DeliveryRecord {
   channelId: string;
   channelName: string;
   kind: NotificationKind;
+  /** 0 for a route's first channel, k for its k-th escalation (absent in records made before it was kept). */
+  escalationStep?: number;
   alertIds: string[];
   status: DeliveryStatus;
   attempts: number;
