@@ -82,4 +82,54 @@ describe.skipIf(!redisUp)('notifications on two nodes', () => {
     expect(recs.filter((r) => r.channelId === ch1.id && r.status === 'sent')).toHaveLength(5);
     expect(recs.filter((r) => r.kind === 'escalation' && r.status === 'sent').length).toBe(second.got.length);
   });
+
+  it('puts each alert of a burst ingested half on each node at once into exactly one message, and escalates each once', async () => {
+    const prefix = `fw-notify-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const clock = new FakeClock();
+    const a = await clusterNode(prefix, clock);
+    const b = await clusterNode(prefix, clock);
+    const first = await startReceiver(SECRET);
+    const second = await startReceiver(SECRET);
+    closers.push(() => first.close(), () => second.close());
+    // A 30 s window: the whole burst is one group, however each node's reader happens to fold it.
+    const ch1 = (await api(a.url, 'POST', '/api/admin/notify/channels', { cookie: a.adminCookie }, { kind: 'webhook', name: 'first', url: first.url, secret: SECRET, groupWindowSec: 30 })).body.data as PublicChannel;
+    const ch2 = (await api(a.url, 'POST', '/api/admin/notify/channels', { cookie: a.adminCookie }, { kind: 'webhook', name: 'second', url: second.url, secret: SECRET, groupWindowSec: 30 })).body.data as PublicChannel;
+    const put = await api(a.url, 'PUT', '/api/admin/notify/routing', { cookie: a.adminCookie }, { routes: [{ id: 'r', ruleIds: ['hold-permission'], channelIds: [ch1.id, ch2.id] }], escalation: { defaultMin: 3, perRule: {} } });
+    expect(put.status, put.text).toBe(200);
+    await post(a, [agentOn('A1', 'Ann', 'red'), agentOn('A2', 'Bo', 'blue')]);
+
+    // Twelve breaches within 24 s; the even ones posted to node A, the odd ones to node B, all at once.
+    const count = 12;
+    await Promise.all(Array.from({ length: count }, (_, i) => post(i % 2 ? b : a, holdWithoutAsking(`burst${i}`, i % 2 ? 'A2' : 'A1', 10 + i * 2))));
+    const holds = (n: NotifyNode) => n.server.state().recentAlerts.filter((x) => x.ruleId === 'hold-permission').length;
+    await waitFor(() => holds(a) === count && holds(b) === count, 5_000, 'both nodes folding the burst');
+    await a.server.notifier.settle();
+    await b.server.notifier.settle();
+    const tickBoth = async (ms: number) => {
+      clock.advance(ms);
+      a.server.tickNow();
+      b.server.tickNow();
+      await a.server.notifier.settle();
+      await b.server.notifier.settle();
+    };
+    await tickBoth(60_000); // past the window and its grace
+    const idsIn = (got: { body: Record<string, unknown> }[]) => got.flatMap((g) => (g.body.alerts as { id: string }[]).map((x) => x.id));
+    await waitFor(() => idsIn(first.got).length >= count, 5_000, 'every alert of the burst');
+    await new Promise((r) => setTimeout(r, 500)); // time for a second copy to arrive, if one were sent
+    const told = idsIn(first.got);
+    expect(told).toHaveLength(count);
+    expect(new Set(told).size).toBe(count);
+    expect(first.got.every((g) => g.verified && g.body.kind === 'alert')).toBe(true);
+    // Each node claimed some alerts and lost the others: together, every alert once.
+    expect(a.server.notifier.stats.claimedElsewhere + b.server.notifier.stats.claimedElsewhere).toBe(count);
+
+    await tickBoth(3 * 60_000);
+    await tickBoth(1_000);
+    await waitFor(() => idsIn(second.got).length >= count, 5_000, 'every escalation');
+    await new Promise((r) => setTimeout(r, 500));
+    const escalated = idsIn(second.got);
+    expect(escalated).toHaveLength(count);
+    expect(new Set(escalated).size).toBe(count);
+    expect(new Set(escalated)).toEqual(new Set(told));
+  });
 });
