@@ -73,7 +73,8 @@ describe('/live', () => {
     await postEvents(h, [ev.agent('a1', 'away', 20, { reason: 'training' })]);
     await waitFor(() => c.deltas.some((d) => d.agents?.some((a) => a.agentId === 'a1' && a.reason === 'training')), 2_000, 'the second agent delta');
     const patch = c.deltas.flatMap((d) => d.agents ?? []).find((a) => a.agentId === 'a1' && a.reason === 'training');
-    expect(patch).toEqual({ agentId: 'a1', reason: 'training' });
+    // The reason, the new pause's timer (training has no limit), and the lunch's 10 s now counted: nothing else.
+    expect(patch).toEqual({ agentId: 'a1', reason: 'training', away: { reason: 'training', sinceMs: T0 + 20_000, countedFromMs: T0 + 20_000, limitSec: null, breachSec: null }, awaySecByReason: { lunch: 10 } });
     expect(patch).not.toHaveProperty('name');
     expect(patch).not.toHaveProperty('queues');
     expect(patch).not.toHaveProperty('ringsHist');

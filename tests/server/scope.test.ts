@@ -204,7 +204,7 @@ describe('what each face is sent', () => {
 
     const a = live(h, { scope: 'agent', agentId: '1001', token: VIEW_TOKEN });
     const snap = (await a.firstSnapshot) as Snapshot<AgentPayload>;
-    const effective: AgentConfig = { rules: { ...config.rules, ringBreachAt: 6, ringWarnAt: 5 }, workload: { ...config.workload, dailyQuota: 77 } };
+    const effective: AgentConfig = { rules: { ...config.rules, ringBreachAt: 6, ringWarnAt: 5 }, workload: { ...config.workload, dailyQuota: 77 }, awayLimitMinutes: { ...config.awayLimitMinutes } };
     expect(snap.config).toEqual(effective);
     expect(snap.payload.alerts.find((x) => x.id === alert!.id)).toBeDefined();
     expect(snap.payload.alerts.every((x) => x.ack === undefined && x.reopened === undefined)).toBe(true);
