@@ -17,6 +17,8 @@ export interface AlertSummary {
   team?: string;
   queueId?: string;
   callId?: string;
+  /** Why it was raised, where the alert says (e.g. an away-long alert's pause reason, normalised). */
+  reason?: string;
   value: number;
   threshold: number;
   unit: string;
@@ -58,6 +60,7 @@ export function summarize(a: Alert, agentOf: AgentLookup): AlertSummary {
     ...(agent?.team ? { team: agent.team } : {}),
     ...(a.queueId ? { queueId: a.queueId } : {}),
     ...(a.callId ? { callId: a.callId } : {}),
+    ...(a.reason ? { reason: a.reason } : {}),
     value: a.value,
     threshold: a.threshold,
     unit: a.unit,
@@ -75,7 +78,8 @@ function alertLine(a: AlertSummary, timeZone: string): string {
   const who = a.agentId ? ` agent ${a.agentName ? `${a.agentName} (${a.agentId})` : a.agentId}` : '';
   const where = a.queueId ? ` queue ${a.queueId}` : '';
   const value = a.unit === 'event' ? '' : `: ${Math.round(a.value * 10) / 10} ${a.unit} (threshold ${a.threshold})`;
-  return `${a.level.toUpperCase()} ${a.ruleId}${who}${where}${value} at ${clockText(a.raisedAtMs, timeZone)}`;
+  const why = a.reason ? ` (${a.reason})` : '';
+  return `${a.level.toUpperCase()} ${a.ruleId}${why}${who}${where}${value} at ${clockText(a.raisedAtMs, timeZone)}`;
 }
 
 /** The subject line (email) and first line of the text. */

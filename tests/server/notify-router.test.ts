@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { escalateAfterMin, inQuietHours, routesFor } from '../../server/notify/router.ts';
 import { backoffMs } from '../../server/notify/dispatcher.ts';
+import { summarize, textOf } from '../../server/notify/message.ts';
+import type { Alert } from '../../shared/state.ts';
 import { routingSchema } from '../../server/notify/types.ts';
 import { webhookUrlProblem } from '../../server/notify/webhook.ts';
 
@@ -71,5 +73,21 @@ describe('delivery helpers', () => {
     expect(webhookUrlProblem('ftp://example.com/x')).toMatch(/must be https/);
     expect(webhookUrlProblem('https://user:pw@example.com/x')).toMatch(/no user or password/);
     expect(webhookUrlProblem('not a url')).toBe('url: not a URL');
+  });
+});
+
+describe('message text', () => {
+  const away = (reason: string | undefined): Alert => ({ id: 'away-long:A1:1', ruleId: 'away-long', level: 'breach', status: 'open', agentId: 'A1', ...(reason === undefined ? {} : { reason }), value: 1_860, threshold: 1_800, unit: 'sec', raisedAtMs: Date.UTC(2026, 0, 5, 12, 0), updatedAtMs: Date.UTC(2026, 0, 5, 12, 31) });
+  const text = (a: Alert) => textOf({ id: 'n', kind: 'alert', escalationStep: 0, alerts: [summarize(a, () => ({ name: 'Ann' }))] }, 'UTC');
+
+  it('names the alert’s reason beside its rule when it carries one (an away-long alert’s pause reason)', () => {
+    expect(summarize(away('lunch'), () => undefined).reason).toBe('lunch');
+    expect(text(away('lunch'))).toContain('- BREACH away-long (lunch) agent Ann (A1)');
+  });
+
+  it('adds nothing when the alert has no reason or an empty one', () => {
+    expect(text(away(undefined))).toContain('- BREACH away-long agent Ann (A1)');
+    expect(text(away(''))).toContain('- BREACH away-long agent Ann (A1)');
+    expect(summarize(away(''), () => undefined)).not.toHaveProperty('reason');
   });
 });
