@@ -89,6 +89,10 @@ describe.skipIf(!hasChromium)('callback worklist in Chromium', () => {
     // Ann's own view now has the full number; the other caller stays masked.
     await expect.poll(() => ann.locator('[data-testid=me-worklist-item][data-item="wl:wl-e1"]').textContent(), { timeout: 5_000 }).toContain('+372 5550 1234');
     expect(await ann.locator('[data-testid=me-worklist-item][data-item="wl:wl-e2"]').textContent()).toContain('•••• 9876');
+    // Her own lead the list; callers not assigned to anyone wait folded behind their count.
+    expect(await ann.locator('[data-testid=me-worklist] [data-item="wl:wl-e1"]').isVisible()).toBe(true);
+    expect(await ann.locator('[data-testid=me-worklist-unassigned] summary').textContent()).toBe('Not assigned to anyone yet (1)');
+    expect(await ann.locator('[data-item="wl:wl-e2"]').isVisible()).toBe(false);
     // The panel with its rows and the agent's list pass axe (no serious or critical violation).
     expect(await axeSerious(sue)).toEqual([]);
     expect(await axeSerious(ann)).toEqual([]);
