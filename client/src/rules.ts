@@ -18,8 +18,11 @@ export function formatValue(value: number, unit: string): string {
   switch (unit) {
     case 'rings':
       return t('unit.rings', { n: value }, value);
-    case 'sec':
-      return value >= 60 ? t('unit.min', { m: Math.floor(value / 60), s: Math.round(value % 60) }) : t('unit.sec', { n: Math.round(value) });
+    case 'sec': {
+      // Round once, then split: rounding the seconds part alone turns 119.7 s into "1 min 60 s".
+      const totalSec = Math.round(value);
+      return totalSec >= 60 ? t('unit.min', { m: Math.floor(totalSec / 60), s: totalSec % 60 }) : t('unit.sec', { n: totalSec });
+    }
     case 'holds':
       return t('unit.holds', { n: value });
     case 'calls':

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+// @vitest-environment happy-dom
+import { afterEach, describe, expect, it } from 'vitest';
 import { formatDuration, formatPct, formatSec, levelTone, livePace, paceTone, serviceLevelTone, thresholdTone } from '../../client/src/format.ts';
 import { formatValue, ruleExplain, ruleName, RULE_TEXT } from '../../client/src/rules.ts';
 import { RULE_IDS } from '../../shared/config.ts';
+import { setLocale } from '../../client/src/i18n/index.ts';
 
 describe('time formatting', () => {
   it.each([
@@ -84,3 +86,34 @@ describe('live pace', () => {
   });
 });
 
+
+describe('durations never show 60 in the seconds place', () => {
+  const cases: [number, string, string][] = [
+    [59.5, '1 min 0 s', '1 dk 0 sn'],
+    [119.7, '2 min 0 s', '2 dk 0 sn'],
+    [3599.6, '60 min 0 s', '60 dk 0 sn'],
+    [0.4, '0 s', '0 sn'],
+    [95.2, '1 min 35 s', '1 dk 35 sn'],
+  ];
+  afterEach(() => setLocale('en'));
+
+  it.each(cases)('writes a measured %s s as %s (en) and %s (tr)', (sec, en, tr) => {
+    setLocale('en');
+    expect(formatValue(sec, 'sec')).toBe(en);
+    setLocale('tr');
+    expect(formatValue(sec, 'sec')).toBe(tr);
+  });
+
+  it.each([
+    [59.5, '0:59'],
+    [119.7, '1:59'],
+    [3599.6, '59:59'],
+    [0.4, '0:00'],
+  ])('shows a running %s s timer as %s, whole seconds floored once in every language', (sec, text) => {
+    for (const locale of ['en', 'tr'] as const) {
+      setLocale(locale);
+      expect(formatSec(sec)).toBe(text);
+      expect(formatDuration(sec * 1000)).toBe(text);
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { Feed, T0, sec, configWith } from './feed.ts';
 import { awayLimitSec, normalizeAwayReason, addAwayMs, AWAY_DAY_REASONS_MAX, AWAY_OTHER_REASON } from '../../shared/away.ts';
 import { defaultConfig, effectiveConfig, parseConfig } from '../../shared/config.ts';
 import { applyEvent, createFloorState, tick } from '../../shared/engine.ts';
-import { parseEvent, type FloorEventInput } from '../../shared/events.ts';
+import { parseEvent, parseInternalEvent, type FloorEventInput } from '../../shared/events.ts';
 import { selectAgentView } from '../../shared/selectors.ts';
 
 const MIN = 60;
@@ -100,6 +100,50 @@ describe('away-long', () => {
     expect(f.open('away-long')).toHaveLength(1);
     f.state.config = configWith((c) => (c.disabled = ['away-long']));
     f.agent(17 * MIN, 'a1', 'available');
+    expect(f.open('away-long')).toEqual([]);
+  });
+});
+
+describe('away-long under a change of settings during a pause', () => {
+  /** The floor's settings changed at `atSec` as an admin's save does (a config.changed event in the log). */
+  const change = (f: Feed, atSec: number, patch: (c: ReturnType<typeof defaultConfig>) => void) => {
+    const r = parseInternalEvent({ type: 'config.changed', id: `cfg-${atSec}`, at: sec(atSec), config: configWith(patch), by: 'admin' });
+    if (!r.ok) throw new Error(r.error);
+    applyEvent(f.state, r.event);
+  };
+
+  it('ends a breach at once when the limit is raised past the pause, and leaves it so when the agent returns', () => {
+    const f = new Feed(configWith((c) => (c.awayLimitMinutes = { ...c.awayLimitMinutes, break: 3 }))).agent(0, 'a1', 'away', { reason: 'break' });
+    f.tick(12 * MIN);
+    expect(f.open('away-long')).toMatchObject([{ level: 'breach', threshold: 270 }]);
+    change(f, 12 * MIN, (c) => (c.awayLimitMinutes = { ...c.awayLimitMinutes, break: 20 }));
+    expect(f.open('away-long')).toEqual([]);
+    expect(f.alerts('away-long')).toMatchObject([{ status: 'resolved', level: 'breach', value: 720, resolvedAtMs: sec(12 * MIN) }]);
+    f.tick(15 * MIN).agent(16 * MIN, 'a1', 'available');
+    expect(f.alerts('away-long')).toMatchObject([{ status: 'resolved', level: 'breach', value: 720 }]);
+    expect(f.state.agents.get('a1')!.today.alerts['away-long']).toEqual({ info: 0, warn: 0, breach: 1 });
+  });
+
+  it('steps a breach down to a warning when the new limit makes it one, and up again as the pause goes on', () => {
+    const f = new Feed(configWith((c) => (c.awayLimitMinutes = { ...c.awayLimitMinutes, break: 4 }))).agent(0, 'a1', 'away', { reason: 'break' });
+    f.tick(7 * MIN);
+    expect(f.open('away-long')).toMatchObject([{ level: 'breach' }]);
+    change(f, 7 * MIN, (c) => (c.awayLimitMinutes = { ...c.awayLimitMinutes, break: 6 })); // warn 6:00, breach 9:00
+    expect(f.open('away-long')).toMatchObject([{ level: 'warn', threshold: 360, value: 420 }]);
+    f.tick(9 * MIN);
+    expect(f.open('away-long')).toMatchObject([{ level: 'breach', threshold: 540 }]);
+  });
+
+  it('ends what it raised when the limit is lifted or the rule switched off', () => {
+    const f = new Feed().agent(0, 'a1', 'away', { reason: 'break' }).agent(0, 'a2', 'away', { reason: 'lunch' });
+    f.tick(40 * MIN);
+    expect(f.open('away-long').map((a) => a.agentId).sort()).toEqual(['a1', 'a2']);
+    change(f, 40 * MIN, (c) => {
+      c.awayLimitMinutes = { ...c.awayLimitMinutes, break: null };
+      c.teams.t = { disabled: ['away-long'] };
+    });
+    expect(f.open('away-long').map((a) => a.agentId)).toEqual(['a2']);
+    change(f, 41 * MIN, (c) => (c.disabled = ['away-long']));
     expect(f.open('away-long')).toEqual([]);
   });
 });

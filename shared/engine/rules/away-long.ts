@@ -9,7 +9,7 @@
 import { AWAY_BREACH_FACTOR, addAwayMs, awayLimitSec, normalizeAwayReason } from '../../away.ts';
 import type { AgentPresence } from '../../events.ts';
 import type { AgentState, FloorState } from '../../state.ts';
-import { type FinalSpec, closeAlert, finalize, raiseOrUpdate } from '../alerts.ts';
+import { type FinalSpec, LEVEL_RANK, closeAlert, finalize, raiseOrUpdate, reviseAlert } from '../alerts.ts';
 import { agentConfig, enabled } from '../core.ts';
 
 type Stretch = NonNullable<AgentState['away']>;
@@ -45,15 +45,30 @@ function awaySpec(s: FloorState, a: AgentState, w: Stretch, atMs: number): (Fina
   };
 }
 
-/** Live: every agent away with a limited reason, at `nowMs`. */
+/**
+ * Live: every agent away with a limited reason, at `nowMs`. An open alert is judged by the
+ * limits in force now, so a change of settings (a `config.changed` ticks the floor at once) acts
+ * on a pause under way as the README promises: a limit raised past the pause ends its alert there
+ * (resolved: it was real under the limit of its time), a breach that is only a warning under the
+ * new limit steps down, a lifted limit or a rule switched off ends it.
+ */
 export function checkAwayLive(s: FloorState, nowMs: number): void {
   for (const a of s.agents.values()) {
     const w = a.away;
     if (w === undefined) continue;
     const spec = awaySpec(s, a, w, nowMs);
-    if (spec === null) continue;
-    const { on, ...rest } = spec;
-    if (on && rest.level !== null) raiseOrUpdate(s, { ...rest, level: rest.level });
+    const open = s.alerts.get(awayAlertId(a, w));
+    if (spec === null || !spec.on || spec.level === null) {
+      if (open) {
+        open.value = Math.floor(Math.max(0, nowMs - w.sinceMs) / 1000);
+        closeAlert(s, open, nowMs, 'resolved');
+      }
+      continue;
+    }
+    const { on: _on, ...rest } = spec;
+    const level = spec.level;
+    if (open && LEVEL_RANK[level] < LEVEL_RANK[open.level]) reviseAlert(s, open, { level, value: rest.value, threshold: rest.threshold, raisedAtMs: open.raisedAtMs, atMs: nowMs });
+    raiseOrUpdate(s, { ...rest, level });
   }
 }
 
@@ -72,6 +87,8 @@ export function trackAway(s: FloorState, a: AgentState, state: AgentPresence, ra
     const endMs = Math.max(atMs, w.sinceMs);
     addAwayMs(a.today.awayMs, w.reason, endMs - w.countedFromMs);
     const spec = awaySpec(s, a, w, endMs);
+    // An alert a change of settings already ended (checkAwayLive) is not open: a stretch that no longer
+    // deserves one leaves it as it ended; one that does is judged anew by its length.
     if (spec !== null && spec.on) {
       const { on: _on, ...rest } = spec;
       finalize(s, rest);
