@@ -128,6 +128,17 @@ describe.skipIf(!hasChromium)('views in Chromium', () => {
     await expect.poll(() => waiting.textContent(), { timeout: 5_000 }).toBe('0');
     expect(await page.locator('.wall-queue').count()).toBe(1);
     expect(await page.content()).not.toContain('Ada Lovelace');
+    // Every status dot has its figure's colour ("longest wait · OK" beside a green number had a grey dot).
+    const dots = await page.evaluate(() =>
+      [...document.querySelectorAll('.wall .dot')].map((dot) => {
+        const holder = dot.closest('.wall-cell, .wall-queue p');
+        const figure = holder?.querySelector('.n, b');
+        return { text: holder?.textContent?.trim() ?? '', dot: getComputedStyle(dot).color, figure: figure ? getComputedStyle(figure).color : 'no figure' };
+      }),
+    );
+    expect(dots.length).toBe(4); // longest wait and service level in the hero; waiting and service level on the queue
+    expect(dots.find((d) => /longest wait/.test(d.text))?.figure).toBe('rgb(74, 222, 128)');
+    for (const d of dots) expect(d.dot, d.text).toBe(d.figure);
     await page.close();
   });
 
