@@ -101,6 +101,12 @@ describe.skipIf(!hasChromium)('sign-in in Chromium', () => {
     const ann = await signIn(ctx, 'ann', 'agent-password-1', '/floor'); // asks for the floor, lands on their own view
     await expect.poll(() => ann.locator('[data-testid=me-live-call]').textContent(), { timeout: 5_000 }).toContain('hold');
     expect(new URL(ann.url()).pathname).toBe('/me');
+    // Asking for a colleague's view shows their own, and the address says so; so does /login once signed in.
+    for (const asked of ['/me?agent=3002&lang=en', '/login?lang=en']) {
+      await ann.goto(`${base}${asked}`);
+      await ann.locator('[data-testid=me-live-call]').waitFor();
+      await expect.poll(() => { const u = new URL(ann.url()); return u.pathname + u.search; }).toBe('/me?lang=en');
+    }
     expect(await ann.locator('[data-testid=me-breach]').count()).toBeGreaterThanOrEqual(1);
     const html = await ann.content();
     expect(html).not.toContain('Ben Other');
