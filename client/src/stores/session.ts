@@ -35,6 +35,11 @@ export const useSessionStore = defineStore('session', () => {
   const error = ref<string | null>(null);
   /** Why the server signed this page out (access ended on an open socket), shown on the sign-in form. */
   const notice = ref<string | null>(null);
+  /**
+   * The one-time password this page just signed in with, kept in memory only while it must be
+   * changed, so the change form does not ask for it a second time (a reload forgets it: then it asks).
+   */
+  let oneTimePassword: string | null = null;
 
   async function load(): Promise<void> {
     const r = await api<Me>('GET', '/api/me');
@@ -51,7 +56,13 @@ export const useSessionStore = defineStore('session', () => {
       return false;
     }
     await load();
+    oneTimePassword = me.value?.mustChange === true ? password : null;
     return true;
+  }
+
+  /** The one-time password typed at sign-in, while it must still be changed (see {@link oneTimePassword}). */
+  function signedInWith(): string | null {
+    return me.value?.mustChange === true ? oneTimePassword : null;
   }
 
   /**
@@ -63,6 +74,7 @@ export const useSessionStore = defineStore('session', () => {
     const r = await api<Me>('POST', '/api/me/password', { current, next });
     if (!r.ok) return { error: r.error, status: r.status };
     if (me.value) me.value = { ...me.value, mustChange: false };
+    oneTimePassword = null;
     return null;
   }
 
@@ -76,7 +88,8 @@ export const useSessionStore = defineStore('session', () => {
     checked.value = false;
     error.value = null;
     notice.value = null;
+    oneTimePassword = null;
   }
 
-  return { me, checked, error, notice, load, login, changePassword, logout, reset };
+  return { me, checked, error, notice, load, login, signedInWith, changePassword, logout, reset };
 });
