@@ -107,4 +107,37 @@ describe.skipIf(!hasChromium)('callback worklist in Chromium', () => {
     await supCtx.close();
     await agentCtx.close();
   }, 60_000);
+
+  it('shows each caller as a card with the assign select in view on a phone (390 px), nothing scrolling sideways', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const sue = await ctx.newPage();
+    const errors: string[] = [];
+    watchErrors(sue, 'sue', errors);
+    await signInAt(sue, `${srv.base}/floor`, 'sue', 'supervisor-pass-1');
+    await send(abandoned('wl-phone', '+372 5550 4321', 40, 'support-callbacks-long-queue-name'));
+    const item = sue.locator('[data-testid=worklist-item][data-item="wl:wl-phone"]');
+    await expect.poll(() => item.count(), { timeout: 5_000 }).toBe(1);
+    const select = sue.locator('[data-testid=worklist-item] [data-testid=worklist-assign]').first();
+    // Bring the card's start into view as a reader would (the select itself may not move a scroller for them).
+    await item.evaluate((tr) => tr.scrollIntoView({ block: 'center', inline: 'start' }));
+    const box = await select.boundingBox();
+    expect(box).not.toBeNull();
+    expect(box!.x).toBeGreaterThanOrEqual(0);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    // Each line is labelled on the card (the column headers are off screen).
+    expect(await item.locator('td:has(select)').evaluate((td) => getComputedStyle(td, '::before').content)).toBe('"Assigned to"');
+    // No element of the page scrolls sideways, and the page itself is no wider than the screen.
+    const sideways = await sue.evaluate(() => {
+      const out: string[] = [];
+      for (const el of document.querySelectorAll<HTMLElement>('body *')) {
+        const ox = getComputedStyle(el).overflowX;
+        if ((ox === 'auto' || ox === 'scroll') && el.scrollWidth > el.clientWidth + 1) out.push(`${el.tagName.toLowerCase()}.${el.className} ${el.scrollWidth}>${el.clientWidth}`);
+      }
+      if (document.documentElement.scrollWidth > innerWidth) out.push(`page ${document.documentElement.scrollWidth}>${innerWidth}`);
+      return out;
+    });
+    expect(sideways).toEqual([]);
+    expect(errors).toEqual([]);
+    await ctx.close();
+  }, 60_000);
 });
