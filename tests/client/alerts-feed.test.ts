@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
 import { beforeEach, describe, expect, it } from 'vitest';
+import { nextTick } from 'vue';
 import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import AlertsFeed from '../../client/src/components/AlertsFeed.vue';
@@ -161,5 +162,77 @@ describe('alerts feed', () => {
       expect(w.find('[data-testid="alerts-ended-toggle"]').text()).toContain(words[1]);
       w.unmount();
     }
+  });
+
+  describe('focus after the note field closes (keyboard users are never dropped on <body>)', () => {
+    const open = (id: string, at: number) => alert(id, 'open', { raisedAtMs: T + at });
+    function attached(alerts: Alert[]) {
+      return mount(AlertsFeed, { props: { alerts, names: new Map(), canAct: true }, attachTo: document.body, global: { plugins: [i18n, pinia] } });
+    }
+    const focusedId = () => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.tagName;
+    const focusedAlert = () => document.activeElement?.closest('[data-alert-id]')?.getAttribute('data-alert-id');
+    async function openNote(w: ReturnType<typeof attached>, id: string) {
+      await w.find(`[data-alert-id="${id}"] [data-testid="ack-button"]`).trigger('click');
+      await nextTick();
+      expect(focusedId()).toBe('ack-note');
+    }
+
+    it('confirming moves focus to the alert row, then to its Reopen button once the ack is recorded; reopening to its Acknowledge button', async () => {
+      const a = open('x', 2);
+      const w = attached([a, open('y', 1)]);
+      await openNote(w, 'x');
+      await w.find('[data-testid="ack-note"]').setValue('on it');
+      await w.find('[data-testid="ack-note"]').trigger('keydown', { key: 'Enter' });
+      await nextTick();
+      expect(w.emitted('acknowledge')).toEqual([['x', 'on it']]);
+      expect([focusedId(), focusedAlert()]).toEqual(['alert-item', 'x']);
+      await w.setProps({ alerts: [{ ...a, ack: { by: 'sam', atMs: T + 5, note: 'on it' } }, open('y', 1)] } as never);
+      await nextTick();
+      expect([focusedId(), focusedAlert()]).toEqual(['reopen-button', 'x']);
+      // Reopen replaces itself with Acknowledge: focus waits on the row, then takes the new button.
+      await w.find('[data-testid="reopen-button"]').trigger('click');
+      await nextTick();
+      expect(w.emitted('reopen')).toEqual([['x']]);
+      expect([focusedId(), focusedAlert()]).toEqual(['alert-item', 'x']);
+      await w.setProps({ alerts: [{ ...a, reopened: { by: 'sam', atMs: T + 6 } }, open('y', 1)] } as never);
+      await nextTick();
+      expect([focusedId(), focusedAlert()]).toEqual(['ack-button', 'x']);
+      w.unmount();
+    });
+
+    it('Cancel and Escape close the note and give focus back to the same Acknowledge button', async () => {
+      const w = attached([open('x', 2), open('y', 1)]);
+      await openNote(w, 'y');
+      await w.find('[data-testid="ack-cancel"]').trigger('click');
+      await nextTick();
+      expect([focusedId(), focusedAlert()]).toEqual(['ack-button', 'y']);
+      await openNote(w, 'y');
+      await w.find('[data-testid="ack-note"]').trigger('keydown', { key: 'Escape' });
+      await nextTick();
+      expect(w.find('[data-testid="ack-note"]').exists()).toBe(false);
+      expect([focusedId(), focusedAlert()]).toEqual(['ack-button', 'y']);
+      expect(w.emitted('acknowledge')).toBeUndefined();
+      w.unmount();
+    });
+
+    it('when the acknowledged alert leaves the list, focus goes to the next alert, else the one before, else the heading', async () => {
+      const w = attached([open('x', 3), open('y', 2), open('z', 1)]);
+      await openNote(w, 'y');
+      await w.find('[data-testid="ack-confirm"]').trigger('click');
+      await w.setProps({ alerts: [open('x', 3), open('z', 1)] } as never);
+      await nextTick();
+      expect([focusedId(), focusedAlert()]).toEqual(['ack-button', 'z']);
+      await openNote(w, 'z');
+      await w.find('[data-testid="ack-confirm"]').trigger('click');
+      await w.setProps({ alerts: [open('x', 3)] } as never);
+      await nextTick();
+      expect([focusedId(), focusedAlert()]).toEqual(['ack-button', 'x']);
+      await openNote(w, 'x');
+      await w.find('[data-testid="ack-confirm"]').trigger('click');
+      await w.setProps({ alerts: [] } as never);
+      await nextTick();
+      expect(document.activeElement?.tagName).toBe('H2');
+      w.unmount();
+    });
   });
 });

@@ -280,6 +280,32 @@ describe.skipIf(!hasChromium)('layout, axe and keyboard in Chromium', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('[data-testid=alert-acked]', { hasText: 'Talked it through' }).count(), { timeout: 5_000 }).toBe(1);
     expect(ackedFor.length).toBeGreaterThan(0);
+    // Focus stays with the alert: its Reopen button once the ack is recorded, never <body>.
+    const where = () => page.evaluate(() => ({ testid: document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.tagName ?? '', acked: document.activeElement?.closest('[data-testid=alert-item]')?.querySelector('[data-testid=alert-acked]')?.textContent ?? '' }));
+    await expect.poll(async () => (await where()).testid, { timeout: 2_000 }).toBe('reopen-button');
+    expect((await where()).acked).toContain('Talked it through');
+    // The other alert (acknowledged ones sort after it): Cancel (Tab past the note and Acknowledge) and Escape both give focus back to its Acknowledge button.
+    f = await focused();
+    for (let i = 0; i < 20 && f.testid !== 'ack-button'; i++) {
+      await page.keyboard.press('Shift+Tab');
+      f = await focused();
+    }
+    expect(f.testid).toBe('ack-button');
+    const nextLabel = f.label;
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await focused()).testid, { timeout: 2_000 }).toBe('ack-note');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect((await focused()).testid).toBe('ack-cancel');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await focused()).testid, { timeout: 2_000 }).toBe('ack-button');
+    expect((await focused()).label).toBe(nextLabel);
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await focused()).testid, { timeout: 2_000 }).toBe('ack-note');
+    await page.keyboard.press('Escape');
+    await expect.poll(async () => (await focused()).testid, { timeout: 2_000 }).toBe('ack-button');
+    expect((await focused()).label).toBe(nextLabel);
+    expect(await page.locator('[data-testid=ack-note]').count()).toBe(0);
     // Back up to Ann's row (on a call) with Shift+Tab, and open her call with Enter.
     for (let i = 0; i < 150 && f.agent !== '3001'; i++) {
       await page.keyboard.press('Shift+Tab');
