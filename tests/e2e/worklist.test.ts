@@ -129,7 +129,7 @@ describe.skipIf(!hasChromium)('callback worklist in Chromium', () => {
     // No element of the page scrolls sideways, and the page itself is no wider than the screen.
     const sideways = await sue.evaluate(() => {
       const out: string[] = [];
-      for (const el of document.querySelectorAll<HTMLElement>('body *')) {
+      for (const el of Array.from(document.querySelectorAll<HTMLElement>('body *'))) {
         const ox = getComputedStyle(el).overflowX;
         if ((ox === 'auto' || ox === 'scroll') && el.scrollWidth > el.clientWidth + 1) out.push(`${el.tagName.toLowerCase()}.${el.className} ${el.scrollWidth}>${el.clientWidth}`);
       }
