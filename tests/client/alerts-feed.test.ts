@@ -155,7 +155,7 @@ describe('alerts feed', () => {
   });
 
   it('speaks Turkish and Estonian in its filters and the ended count', async () => {
-    for (const [lang, words] of [['tr', ['Süzgeçler', 'Biten uyarılar (1)']], ['et', ['Filtrid', 'Lõppenud hoiatused (1)']]] as const) {
+    for (const [lang, words] of [['tr', ['Süzgeçler', 'Biten alarmlar (1)']], ['et', ['Filtrid', 'Lõppenud häired (1)']]] as const) {
       setLocale(lang);
       const w = feed([alert('o', 'open'), alert('e', 'resolved')]);
       expect(w.find('[data-testid="alerts-filters-toggle"]').text()).toBe(words[0]);

@@ -62,4 +62,23 @@ describe('translations', () => {
     setLocale('en');
     expect(formatValue(1, 'rings')).toBe('1 ring');
   });
+
+  it('names an alert apart from the warn level in every language (tr "uyarı" and et "hoiatus" mean the warn level only)', () => {
+    for (const lang of ['en', 'tr', 'et'] as const) {
+      const c = catalogues[lang];
+      // The warn level's word, cut to its stem so inflected forms (uyarılar, hoiatused) are caught too.
+      const warnStem = c.tone.warn.toLocaleLowerCase(lang).slice(0, 4);
+      const alertTexts = {
+        'alerts.title': c.alerts.title, 'alerts.none': c.alerts.none, 'lx.legendNow': c.lx.legendNow,
+        'ns.alerts': c.ns.alerts, 'ns.kinds.alert': c.ns.kinds.alert, 'ns.intro': c.ns.intro, 'ns.formatHelp': c.ns.formatHelp,
+        'ns.groupHelp': c.ns.groupHelp, 'ns.allClearHelp': c.ns.allClearHelp, 'ns.routingHelp': c.ns.routingHelp,
+        'af.showEnded': c.af.showEnded, 'af.hideEnded': c.af.hideEnded, 'af.noMatch': c.af.noMatch,
+        'signals.title': c.signals.title, 'signals.agentNote': c.signals.agentNote,
+      };
+      for (const [key, text] of Object.entries(alertTexts)) expect(text.toLocaleLowerCase(lang), `${lang} ${key}`).not.toContain(warnStem);
+      // The header's warnings count and the alerts panel's title are two different words.
+      expect(c.alerts.title.toLocaleLowerCase(lang).slice(0, 4)).not.toBe(c.totals.warnings.toLocaleLowerCase(lang).slice(0, 4));
+    }
+    expect([catalogues.tr.alerts.title, catalogues.tr.ns.kinds.alert, catalogues.et.alerts.title, catalogues.et.ns.kinds.alert]).toEqual(['Alarmlar', 'alarm', 'Häired', 'häire']);
+  });
 });
