@@ -130,7 +130,7 @@ describe.skipIf(!hasChromium)('views in Chromium', () => {
     expect(await page.content()).not.toContain('Ada Lovelace');
     // Every status dot has its figure's colour ("longest wait · OK" beside a green number had a grey dot).
     const dots = await page.evaluate(() =>
-      [...document.querySelectorAll('.wall .dot')].map((dot) => {
+      Array.from(document.querySelectorAll('.wall .dot')).map((dot) => {
         const holder = dot.closest('.wall-cell, .wall-queue p');
         const figure = holder?.querySelector('.n, b');
         return { text: holder?.textContent?.trim() ?? '', dot: getComputedStyle(dot).color, figure: figure ? getComputedStyle(figure).color : 'no figure' };
