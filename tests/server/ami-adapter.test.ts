@@ -11,7 +11,7 @@ import { applyEvent, createFloorState, drainChanges } from '../../shared/engine.
 import { defaultConfig } from '../../shared/config.ts';
 import { parseEvent, type FeedEvent, type FloorEventInput } from '../../shared/events.ts';
 import type { Alert } from '../../shared/state.ts';
-import { ami, ms, shape } from './asterisk-fixtures.ts';
+import { ami, feedAmi, ms, shape } from './asterisk-fixtures.ts';
 
 /** The arrival clock: deliberately far from the Timestamps, to show which one is used. */
 const ARRIVAL = ms(10_000);
@@ -28,16 +28,7 @@ const complete = (dt: number, reason: string, holdSec = 5, talkSec = 60, agent =
   ami('AgentComplete', dt, { ...CALLER, ...agent, Queue: 'sales', HoldTime: holdSec, TalkTime: talkSec, Reason: reason });
 const chan = (event: string, dt: number, uid: string, linkedid = '1795510800.1', channel = 'PJSIP/1001-00000002') => ami(event, dt, { Channel: channel, Uniqueid: uid, Linkedid: linkedid });
 
-function run(msgs: AmiMessage[], adapter = new AmiAdapter()) {
-  const events: FloorEventInput[] = [];
-  const skipped: string[] = [];
-  for (const m of msgs) {
-    const r = adapter.feed(m, ARRIVAL);
-    if (r.kind === 'events') events.push(...r.events);
-    else skipped.push(r.reason);
-  }
-  return { adapter, events, skipped };
-}
+const run = (msgs: AmiMessage[], adapter = new AmiAdapter()) => feedAmi(msgs, ARRIVAL, adapter);
 
 /** Validates every event with the ingest schema and folds them through the engine, collecting alerts. */
 function engineOf(events: FloorEventInput[]) {

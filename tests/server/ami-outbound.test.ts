@@ -4,12 +4,11 @@
  * click-to-call; and what the engine's worklist makes of them.
  */
 import { describe, expect, it } from 'vitest';
-import { AmiAdapter } from '../../server/ami/adapter.ts';
 import type { AmiMessage } from '../../server/ami/parse.ts';
 import { applyEvent, closedWorklistItems, createFloorState, openWorklistItems } from '../../shared/engine.ts';
 import { defaultConfig } from '../../shared/config.ts';
 import { parseEvent, type FloorEventInput } from '../../shared/events.ts';
-import { ami, ms } from './asterisk-fixtures.ts';
+import { ami, feedAmi, ms } from './asterisk-fixtures.ts';
 
 const ARRIVAL = ms(10_000);
 /** Agent 1001 signs in: the member event that tells the adapter PJSIP/1001 is agent 1001. */
@@ -21,14 +20,7 @@ const dialEnd = (dt: number, status: string, extra: Record<string, string> = {})
   ami('DialEnd', dt, { ...AGENT_PHONE, DestChannel: 'PJSIP/trunk-0000002b', DestUniqueid: '1795511000.43', DialStatus: status, ...extra });
 
 function run(msgs: AmiMessage[]) {
-  const adapter = new AmiAdapter();
-  const events: FloorEventInput[] = [];
-  const skipped: string[] = [];
-  for (const m of msgs) {
-    const r = adapter.feed(m, ARRIVAL);
-    if (r.kind === 'events') events.push(...r.events);
-    else skipped.push(r.reason);
-  }
+  const { events, skipped } = feedAmi(msgs, ARRIVAL);
   return { events, skipped, outbound: events.filter((e) => e.type === 'call.outbound') };
 }
 

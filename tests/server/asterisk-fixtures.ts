@@ -3,6 +3,7 @@
  * events written as Asterisk 13+ sends them, and one queue ('support') whose
  * caller rings members EXT-200, EXT-201 and EXT-202.
  */
+import { AmiAdapter } from '../../server/ami/adapter.ts';
 import { AmiMessage } from '../../server/ami/parse.ts';
 import type { FloorEvent, FloorEventInput } from '../../shared/events.ts';
 
@@ -46,3 +47,15 @@ export const complete = (dt: number, m: Record<string, string>, holdSec: number,
   ami('AgentComplete', dt, { ...caller(uid), ...m, ...Q, HoldTime: holdSec, TalkTime: talkSec, Reason: reason });
 export const dialEnd = (dt: number, m: Record<string, string>, status: string) => ami('DialEnd', dt, { ...caller(), DestChannel: m.DestChannel, DestUniqueid: m.DestUniqueid, DialStatus: status });
 export const hangup = (dt: number, uid = UID) => ami('Hangup', dt, { Channel: `PJSIP/trunk-${uid}`, Uniqueid: uid, Linkedid: uid, Cause: 16 });
+
+/** Feeds `msgs` to `adapter` (a new one by default), each arriving at `arrivalMs`: the events it gives and the reasons of what it skipped. */
+export function feedAmi(msgs: AmiMessage[], arrivalMs: number, adapter = new AmiAdapter()): { adapter: AmiAdapter; events: FloorEventInput[]; skipped: string[] } {
+  const events: FloorEventInput[] = [];
+  const skipped: string[] = [];
+  for (const m of msgs) {
+    const r = adapter.feed(m, arrivalMs);
+    if (r.kind === 'events') events.push(...r.events);
+    else skipped.push(r.reason);
+  }
+  return { adapter, events, skipped };
+}
