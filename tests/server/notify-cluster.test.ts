@@ -32,20 +32,31 @@ async function clusterNode(prefix: string, clock: FakeClock): Promise<NotifyNode
   return n;
 }
 
+/**
+ * Two nodes on one fresh Redis prefix sharing a fake clock, two signed-webhook receivers, and on
+ * node A two channels to them (`groupWindowSec`) routed for hold-permission in that order (escalation 3 min).
+ */
+async function twoNodesRouted(groupWindowSec: number) {
+  const prefix = `fw-notify-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const clock = new FakeClock();
+  const a = await clusterNode(prefix, clock);
+  const b = await clusterNode(prefix, clock);
+  const first = await startReceiver(SECRET);
+  const second = await startReceiver(SECRET);
+  closers.push(() => first.close(), () => second.close());
+  const channel = async (name: string, url: string) =>
+    (await api(a.url, 'POST', '/api/admin/notify/channels', { cookie: a.adminCookie }, { kind: 'webhook', name, url, secret: SECRET, groupWindowSec })).body.data as PublicChannel;
+  const ch1 = await channel('first', first.url);
+  const ch2 = await channel('second', second.url);
+  const put = await api(a.url, 'PUT', '/api/admin/notify/routing', { cookie: a.adminCookie }, { routes: [{ id: 'r', ruleIds: ['hold-permission'], channelIds: [ch1.id, ch2.id] }], escalation: { defaultMin: 3, perRule: {} } });
+  expect(put.status, put.text).toBe(200);
+  return { clock, a, b, first, second, ch1, ch2 };
+}
+
 describe.skipIf(!redisUp)('notifications on two nodes', () => {
   it('sends one notification per breach, and one escalation, whichever node ingested it', async () => {
-    const prefix = `fw-notify-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    const clock = new FakeClock();
-    const a = await clusterNode(prefix, clock);
-    const b = await clusterNode(prefix, clock);
-    const first = await startReceiver(SECRET);
-    const second = await startReceiver(SECRET);
-    closers.push(() => first.close(), () => second.close());
     // Configured on node A, in force on node B (the store is shared).
-    const ch1 = (await api(a.url, 'POST', '/api/admin/notify/channels', { cookie: a.adminCookie }, { kind: 'webhook', name: 'first', url: first.url, secret: SECRET, groupWindowSec: 0 })).body.data as PublicChannel;
-    const ch2 = (await api(a.url, 'POST', '/api/admin/notify/channels', { cookie: a.adminCookie }, { kind: 'webhook', name: 'second', url: second.url, secret: SECRET, groupWindowSec: 0 })).body.data as PublicChannel;
-    const put = await api(a.url, 'PUT', '/api/admin/notify/routing', { cookie: a.adminCookie }, { routes: [{ id: 'r', ruleIds: ['hold-permission'], channelIds: [ch1.id, ch2.id] }], escalation: { defaultMin: 3, perRule: {} } });
-    expect(put.status, put.text).toBe(200);
+    const { clock, a, b, first, second, ch1, ch2 } = await twoNodesRouted(0);
     expect(((await api(b.url, 'GET', '/api/admin/notify/channels', { cookie: b.adminCookie })).body.data as PublicChannel[]).map((c) => c.id).sort()).toEqual([ch1.id, ch2.id].sort());
 
     await post(a, [agentOn('A1', 'Ann', 'red')]);
@@ -84,18 +95,8 @@ describe.skipIf(!redisUp)('notifications on two nodes', () => {
   });
 
   it('puts each alert of a burst ingested half on each node at once into exactly one message, and escalates each once', async () => {
-    const prefix = `fw-notify-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    const clock = new FakeClock();
-    const a = await clusterNode(prefix, clock);
-    const b = await clusterNode(prefix, clock);
-    const first = await startReceiver(SECRET);
-    const second = await startReceiver(SECRET);
-    closers.push(() => first.close(), () => second.close());
     // A 30 s window: the whole burst is one group, however each node's reader happens to fold it.
-    const ch1 = (await api(a.url, 'POST', '/api/admin/notify/channels', { cookie: a.adminCookie }, { kind: 'webhook', name: 'first', url: first.url, secret: SECRET, groupWindowSec: 30 })).body.data as PublicChannel;
-    const ch2 = (await api(a.url, 'POST', '/api/admin/notify/channels', { cookie: a.adminCookie }, { kind: 'webhook', name: 'second', url: second.url, secret: SECRET, groupWindowSec: 30 })).body.data as PublicChannel;
-    const put = await api(a.url, 'PUT', '/api/admin/notify/routing', { cookie: a.adminCookie }, { routes: [{ id: 'r', ruleIds: ['hold-permission'], channelIds: [ch1.id, ch2.id] }], escalation: { defaultMin: 3, perRule: {} } });
-    expect(put.status, put.text).toBe(200);
+    const { clock, a, b, first, second } = await twoNodesRouted(30);
     await post(a, [agentOn('A1', 'Ann', 'red'), agentOn('A2', 'Bo', 'blue')]);
 
     // Twelve breaches within 24 s; the even ones posted to node A, the odd ones to node B, all at once.
