@@ -184,6 +184,21 @@ export interface SignInThrottle {
   account: BackoffStore;
 }
 
+/**
+ * What every throttle here shares: draft-7 RateLimit headers, failures counted (a success gives its
+ * attempt back), and express-rate-limit's own checks of the proxy setup (e.g. X-Forwarded-For seen
+ * without trust proxy) sent to the log as warnings under `label`.
+ */
+function throttleBase(log: SignInThrottleOptions['logger'], label: string) {
+  const warn = (e: unknown) => log.warn(`${label}: ${e instanceof Error ? e.message : String(e)}`);
+  return { standardHeaders: 'draft-7' as const, legacyHeaders: false, skipSuccessfulRequests: true, logger: { error: warn, warn } };
+}
+
+/** A throttle's refusal: 429 `{ ok: false, error: "<what>: try again in N s" }`, N from Retry-After. */
+const refusal = (what: string) => (_req: Request, res: Response) => {
+  res.status(429).json({ ok: false, error: `${what}: try again in ${String(res.getHeader('Retry-After') ?? 60)} s` });
+};
+
 const loginName = (req: Request) => String((req.body as { username?: unknown }).username).toLowerCase().slice(0, 128);
 
 /**
@@ -198,14 +213,8 @@ export function signInThrottle(o: SignInThrottleOptions): SignInThrottle {
   const accountRule = o.accountRule ?? ACCOUNT_RULE;
   const address = new BackoffStore(addressRule, o.now);
   const account = new BackoffStore(accountRule, o.now);
-  // express-rate-limit's checks of the proxy setup (e.g. X-Forwarded-For seen without trust proxy) go to the log as warnings.
-  const logger = { error: (e: unknown) => o.logger.warn(`sign-in throttle: ${e instanceof Error ? e.message : String(e)}`), warn: (e: unknown) => o.logger.warn(`sign-in throttle: ${e instanceof Error ? e.message : String(e)}`) };
-  const refuse = (what: string) => (req: Request, res: Response) => {
-    const sec = res.getHeader('Retry-After');
-    res.status(429).json({ ok: false, error: `too many failed sign-ins ${what}: try again in ${String(sec ?? 60)} s` });
-  };
-  const common = { standardHeaders: 'draft-7' as const, legacyHeaders: false, skipSuccessfulRequests: true, logger };
-  const perAddress = rateLimit({ ...common, store: address, limit: addressRule.limit, windowMs: addressRule.windowMs, handler: refuse('from this address') });
+  const common = throttleBase(o.logger, 'sign-in throttle');
+  const perAddress = rateLimit({ ...common, store: address, limit: addressRule.limit, windowMs: addressRule.windowMs, handler: refusal('too many failed sign-ins from this address') });
   const perAccount = rateLimit({
     ...common,
     store: account,
@@ -216,7 +225,7 @@ export function signInThrottle(o: SignInThrottleOptions): SignInThrottle {
       const device = deviceIdFor(o.deviceSecret, parseCookies(req.headers.cookie)[DEVICE_COOKIE], name);
       return device ? `device:${device}` : `user:${name}`;
     },
-    handler: refuse('for this account'),
+    handler: refusal('too many failed sign-ins for this account'),
   });
   return {
     middleware: [perAddress, perAccount],
@@ -240,22 +249,16 @@ export function signInThrottle(o: SignInThrottleOptions): SignInThrottle {
 export function passwordChangeThrottle(o: { now: () => number; rule?: BackoffRule; logger: SignInThrottleOptions['logger']; userOf: (req: Request) => string | undefined }): { middleware: RequestHandler; store: BackoffStore } {
   const rule = o.rule ?? ACCOUNT_RULE;
   const store = new BackoffStore(rule, o.now);
-  const warn = (e: unknown) => o.logger.warn(`password-change throttle: ${e instanceof Error ? e.message : String(e)}`);
   const middleware = rateLimit({
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    logger: { error: warn, warn },
+    ...throttleBase(o.logger, 'password-change throttle'),
     store,
     limit: rule.limit,
     windowMs: rule.windowMs,
     keyGenerator: (req) => `user:${o.userOf(req) ?? '-'}`,
     // Only a wrong current password (403) counts against the account.
     requestWasSuccessful: (_req, res) => res.statusCode !== 403,
-    skipSuccessfulRequests: true,
     skip: (req) => o.userOf(req) === undefined,
-    handler: (_req, res) => {
-      res.status(429).json({ ok: false, error: `too many wrong current passwords for this account: try again in ${String(res.getHeader('Retry-After') ?? 60)} s` });
-    },
+    handler: refusal('too many wrong current passwords for this account'),
   });
   return { middleware, store };
 }
