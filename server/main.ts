@@ -114,18 +114,11 @@ function connectionCap(v: string | undefined): number {
   return n;
 }
 
-/** `--commands-per-sec`: a number, 0 or more (0 = no budget); absent: {@link COMMANDS_PER_SEC}. Throws on anything else. */
-function commandRate(v: string | undefined): number {
-  if (v === undefined || v === '') return COMMANDS_PER_SEC;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--commands-per-sec: expected a number of commands a second, 0 or more (0 = no budget), got "${v}"`);
-  return n;
-}
-
-function nonNegative(v: string | undefined, dflt: number, what: string): number {
+/** A number, 0 or more; absent: `dflt`. Throws `<what>: expected <expected>, got "<v>"` on anything else. */
+function nonNegative(v: string | undefined, dflt: number, what: string, expected = 'a number of seconds, 0 or more'): number {
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${what}: expected a number of seconds, 0 or more, got "${v}"`);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${what}: expected ${expected}, got "${v}"`);
   return n;
 }
 
@@ -171,7 +164,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
     wallboardTokens: list(env.FLOORWATCH_WALLBOARD_TOKENS),
     maxFutureSec: nonNegative(flag(argv, 'max-future-sec') ?? env.FLOORWATCH_MAX_FUTURE_SEC, DEFAULT_MAX_FUTURE_SEC, '--max-future-sec'),
     maxConnectionsPerAddress: connectionCap(flag(argv, 'max-connections-per-address') ?? env.FLOORWATCH_MAX_CONNECTIONS_PER_ADDRESS),
-    commandsPerSec: commandRate(flag(argv, 'commands-per-sec') ?? env.FLOORWATCH_COMMANDS_PER_SEC),
+    commandsPerSec: nonNegative(flag(argv, 'commands-per-sec') ?? env.FLOORWATCH_COMMANDS_PER_SEC, COMMANDS_PER_SEC, '--commands-per-sec', 'a number of commands a second, 0 or more (0 = no budget)'),
     trustProxy: parseTrustProxy(flag(argv, 'trust-proxy') ?? env.FLOORWATCH_TRUST_PROXY),
     allowedOrigins: list(flag(argv, 'allowed-origins') ?? env.FLOORWATCH_ALLOWED_ORIGINS).map(normalizeOrigin),
     secureCookies: onOff(flag(argv, 'secure-cookies') ?? env.FLOORWATCH_SECURE_COOKIES, false, '--secure-cookies'),

@@ -15,6 +15,7 @@ import { comparable, Mirror, stateOf } from './faults/mirror.ts';
 import { AUTH_DEADLINE_MS, clientAddress, COMMAND_BURST_SEC, COMMANDS_PER_SEC, COMMANDS_REFUSED_TO_CLOSE, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, packetNamespace, SMALL_MESSAGE_BYTES } from '../../server/socket-guard.ts';
 import type { Ack, Delta, IngestResult, Snapshot } from '../../shared/wire.ts';
 import type { IncomingMessage } from 'node:http';
+import { readOptions } from '../../server/main.ts';
 
 const { start, live } = closeHarnessesAfterEach();
 
@@ -192,6 +193,15 @@ describe('commands per socket', () => {
     expect(health.data.live.connections.closedFlooding).toBe(1);
     expect(health.data.live.connections.commandsRefused).toBeGreaterThanOrEqual(20 + COMMANDS_REFUSED_TO_CLOSE);
     expect(other.socket.connected).toBe(true);
+  });
+});
+
+describe('--commands-per-sec', () => {
+  it('takes 0 or more (0 = no budget), defaults to 10, and names a bad value', () => {
+    expect(readOptions([], {}).commandsPerSec).toBe(COMMANDS_PER_SEC);
+    expect(readOptions(['--commands-per-sec', '0'], {}).commandsPerSec).toBe(0);
+    expect(readOptions([], { FLOORWATCH_COMMANDS_PER_SEC: '2.5' }).commandsPerSec).toBe(2.5);
+    expect(() => readOptions(['--commands-per-sec', '-1'], {})).toThrow('--commands-per-sec: expected a number of commands a second, 0 or more (0 = no budget), got "-1"');
   });
 });
 
