@@ -201,6 +201,8 @@ export interface AgentState {
   pastDays: Map<number, AgentDay>;
   /** Day start of the call whose wrap-up is being counted. */
   wrapDayMs?: number;
+  /** Offer interval (its start, ms) of the call whose wrap-up is being counted: its handle time lands there too. */
+  wrapIntervalMs?: number;
   /**
    * The current away stretch (presence away): its normalised reason, when it began (the
    * `away-long` timer), and where its time on the day's figures counts from (its start, or
@@ -224,8 +226,17 @@ export interface CallCounts {
   endLost: number;
 }
 
+/** One 15-minute interval of a queue's day: the calls offered in it and what became of them (wherever their answer or end fell). */
 export interface IntervalBucket extends CallCounts {
   startMs: number;
+  /** Sum of queue waits of its answered calls, ms (ASA). */
+  answeredWaitMs: number;
+  /** Longest wait of its callers who left the queue (answered or abandoned), ms. */
+  maxWaitMs: number;
+  /** Agent segments handled of its calls, and their talk + hold + wrap-up, ms (AHT, and the Erlang C workload). */
+  handled: number;
+  handleMs: number;
+  transferredOut: number;
 }
 
 export interface QueueDay extends CallCounts {

@@ -7,7 +7,7 @@
 import type { EventOf, FloorEvent } from '../events.ts';
 import type { CallState, FloorState } from '../state.ts';
 import { ensureQueue, isConnected, isOver, newCall, note, retireCall, timeline, touchCall } from './core.ts';
-import { agentDay, bucketOf, dayOf, queueDay } from './days.ts';
+import { agentDay, bucketOf, dayOf, offerIntervalOf, queueDay } from './days.ts';
 import { closeLost, correctLost } from './lost.ts';
 import { countAbandoned, countAnswered, enterWaiting, leaveQueue, pendingQueue } from './queues.ts';
 import { endRing, endRings, startRing, takeAgent } from './rings.ts';
@@ -213,7 +213,11 @@ export const onTransferred: Handler<'call.transferred'> = (s, e) => {
   else {
     if (c.queueId !== undefined) {
       const q = s.queues.get(c.queueId);
-      if (q) queueDay(s, q, c.dayStartMs).today.transferredOut++;
+      if (q) {
+        const rec = queueDay(s, q, c.dayStartMs);
+        rec.today.transferredOut++;
+        bucketOf(rec, c.dayStartMs, offerIntervalOf(c)).transferredOut++;
+      }
     }
     endSegment(s, c, e.at);
     releaseAgent(s, c, e.at);

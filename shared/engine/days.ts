@@ -5,7 +5,7 @@
  * the engine's clock; past days stay in memory for `historyDays` so late
  * events of their calls still land there, never in today's figures.
  */
-import type { AgentDay, AgentState, FloorState, IntervalBucket, QueueDayRecord, QueueState } from '../state.ts';
+import type { AgentDay, AgentState, CallState, FloorState, IntervalBucket, QueueDayRecord, QueueState } from '../state.ts';
 import { intervalStart, localDay } from '../time.ts';
 import { emptyAgentDay, emptyQueueDay } from './core.ts';
 import { closeAlert } from './alerts.ts';
@@ -36,10 +36,15 @@ export function bucketOf(rec: QueueDayRecord, dayStartMs: number, atMs: number):
   const start = intervalStart(atMs, dayStartMs);
   let b = rec.intervals.get(start);
   if (!b) {
-    b = { startMs: start, offered: 0, answered: 0, abandoned: 0, shortAbandoned: 0, answeredWithinT: 0, abandonedAfterT: 0, endLost: 0 };
+    b = { startMs: start, offered: 0, answered: 0, abandoned: 0, shortAbandoned: 0, answeredWithinT: 0, abandonedAfterT: 0, endLost: 0, answeredWaitMs: 0, maxWaitMs: 0, handled: 0, handleMs: 0, transferredOut: 0 };
     rec.intervals.set(start, b);
   }
   return b;
+}
+
+/** Start of the 15-minute interval call `c` counts in (the one it was offered in). */
+export function offerIntervalOf(c: CallState): number {
+  return c.offeredIntervalMs ?? c.queuedAtMs ?? c.firstSeenMs;
 }
 
 /** The counters of agent `a` for the day starting at `dayStartMs`. */

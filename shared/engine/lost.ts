@@ -12,7 +12,7 @@ import type { FloorEvent } from '../events.ts';
 import type { CallState, FloorState, LostEnd } from '../state.ts';
 import { findAnyAlert } from './alerts.ts';
 import { countReason, isConnected, isOver, reviveCall, retireCall, timeline } from './core.ts';
-import { agentDay, queueDay } from './days.ts';
+import { agentDay, bucketOf, offerIntervalOf, queueDay } from './days.ts';
 import { countEndLost, enterWaiting, leaveQueue, pendingQueue } from './queues.ts';
 import { endRings } from './rings.ts';
 import { endSegment, releaseAgent } from './segments.ts';
@@ -91,7 +91,12 @@ export function correctLost(s: FloorState, c: CallState, e: FloorEvent): boolean
   if (q) {
     const rec = queueDay(s, q, c.dayStartMs);
     rec.today.handleMs = Math.max(0, rec.today.handleMs + extraMs);
-    if (e.type === 'call.transferred') rec.today.transferredOut++;
+    const bucket = bucketOf(rec, c.dayStartMs, offerIntervalOf(c));
+    bucket.handleMs = Math.max(0, bucket.handleMs + extraMs);
+    if (e.type === 'call.transferred') {
+      rec.today.transferredOut++;
+      bucket.transferredOut++;
+    }
   }
   if (lost.segmentStartMs !== undefined) rejudgeCallLong(s, c, findAnyAlert(s, callLongId(c)), lost.segmentStartMs, e.at, lost.agentId);
   if (e.type === 'call.ended') judgeNotes(s, c, e.notes, e.at, lost.agentId);

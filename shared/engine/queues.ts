@@ -5,7 +5,7 @@
  */
 import type { CallState, FloorState, IntervalBucket, QueueDayRecord, QueueState } from '../state.ts';
 import { configFor } from './core.ts';
-import { bucketOf, queueDay } from './days.ts';
+import { bucketOf, offerIntervalOf, queueDay } from './days.ts';
 import { settleQueueWait } from './rules/queue-wait.ts';
 import { leftWaiting } from './waiting.ts';
 
@@ -14,7 +14,7 @@ export { enterWaiting, oldestWaiting } from './waiting.ts';
 /** The day record and interval bucket call `c` counts in, for queue `q`. */
 export function offerRecord(s: FloorState, q: QueueState, c: CallState): { rec: QueueDayRecord; bucket: IntervalBucket } {
   const rec = queueDay(s, q, c.dayStartMs);
-  return { rec, bucket: bucketOf(rec, c.dayStartMs, c.offeredIntervalMs ?? c.queuedAtMs ?? c.firstSeenMs) };
+  return { rec, bucket: bucketOf(rec, c.dayStartMs, offerIntervalOf(c)) };
 }
 
 /**
@@ -28,9 +28,10 @@ export function leaveQueue(s: FloorState, q: QueueState, c: CallState, atMs: num
   c.queueOutcome = outcome;
   // The source's own measure when it sent one (exact), else the event times.
   const waitMs = sourceWaitMs ?? Math.max(0, atMs - queuedAt);
-  const { rec } = offerRecord(s, q, c);
+  const { rec, bucket } = offerRecord(s, q, c);
   // A lost caller's wait is only an upper bound (we did not see them leave): it sets no record.
   if (outcome !== 'lost' && waitMs > rec.today.maxWaitMs) rec.today.maxWaitMs = waitMs;
+  if (outcome !== 'lost' && waitMs > bucket.maxWaitMs) bucket.maxWaitMs = waitMs;
   settleQueueWait(s, q, c, waitMs, atMs);
   s.changes.queues.add(q.queueId);
   s.changes.kpis = true;
@@ -53,6 +54,7 @@ export function countAnswered(s: FloorState, c: CallState, atMs: number, sourceW
   rec.today.answered++;
   rec.today.answeredWaitMs += waitMs;
   bucket.answered++;
+  bucket.answeredWaitMs += waitMs;
   if (waitMs <= configFor(s, q.queueId, undefined).serviceLevel.thresholdSec * 1000) {
     rec.today.answeredWithinT++;
     bucket.answeredWithinT++;

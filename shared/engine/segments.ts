@@ -5,7 +5,7 @@
 import type { AgentState, CallState, FloorState } from '../state.ts';
 import { HOLD_HIST_EDGES_SEC } from '../state.ts';
 import { isConnected } from './core.ts';
-import { agentDay, queueDay } from './days.ts';
+import { agentDay, bucketOf, offerIntervalOf, queueDay } from './days.ts';
 import { judgeHold } from './rules/hold.ts';
 import { judgeCallLong } from './rules/call-long.ts';
 import { endSpeaker } from './rules/speakerphone.ts';
@@ -71,6 +71,7 @@ export function endSegment(s: FloorState, c: CallState, atMs: number): void {
       // Wrap-up time counts while the agent is in the wrap-up state after this call.
       a.wrapQueueId = c.queueId;
       a.wrapDayMs = c.dayStartMs;
+      a.wrapIntervalMs = offerIntervalOf(c);
       a.wrapStartMs = a.presence === 'wrapup' ? atMs : undefined;
     }
     if (live) evaluatePace(s, a, atMs);
@@ -81,6 +82,9 @@ export function endSegment(s: FloorState, c: CallState, atMs: number): void {
     const rec = queueDay(s, q, c.dayStartMs);
     rec.today.handled++;
     rec.today.handleMs += durMs;
+    const bucket = bucketOf(rec, c.dayStartMs, offerIntervalOf(c));
+    bucket.handled++;
+    bucket.handleMs += durMs;
     s.changes.queues.add(q.queueId);
   }
   c.segmentHoldMs = 0;
@@ -95,9 +99,14 @@ export function finishWrap(s: FloorState, a: AgentState, atMs: number): void {
     const day = a.wrapDayMs ?? s.dayStartMs;
     agentDay(s, a, day).wrapMs += ms;
     const q = a.wrapQueueId !== undefined ? s.queues.get(a.wrapQueueId) : undefined;
-    if (q) queueDay(s, q, day).today.handleMs += ms;
+    if (q) {
+      const rec = queueDay(s, q, day);
+      rec.today.handleMs += ms;
+      if (a.wrapIntervalMs !== undefined) bucketOf(rec, day, a.wrapIntervalMs).handleMs += ms;
+    }
   }
   a.wrapStartMs = undefined;
   a.wrapQueueId = undefined;
   a.wrapDayMs = undefined;
+  a.wrapIntervalMs = undefined;
 }
