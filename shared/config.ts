@@ -100,6 +100,16 @@ const overrideSchema = z.strictObject({
 });
 export type ConfigOverride = z.infer<typeof overrideSchema>;
 
+/** Live staffing (Erlang C per queue, shared/erlang.ts): how far back the arrival rate and AHT are measured. */
+export const staffingSchema = z.strictObject({
+  /** Minutes of the measuring window: long enough to smooth single calls, short enough to follow the day's curve. */
+  windowMinutes: z.number().int().min(5).max(240),
+});
+export type StaffingConfig = z.infer<typeof staffingSchema>;
+
+/** The live-staffing window when the configuration names none (saved before it existed), minutes. */
+export const DEFAULT_STAFFING_WINDOW_MINUTES = 30;
+
 export const floorConfigSchema = z.strictObject({
   /** IANA time zone of the floor: decides where "today" and the business day start and end. */
   timeZone: z.string().min(1).max(64),
@@ -112,6 +122,8 @@ export const floorConfigSchema = z.strictObject({
   disabled: z.array(z.enum(RULE_IDS)),
   /** Pause limits per away reason (absent in configurations saved before they existed: the defaults apply). */
   awayLimitMinutes: awayLimitMinutesSchema.optional(),
+  /** Live staffing's window (absent in configurations saved before it existed: {@link DEFAULT_STAFFING_WINDOW_MINUTES}). */
+  staffing: staffingSchema.optional(),
   queues: z.record(z.string(), overrideSchema),
   teams: z.record(z.string(), overrideSchema),
 });
@@ -150,6 +162,7 @@ export function defaultConfig(): FloorConfig {
     serviceLevel: { thresholdSec: 20, targetPct: 80, shortAbandonSec: 5 },
     disabled: [],
     awayLimitMinutes: { ...DEFAULT_AWAY_LIMIT_MINUTES },
+    staffing: { windowMinutes: DEFAULT_STAFFING_WINDOW_MINUTES },
     queues: {},
     teams: {},
   };

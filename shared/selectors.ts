@@ -29,6 +29,7 @@ import { configFor, emptyAgentDay, emptyQueueDay } from './engine.ts';
 import { awayLimitsFor } from './engine/rules/away-long.ts';
 import { serializeWorklist } from './engine/worklist.ts';
 import { selectAgentWorklist, selectFloorWorklist } from './worklist-view.ts';
+import { selectQueueStaffing } from './staffing.ts';
 
 /** Resolved alerts sent in a floor snapshot (the rest are in the log). */
 export const SNAPSHOT_RECENT_ALERTS = 200;
@@ -52,7 +53,7 @@ export function serviceLevelPct(answeredWithinT: number, answered: number, aband
 }
 
 /** Mean of a sum over a count, in seconds with one decimal; null when the count is zero. */
-function meanSec(sumMs: number, count: number): number | null {
+export function meanSec(sumMs: number, count: number): number | null {
   return count === 0 ? null : Math.round(sumMs / count / 100) / 10;
 }
 
@@ -303,7 +304,8 @@ export function selectAlertForAgent(a: Alert): Alert {
 
 /**
  * A queue's figures. `dayStartMs`: a past day still in memory (its counters;
- * nobody waits on a day that is over); by default today, live.
+ * nobody waits on a day that is over); by default today, live, with its
+ * live staffing (Erlang C over the last minutes, shared/staffing.ts).
  */
 export function selectQueueKpis(s: FloorState, q: QueueState, agentsByQueue?: Map<string, Record<AgentActivity, number>>, dayStartMs = s.dayStartMs): QueueKpis {
   const eff = configFor(s, q.queueId, undefined);
@@ -312,6 +314,7 @@ export function selectQueueKpis(s: FloorState, q: QueueState, agentsByQueue?: Ma
   let oldest: number | null = null;
   for (const at of q.waiting.values()) if (oldest === null || at < oldest) oldest = at;
   const openWait = q.waitAlertId !== undefined ? s.alerts.get(q.waitAlertId) : undefined;
+  const agentsByState = agentsByQueue?.get(q.queueId) ?? emptyActivityCounts();
   return {
     queueId: q.queueId,
     offered: t.offered,
@@ -328,8 +331,9 @@ export function selectQueueKpis(s: FloorState, q: QueueState, agentsByQueue?: Ma
     serviceLevelThresholdSec: eff.serviceLevel.thresholdSec,
     asaSec: meanSec(t.answeredWaitMs, t.answered),
     ahtSec: meanSec(t.handleMs, t.handled),
-    agentsByState: agentsByQueue?.get(q.queueId) ?? emptyActivityCounts(),
+    agentsByState,
     alertLevel: openWait && !past ? openWait.level : null,
+    staffing: past ? null : selectQueueStaffing(s, q, agentsByState),
   };
 }
 

@@ -37,6 +37,36 @@ export interface QueueKpis {
   agentsByState: Record<AgentActivity, number>;
   /** Worst open alert level on this queue (queue-wait). */
   alertLevel: AlertLevel | null;
+  /**
+   * Live staffing (Erlang C, shared/staffing.ts): agents needed now against agents there. Null
+   * when no AHT is known yet (no handled call in the window or today) and for a past day; absent
+   * from servers before live staffing.
+   */
+  staffing?: QueueStaffing | null;
+}
+
+/**
+ * Agents a queue needs now by Erlang C (shared/erlang.ts) to meet its service-level target with an
+ * occupancy at most the floor's target occupancy, from the arrivals and AHT of the last
+ * `windowMin` minutes; and the agents signed in to the queue and free now.
+ */
+export interface QueueStaffing {
+  /** Smallest agent count meeting the SL target (T, target %) under the occupancy cap; 0 with no arrivals. */
+  neededAgents: number;
+  /** Agents of the queue free now (available, not ringing or on a call). */
+  availableAgents: number;
+  /** Agents of the queue not offline (available, ringing, on a call, wrap-up or away). */
+  signedInAgents: number;
+  /** Offered traffic, Erlangs (arrivals per second × AHT), 2 decimals. */
+  erlangs: number;
+  /** Calls offered per hour over the window, 1 decimal. */
+  callsPerHour: number;
+  /** AHT used (talk + hold + wrap-up), s, 1 decimal. */
+  ahtSec: number;
+  /** Length of the measuring window, minutes. */
+  windowMin: number;
+  /** Where the AHT came from: the window's handled calls, or the day's so far when the window held too few. */
+  source: 'window' | 'day';
 }
 
 export type AgentActivity = AgentPresence | 'ringing' | 'talking' | 'hold';
