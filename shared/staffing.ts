@@ -59,7 +59,8 @@ function windowTotals(s: FloorState, q: QueueState, fromMs: number, toMs: number
  * {@link STAFFING_MIN_WINDOW_HANDLED}; null when neither holds a handled
  * call (no AHT known). SL target and T from the queue's effective config,
  * the occupancy cap from its `workload.targetOccupancy`. `agents`: the
- * queue's agents by activity now (offline ones are not signed in).
+ * queue's agents by activity now (offline ones are not signed in, away ones
+ * signed in but not serving).
  */
 export function selectQueueStaffing(s: FloorState, q: QueueState, agents: Record<AgentActivity, number>): QueueStaffing | null {
   const windowMin = s.config.staffing?.windowMinutes ?? DEFAULT_STAFFING_WINDOW_MINUTES;
@@ -90,6 +91,7 @@ export function selectQueueStaffing(s: FloorState, q: QueueState, agents: Record
     neededAgents,
     availableAgents: agents.available,
     signedInAgents,
+    servingAgents: signedInAgents - agents.away,
     erlangs: round(erlangs, 2),
     callsPerHour: round((w.offered * 3_600_000) / windowMs, 1),
     ahtSec: round(ahtSec, 1),

@@ -57,6 +57,11 @@ export interface QueueStaffing {
   availableAgents: number;
   /** Agents of the queue not offline (available, ringing, on a call, wrap-up or away). */
   signedInAgents: number;
+  /**
+   * Agents of the queue taking calls: signed in and not away (available, ringing, on a call or in
+   * wrap-up, which is part of the AHT). Erlang C's N: what `neededAgents` is compared with ("has").
+   */
+  servingAgents: number;
   /** Offered traffic, Erlangs (arrivals per second × AHT), 2 decimals. */
   erlangs: number;
   /** Calls offered per hour over the window, 1 decimal. */

@@ -41,13 +41,14 @@ function workedExample(config: FloorConfig = defaultConfig()): Feed {
 }
 
 describe('live staffing per queue (Erlang C over the last 30 minutes)', () => {
-  it('needs 14 agents for the worked example (100 calls in 30 min, AHT 180 s, 80/20), against 16 signed in and 6 free', () => {
+  it('needs 14 agents for the worked example (100 calls in 30 min, AHT 180 s, 80/20), against 15 serving (16 signed in, one away) and 6 free', () => {
     const f = workedExample();
     expect(staffing(f)).toEqual({
       neededAgents: 14,
       // 9 of the 15 are on the calls offered in the last 180 s; the away agent is signed in, not free.
       availableAgents: 6,
       signedInAgents: 16,
+      servingAgents: 15,
       erlangs: 10,
       callsPerHour: 200,
       ahtSec: 180,
@@ -102,6 +103,7 @@ describe('live staffing per queue (Erlang C over the last 30 minutes)', () => {
       neededAgents: agentsNeeded({ erlangs, ahtSec: 120, thresholdSec: 20, targetPct: 80, maxOccupancyPct: 85 }).agents,
       availableAgents: 5,
       signedInAgents: 5,
+      servingAgents: 5,
       erlangs: 0.67,
       callsPerHour: 20,
       ahtSec: 120,
@@ -123,7 +125,7 @@ describe('live staffing per queue (Erlang C over the last 30 minutes)', () => {
     expect(staffing(f)?.neededAgents).toBe(2); // 0.27 Erlangs: one agent answers only 74.9 % within 20 s
     // 14:00: nothing offered in the last half hour.
     f.tick(5 * 3600);
-    expect(staffing(f)).toMatchObject({ source: 'day', ahtSec: 240, callsPerHour: 0, erlangs: 0, neededAgents: 0, signedInAgents: 2, availableAgents: 2 });
+    expect(staffing(f)).toMatchObject({ source: 'day', ahtSec: 240, callsPerHour: 0, erlangs: 0, neededAgents: 0, signedInAgents: 2, servingAgents: 2, availableAgents: 2 });
   });
 
   it('is null while no call has been handled (no AHT known), even with callers waiting', () => {
