@@ -35,6 +35,11 @@ export type FinalSpec = Omit<RaiseSpec, 'level'> & { level: AlertLevel | null };
 /** The floor-local day each alert counts on: its call's day, else the day it was raised. */
 const alertDays = new WeakMap<Alert, number>();
 
+/** The floor-local day (its start, epoch ms) alert `a` of floor `s` counts on: its call's day, else the day it was raised (what-if reads it). */
+export function alertDay(s: FloorState, a: Alert): number {
+  return alertDays.get(a) ?? dayOf(s, a.raisedAtMs);
+}
+
 function countAlert(s: FloorState, a: Alert, delta: 1 | -1): void {
   if (a.agentId === undefined) return;
   const agent = s.agents.get(a.agentId);

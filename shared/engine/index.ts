@@ -33,6 +33,7 @@ import { onOutbound, onWorklistAssigned } from './worklist.ts';
 
 export { AGENT_ALERTS_CAP, ENDED_CALLS_CAP, HISTORY_DAYS, RECENT_ALERTS_CAP, TIMELINE_CAP, configFor, createFloorState, drainChanges, emptyAgentDay, emptyQueueDay, type FloorOptions } from './core.ts';
 export { observeClock } from './days.ts';
+export { alertDay } from './alerts.ts';
 export { DEFAULT_ENGINE_LIMITS, type EngineBoundsReport, type EngineLimits, engineBounds, engineLimits, setEngineLimits } from './bounds.ts';
 export { tick } from './tick.ts';
 export { NOTES_CAP, TICKER_CAP, setConfig } from './supervisor.ts';
