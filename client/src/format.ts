@@ -156,3 +156,21 @@ export function dayChoices(nowMs: number, days: number, locale: string = current
   }
   return out;
 }
+
+/** A calendar date `YYYY-MM-DD` as the current language writes it: `short` "Mon 23 Nov", `long` "Monday, 23 November 2026". */
+export function formatDay(iso: string, style: 'short' | 'long' = 'short', locale: string = currentLocale()): string {
+  const [y, m, d] = iso.split('-').map(Number);
+  if (!y || !m || !d) return iso;
+  const opts: Intl.DateTimeFormatOptions = style === 'short' ? { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' } : { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' };
+  // Noon UTC of the date, formatted in UTC: the calendar date itself, whatever the browser's zone.
+  return formatter(DateTimeFormat, locale, `day-${style}`, opts).format(Date.UTC(y, m - 1, d, 12));
+}
+
+/** Two calendar dates `YYYY-MM-DD` as one range the way the current language writes it ("23–29 Nov 2026"). */
+export function formatDayRange(from: string, to: string, locale: string = currentLocale()): string {
+  const at = (iso: string) => {
+    const [y, m, d] = iso.split('-').map(Number);
+    return Date.UTC(y, m - 1, d, 12);
+  };
+  return formatter(DateTimeFormat, locale, 'dayRange', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).formatRange(at(from), at(to));
+}
