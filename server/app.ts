@@ -30,6 +30,9 @@ import { canSupervise, recheckCredential, resolveCredential, resolvePrincipal, t
 import { hasRevocationBus, RevocationRegistry } from './auth/revocation.ts';
 import { mountAuthRoutes, mustChangeGate, MUST_CHANGE_ERROR } from './auth/routes.ts';
 import { mountFloorRoutes } from './floor-routes.ts';
+import { mountWhatIfRoutes } from './what-if-routes.ts';
+import { mountReportRoutes } from './report-routes.ts';
+import { AggregateStore } from './aggregate-store.ts';
 import { ReportService } from './report-cache.ts';
 import { registerAlertCommands } from './alert-commands.ts';
 import { registerWorklistCommands } from './worklist-commands.ts';
@@ -177,7 +180,9 @@ export function createServer(opts: ServerOptions) {
     logger,
   });
   /** Past days' reports, built on a worker thread and cached per closed day (report-cache.ts). */
-  const reports = new ReportService({ log, state: () => state, logger, engineLimits });
+  /** Closed days' aggregates for range reports, beside the log (aggregate-store.ts). */
+  const aggregates = new AggregateStore(sqliteFileOf(log));
+  const reports = new ReportService({ log, state: () => state, logger, engineLimits, aggregates });
 
   /**
    * Alerts waiting to be written, latest content per id. They are saved
@@ -437,9 +442,12 @@ export function createServer(opts: ServerOptions) {
   const ctx = { app, auth: opts.auth, log, clock, logger, principalOf, requireSupervisor, requireAdmin, record, state: () => state, hub, engineNow, secureCookies: opts.secureCookies ?? false, setConfig: applyConfig, reports };
   mountAuthRoutes(ctx);
   mountFloorRoutes(ctx);
+  mountReportRoutes(ctx);
   mountNotifyRoutes({ ...ctx, store: notifyStore, notifier });
+  /** What if: past days replayed with candidate settings, on a worker (what-if-routes.ts). */
+  const whatIf = mountWhatIfRoutes({ ...ctx, engineLimits });
 
-  const PAGES = ['/', '/floor', '/me', '/wall', '/login', '/settings', '/audit', '/users', '/account'];
+  const PAGES = ['/', '/floor', '/me', '/wall', '/login', '/settings', '/audit', '/users', '/account', '/what-if'];
   if (opts.staticDir && fs.existsSync(path.join(opts.staticDir, 'index.html'))) {
     const dir = opts.staticDir;
     app.use(express.static(dir, { index: false }));
@@ -574,6 +582,8 @@ export function createServer(opts: ServerOptions) {
     await notifier.close();
     await ownNotifyStore?.close();
     await reports.close();
+    await whatIf.close();
+    aggregates.close();
     hub.close();
     await new Promise<void>((resolve) => io.close(() => resolve()));
     await new Promise<void>((resolve) => {

@@ -26,7 +26,9 @@ import type { CallState, FloorState } from '../shared/state.ts';
 import { localDay } from '../shared/time.ts';
 import type { LogStore } from './log/store.ts';
 import { SqliteLog } from './log/sqlite.ts';
-import type { DayRange, DayTables, FromWorker, ReportSource, ToWorker } from './report-worker.ts';
+import type { DayAggregate } from '../shared/report/types.ts';
+import type { AggregateStore } from './aggregate-store.ts';
+import type { AggregateResult, DatedDay, DayRange, DayTables, FromWorker, ReportSource, ToWorker } from './report-worker.ts';
 
 /** Past days' reports kept: a month of look-backs, each a few hundred kB at most (one row per queue and agent). */
 export const REPORT_CACHE_DAYS = 30;
@@ -90,18 +92,35 @@ export interface ReportServiceOptions {
   buildTimeoutMs?: number;
   /** The live floor's engine limits (stale calls, live-call cap): past days are folded with the same. */
   engineLimits?: Partial<EngineLimits>;
+  /** Where closed days' aggregates are kept for range reports (none: every range is folded from the log). */
+  aggregates?: AggregateStore;
 }
 
+/** The aggregates of a range's past days: by date, and the dates without events or built under other settings. */
+export interface RangeAggregates {
+  byDate: Map<string, DayAggregate>;
+  /** Dates the log holds no event of. */
+  missing: string[];
+  /** Dates shown as built under earlier settings (their raw events were pruned). */
+  stale: string[];
+  /** Days folded from the log for this answer (0: all from the store). */
+  built: number;
+}
+
+/** A worker job: one day's tables (`day`), or the daily aggregates of several days in one fold (`days`). */
 interface Job {
   id: number;
   key: string;
-  day: DayRange;
+  day?: DayRange;
+  days?: DatedDay[];
+  /** The days it reads (a late event of one of them makes it stale). */
+  dayStarts: number[];
   config: FloorConfig;
   /** A late event of the day (or a new configuration) came while it was building: answer, but do not cache. */
   stale: boolean;
-  resolve: (t: DayTables) => void;
+  resolve: (t: DayTables | AggregateResult[]) => void;
   reject: (e: Error) => void;
-  promise: Promise<DayTables>;
+  promise: Promise<DayTables | AggregateResult[]>;
   timer?: NodeJS.Timeout;
   /** The worker building it (a job fails only with its own worker). */
   worker?: Worker;
@@ -138,6 +157,7 @@ export class ReportService {
   private readonly idleMs: number;
   private readonly buildTimeoutMs: number;
   private readonly engineLimits: Partial<EngineLimits>;
+  private readonly store: AggregateStore | undefined;
   /** Insertion order = recency: a hit moves its entry to the end, the first one is evicted. */
   private readonly cache = new Map<string, DayTables>();
   private readonly inflight = new Map<string, Job>();
@@ -160,6 +180,51 @@ export class ReportService {
     this.idleMs = opts.idleMs ?? WORKER_IDLE_MS;
     this.buildTimeoutMs = opts.buildTimeoutMs ?? BUILD_TIMEOUT_MS;
     this.engineLimits = opts.engineLimits ?? {};
+    this.store = opts.aggregates;
+  }
+
+  /**
+   * The daily aggregates of past `days` (date order; today and later are the
+   * caller's) with `config` as the floor's starting configuration: from the
+   * store, and every day missing there from one fold of the log on the worker.
+   * A closed day's result is stored. Rejects with a {@link ReportError} (503)
+   * when the worker fails or is busy.
+   */
+  async range(days: DatedDay[], config: FloorConfig): Promise<RangeAggregates> {
+    if (this.closed) throw new ReportError('the server is shutting down', 503);
+    const key = configKey(config);
+    const out: RangeAggregates = { byDate: new Map(), missing: [], stale: [], built: 0 };
+    const stored = days.length && this.store ? this.store.range(days[0].startMs, days[days.length - 1].endMs) : new Map();
+    const need: DatedDay[] = [];
+    /** A logged aggregate built under other settings, for a day whose raw events are gone. */
+    const older = new Map<number, DayAggregate>();
+    for (const d of days) {
+      const list = (stored.get(d.startMs) ?? []) as { configKey: string; logged: boolean; aggregate: DayAggregate }[];
+      const mine = list.find((x) => x.configKey === key);
+      const other = list.find((x) => x.configKey !== key && x.logged);
+      if (other) older.set(d.startMs, other.aggregate);
+      if (mine?.logged) out.byDate.set(d.date, mine.aggregate);
+      else if (mine && other) {
+        out.byDate.set(d.date, other.aggregate);
+        out.stale.push(d.date);
+      } else if (mine) out.missing.push(d.date);
+      else need.push(d);
+    }
+    if (need.length === 0) return out;
+    const results = (await this.enqueue(`agg:${key}:${need.map((d) => d.startMs).join(',')}`, { days: need, dayStarts: need.map((d) => d.startMs), config })) as AggregateResult[];
+    out.built = need.length;
+    for (const r of results) {
+      const day = need.find((d) => d.date === r.date) as DatedDay;
+      const prior = older.get(day.startMs);
+      if (r.logged) out.byDate.set(r.date, r.aggregate);
+      else if (prior) {
+        out.byDate.set(r.date, prior);
+        out.stale.push(r.date);
+      } else out.missing.push(r.date);
+    }
+    out.missing.sort();
+    out.stale.sort();
+    return out;
   }
 
   /**
@@ -178,6 +243,12 @@ export class ReportService {
       this.counts.hits++;
       return Promise.resolve(hit);
     }
+    return this.enqueue(key, { day, dayStarts: [day.startMs], config }) as Promise<DayTables>;
+  }
+
+  /** Queues a worker job (or joins the same one queued or running). */
+  private enqueue(key: string, what: Pick<Job, 'day' | 'days' | 'dayStarts' | 'config'>): Promise<DayTables | AggregateResult[]> {
+    if (this.closed) return Promise.reject(new ReportError('the server is shutting down', 503));
     const running = this.inflight.get(key);
     if (running) {
       this.counts.shared++;
@@ -187,13 +258,13 @@ export class ReportService {
       this.counts.failures++;
       return Promise.reject(new ReportError(`report queue full (${this.queueMax} days waiting); try again shortly`, 503));
     }
-    let resolve!: (t: DayTables) => void;
+    let resolve!: Job['resolve'];
     let reject!: (e: Error) => void;
-    const promise = new Promise<DayTables>((res, rej) => {
+    const promise = new Promise<DayTables | AggregateResult[]>((res, rej) => {
       resolve = res;
       reject = rej;
     });
-    const job: Job = { id: this.nextId++, key, day, config, stale: false, resolve, reject, promise };
+    const job: Job = { id: this.nextId++, key, ...what, stale: false, resolve, reject, promise };
     this.counts.misses++;
     this.inflight.set(key, job);
     this.queue.push(job);
@@ -212,10 +283,14 @@ export class ReportService {
     if (e.at < s.dayStartMs) {
       const day = localDay(e.at, s.config.timeZone).startMs;
       this.invalidate((d) => d === day);
+      this.store?.dropDay(day);
     }
     const callId = 'callId' in e ? e.callId : undefined;
     const call = callId === undefined ? undefined : s.calls.get(callId);
-    if (call && call.dayStartMs < s.dayStartMs) this.invalidate((d) => d === call.dayStartMs);
+    if (call && call.dayStartMs < s.dayStartMs) {
+      this.invalidate((d) => d === call.dayStartMs);
+      this.store?.dropDay(call.dayStartMs);
+    }
   }
 
   /** Counters for `/api/health`. */
@@ -257,7 +332,7 @@ export class ReportService {
     }
     // A queued build has not read the log yet: it will see the event. A running one may have read past it.
     const job = this.current;
-    if (job && !job.stale && dayMatches(job.day.startMs)) {
+    if (job && !job.stale && job.dayStarts.some(dayMatches)) {
       job.stale = true;
       this.counts.invalidations++;
       if (this.inflight.get(job.key) === job) this.inflight.delete(job.key);
@@ -323,7 +398,10 @@ export class ReportService {
       void w.terminate();
     }, this.buildTimeoutMs);
     job.timer.unref();
-    w.postMessage({ type: 'build', jobId: job.id, day: job.day, config: job.config, source: this.source, limits: this.engineLimits } satisfies ToWorker);
+    const request: ToWorker = job.days
+      ? { type: 'aggregate', jobId: job.id, days: job.days, config: job.config, source: this.source, limits: this.engineLimits }
+      : { type: 'build', jobId: job.id, day: job.day as DayRange, config: job.config, source: this.source, limits: this.engineLimits };
+    w.postMessage(request);
     if (this.source.kind === 'stream') void this.stream(w, job);
   }
 
@@ -355,10 +433,19 @@ export class ReportService {
     if (m.type !== 'done') return;
     const job = this.current;
     if (!job || job.id !== m.jobId) return;
-    if (m.ok) {
+    if (m.ok && 'aggregates' in m) {
       this.counts.builds++;
       this.lastBuild = { ms: m.ms, events: m.events, skipped: m.skipped };
-      if (!job.stale && !this.closed && this.dayClosed(job.day.startMs)) {
+      if (!job.stale && !this.closed && this.store) {
+        const key = configKey(job.config);
+        const builtAtMs = Date.now();
+        for (const r of m.aggregates) if (this.dayClosed(r.aggregate.dayStartMs)) this.store.put(key, r.logged, r.aggregate, builtAtMs);
+      }
+      this.finishJob(job, m.aggregates);
+    } else if (m.ok) {
+      this.counts.builds++;
+      this.lastBuild = { ms: m.ms, events: m.events, skipped: m.skipped };
+      if (!job.stale && !this.closed && this.dayClosed((job.day as DayRange).startMs)) {
         this.cache.set(job.key, m.tables);
         while (this.cache.size > this.cacheDays) this.cache.delete(this.cache.keys().next().value as string);
       }
@@ -372,7 +459,7 @@ export class ReportService {
     }
   }
 
-  private finishJob(job: Job, outcome: DayTables | ReportError): void {
+  private finishJob(job: Job, outcome: DayTables | AggregateResult[] | ReportError): void {
     if (job.timer) clearTimeout(job.timer);
     if (this.current === job) this.current = undefined;
     if (outcome instanceof ReportError && outcome.status === 503) this.counts.failures++;
@@ -380,7 +467,7 @@ export class ReportService {
     this.pump();
   }
 
-  private settle(job: Job, outcome: DayTables | ReportError): void {
+  private settle(job: Job, outcome: DayTables | AggregateResult[] | ReportError): void {
     if (this.inflight.get(job.key) === job) this.inflight.delete(job.key);
     if (outcome instanceof ReportError) job.reject(outcome);
     else job.resolve(outcome);

@@ -27,6 +27,8 @@ import type { FloorConfig } from '../shared/config.ts';
 import { applyEvent, createFloorState, drainChanges, observeClock, tick, type EngineLimits } from '../shared/engine.ts';
 import type { FloorEvent } from '../shared/events.ts';
 import { selectDayTables } from '../shared/selectors.ts';
+import { AlertTally, dayAggregate } from '../shared/report/aggregate.ts';
+import type { DayAggregate } from '../shared/report/types.ts';
 import { checkEventRow } from './log/sqlite.ts';
 
 /** What `/api/report` returns for a day: `selectDayTables` of that day. */
@@ -36,6 +38,18 @@ export type DayTables = ReturnType<typeof selectDayTables>;
 export interface DayRange {
   startMs: number;
   endMs: number;
+}
+
+/** A floor-local day with its calendar date (`YYYY-MM-DD`). */
+export interface DatedDay extends DayRange {
+  date: string;
+}
+
+/** One day of an aggregate build: its aggregate, and whether the log holds any event dated on it. */
+export interface AggregateResult {
+  date: string;
+  logged: boolean;
+  aggregate: DayAggregate;
 }
 
 /** Where the worker reads the log from (see the module's comment). */
@@ -51,6 +65,15 @@ export interface BuildRequest {
   /** The live floor's stale-call limits and cap, so a past day closes its calls as the live floor did (default: the engine's). */
   limits?: Partial<EngineLimits>;
 }
+/** main → worker: build the daily aggregates of `days` (in date order) in one fold of the log, `config` the floor's starting configuration. */
+export interface AggregateRequest {
+  type: 'aggregate';
+  jobId: number;
+  days: DatedDay[];
+  config: FloorConfig;
+  source: ReportSource;
+  limits?: Partial<EngineLimits>;
+}
 /** main → worker (stream source): the next events of the log, each `[event, receivedAtMs]`, in log order. */
 export interface StreamChunk {
   type: 'chunk';
@@ -63,12 +86,13 @@ export interface StreamEnd {
   jobId: number;
   error?: string;
 }
-export type ToWorker = BuildRequest | StreamChunk | StreamEnd;
+export type ToWorker = BuildRequest | AggregateRequest | StreamChunk | StreamEnd;
 
 /** worker → main: the day's tables, or why there are none. */
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'done'; jobId: number; ok: true; tables: DayTables; events: number; skipped: number; ms: number }
+  | { type: 'done'; jobId: number; ok: true; aggregates: AggregateResult[]; events: number; skipped: number; ms: number }
   | { type: 'done'; jobId: number; ok: false; notFound: boolean; error: string };
 
 /** Events folded between two drains of the engine's change sets (the report reads none: drained only to bound memory). */
@@ -114,6 +138,64 @@ export function createDayFold(config: FloorConfig, day: DayRange, limits?: Parti
 }
 
 /**
+ * The daily aggregates of `days` (in date order) in one fold of the log, fed
+ * like {@link createDayFold}: each wanted day's figures as its single-day
+ * report has them, its alerts tallied as the fold drains them (other days'
+ * alerts are not held). `finish()` gives every wanted day, `logged: false` for
+ * a day no event of the log is dated on (its aggregate is empty).
+ */
+export function createAggregateFold(config: FloorConfig, days: readonly DatedDay[], limits?: Partial<EngineLimits>) {
+  const past = createFloorState(config, 0, { historyDays: Number.MAX_SAFE_INTEGER, clock: 'server', limits });
+  const wanted = new Set(days.map((d) => d.startMs));
+  const tally = new AlertTally((dayStartMs) => wanted.has(dayStartMs));
+  const seen = new Set<number>();
+  const firstMs = days.length ? days[0].startMs : 0;
+  const lastMs = days.length ? days[days.length - 1].endMs : 0;
+  let events = 0;
+  let skipped = 0;
+  const drain = () => tally.add(past, drainChanges(past).alerts);
+  /** The wanted day holding `atMs`, by binary search of the sorted days. */
+  const dayAt = (atMs: number): number | undefined => {
+    let lo = 0;
+    let hi = days.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (atMs < days[mid].startMs) hi = mid - 1;
+      else if (atMs >= days[mid].endMs) lo = mid + 1;
+      else return days[mid].startMs;
+    }
+    return undefined;
+  };
+  return {
+    add(e: FloorEvent, receivedAtMs: number): void {
+      try {
+        observeClock(past, receivedAtMs);
+        applyEvent(past, e);
+      } catch {
+        skipped++;
+        return;
+      }
+      if (e.at >= firstMs && e.at < lastMs) {
+        const d = dayAt(e.at);
+        if (d !== undefined) seen.add(d);
+      }
+      if (++events % DRAIN_EVERY === 0) drain();
+    },
+    finish(): AggregateResult[] {
+      if (days.length) tick(past, Math.max(past.nowMs, lastMs - 1));
+      drain();
+      return days.map((d) => ({ date: d.date, logged: seen.has(d.startMs), aggregate: dayAggregate(past, d.startMs, tally.take(d.startMs)) }));
+    },
+    get events() {
+      return events;
+    },
+    get skipped() {
+      return skipped;
+    },
+  };
+}
+
+/**
  * Reads a SQLite event log read-only, in log order, calling fn with each
  * event and its receive time (ms; the event's own time for a row without one,
  * as `SqliteLog.replay` does). Damaged rows are skipped (the live log counts
@@ -144,8 +226,13 @@ export function readSqliteLog(file: string, fn: (e: FloorEvent, receivedAtMs: nu
 
 /** The worker's side: one job at a time, as the main thread sends them. */
 function serve(port: NonNullable<typeof parentPort>): void {
-  let streaming: { jobId: number; day: DayRange; fold: ReturnType<typeof createDayFold>; startedMs: number } | undefined;
+  type Fold = { add(e: FloorEvent, rx: number): void; readonly events: number; readonly skipped: number };
+  let streaming: { jobId: number; fold: Fold; finish: () => void } | undefined;
   const reply = (m: FromWorker) => port.postMessage(m);
+  const finishAggregates = (jobId: number, fold: ReturnType<typeof createAggregateFold>, startedMs: number) => {
+    const aggregates = fold.finish();
+    reply({ type: 'done', jobId, ok: true, aggregates, events: fold.events, skipped: fold.skipped, ms: Math.round(performance.now() - startedMs) });
+  };
   const finish = (jobId: number, day: DayRange, fold: ReturnType<typeof createDayFold>, startedMs: number) => {
     const tables = fold.finish();
     if (!tables) {
@@ -159,12 +246,23 @@ function serve(port: NonNullable<typeof parentPort>): void {
       if (m.type === 'build') {
         const fold = createDayFold(m.config, m.day, m.limits);
         const startedMs = performance.now();
+        const done = () => finish(m.jobId, m.day, fold, startedMs);
         if (m.source.kind === 'stream') {
-          streaming = { jobId: m.jobId, day: m.day, fold, startedMs };
+          streaming = { jobId: m.jobId, fold, finish: done };
           return;
         }
         readSqliteLog(m.source.file, (e, rx) => fold.add(e, rx));
-        finish(m.jobId, m.day, fold, startedMs);
+        done();
+      } else if (m.type === 'aggregate') {
+        const fold = createAggregateFold(m.config, m.days, m.limits);
+        const startedMs = performance.now();
+        const done = () => finishAggregates(m.jobId, fold, startedMs);
+        if (m.source.kind === 'stream') {
+          streaming = { jobId: m.jobId, fold, finish: done };
+          return;
+        }
+        readSqliteLog(m.source.file, (e, rx) => fold.add(e, rx));
+        done();
       } else if (m.type === 'chunk') {
         if (streaming?.jobId !== m.jobId) return;
         for (const [e, rx] of m.events) streaming.fold.add(e, rx);
@@ -173,7 +271,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
         const s = streaming;
         streaming = undefined;
         if (m.error) return reply({ type: 'done', jobId: m.jobId, ok: false, notFound: false, error: m.error });
-        finish(s.jobId, s.day, s.fold, s.startedMs);
+        s.finish();
       }
     } catch (err) {
       const jobId = m.jobId;

@@ -125,3 +125,52 @@ export const INTERVAL_MS = 15 * 60_000;
 export function intervalStart(ms: number, dayStartMs: number): number {
   return dayStartMs + Math.floor((ms - dayStartMs) / INTERVAL_MS) * INTERVAL_MS;
 }
+
+/** `YYYY-MM-DD` as a calendar date, or null when it is not one (2026-02-30 is not). */
+export function parseDate(date: string): { year: number; month: number; day: number } | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!m) return null;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(year, month - 1, day));
+  if (t.getUTCFullYear() !== year || t.getUTCMonth() !== month - 1 || t.getUTCDate() !== day) return null;
+  return { year, month, day };
+}
+
+/** The floor-local day of calendar date `date` (`YYYY-MM-DD`) in `timeZone`, epoch ms. Throws a RangeError for a string that is no date. */
+export function dayOfDate(date: string, timeZone: string): { startMs: number; endMs: number } {
+  const d = parseDate(date);
+  if (!d) throw new RangeError(`${date} is not a date (YYYY-MM-DD)`);
+  return localDay(instantOfWall(Date.UTC(d.year, d.month - 1, d.day, 12), timeZone), timeZone);
+}
+
+/** The calendar dates from `from` to `to` inclusive (`YYYY-MM-DD`), in order; empty when `to` is before `from`. Throws a RangeError for a string that is no date. */
+export function datesBetween(from: string, to: string): string[] {
+  const a = parseDate(from);
+  const b = parseDate(to);
+  if (!a) throw new RangeError(`${from} is not a date (YYYY-MM-DD)`);
+  if (!b) throw new RangeError(`${to} is not a date (YYYY-MM-DD)`);
+  const out: string[] = [];
+  const end = Date.UTC(b.year, b.month - 1, b.day);
+  for (let t = Date.UTC(a.year, a.month - 1, a.day); t <= end; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+/** The date `days` calendar days after `date` (negative: before), `YYYY-MM-DD`. Throws a RangeError for a string that is no date. */
+export function addDays(date: string, days: number): string {
+  const d = parseDate(date);
+  if (!d) throw new RangeError(`${date} is not a date (YYYY-MM-DD)`);
+  return new Date(Date.UTC(d.year, d.month - 1, d.day + days)).toISOString().slice(0, 10);
+}
+
+/** ISO 8601 week of calendar date `date`: its label (`2026-W48`) and its Monday (`YYYY-MM-DD`). */
+export function isoWeekOf(date: string): { label: string; monday: string } {
+  const d = parseDate(date);
+  if (!d) throw new RangeError(`${date} is not a date (YYYY-MM-DD)`);
+  const t = new Date(Date.UTC(d.year, d.month - 1, d.day));
+  const dow = (t.getUTCDay() + 6) % 7; // Monday 0 … Sunday 6
+  const monday = new Date(t.getTime() - dow * 86_400_000);
+  const thursday = new Date(monday.getTime() + 3 * 86_400_000); // the week belongs to the year of its Thursday
+  const year = thursday.getUTCFullYear();
+  const week = 1 + Math.floor((thursday.getTime() - Date.UTC(year, 0, 1)) / (7 * 86_400_000));
+  return { label: `${year}-W${String(week).padStart(2, '0')}`, monday: monday.toISOString().slice(0, 10) };
+}

@@ -1,0 +1,240 @@
+/**
+ * Range reports and scorecards over HTTP:
+ *
+ * - `GET /api/reports?from&to&group&queue&team&agent` (supervisor, admin): a
+ *   {@link RangeReport} of the floor-local dates `from`..`to` (inclusive).
+ * - `GET /api/reports/export.xlsx?…` and `/api/reports/export/<table>.csv?…`:
+ *   the same report's tables (rows, queues, agents, rules).
+ * - `GET /api/scorecard?from&to&agent|team` (agent: their own only): a {@link Scorecard}.
+ *
+ * Past days come from the daily aggregates (report-cache.ts `range`: the
+ * store, else one fold of the log on the report worker); today is read off the
+ * live floor. Lists (`queue`, `team`, `agent`) are comma-separated or repeated.
+ */
+import type express from 'express';
+import { agentsNeeded, trafficErlangs } from '../shared/erlang.ts';
+import { dayAggregate, liveDayAlerts } from '../shared/report/aggregate.ts';
+import { buildRangeReport, type StaffingFn } from '../shared/report/range.ts';
+import { buildScorecard, type ScorecardSubject } from '../shared/report/scorecard.ts';
+import type { DayAggregate, RangeReport, ReportGroup, ReportQuery } from '../shared/report/types.ts';
+import { addDays, datesBetween, dayOfDate, parseDate } from '../shared/time.ts';
+import type { FloorState } from '../shared/state.ts';
+import { actor, type RouteContext } from './context.ts';
+import { tableToCsv, tablesToXlsx, type ExportTable } from './export/tables.ts';
+import { ReportError } from './report-cache.ts';
+import type { DatedDay } from './report-worker.ts';
+
+/** Longest range one report covers, days. */
+export const REPORT_RANGE_MAX_DAYS = 366;
+/** Days a report covers when `from` is not given (ending `to`, default today). */
+const DEFAULT_RANGE_DAYS = 7;
+const GROUPS: readonly ReportGroup[] = ['day', 'week', 'interval15', 'interval30', 'interval60'];
+/** Most items in one filter list. */
+const FILTER_MAX = 500;
+
+/** A request that cannot be answered as asked: 400 with the message. */
+class BadQuery extends Error {}
+
+function list(v: unknown, name: string): string[] {
+  const raw = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  const out: string[] = [];
+  for (const item of raw) {
+    if (typeof item !== 'string') throw new BadQuery(`${name}: a comma-separated list`);
+    for (const part of item.split(',')) {
+      const t = part.trim();
+      if (t && !out.includes(t)) out.push(t.slice(0, 128));
+    }
+  }
+  if (out.length > FILTER_MAX) throw new BadQuery(`${name}: at most ${FILTER_MAX} items`);
+  return out;
+}
+
+function dateParam(v: unknown, name: string): string | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (typeof v !== 'string' || !parseDate(v)) throw new BadQuery(`${name}: a date, YYYY-MM-DD`);
+  return v;
+}
+
+/** The floor-local date of today on `s`. */
+function todayOf(s: FloorState): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: s.config.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(s.dayStartMs + 12 * 3_600_000);
+}
+
+/** Reads and checks a report's query (dates default to the last 7 days ending today). Throws {@link BadQuery}. */
+export function readReportQuery(q: express.Request['query'], today: string): ReportQuery {
+  const to = dateParam(q.to, 'to') ?? today;
+  const from = dateParam(q.from, 'from') ?? addDays(to, -(DEFAULT_RANGE_DAYS - 1));
+  if (from > to) throw new BadQuery(`from (${from}) is after to (${to})`);
+  const days = datesBetween(from, to).length;
+  if (days > REPORT_RANGE_MAX_DAYS) throw new BadQuery(`a report covers at most ${REPORT_RANGE_MAX_DAYS} days (asked: ${days})`);
+  const group = (typeof q.group === 'string' && q.group ? q.group : 'day') as ReportGroup;
+  if (!GROUPS.includes(group)) throw new BadQuery(`group: one of ${GROUPS.join(', ')}`);
+  return { from, to, group, queues: list(q.queue, 'queue'), teams: list(q.team, 'team'), agents: list(q.agent, 'agent') };
+}
+
+/** Erlang C agents needed for a report row (null without traffic or AHT), capped at the floor's target occupancy. */
+function staffingFor(s: FloorState): StaffingFn {
+  const maxOccupancyPct = Math.round(s.config.workload.targetOccupancy * 1000) / 10;
+  return (offered, periodSec, ahtSec, thresholdSec, targetPct) => {
+    if (ahtSec === null || ahtSec <= 0 || periodSec <= 0) return null;
+    return agentsNeeded({ erlangs: trafficErlangs(offered, periodSec, ahtSec), ahtSec, thresholdSec, targetPct, maxOccupancyPct }).agents;
+  };
+}
+
+/** The report's tables as exported (XLSX sheets, CSV files), headers in English snake case like the day exports. */
+export function reportTables(r: RangeReport): Record<'rows' | 'queues' | 'agents' | 'rules', ExportTable> {
+  const figures = [
+    { key: 'offered', header: 'offered', type: 'int' },
+    { key: 'answered', header: 'answered', type: 'int' },
+    { key: 'abandoned', header: 'abandoned', type: 'int' },
+    { key: 'shortAbandoned', header: 'short_abandoned', type: 'int' },
+    { key: 'transferredOut', header: 'transferred_out', type: 'int' },
+    { key: 'serviceLevelPct', header: 'service_level_pct', type: 'pct' },
+    { key: 'asaSec', header: 'asa_sec', type: 'sec' },
+    { key: 'ahtSec', header: 'aht_sec', type: 'sec' },
+    { key: 'maxWaitSec', header: 'longest_wait_sec', type: 'sec' },
+  ] as const;
+  const rows: ExportTable = {
+    name: r.query.group.startsWith('interval') ? 'intervals' : r.query.group === 'week' ? 'weeks' : 'days',
+    columns: [{ key: 'label', header: r.query.group.startsWith('interval') ? 'interval' : r.query.group, type: 'string' }, ...figures, { key: 'neededAgents', header: 'agents_needed', type: 'int' }, { key: 'breaches', header: 'breaches', type: 'int' }],
+    rows: r.rows.map((x) => ({ ...x })),
+  };
+  const queues: ExportTable = { name: 'queues', columns: [{ key: 'queueId', header: 'queue', type: 'string' }, ...figures, { key: 'breaches', header: 'breaches', type: 'int' }, { key: 'warns', header: 'warnings', type: 'int' }], rows: r.queues.map((x) => ({ ...x })) };
+  const agents: ExportTable = {
+    name: 'agents',
+    columns: [
+      { key: 'agentId', header: 'agent_id', type: 'string' },
+      { key: 'name', header: 'name', type: 'string' },
+      { key: 'team', header: 'team', type: 'string' },
+      { key: 'days', header: 'days', type: 'int' },
+      { key: 'handled', header: 'handled', type: 'int' },
+      { key: 'quota', header: 'quota', type: 'int' },
+      { key: 'ahtSec', header: 'aht_sec', type: 'sec' },
+      { key: 'holds', header: 'holds', type: 'int' },
+      { key: 'holdSec', header: 'hold_sec', type: 'sec' },
+      { key: 'ringNoAnswer', header: 'ring_no_answer', type: 'int' },
+      { key: 'breaches', header: 'breaches', type: 'int' },
+      { key: 'warns', header: 'warnings', type: 'int' },
+      { key: 'breachesPer100', header: 'breaches_per_100_calls', type: 'number' },
+    ],
+    rows: r.agents.map((x) => ({ ...x })),
+  };
+  const rules: ExportTable = {
+    name: 'rules',
+    columns: [
+      { key: 'rule', header: 'rule', type: 'string' },
+      { key: 'warns', header: 'warnings', type: 'int' },
+      { key: 'breaches', header: 'breaches', type: 'int' },
+      { key: 'warnsPer100', header: 'warnings_per_100_calls', type: 'number' },
+      { key: 'breachesPer100', header: 'breaches_per_100_calls', type: 'number' },
+    ],
+    rows: r.rules.map((x) => ({ ...x })),
+  };
+  return { rows, queues, agents, rules };
+}
+
+/** Mounts the range report, export and scorecard routes. */
+export function mountReportRoutes(ctx: RouteContext): void {
+  const { app } = ctx;
+
+  /** The day aggregates of `from`..`to`: past days from the report service, today from the live floor, later ones missing. */
+  async function aggregatesOf(from: string, to: string): Promise<{ days: DayAggregate[]; missing: string[]; stale: string[]; startMs: number; endMs: number }> {
+    const s = ctx.state();
+    const tz = s.config.timeZone;
+    const dated: DatedDay[] = datesBetween(from, to).map((date) => ({ date, ...dayOfDate(date, tz) }));
+    const past = dated.filter((d) => d.startMs < s.dayStartMs);
+    const got = await ctx.reports.range(past, s.config);
+    const days: DayAggregate[] = [];
+    const missing = [...got.missing];
+    for (const d of dated) {
+      const a = got.byDate.get(d.date);
+      if (a) days.push(a);
+      else if (d.startMs === s.dayStartMs) days.push(dayAggregate(s, s.dayStartMs, liveDayAlerts(s)));
+      else if (d.startMs > s.dayStartMs) missing.push(d.date);
+    }
+    return { days, missing: missing.sort(), stale: got.stale, startMs: dated[0].startMs, endMs: dated[dated.length - 1].endMs };
+  }
+
+  async function report(req: express.Request): Promise<RangeReport> {
+    const s = ctx.state();
+    const query = readReportQuery(req.query, todayOf(s));
+    const got = await aggregatesOf(query.from, query.to);
+    return buildRangeReport(got.days, query, { missingDates: got.missing, staleDates: got.stale, staffing: staffingFor(s), startMs: got.startMs, endMs: got.endMs, timeZone: s.config.timeZone });
+  }
+
+  function failed(res: express.Response, err: unknown) {
+    if (err instanceof BadQuery || err instanceof RangeError) return res.status(400).json({ ok: false, error: err.message });
+    if (err instanceof ReportError) {
+      if (err.status === 503) res.set('Retry-After', '5');
+      return res.status(err.status).json({ ok: false, error: err.message });
+    }
+    ctx.logger.error(`range report failed: ${(err as Error).message}`);
+    return res.status(500).json({ ok: false, error: 'the report could not be built' });
+  }
+
+  app.get('/api/reports', ctx.requireSupervisor, async (req, res) => {
+    try {
+      res.json({ ok: true, data: await report(req) });
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+
+  app.get('/api/reports/export.xlsx', ctx.requireSupervisor, async (req, res) => {
+    try {
+      const r = await report(req);
+      const t = reportTables(r);
+      const buf = await tablesToXlsx([t.rows, t.queues, t.agents, t.rules], { timeZone: ctx.state().config.timeZone, title: `Floorwatch ${r.query.from} – ${r.query.to}` });
+      res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').attachment(`floorwatch-report-${r.query.from}-${r.query.to}.xlsx`).send(buf);
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+
+  app.get('/api/reports/export/:table.csv', ctx.requireSupervisor, async (req, res) => {
+    const table = String(req.params.table);
+    if (table !== 'rows' && table !== 'queues' && table !== 'agents' && table !== 'rules') return res.status(404).json({ ok: false, error: 'tables: rows, queues, agents, rules' });
+    try {
+      const r = await report(req);
+      res.type('text/csv').attachment(`floorwatch-${table}-${r.query.from}-${r.query.to}.csv`);
+      res.send(tableToCsv(reportTables(r)[table], { timeZone: ctx.state().config.timeZone }));
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+
+  // Signed-in users: a supervisor or admin any agent or team, an agent only themself.
+  app.get('/api/scorecard', async (req, res) => {
+    const p = ctx.principalOf(req);
+    if (!p) return res.status(401).json({ ok: false, error: 'sign in first' });
+    const agentOnly = p.kind === 'user' && p.role === 'agent';
+    if (!agentOnly && p.role !== 'supervisor' && p.role !== 'admin') return res.status(403).json({ ok: false, error: `a ${p.role} may not do this` });
+    res.locals.principal = p;
+    try {
+      const s = ctx.state();
+      const q = readReportQuery({ from: req.query.from, to: req.query.to }, todayOf(s));
+      let subject: ScorecardSubject;
+      if (agentOnly) {
+        const own = actor(res).kind === 'user' ? (actor(res) as { agentId: string | null }).agentId : null;
+        if (!own) return res.status(403).json({ ok: false, error: 'your account is not bound to an agent' });
+        const asked = typeof req.query.agent === 'string' && req.query.agent ? req.query.agent : own;
+        if (asked !== own || req.query.team !== undefined) return res.status(403).json({ ok: false, error: 'agents see only their own scorecard' });
+        subject = { kind: 'agent', agentId: own };
+      } else if (typeof req.query.agent === 'string' && req.query.agent) subject = { kind: 'agent', agentId: req.query.agent.slice(0, 128) };
+      else if (typeof req.query.team === 'string' && req.query.team) subject = { kind: 'team', team: req.query.team.slice(0, 128) };
+      else return res.status(400).json({ ok: false, error: 'agent or team: whose scorecard' });
+      const span = datesBetween(q.from, q.to).length;
+      const previousTo = addDays(q.from, -1);
+      const previousFrom = addDays(previousTo, -(span - 1));
+      // One read of both periods: one fold of the log at most.
+      const both = await aggregatesOf(previousFrom, q.to);
+      const current = both.days.filter((d) => d.date >= q.from);
+      const previous = both.days.filter((d) => d.date < q.from);
+      const card = buildScorecard(subject, { from: q.from, to: q.to, previousFrom, previousTo }, current, previous, s.config.rules.ringBreachAt);
+      res.json({ ok: true, data: card });
+    } catch (err) {
+      if (err instanceof RangeError && /has no calls/.test(err.message)) return res.status(404).json({ ok: false, error: err.message });
+      failed(res, err);
+    }
+  });
+}
