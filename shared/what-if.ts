@@ -180,6 +180,8 @@ function configPath(userPath: string): string[] | { error: string } {
 }
 
 const NONE = new Set(['none', 'null', 'off']);
+/** Why the time zone is not a what-if setting: both sides must count the same days. */
+const SAME_ZONE = 'the time zone is not a threshold: a what-if compares the same floor-local days (change it in the settings)';
 
 /** The value of a change from its text or JSON form, as its leaf needs it; a string error names the path. */
 function valueFor(leaf: Leaf, name: string, raw: unknown, op: SettingChange['op']): unknown {
@@ -224,6 +226,7 @@ export function parseSettingEntry(userPath: string, raw: unknown): { ok: true; c
   if (!name) return { ok: false, error: `"${userPath}" names no setting` };
   const path = configPath(name);
   if (isError(path)) return { ok: false, error: path.error };
+  if (path[0] === 'timeZone') return { ok: false, error: `${name}: ${SAME_ZONE}` };
   const leaf = leafOf(path);
   if (typeof leaf !== 'string') return { ok: false, error: leaf.error };
   if (op !== 'set' && leaf !== 'rules') return { ok: false, error: `${name}${op === 'add' ? '+=' : '-='}: only a list of rules (disabled) takes += or -=` };
@@ -442,6 +445,7 @@ interface Side {
  */
 export function createWhatIfFold(opts: WhatIfOptions) {
   const range = whatIfRange(opts.from, opts.to, opts.config.timeZone);
+  if (opts.changes.some((c) => c.path[0] === 'timeZone')) throw new WhatIfError(`timeZone: ${SAME_ZONE}`);
   const start = applyChanges(opts.config, opts.changes);
   if (!start.ok) throw new WhatIfError(start.error);
   const startConfig = start.config;

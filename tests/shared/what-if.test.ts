@@ -274,6 +274,7 @@ describe('settings parser', () => {
       ['nonsense', /is not path=value/],
       ['timezone=UTC', /^unknown setting timezone \(the settings has timeZone, /],
       ['teams..disabled=volume', /an empty part/],
+      ['timeZone=Europe/Tallinn', /^timeZone: the time zone is not a threshold/],
     ];
     for (const [text, re] of bad) {
       const r = parseSetting(text);
@@ -305,6 +306,8 @@ describe('settings parser', () => {
     expect(r).toMatchObject({ ok: true, changes: [{ path: ['rules', 'holdLongWarnSec'], value: 50 }, { path: ['queues', 'sales'], value: { rules: { holdLongBreachSec: 80 } } }] });
     expect(r.ok && applyChanges(current, r.changes)).toEqual({ ok: true, config: candidate });
     expect(diffConfig(candidate, current).map((c) => c.op)).toEqual(['set', 'delete']);
+    const zoned = readChanges({ config: { ...current, timeZone: 'Europe/Tallinn' } }, current);
+    expect(() => zoned.ok && createWhatIfFold({ config: current, changes: zoned.changes, from: DAY, to: DAY })).toThrow(/^timeZone: the time zone is not a threshold/);
     expect(readChanges({ config: { ...current, rules: {} } }, current)).toMatchObject({ ok: false, error: expect.stringMatching(/^config: rules\./) });
   });
 });
