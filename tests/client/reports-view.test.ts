@@ -1,0 +1,174 @@
+// @vitest-environment happy-dom
+/**
+ * The reports and scorecard pages (client/src/views/ReportsView.vue, ScorecardView.vue) mounted against
+ * fixture answers of the API: the range's totals in words and numbers, the exports carrying the query in
+ * the address, the address following the filters, a trend arrow's direction and colour, and an agent seeing
+ * no picker of whose scorecard.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { flushPromises, mount } from '@vue/test-utils';
+import { createPinia, setActivePinia, type Pinia } from 'pinia';
+import ReportsView from '../../client/src/views/ReportsView.vue';
+import ScorecardView from '../../client/src/views/ScorecardView.vue';
+import { i18n, setLocale } from '../../client/src/i18n/index.ts';
+import { useSessionStore } from '../../client/src/stores/session.ts';
+import { AGENT_CARD, REPORT, TEAM_CARD } from './report-fixtures.ts';
+
+let pinia: Pinia;
+let asked: string[];
+
+/** Answers the page's requests: the report or scorecard from the fixtures, no floor snapshot (as for an agent). */
+function serve(answers: Record<string, unknown>): void {
+  asked = [];
+  vi.stubGlobal('fetch', async (url: string) => {
+    asked.push(url);
+    const path = url.split('?')[0];
+    if (path in answers) return new Response(JSON.stringify({ ok: true, data: answers[path] }), { status: 200, headers: { 'content-type': 'application/json' } });
+    return new Response(JSON.stringify({ ok: false, error: 'sign in first' }), { status: 403, headers: { 'content-type': 'application/json' } });
+  });
+}
+
+function mountView(view: typeof ReportsView | typeof ScorecardView) {
+  return mount(view, { global: { plugins: [i18n, pinia], stubs: { ChartCanvas: true } } });
+}
+
+beforeEach(() => {
+  pinia = createPinia();
+  setActivePinia(pinia);
+  setLocale('en');
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+  history.replaceState(null, '', '/');
+});
+
+describe('reports page', () => {
+  it('shows the range’s totals, the missing dates, and the tables with captions', async () => {
+    history.replaceState(null, '', '/reports?from=2026-11-23&to=2026-11-29&group=day&queue=sales');
+    serve({ '/api/reports': REPORT });
+    const w = mountView(ReportsView);
+    await flushPromises();
+    expect(asked).toContain('/api/reports?from=2026-11-23&to=2026-11-29&group=day&queue=sales');
+    const total = (k: string) => w.find(`[data-testid="total-${k}"] dd`).text();
+    expect(total('offered')).toBe('1,234');
+    expect(total('answered')).toBe('1,180');
+    expect(total('abandoned')).toBe('54 9 short');
+    expect(total('transferred')).toBe('31');
+    expect(total('sl')).toContain('83%');
+    expect(total('asa')).toBe('0:14');
+    expect(total('aht')).toBe('4:05');
+    expect(total('maxwait')).toBe('5:12');
+    expect(total('breaches')).toBe('42 3.5 per 100 calls');
+    expect(w.find('[data-testid="missing-dates"]').text()).toBe('No events recorded on 2 days: Sat, Nov 28, Sun, Nov 29.');
+    expect(w.findAll('caption').map((c) => c.text())).toEqual(['Per day', 'Queues', 'Agents: handled calls against quota', 'Alerts by rule']);
+    const ada = w.find('[data-testid="table-agents"] tbody tr');
+    expect(ada.find('th').text()).toBe('Ada Lovelace');
+    expect(ada.find('a').attributes('href')).toBe('/scorecard?from=2026-11-23&to=2026-11-29&agent=1001');
+    expect(ada.find('[data-col="handled"]').text()).toBe('140 / 150 (93%)');
+    // Rules without any alert are left out; the rest by breaches per 100.
+    expect(w.findAll('[data-testid="table-rules"] tbody th').map((c) => c.text())).toEqual(['Long hold', 'Ring limit']);
+  });
+
+  it('gives export links carrying the report’s query, and follows a new filter in the address and the links', async () => {
+    history.replaceState(null, '', '/reports?from=2026-11-23&to=2026-11-29&group=day&queue=sales&lang=en');
+    serve({ '/api/reports': REPORT });
+    const w = mountView(ReportsView);
+    await flushPromises();
+    const q = 'from=2026-11-23&to=2026-11-29&group=day&queue=sales';
+    expect(w.find('[data-testid="export-xlsx"]').attributes('href')).toBe(`/api/reports/export.xlsx?${q}`);
+    for (const tb of ['rows', 'queues', 'agents', 'rules']) expect(w.find(`[data-testid="export-${tb}"]`).attributes('href')).toBe(`/api/reports/export/${tb}.csv?${q}`);
+
+    // A team picked from the report's own agents: the address, the next request and the links follow.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const add = w.find('[data-testid="filter-teams"] [data-testid="chip-add"]');
+    expect(add.findAll('option').map((o) => o.text())).toEqual(['Add…', 'North', 'South']);
+    await add.setValue('North');
+    await vi.advanceTimersByTimeAsync(400);
+    vi.useRealTimers();
+    await flushPromises();
+    const q2 = `${q}&team=North`;
+    expect(location.search).toBe(`?${q2}&lang=en`);
+    expect(asked.at(-1)).toBe(`/api/reports?${q2}`);
+    expect(w.find('[data-testid="export-xlsx"]').attributes('href')).toBe(`/api/reports/export.xlsx?${q2}`);
+    expect(w.find('[data-testid="filter-teams"] [data-testid="chip"] button').attributes('aria-label')).toBe('Remove North');
+  });
+
+  it('says in words why there is no report', async () => {
+    history.replaceState(null, '', '/reports?from=2026-11-23&to=2026-11-29');
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ ok: false, error: 'a report covers at most 366 days (asked: 400)' }), { status: 400 }));
+    const w = mountView(ReportsView);
+    await flushPromises();
+    expect(w.find('[data-testid="report-error"]').text()).toContain('The server did not accept this report: a report covers at most 366 days (asked: 400)');
+    expect(w.find('[data-testid="report-totals"]').exists()).toBe(false);
+  });
+
+  it('writes the page in Turkish with Turkish numbers', async () => {
+    setLocale('tr');
+    history.replaceState(null, '', '/reports?from=2026-11-23&to=2026-11-29&group=day&queue=sales');
+    serve({ '/api/reports': REPORT });
+    const w = mountView(ReportsView);
+    await flushPromises();
+    expect(w.find('h1').text()).toBe('Raporlar');
+    expect(w.find('[data-testid="total-offered"] dd').text()).toBe('1.234');
+    expect(w.find('[data-testid="total-sl"] dd').text()).toContain('%83');
+  });
+});
+
+describe('scorecard page', () => {
+  it('shows each figure’s trend: fewer breaches green and down, a longer AHT grey, more holds red and up', async () => {
+    useSessionStore().me = { username: 'sup', role: 'supervisor', agentId: null, demo: false };
+    history.replaceState(null, '', '/scorecard?from=2026-11-23&to=2026-11-29&agent=1001');
+    serve({ '/api/scorecard': AGENT_CARD });
+    const w = mountView(ScorecardView);
+    await flushPromises();
+    await new Promise((r) => setTimeout(r, 300)); // the page asks once its subject settles
+    await flushPromises();
+    expect(asked).toContain('/api/scorecard?from=2026-11-23&to=2026-11-29&agent=1001');
+    const trend = (k: string) => w.find(`[data-testid="sc-${k}"] [data-testid="trend"]`);
+    expect(trend('per100').attributes()).toMatchObject({ 'data-dir': 'down', 'data-verdict': 'better' });
+    expect(trend('per100').classes()).toContain('tone-ok');
+    expect(trend('per100').text()).toContain('▼ −3');
+    expect(trend('per100').find('.sr-only').text()).toBe('down 3 on the previous period (6) (better)');
+    expect(trend('aht').attributes()).toMatchObject({ 'data-dir': 'up', 'data-verdict': 'neutral' });
+    expect(trend('aht').classes()).toContain('tone-none');
+    expect(w.find('[data-testid="sc-aht"] .note').text()).toContain('Neutral');
+    expect(trend('holdsPerCall').attributes()).toMatchObject({ 'data-dir': 'up', 'data-verdict': 'worse' });
+    expect(trend('holdsPerCall').classes()).toContain('tone-breach');
+    // The rules table has a trend per rule; the worst call opens its drill-down for a supervisor.
+    const rows = w.findAll('[data-testid="sc-rules"] tbody tr');
+    expect(rows[0].find('th').text()).toBe('Long hold');
+    expect(rows[0].find('[data-testid="trend"]').attributes('data-verdict')).toBe('better');
+    expect(w.find('[data-testid="sc-worst-call"] button').attributes('aria-label')).toMatch(/^Open the call of Tue, Nov 24 at /);
+  });
+
+  it('lets a supervisor pick an agent or a team; a team lists its members', async () => {
+    useSessionStore().me = { username: 'sup', role: 'supervisor', agentId: null, demo: false };
+    history.replaceState(null, '', '/scorecard?from=2026-11-23&to=2026-11-29&team=North');
+    serve({ '/api/scorecard': TEAM_CARD });
+    const w = mountView(ScorecardView);
+    await flushPromises();
+    await new Promise((r) => setTimeout(r, 300));
+    await flushPromises();
+    expect(w.find('[data-testid="sc-picker"]').exists()).toBe(true);
+    expect((w.find('[data-testid="sc-team"]').element as HTMLSelectElement).value).toBe('North');
+    expect(w.find('[data-testid="sc-heading"]').text()).toContain('Team North');
+    expect(w.findAll('[data-testid="sc-members"] tbody th').map((c) => c.text())).toEqual(['Ada Lovelace', 'Cy Twombly']);
+  });
+
+  it('shows an agent their own scorecard with no picker of whose, and no drill-down they may not open', async () => {
+    useSessionStore().me = { username: 'ada', role: 'agent', agentId: '1001', demo: false };
+    history.replaceState(null, '', '/scorecard?agent=1002');
+    serve({ '/api/scorecard': AGENT_CARD });
+    const w = mountView(ScorecardView);
+    await flushPromises();
+    await new Promise((r) => setTimeout(r, 300));
+    await flushPromises();
+    expect(w.find('[data-testid="sc-picker"]').exists()).toBe(false);
+    expect(w.find('[data-testid="sc-agent"]').exists()).toBe(false);
+    expect(w.find('h1').text()).toBe('My scorecard');
+    expect(asked.filter((u) => u.startsWith('/api/scorecard')).every((u) => u.includes('agent=1001'))).toBe(true);
+    expect(asked.some((u) => u.startsWith('/api/snapshot'))).toBe(false);
+    expect(w.find('[data-testid="sc-worst-call"] button').exists()).toBe(false);
+    expect(location.search).not.toContain('agent=');
+  });
+});
