@@ -447,7 +447,7 @@ export function createServer(opts: ServerOptions) {
   /** What if: past days replayed with candidate settings, on a worker (what-if-routes.ts). */
   const whatIf = mountWhatIfRoutes({ ...ctx, engineLimits });
 
-  const PAGES = ['/', '/floor', '/me', '/wall', '/login', '/settings', '/audit', '/users', '/account', '/what-if'];
+  const PAGES = ['/', '/floor', '/me', '/wall', '/login', '/settings', '/audit', '/users', '/account', '/what-if', '/reports', '/scorecard'];
   if (opts.staticDir && fs.existsSync(path.join(opts.staticDir, 'index.html'))) {
     const dir = opts.staticDir;
     app.use(express.static(dir, { index: false }));
