@@ -5,6 +5,7 @@
  *   floorwatch replay --queue-log FILE [...] --to URL --token T [--speed N] [--tz ZONE]
  *   floorwatch doctor --data DIR [--quarantine] [--json]   (server/doctor.ts)
  *   floorwatch user reset-password NAME --data DIR        (server/user-cli.ts)
+ *   floorwatch what-if --data DIR --from D --to D --set PATH=VALUE … [--json]   (server/what-if-cli.ts)
  *
  * Exit codes: 0 done, 1 a file could not be read, is not queue_log in a
  * layout Floorwatch reads, or the server could not be reached (the reason is
@@ -30,6 +31,9 @@ export const USAGE = `Usage:
       Checks a data folder's event log and accounts (floorwatch doctor --help).
   floorwatch user reset-password NAME --data DIR
       Gives a user a new one-time password, e.g. a locked-out admin (floorwatch user --help).
+  floorwatch what-if --data DIR --from YYYY-MM-DD --to YYYY-MM-DD --set PATH=VALUE [--set ...] [--json]
+      Replays those days of the event log with candidate settings (e.g. --set hold-long.warnSec=60)
+      and compares warnings and breaches per rule and agent (floorwatch what-if --help).
 
 Options:
   --queue-log FILE  a queue_log file; repeat for rotated files (any order) or database exports
@@ -133,6 +137,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (argv[0] === 'doctor') return (await import('../doctor.ts')).runDoctor(argv.slice(1), io);
   // `floorwatch user reset-password NAME --data DIR`: a locked-out admin's way back in (server/user-cli.ts).
   if (argv[0] === 'user') return (await import('../user-cli.ts')).runUserCli(argv.slice(1), io);
+  // `floorwatch what-if --data DIR --from D --to D --set …`: past days with candidate settings (server/what-if-cli.ts).
+  if (argv[0] === 'what-if') return (await import('../what-if-cli.ts')).runWhatIfCli(argv.slice(1), io);
   let p: Parsed;
   let timeZone: string;
   let limits: Partial<EngineLimits>;
