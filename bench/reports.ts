@@ -61,7 +61,7 @@ function dayEvents(day: number, agents: number): FloorEvent[] {
 }
 
 /** Fills the log: every day's events, appended in batches at their own times. */
-async function fill(file: string, days: number, agents: number): Promise<number> {
+export async function fill(file: string, days: number, agents: number): Promise<number> {
   const log = openSqliteLog({ file, synchronous: 'normal' });
   let n = 0;
   for (let d = 0; d < days; d++) {

@@ -26,9 +26,10 @@ import type { CallState, FloorState } from '../shared/state.ts';
 import { localDay } from '../shared/time.ts';
 import type { LogStore } from './log/store.ts';
 import { SqliteLog } from './log/sqlite.ts';
-import type { DayAggregate } from '../shared/report/types.ts';
+import type { DayAggregate, RangeReport, Scorecard } from '../shared/report/types.ts';
 import type { AggregateStore } from './aggregate-store.ts';
-import type { AggregateResult, DatedDay, DayRange, DayTables, FromWorker, ReportSource, ToWorker } from './report-worker.ts';
+import type { AggregateResult, DatedDay, DayRange, DayTables, FromWorker, RangeRequest, ReportSource, ToWorker } from './report-worker.ts';
+import { answerRange, planRange, settleRange, type RangeAsk } from './range-build.ts';
 
 /** Past days' reports kept: a month of look-backs, each a few hundred kB at most (one row per queue and agent). */
 export const REPORT_CACHE_DAYS = 30;
@@ -96,31 +97,32 @@ export interface ReportServiceOptions {
   aggregates?: AggregateStore;
 }
 
-/** The aggregates of a range's past days: by date, and the dates without events or built under other settings. */
-export interface RangeAggregates {
-  byDate: Map<string, DayAggregate>;
-  /** Dates the log holds no event of. */
-  missing: string[];
-  /** Dates shown as built under earlier settings (their raw events were pruned). */
-  stale: string[];
-  /** Days folded from the log for this answer (0: all from the store). */
+
+/** What a range job answers (see {@link ReportService.answer}). */
+interface RangeAnswer {
+  answer: RangeReport | Scorecard;
   built: number;
 }
 
-/** A worker job: one day's tables (`day`), or the daily aggregates of several days in one fold (`days`). */
+type JobResult = DayTables | AggregateResult[] | RangeAnswer;
+
+/** A worker job: one day's tables (`day`), the daily aggregates of several days in one fold (`days`), or a whole range answer (`range`). */
 interface Job {
   id: number;
   key: string;
   day?: DayRange;
   days?: DatedDay[];
+  range?: Omit<RangeRequest, 'jobId'>;
+  /** Days a late event made stale while the job ran: their aggregates are dropped again once it ends (it may have stored them). */
+  staleDays?: Set<number>;
   /** The days it reads (a late event of one of them makes it stale). */
   dayStarts: number[];
   config: FloorConfig;
   /** A late event of the day (or a new configuration) came while it was building: answer, but do not cache. */
   stale: boolean;
-  resolve: (t: DayTables | AggregateResult[]) => void;
+  resolve: (t: JobResult) => void;
   reject: (e: Error) => void;
-  promise: Promise<DayTables | AggregateResult[]>;
+  promise: Promise<JobResult>;
   timer?: NodeJS.Timeout;
   /** The worker building it (a job fails only with its own worker). */
   worker?: Worker;
@@ -184,47 +186,39 @@ export class ReportService {
   }
 
   /**
-   * The daily aggregates of past `days` (date order; today and later are the
-   * caller's) with `config` as the floor's starting configuration: from the
-   * store, and every day missing there from one fold of the log on the worker.
-   * A closed day's result is stored. Rejects with a {@link ReportError} (503)
-   * when the worker fails or is busy.
+   * Answers `ask` (a range report or a scorecard) over `dates` (every date
+   * asked, in order) with `config` as the floor's starting configuration and
+   * `today` the live day's aggregate when the range holds it. Past days come
+   * from the stored aggregates; those missing are folded from the log in one
+   * pass and stored once closed. With a SQLite log the whole answer is made on
+   * the worker (the main thread sends the request and gets the small answer);
+   * otherwise the fold runs there and the answer here. Rejects with a
+   * {@link ReportError}: 404 for a scorecard without any day of its subject,
+   * 503 when the worker failed or is busy.
    */
-  async range(days: DatedDay[], config: FloorConfig): Promise<RangeAggregates> {
+  async answer(ask: RangeAsk, dates: DatedDay[], config: FloorConfig, today: DayAggregate | undefined): Promise<{ answer: RangeReport | Scorecard; built: number }> {
     if (this.closed) throw new ReportError('the server is shutting down', 503);
     const key = configKey(config);
-    const out: RangeAggregates = { byDate: new Map(), missing: [], stale: [], built: 0 };
-    const stored = days.length && this.store ? this.store.range(days[0].startMs, days[days.length - 1].endMs) : new Map();
-    const need: DatedDay[] = [];
-    /** A logged aggregate built under other settings, for a day whose raw events are gone. */
-    const older = new Map<number, DayAggregate>();
-    for (const d of days) {
-      const list = (stored.get(d.startMs) ?? []) as { configKey: string; logged: boolean; aggregate: DayAggregate }[];
-      const mine = list.find((x) => x.configKey === key);
-      const other = list.find((x) => x.configKey !== key && x.logged);
-      if (other) older.set(d.startMs, other.aggregate);
-      if (mine?.logged) out.byDate.set(d.date, mine.aggregate);
-      else if (mine && other) {
-        out.byDate.set(d.date, other.aggregate);
-        out.stale.push(d.date);
-      } else if (mine) out.missing.push(d.date);
-      else need.push(d);
+    const s = this.state();
+    const past = dates.filter((d) => d.startMs < s.dayStartMs);
+    if (this.source.kind === 'sqlite') {
+      const openDays = new Set<number>();
+      for (const c of s.calls.values()) if (!OVER.has(c.status)) openDays.add(c.dayStartMs);
+      const request: Omit<RangeRequest, 'jobId'> = { type: 'range', file: this.source.file, dates, past, today, openDays: [...openDays], config, configKey: key, limits: this.engineLimits, ask };
+      const r = (await this.enqueue(`range:${key}:${JSON.stringify(ask)}:${dates[0].date}:${dates[dates.length - 1].date}:${today ? this.state().version : ''}`, { range: request, dayStarts: past.map((d) => d.startMs), config })) as RangeAnswer;
+      return { answer: r.answer, built: r.built };
     }
-    if (need.length === 0) return out;
-    const results = (await this.enqueue(`agg:${key}:${need.map((d) => d.startMs).join(',')}`, { days: need, dayStarts: need.map((d) => d.startMs), config })) as AggregateResult[];
-    out.built = need.length;
-    for (const r of results) {
-      const day = need.find((d) => d.date === r.date) as DatedDay;
-      const prior = older.get(day.startMs);
-      if (r.logged) out.byDate.set(r.date, r.aggregate);
-      else if (prior) {
-        out.byDate.set(r.date, prior);
-        out.stale.push(r.date);
-      } else out.missing.push(r.date);
+    const plan = planRange(this.store, past, key);
+    let results: AggregateResult[] = [];
+    if (plan.need.length) results = (await this.enqueue(`agg:${key}:${plan.need.map((d) => d.startMs).join(',')}`, { days: plan.need, dayStarts: plan.need.map((d) => d.startMs), config })) as AggregateResult[];
+    // The aggregate job stored what it could (closed days, not made stale meanwhile).
+    const got = settleRange(plan, results, undefined, key, () => false, Date.now());
+    try {
+      return { answer: answerRange(ask, dates, got, today), built: got.built };
+    } catch (err) {
+      if (err instanceof RangeError) throw new ReportError(err.message, 404);
+      throw err;
     }
-    out.missing.sort();
-    out.stale.sort();
-    return out;
   }
 
   /**
@@ -247,7 +241,7 @@ export class ReportService {
   }
 
   /** Queues a worker job (or joins the same one queued or running). */
-  private enqueue(key: string, what: Pick<Job, 'day' | 'days' | 'dayStarts' | 'config'>): Promise<DayTables | AggregateResult[]> {
+  private enqueue(key: string, what: Pick<Job, 'day' | 'days' | 'range' | 'dayStarts' | 'config'>): Promise<JobResult> {
     if (this.closed) return Promise.reject(new ReportError('the server is shutting down', 503));
     const running = this.inflight.get(key);
     if (running) {
@@ -260,7 +254,7 @@ export class ReportService {
     }
     let resolve!: Job['resolve'];
     let reject!: (e: Error) => void;
-    const promise = new Promise<DayTables | AggregateResult[]>((res, rej) => {
+    const promise = new Promise<JobResult>((res, rej) => {
       resolve = res;
       reject = rej;
     });
@@ -332,6 +326,7 @@ export class ReportService {
     }
     // A queued build has not read the log yet: it will see the event. A running one may have read past it.
     const job = this.current;
+    if (job?.range) for (const d of job.dayStarts) if (dayMatches(d)) (job.staleDays ??= new Set()).add(d);
     if (job && !job.stale && job.dayStarts.some(dayMatches)) {
       job.stale = true;
       this.counts.invalidations++;
@@ -398,11 +393,13 @@ export class ReportService {
       void w.terminate();
     }, this.buildTimeoutMs);
     job.timer.unref();
-    const request: ToWorker = job.days
+    const request: ToWorker = job.range
+      ? { ...job.range, jobId: job.id }
+      : job.days
       ? { type: 'aggregate', jobId: job.id, days: job.days, config: job.config, source: this.source, limits: this.engineLimits }
       : { type: 'build', jobId: job.id, day: job.day as DayRange, config: job.config, source: this.source, limits: this.engineLimits };
     w.postMessage(request);
-    if (this.source.kind === 'stream') void this.stream(w, job);
+    if (this.source.kind === 'stream' && !job.range) void this.stream(w, job);
   }
 
   /**
@@ -433,7 +430,11 @@ export class ReportService {
     if (m.type !== 'done') return;
     const job = this.current;
     if (!job || job.id !== m.jobId) return;
-    if (m.ok && 'aggregates' in m) {
+    if (m.ok && 'answer' in m) {
+      this.counts.builds += m.built > 0 ? 1 : 0;
+      if (m.built > 0) this.lastBuild = { ms: m.ms, events: m.events, skipped: m.skipped };
+      this.finishJob(job, { answer: m.answer, built: m.built });
+    } else if (m.ok && 'aggregates' in m) {
       this.counts.builds++;
       this.lastBuild = { ms: m.ms, events: m.events, skipped: m.skipped };
       if (!job.stale && !this.closed && this.store) {
@@ -459,15 +460,17 @@ export class ReportService {
     }
   }
 
-  private finishJob(job: Job, outcome: DayTables | AggregateResult[] | ReportError): void {
+  private finishJob(job: Job, outcome: JobResult | ReportError): void {
     if (job.timer) clearTimeout(job.timer);
+    // The worker may have stored a day a late event changed meanwhile: the next report folds it again.
+    for (const d of job.staleDays ?? []) this.store?.dropDay(d);
     if (this.current === job) this.current = undefined;
     if (outcome instanceof ReportError && outcome.status === 503) this.counts.failures++;
     this.settle(job, outcome);
     this.pump();
   }
 
-  private settle(job: Job, outcome: DayTables | AggregateResult[] | ReportError): void {
+  private settle(job: Job, outcome: JobResult | ReportError): void {
     if (this.inflight.get(job.key) === job) this.inflight.delete(job.key);
     if (outcome instanceof ReportError) job.reject(outcome);
     else job.resolve(outcome);

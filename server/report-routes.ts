@@ -12,11 +12,9 @@
  * live floor. Lists (`queue`, `team`, `agent`) are comma-separated or repeated.
  */
 import type express from 'express';
-import { agentsNeeded, trafficErlangs } from '../shared/erlang.ts';
 import { dayAggregate, liveDayAlerts } from '../shared/report/aggregate.ts';
-import { buildRangeReport, type StaffingFn } from '../shared/report/range.ts';
-import { buildScorecard, type ScorecardSubject } from '../shared/report/scorecard.ts';
-import type { DayAggregate, RangeReport, ReportGroup, ReportQuery } from '../shared/report/types.ts';
+import type { ScorecardSubject } from '../shared/report/scorecard.ts';
+import type { DayAggregate, RangeReport, ReportGroup, ReportQuery, Scorecard } from '../shared/report/types.ts';
 import { addDays, datesBetween, dayOfDate, parseDate } from '../shared/time.ts';
 import type { FloorState } from '../shared/state.ts';
 import { actor, type RouteContext } from './context.ts';
@@ -70,15 +68,6 @@ export function readReportQuery(q: express.Request['query'], today: string): Rep
   const group = (typeof q.group === 'string' && q.group ? q.group : 'day') as ReportGroup;
   if (!GROUPS.includes(group)) throw new BadQuery(`group: one of ${GROUPS.join(', ')}`);
   return { from, to, group, queues: list(q.queue, 'queue'), teams: list(q.team, 'team'), agents: list(q.agent, 'agent') };
-}
-
-/** Erlang C agents needed for a report row (null without traffic or AHT), capped at the floor's target occupancy. */
-function staffingFor(s: FloorState): StaffingFn {
-  const maxOccupancyPct = Math.round(s.config.workload.targetOccupancy * 1000) / 10;
-  return (offered, periodSec, ahtSec, thresholdSec, targetPct) => {
-    if (ahtSec === null || ahtSec <= 0 || periodSec <= 0) return null;
-    return agentsNeeded({ erlangs: trafficErlangs(offered, periodSec, ahtSec), ahtSec, thresholdSec, targetPct, maxOccupancyPct }).agents;
-  };
 }
 
 /** The report's tables as exported (XLSX sheets, CSV files), headers in English snake case like the day exports. */
@@ -137,29 +126,21 @@ export function reportTables(r: RangeReport): Record<'rows' | 'queues' | 'agents
 export function mountReportRoutes(ctx: RouteContext): void {
   const { app } = ctx;
 
-  /** The day aggregates of `from`..`to`: past days from the report service, today from the live floor, later ones missing. */
-  async function aggregatesOf(from: string, to: string): Promise<{ days: DayAggregate[]; missing: string[]; stale: string[]; startMs: number; endMs: number }> {
+  /** The dates `from`..`to` as floor-local days, and today's live aggregate when they hold today. */
+  function datesOf(from: string, to: string): { dates: DatedDay[]; today: DayAggregate | undefined } {
     const s = ctx.state();
-    const tz = s.config.timeZone;
-    const dated: DatedDay[] = datesBetween(from, to).map((date) => ({ date, ...dayOfDate(date, tz) }));
-    const past = dated.filter((d) => d.startMs < s.dayStartMs);
-    const got = await ctx.reports.range(past, s.config);
-    const days: DayAggregate[] = [];
-    const missing = [...got.missing];
-    for (const d of dated) {
-      const a = got.byDate.get(d.date);
-      if (a) days.push(a);
-      else if (d.startMs === s.dayStartMs) days.push(dayAggregate(s, s.dayStartMs, liveDayAlerts(s)));
-      else if (d.startMs > s.dayStartMs) missing.push(d.date);
-    }
-    return { days, missing: missing.sort(), stale: got.stale, startMs: dated[0].startMs, endMs: dated[dated.length - 1].endMs };
+    const dates: DatedDay[] = datesBetween(from, to).map((date) => ({ date, ...dayOfDate(date, s.config.timeZone) }));
+    const today = dates.some((d) => d.startMs === s.dayStartMs) ? dayAggregate(s, s.dayStartMs, liveDayAlerts(s)) : undefined;
+    return { dates, today };
   }
 
   async function report(req: express.Request): Promise<RangeReport> {
     const s = ctx.state();
     const query = readReportQuery(req.query, todayOf(s));
-    const got = await aggregatesOf(query.from, query.to);
-    return buildRangeReport(got.days, query, { missingDates: got.missing, staleDates: got.stale, staffing: staffingFor(s), startMs: got.startMs, endMs: got.endMs, timeZone: s.config.timeZone });
+    const { dates, today } = datesOf(query.from, query.to);
+    const maxOccupancyPct = Math.round(s.config.workload.targetOccupancy * 1000) / 10;
+    const r = await ctx.reports.answer({ kind: 'report', query, timeZone: s.config.timeZone, maxOccupancyPct }, dates, s.config, today);
+    return r.answer as RangeReport;
   }
 
   function failed(res: express.Response, err: unknown) {
@@ -226,14 +207,11 @@ export function mountReportRoutes(ctx: RouteContext): void {
       const span = datesBetween(q.from, q.to).length;
       const previousTo = addDays(q.from, -1);
       const previousFrom = addDays(previousTo, -(span - 1));
-      // One read of both periods: one fold of the log at most.
-      const both = await aggregatesOf(previousFrom, q.to);
-      const current = both.days.filter((d) => d.date >= q.from);
-      const previous = both.days.filter((d) => d.date < q.from);
-      const card = buildScorecard(subject, { from: q.from, to: q.to, previousFrom, previousTo }, current, previous, s.config.rules.ringBreachAt);
-      res.json({ ok: true, data: card });
+      // Both periods in one answer: one fold of the log at most.
+      const { dates, today } = datesOf(previousFrom, q.to);
+      const r = await ctx.reports.answer({ kind: 'scorecard', subject, period: { from: q.from, to: q.to, previousFrom, previousTo }, ringBreachAt: s.config.rules.ringBreachAt }, dates, s.config, today);
+      res.json({ ok: true, data: r.answer as Scorecard });
     } catch (err) {
-      if (err instanceof RangeError && /has no calls/.test(err.message)) return res.status(404).json({ ok: false, error: err.message });
       failed(res, err);
     }
   });

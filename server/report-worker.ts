@@ -28,7 +28,9 @@ import { applyEvent, createFloorState, drainChanges, observeClock, tick, type En
 import type { FloorEvent } from '../shared/events.ts';
 import { selectDayTables } from '../shared/selectors.ts';
 import { AlertTally, dayAggregate } from '../shared/report/aggregate.ts';
-import type { DayAggregate } from '../shared/report/types.ts';
+import type { DayAggregate, RangeReport, Scorecard } from '../shared/report/types.ts';
+import { AggregateStore } from './aggregate-store.ts';
+import { answerRange, planRange, settleRange, type RangeAsk } from './range-build.ts';
 import { checkEventRow } from './log/sqlite.ts';
 
 /** What `/api/report` returns for a day: `selectDayTables` of that day. */
@@ -74,6 +76,26 @@ export interface AggregateRequest {
   source: ReportSource;
   limits?: Partial<EngineLimits>;
 }
+/**
+ * main → worker (SQLite source only): answer `ask` over `dates`: the past days
+ * from the stored aggregates, those missing folded from the log in one pass
+ * and stored (except `openDays`, not closed yet), today's from `today`.
+ */
+export interface RangeRequest {
+  type: 'range';
+  jobId: number;
+  file: string;
+  /** Every date asked (the scorecard's previous period included), in order. */
+  dates: DatedDay[];
+  /** The past ones among them (before the live day). */
+  past: DatedDay[];
+  today?: DayAggregate;
+  openDays: number[];
+  config: FloorConfig;
+  configKey: string;
+  limits?: Partial<EngineLimits>;
+  ask: RangeAsk;
+}
 /** main → worker (stream source): the next events of the log, each `[event, receivedAtMs]`, in log order. */
 export interface StreamChunk {
   type: 'chunk';
@@ -86,13 +108,14 @@ export interface StreamEnd {
   jobId: number;
   error?: string;
 }
-export type ToWorker = BuildRequest | AggregateRequest | StreamChunk | StreamEnd;
+export type ToWorker = BuildRequest | AggregateRequest | RangeRequest | StreamChunk | StreamEnd;
 
 /** worker → main: the day's tables, or why there are none. */
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'done'; jobId: number; ok: true; tables: DayTables; events: number; skipped: number; ms: number }
   | { type: 'done'; jobId: number; ok: true; aggregates: AggregateResult[]; events: number; skipped: number; ms: number }
+  | { type: 'done'; jobId: number; ok: true; answer: RangeReport | Scorecard; built: number; events: number; skipped: number; ms: number }
   | { type: 'done'; jobId: number; ok: false; notFound: boolean; error: string };
 
 /** Events folded between two drains of the engine's change sets (the report reads none: drained only to bound memory). */
@@ -241,8 +264,35 @@ function serve(port: NonNullable<typeof parentPort>): void {
     }
     reply({ type: 'done', jobId, ok: true, tables, events: fold.events, skipped: fold.skipped, ms: Math.round(performance.now() - startedMs) });
   };
+  /** The aggregate store of the log file, opened at the first range request and kept while the worker lives. */
+  let store: AggregateStore | undefined;
+  const answer = (m: RangeRequest) => {
+    const startedMs = performance.now();
+    if (!store) store = new AggregateStore(m.file);
+    const plan = planRange(store, m.past, m.configKey);
+    let results: AggregateResult[] = [];
+    let events = 0;
+    let skipped = 0;
+    if (plan.need.length) {
+      const fold = createAggregateFold(m.config, plan.need, m.limits);
+      readSqliteLog(m.file, (e, rx) => fold.add(e, rx));
+      results = fold.finish();
+      events = fold.events;
+      skipped = fold.skipped;
+    }
+    const open = new Set(m.openDays);
+    const got = settleRange(plan, results, store, m.configKey, (d) => !open.has(d), Date.now());
+    try {
+      const a = answerRange(m.ask, m.dates, got, m.today);
+      reply({ type: 'done', jobId: m.jobId, ok: true, answer: a, built: got.built, events, skipped, ms: Math.round(performance.now() - startedMs) });
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      reply({ type: 'done', jobId: m.jobId, ok: false, notFound: true, error: err.message });
+    }
+  };
   port.on('message', (m: ToWorker) => {
     try {
+      if (m.type === 'range') return answer(m);
       if (m.type === 'build') {
         const fold = createDayFold(m.config, m.day, m.limits);
         const startedMs = performance.now();

@@ -10,7 +10,12 @@ import type { FloorEvent } from '../../shared/events.ts';
 import type { RangeReport, Scorecard } from '../../shared/report/types.ts';
 import type { QueueKpis } from '../../shared/wire.ts';
 import { openSqliteLog } from '../../server/log/sqlite.ts';
-import type { ReportStats } from '../../server/report-cache.ts';
+import { ReportService, type ReportStats } from '../../server/report-cache.ts';
+import { AggregateStore } from '../../server/aggregate-store.ts';
+import type { LogStore } from '../../server/log/store.ts';
+import { defaultConfig } from '../../shared/config.ts';
+import { createFloorState } from '../../shared/engine.ts';
+import { datesBetween, dayOfDate } from '../../shared/time.ts';
 import { closeHarnessesAfterEach, getJson, postEvents, tempDbFile, ev, type Harness } from './harness.ts';
 
 const { start, stop } = closeHarnessesAfterEach();
@@ -196,6 +201,29 @@ describe('range reports', () => {
     expect(lines[0].split(',').slice(0, 3)).toEqual(['queue', 'offered', 'answered']);
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(r.queues.map((x) => `${x.queueId},${x.offered}`));
     expect((await fetch(`${h.url}/api/reports/export/nope.csv?${q}`, { headers: { authorization: 'Bearer test-view-token' } })).status).toBe(404);
+  });
+
+  it('answers the same from a streamed log (cluster mode: the fold on the worker, the answer on the main thread)', async () => {
+    const file = await seededLog();
+    const h = await start({ dbFile: file });
+    const q = `from=${DAYS[0]}&to=${DAYS[3]}`;
+    const viaFile = await reportOf(h, q);
+    // A store the worker cannot open itself: the main thread replays it and streams the events.
+    const log = openSqliteLog({ file, synchronous: 'normal' });
+    const streamed = { kind: 'stream-test', replay: log.replay.bind(log) } as unknown as LogStore;
+    const config = defaultConfig();
+    const floor = createFloorState(config, Date.parse('2026-11-24T09:00:00Z'));
+    const service = new ReportService({ log: streamed, state: () => floor, aggregates: new AggregateStore(':memory:') });
+    const dates = datesBetween(DAYS[0], DAYS[3]).map((date) => ({ date, ...dayOfDate(date, 'UTC') }));
+    const ask = { kind: 'report' as const, query: viaFile.query, timeZone: 'UTC', maxOccupancyPct: 85 };
+    const first = await service.answer(ask, dates, config, undefined);
+    expect(first.built).toBe(4);
+    expect(first.answer).toEqual(viaFile);
+    const again = await service.answer(ask, dates, config, undefined);
+    expect(again.built).toBe(0);
+    expect(service.stats()).toMatchObject({ source: 'stream' });
+    await service.close();
+    await log.close();
   });
 
   it('refuses malformed ranges with a 400 that says why, and agents and wallboards with 403', async () => {
