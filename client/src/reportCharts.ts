@@ -6,7 +6,7 @@
  * also has a one-sentence summary for its `aria-label`: a canvas says nothing
  * to a screen reader.
  */
-import type { ChartConfiguration, ChartDataset } from 'chart.js';
+import type { ChartConfiguration, ChartDataset, Plugin } from 'chart.js';
 import type { ReportRuleRow, ReportTimeRow } from '../../shared/report/types.ts';
 import { COLORS, TIME_LABEL_GAP_PX } from './charts.ts';
 
@@ -69,8 +69,35 @@ export function rangeVolumeConfig(rows: ReportTimeRow[], labels: string[], ctx: 
 }
 
 /**
- * The service level per row (a gap where a row has none), with the floor's target as a dashed line.
- * `targetPct` is the floor's default target: queues may have their own, the table shows each queue's SL.
+ * Draws the SL target across the whole plot as a dashed line at `y = target`: a line dataset needs two
+ * points, and a report of one day has one. The target dataset stays (empty) for its legend entry.
+ */
+export const targetLinePlugin: Plugin<'line'> = {
+  id: 'fwTargetLine',
+  afterDatasetsDraw(chart) {
+    const ds = chart.data.datasets[1] as { targetPct?: number } | undefined;
+    const target = ds?.targetPct;
+    const y = chart.scales.y;
+    if (target === undefined || !y) return;
+    const py = y.getPixelForValue(target);
+    const { left, right } = chart.chartArea;
+    const c = chart.ctx;
+    c.save();
+    c.strokeStyle = COLORS.target;
+    c.lineWidth = 2;
+    c.setLineDash([6, 4]);
+    c.beginPath();
+    c.moveTo(left, py);
+    c.lineTo(right, py);
+    c.stroke();
+    c.restore();
+  },
+};
+
+/**
+ * The service level per row (a gap where a row has none), with the floor's target as a dashed line across
+ * the plot ({@link targetLinePlugin}). `targetPct` is the floor's default target: queues may have their own,
+ * the queues table shows each queue's SL.
  */
 export function rangeSlConfig(rows: ReportTimeRow[], labels: string[], targetPct: number, ctx: ReportChartContext): ChartConfiguration<'line', (number | null)[], string> {
   return {
@@ -81,7 +108,8 @@ export function rangeSlConfig(rows: ReportTimeRow[], labels: string[], targetPct
         { label: ctx.t('charts.slPct'), data: rows.map((r) => r.serviceLevelPct), borderColor: COLORS.sl, backgroundColor: COLORS.sl, pointRadius: 3, pointStyle: 'circle', spanGaps: false },
         {
           label: ctx.t('charts.slTarget', { pct: ctx.pct(targetPct) }),
-          data: rows.map(() => targetPct),
+          data: rows.map(() => null),
+          targetPct,
           borderColor: COLORS.target,
           backgroundColor: COLORS.target,
           borderDash: [6, 4],
@@ -89,13 +117,15 @@ export function rangeSlConfig(rows: ReportTimeRow[], labels: string[], targetPct
           pointRadius: 0,
           pointHoverRadius: 0,
           pointStyle: 'line',
-        },
+        } as ChartDataset<'line', (number | null)[]> & { targetPct: number },
       ],
     },
+    plugins: [targetLinePlugin],
     options: {
       ...BASE,
       plugins: { ...BASE.plugins, tooltip: { mode: 'index', intersect: false, usePointStyle: true, filter: (item: { datasetIndex: number }) => item.datasetIndex === 0 } },
-      scales: { x: categoryAxis(), y: { min: 0, max: 100, title: { display: true, text: '%' }, ticks: { stepSize: 20, precision: 0 } } },
+      // Points in the middle of their row, as the volume chart's bars are.
+      scales: { x: { ...categoryAxis(), offset: true }, y: { min: 0, max: 100, title: { display: true, text: '%' }, ticks: { stepSize: 20, precision: 0 } } },
     },
   };
 }

@@ -141,6 +141,19 @@ describe('scorecard page', () => {
     expect(w.find('[data-testid="sc-worst-call"] button').attributes('aria-label')).toMatch(/^Open the call of Tue, Nov 24 at /);
   });
 
+  it('compares with nothing when the log has no day of the previous period, rather than with zeros', async () => {
+    useSessionStore().me = { username: 'sup', role: 'supervisor', agentId: null, demo: false };
+    history.replaceState(null, '', '/scorecard?from=2026-11-23&to=2026-11-29&agent=1001');
+    serve({ '/api/scorecard': { ...AGENT_CARD, previous: { ...AGENT_CARD.previous, days: 0, calls: 0, breaches: 0, breachesPer100: null, rules: [] } } });
+    const w = mountView(ScorecardView);
+    await flushPromises();
+    await new Promise((r) => setTimeout(r, 300));
+    await flushPromises();
+    expect(w.find('[data-testid="sc-compare"]').text()).toMatch(/^The log has no day of the previous period of the same length \(Nov 16\s–\s22, 2026\): nothing to compare with yet\./);
+    for (const k of ['calls', 'per100', 'rna']) expect(w.find(`[data-testid="sc-${k}"] [data-testid="trend"]`).attributes('data-dir')).toBe('none');
+    expect(w.find('[data-testid="sc-rules"] tbody tr [data-col="before"]').text()).toBe('–');
+  });
+
   it('lets a supervisor pick an agent or a team; a team lists its members', async () => {
     useSessionStore().me = { username: 'sup', role: 'supervisor', agentId: null, demo: false };
     history.replaceState(null, '', '/scorecard?from=2026-11-23&to=2026-11-29&team=North');
