@@ -308,3 +308,14 @@ export function reportBreachesPer100(r: Pick<RangeReport, 'query' | 'totals' | '
   const calls = filtered ? r.agents.reduce((n, a) => n + a.handled, 0) : r.totals.handled;
   return per100(r.totals.breaches, calls);
 }
+
+/** Sorted dates `YYYY-MM-DD` as runs of consecutive days (a missing month reads as one span, not thirty dates). */
+export function dateRuns(dates: readonly string[]): { from: string; to: string }[] {
+  const out: { from: string; to: string }[] = [];
+  for (const d of [...dates].sort()) {
+    const last = out.at(-1);
+    if (last && addDays(last.to, 1) === d) last.to = d;
+    else if (!last || last.to !== d) out.push({ from: d, to: d });
+  }
+  return out;
+}

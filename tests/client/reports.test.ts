@@ -3,7 +3,7 @@
  * carried by the exports, the trend of a scorecard figure, and fetching while the server builds days.
  */
 import { describe, expect, it } from 'vitest';
-import { addDays, daysInRange, exportLinks, fetchRangeJson, intervalSpan, isIsoDate, parseReportQuery, presetOf, presetRange, reportBreachesPer100, reportSearch, trendOf, todayIn } from '../../client/src/reports.ts';
+import { addDays, dateRuns, daysInRange, exportLinks, fetchRangeJson, intervalSpan, isIsoDate, parseReportQuery, presetOf, presetRange, reportBreachesPer100, reportSearch, trendOf, todayIn } from '../../client/src/reports.ts';
 import { REPORT } from './report-fixtures.ts';
 
 // Wednesday 25 November 2026.
@@ -36,6 +36,15 @@ describe('range presets', () => {
     expect(isIsoDate('2026-02-28')).toBe(true);
     expect(todayIn(Date.UTC(2026, 10, 25, 22, 30), 'Europe/Istanbul')).toBe('2026-11-26');
     expect(todayIn(Date.UTC(2026, 10, 25, 22, 30), 'UTC')).toBe('2026-11-25');
+  });
+
+  it('groups missing dates into runs of consecutive days', () => {
+    expect(dateRuns(['2026-11-03', '2026-11-01', '2026-11-02', '2026-11-05', '2026-12-31', '2027-01-01'])).toEqual([
+      { from: '2026-11-01', to: '2026-11-03' },
+      { from: '2026-11-05', to: '2026-11-05' },
+      { from: '2026-12-31', to: '2027-01-01' },
+    ]);
+    expect(dateRuns([])).toEqual([]);
   });
 
   it('writes interval rows as spans, the last one ending at 24:00', () => {

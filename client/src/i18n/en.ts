@@ -581,7 +581,7 @@ export const en = {
     missing: 'No events recorded on {n} day: {dates}. | No events recorded on {n} days: {dates}.',
     stale: 'Built under earlier settings and no longer rebuildable (raw events pruned), {n} day: {dates}. | Built under earlier settings and no longer rebuildable (raw events pruned), {n} days: {dates}.',
     filterNote: 'Team and agent filters narrow the agents, the rules and the breaches; call volumes and service levels stay the queues’.',
-    moreDates: '{list} and {n} more',
+    moreDates: '{list} and {n} more day | {list} and {n} more days',
     totals: 'Totals for the range',
     tot: { offered: 'offered', answered: 'answered', abandoned: 'abandoned', short: '{n} short', transferred: 'transferred', sl: 'service level', asa: 'ASA', aht: 'AHT', maxWait: 'longest wait', breaches: 'breaches', per100: '{n} per 100 calls' },
     chartsTitle: 'Trends',

@@ -583,7 +583,7 @@ export const et: Messages = {
     missing: '{n} päeval pole sündmusi salvestatud: {dates}. | {n} päeval pole sündmusi salvestatud: {dates}.',
     stale: 'Arvutatud varasemate seadetega ja enam ümber arvutada ei saa (algsündmused kustutatud), {n} päev: {dates}. | Arvutatud varasemate seadetega ja enam ümber arvutada ei saa (algsündmused kustutatud), {n} päeva: {dates}.',
     filterNote: 'Meeskonna ja agendi filtrid kitsendavad agente, reegleid ja rikkumisi; kõnede arv ja teenindustase jäävad järjekordade omaks.',
-    moreDates: '{list} ja veel {n}',
+    moreDates: '{list} ja veel {n} päev | {list} ja veel {n} päeva',
     totals: 'Vahemiku kokkuvõte',
     tot: { offered: 'saabunud', answered: 'vastatud', abandoned: 'katkestatud', short: '{n} lühikest', transferred: 'suunatud', sl: 'teenindustase', asa: 'KVA', aht: 'KKA', maxWait: 'pikim ootamine', breaches: 'rikkumist', per100: '{n} iga 100 kõne kohta' },
     chartsTitle: 'Suundumused',

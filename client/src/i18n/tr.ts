@@ -583,7 +583,7 @@ export const tr: Messages = {
     missing: '{n} günde kayıtlı olay yok: {dates}. | {n} günde kayıtlı olay yok: {dates}.',
     stale: 'Önceki ayarlarla hesaplandı ve artık yeniden hesaplanamıyor (ham olaylar silindi), {n} gün: {dates}. | Önceki ayarlarla hesaplandı ve artık yeniden hesaplanamıyor (ham olaylar silindi), {n} gün: {dates}.',
     filterNote: 'Ekip ve temsilci filtreleri temsilcileri, kuralları ve ihlalleri daraltır; çağrı hacimleri ve hizmet seviyeleri kuyruklarınkidir.',
-    moreDates: '{list} ve {n} gün daha',
+    moreDates: '{list} ve {n} gün daha | {list} ve {n} gün daha',
     totals: 'Aralığın toplamları',
     tot: { offered: 'gelen', answered: 'yanıtlanan', abandoned: 'terk edilen', short: '{n} kısa', transferred: 'aktarılan', sl: 'hizmet seviyesi', asa: 'OCS', aht: 'OKS', maxWait: 'en uzun bekleme', breaches: 'ihlal', per100: '100 çağrıda {n}' },
     chartsTitle: 'Eğilimler',
