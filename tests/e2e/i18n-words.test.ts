@@ -106,6 +106,8 @@ const PAGES: { name: string; path: string; ready: string }[] = [
   { name: 'users', path: '/users', ready: '[data-testid=user-row]' },
   { name: 'audit', path: '/audit', ready: '[data-testid=audit-row]' },
   { name: 'account', path: '/account', ready: '[data-testid=password-form]' },
+  { name: 'reports', path: '/reports', ready: '[data-testid=report-totals]' },
+  { name: 'scorecard', path: '/scorecard?agent=4001', ready: '[data-testid=sc-worst]' },
 ];
 
 describe.skipIf(!hasChromium)('Turkish and Estonian screens show no English', () => {
