@@ -572,6 +572,7 @@ export const en = {
     loading: 'Loading the report…',
     building: 'Building {n} day… The first report of a range takes a few seconds; the page stays usable. | Building {n} days… The first report of a long range takes a few seconds; the page stays usable.',
     showingPrevious: 'Until it is ready, the figures below are the previous report’s.',
+    previousShown: 'The figures below are still the previous report’s.',
     error: 'The report could not be loaded: {error}',
     errorBadInput: 'The server did not accept this report: {error}',
     errorNotFound: 'No report for this range: {error}',

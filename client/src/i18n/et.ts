@@ -574,6 +574,7 @@ export const et: Messages = {
     loading: 'Aruanne laadib…',
     building: 'Arvutan {n} päeva… Vahemiku esimene aruanne võtab mõne sekundi; lehte saab edasi kasutada. | Arvutan {n} päeva… Pika vahemiku esimene aruanne võtab mõne sekundi; lehte saab edasi kasutada.',
     showingPrevious: 'Kuni see valmib, on allpool eelmise aruande numbrid.',
+    previousShown: 'Allpool on endiselt eelmise aruande numbrid.',
     error: 'Aruannet ei õnnestunud laadida: {error}',
     errorBadInput: 'Server ei võtnud seda aruannet vastu: {error}',
     errorNotFound: 'Selle vahemiku kohta aruannet pole: {error}',

@@ -574,6 +574,7 @@ export const tr: Messages = {
     loading: 'Rapor yükleniyor…',
     building: '{n} gün hazırlanıyor… Bir aralığın ilk raporu birkaç saniye sürer; sayfayı kullanmaya devam edebilirsiniz. | {n} gün hazırlanıyor… Uzun bir aralığın ilk raporu birkaç saniye sürer; sayfayı kullanmaya devam edebilirsiniz.',
     showingPrevious: 'Hazır olana kadar aşağıdaki rakamlar önceki rapora aittir.',
+    previousShown: 'Aşağıdaki rakamlar hâlâ önceki rapora aittir.',
     error: 'Rapor yüklenemedi: {error}',
     errorBadInput: 'Sunucu bu raporu kabul etmedi: {error}',
     errorNotFound: 'Bu aralık için rapor yok: {error}',
