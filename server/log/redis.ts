@@ -14,11 +14,13 @@
  * rather than their own, so all of them see the same "now". Entries written
  * before `rx` existed fall back to the event's own time.
  */
+import { randomUUID } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
 import type { FloorEvent } from '../../shared/events.ts';
 import type { FloorConfig } from '../../shared/config.ts';
 import type { Alert } from '../../shared/state.ts';
-import type { AppendResult, AuditEntry, LogStore } from './store.ts';
+import type { AppendResult, AuditEntry, LogHorizon, LogStore, PruneOptions, PruneResult } from './store.ts';
+import { PRUNE_BATCH, PrunePlan, type PruneRow } from './prune.ts';
 import { parseRevocationMessage, type RevocationBus } from '../auth/revocation.ts';
 
 /** Events kept per call for a drill-down: a long, messy call fits. */
@@ -27,6 +29,10 @@ const CALL_EVENTS_CAP = 500;
 const READ_CHUNK = 5_000;
 /** How long a follower's blocking read waits before looping, ms (also how soon it notices stop()). */
 const BLOCK_MS = 1_000;
+/** A prune's hold on the log against other nodes' prunes, ms; renewed at every step, so it only runs out when its node died. */
+const PRUNE_LOCK_MS = 120_000;
+/** Deletes the prune lock only if it still holds this node's token (another node may have taken it after it ran out). */
+const UNLOCK_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 const APPEND_SCRIPT = `
 local out = {}
@@ -59,7 +65,7 @@ export interface RedisLogOptions {
 export class RedisLog implements LogStore {
   readonly kind = 'redis';
   private readonly client: RedisClientType;
-  private readonly keys: { events: string; ids: string; config: string; alerts: string; audit: string };
+  private readonly keys: { events: string; ids: string; config: string; alerts: string; audit: string; horizon: string; pruneLock: string };
   private scriptSha: string | undefined;
   private followers: RedisClientType[] = [];
   private stopping = false;
@@ -69,7 +75,15 @@ export class RedisLog implements LogStore {
     private readonly prefix: string,
   ) {
     this.client = client;
-    this.keys = { events: `${prefix}:events`, ids: `${prefix}:ids`, config: `${prefix}:config`, alerts: `${prefix}:alerts`, audit: `${prefix}:audit` };
+    this.keys = {
+      events: `${prefix}:events`,
+      ids: `${prefix}:ids`,
+      config: `${prefix}:config`,
+      alerts: `${prefix}:alerts`,
+      audit: `${prefix}:audit`,
+      horizon: `${prefix}:horizon`,
+      pruneLock: `${prefix}:prune-lock`,
+    };
   }
 
   /** Connects; rejects with a clear message when Redis cannot be reached. */
@@ -199,6 +213,112 @@ export class RedisLog implements LogStore {
 
   async count(): Promise<number> {
     return this.client.xLen(this.keys.events);
+  }
+
+  /**
+   * Walks the stream twice by id (see {@link PrunePlan} for what is kept), a
+   * step of {@link PRUNE_BATCH} entries at a time, and deletes with XDEL, the
+   * ids of the deleted events from the duplicate check and the drill-down
+   * lists of the deleted calls with them. Not XTRIM MINID: stream ids carry
+   * Redis's clock at the append, not the event's time nor the server's, and a
+   * trim cannot leave the kept events behind. One node prunes at a time (a
+   * lock key renewed at every step); another that asks meanwhile gets `busy`.
+   * A call goes on past the cut when the newest event of its drill-down list is
+   * dated at or after the cut (a late event of an older call is kept alone).
+   */
+  async prune(beforeMs: number, opts: PruneOptions = {}): Promise<PruneResult> {
+    const token = randomUUID();
+    if ((await this.client.set(this.keys.pruneLock, token, { NX: true, PX: PRUNE_LOCK_MS })) !== 'OK') return { events: 0, kept: 0, keptBy: {}, busy: true };
+    try {
+      const previous = await this.horizon();
+      const plan = new PrunePlan<string>(beforeMs, previous, (ids) => this.callsGoingOn(ids, beforeMs));
+      plan.noteAlerts((await this.client.hVals(this.keys.alerts)).map((b) => JSON.parse(b) as unknown));
+      await this.pruneWalk(plan, opts.signal, async (rows) => plan.survey(rows));
+      plan.endSurvey();
+      await this.pruneWalk(plan, opts.signal, async (rows, eventIds) => {
+        const { remove, calls } = await plan.sweep(rows);
+        if (remove.length === 0) return;
+        const tx = this.client.multi().xDel(this.keys.events, remove).hDel(
+          this.keys.ids,
+          remove.map((k) => eventIds.get(k) ?? ''),
+        );
+        if (calls.length > 0) tx.del(calls.map((c) => `${this.prefix}:call:${c}`));
+        await tx.exec();
+      });
+      const reopened = opts.episodesLeft?.(await this.eventsBefore(beforeMs), beforeMs) ?? {};
+      if (previous === undefined || beforeMs >= previous.beforeMs) await this.client.set(this.keys.horizon, JSON.stringify(plan.horizon(reopened)));
+      return plan.result;
+    } finally {
+      await this.client.eval(UNLOCK_SCRIPT, { keys: [this.keys.pruneLock], arguments: [token] }).catch(() => undefined);
+    }
+  }
+
+  /** One pass of a prune over the stream, renewing the lock at every step; `step` also gets each entry's event id. */
+  private async pruneWalk(plan: PrunePlan<string>, signal: AbortSignal | undefined, step: (rows: PruneRow<string>[], eventIds: Map<string, string>) => Promise<void>): Promise<void> {
+    let start = '-';
+    while (!plan.done) {
+      signal?.throwIfAborted();
+      await this.client.pExpire(this.keys.pruneLock, PRUNE_LOCK_MS);
+      const entries = await this.client.xRange(this.keys.events, start, '+', { COUNT: PRUNE_BATCH });
+      if (entries.length === 0) break;
+      start = `(${entries[entries.length - 1].id}`;
+      const eventIds = new Map<string, string>();
+      const rows = entries.map((r): PruneRow<string> => {
+        let body: Record<string, unknown> | undefined;
+        try {
+          const v: unknown = JSON.parse(r.message.body);
+          if (v !== null && typeof v === 'object' && !Array.isArray(v)) body = v as Record<string, unknown>;
+        } catch {
+          // An unreadable entry has no time: it is never before the cut, so it stays.
+        }
+        const at = typeof body?.at === 'number' ? body.at : NaN;
+        if (typeof r.message.id === 'string') eventIds.set(r.id, r.message.id);
+        const rx = r.message.rx === undefined ? NaN : Number(r.message.rx);
+        return { key: r.id, type: typeof body?.type === 'string' ? body.type : null, atMs: at, receivedMs: Number.isFinite(rx) && rx > 0 ? rx : at, callId: typeof body?.callId === 'string' ? body.callId : null, body };
+      });
+      await step(rows, eventIds);
+      if (entries.length < PRUNE_BATCH) break;
+    }
+  }
+
+  /** Of `callIds`, those whose newest drill-down event is dated at or after `cutMs`. */
+  private async callsGoingOn(callIds: string[], cutMs: number): Promise<Set<string>> {
+    const tx = this.client.multi();
+    for (const id of callIds) tx.lIndex(`${this.prefix}:call:${id}`, -1);
+    const newest = (await tx.exec()) as unknown as (string | null)[];
+    const on = new Set<string>();
+    newest.forEach((body, i) => {
+      if (typeof body !== 'string') return;
+      try {
+        const at = (JSON.parse(body) as { at?: unknown }).at;
+        if (typeof at === 'number' && at >= cutMs) on.add(callIds[i]);
+      } catch {
+        // unreadable: not known to go on
+      }
+    });
+    return on;
+  }
+
+  /** The events a replay folds before reaching `cutMs` (stream order, until the first received at or after it), each with its receive time. */
+  private async eventsBefore(cutMs: number): Promise<[FloorEvent, number][]> {
+    const out: [FloorEvent, number][] = [];
+    let start = '-';
+    for (;;) {
+      const rows = await this.client.xRange(this.keys.events, start, '+', { COUNT: READ_CHUNK });
+      for (const r of rows) {
+        const e = JSON.parse(r.message.body) as FloorEvent;
+        const rx = receivedAt(r.message, e);
+        if (rx >= cutMs) return out;
+        out.push([e, rx]);
+      }
+      if (rows.length < READ_CHUNK) return out;
+      start = `(${rows[rows.length - 1].id}`;
+    }
+  }
+
+  async horizon(): Promise<LogHorizon | undefined> {
+    const v = await this.client.get(this.keys.horizon);
+    return v === null ? undefined : (JSON.parse(v) as LogHorizon);
   }
 
   async eventsForCall(callId: string, limit = CALL_EVENTS_CAP): Promise<FloorEvent[]> {

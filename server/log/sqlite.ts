@@ -12,7 +12,8 @@ import Database from 'better-sqlite3';
 import { EVENT_TYPES, floorEventSchema, internalEventSchema, type FloorEvent } from '../../shared/events.ts';
 import type { FloorConfig } from '../../shared/config.ts';
 import type { Alert } from '../../shared/state.ts';
-import type { AlertQuery, AppendResult, AuditEntry, LogStore } from './store.ts';
+import type { AlertQuery, AppendResult, AuditEntry, LogHorizon, LogStore, PruneOptions, PruneResult } from './store.ts';
+import { PRUNE_BATCH, PRUNE_BODY_TYPES, PrunePlan, type PruneRow } from './prune.ts';
 
 /**
  * Schema steps: MIGRATIONS[v] brings a file from version v to v + 1. Only ever
@@ -148,6 +149,16 @@ export function openError(file: string, err: unknown): Error {
   return new Error(text, { cause: err });
 }
 
+/** A JSON object's fields, or undefined when the text is not one. */
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Clamps a caller's limit to a non-negative integer: SQLite reads a negative LIMIT as "no limit". */
 function limitOf(value: number | undefined, fallback: number): number {
   if (value === undefined || !Number.isFinite(value)) return fallback;
@@ -172,6 +183,12 @@ export class SqliteLog implements LogStore {
   /** listAlerts has one SQL text per combination of filters (at most 8): prepare each once. */
   private readonly alertQueries = new Map<string, Database.Statement<(string | number)[], string>>();
   private readonly insertAudit: Database.Statement<[number, string, string, string]>;
+  private readonly pruneStep: Database.Statement<[number, number], [number, string | null, number, number, string | null, string | null]>;
+  private readonly callGoesOn: Database.Statement<[string, number, number], number>;
+  private readonly alertsBefore: Database.Statement<[number, number], string>;
+  private readonly deleteTx: (seqs: number[]) => void;
+  private readonly selectHorizon: Database.Statement<[], string>;
+  private readonly saveHorizon: Database.Statement<[string]>;
   private readonly selectAudit: Database.Statement<[number], { at_ms: number; actor: string; action: string; body: string | null }>;
 
   constructor(opts: SqliteLogOptions) {
@@ -216,6 +233,27 @@ export class SqliteLog implements LogStore {
       .prepare<[number, number], [number, unknown, number | null, unknown, string | null, unknown]>('SELECT seq, body, received_ms, at_ms, id, type FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
       .raw();
     this.countEvents = db.prepare<[], number>('SELECT count(*) FROM events').pluck();
+    // The body only of the few types a prune reads (server/log/prune.ts): the rest are decided by their columns.
+    const bodyTypes = [...PRUNE_BODY_TYPES].map((t) => `'${t}'`).join(', ');
+    this.pruneStep = db
+      .prepare<[number, number], [number, string | null, number, number, string | null, string | null]>(
+        `SELECT seq, type, at_ms, received_ms, call_id, CASE WHEN type IN (${bodyTypes}) THEN body END FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+      )
+      .raw();
+    // `call_id = ?` implies `call_id IS NOT NULL`, so the partial index events_call answers it.
+    this.callGoesOn = db.prepare<[string, number, number], number>('SELECT 1 FROM events WHERE call_id = ? AND (at_ms >= ? OR received_ms >= ?) LIMIT 1').pluck();
+    // What a prune needs of the alerts raised before its cut: those still open at it, and the queue-wait episodes.
+    this.alertsBefore = db
+      .prepare<[number, number], string>(
+        "SELECT body FROM alerts WHERE raised_ms < ? AND (id LIKE 'queue-wait:%' OR json_extract(body, '$.status') = 'open' OR json_extract(body, '$.resolvedAtMs') >= ?)",
+      )
+      .pluck();
+    this.selectHorizon = db.prepare<[], string>("SELECT value FROM meta WHERE key = 'horizon'").pluck();
+    this.saveHorizon = db.prepare<[string]>("INSERT INTO meta (key, value) VALUES ('horizon', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    const deleteEvent = db.prepare<[number]>('DELETE FROM events WHERE seq = ?');
+    this.deleteTx = db.transaction((seqs: number[]) => {
+      for (const seq of seqs) deleteEvent.run(seq);
+    });
     this.callEvents = db.prepare<[string, number], string>('SELECT body FROM events WHERE call_id = ? ORDER BY seq LIMIT ?').pluck();
     this.selectConfig = db.prepare<[], string>('SELECT body FROM config WHERE id = 1').pluck();
     this.insertAudit = db.prepare<[number, string, string, string]>('INSERT INTO audit (at_ms, actor, action, body) VALUES (?, ?, ?, ?)');
@@ -319,6 +357,74 @@ export class SqliteLog implements LogStore {
   async count(): Promise<number> {
     this.ensureOpen();
     return this.countEvents.get() ?? 0;
+  }
+
+  /**
+   * Two passes over the events by seq (see {@link PrunePlan} for what is
+   * kept), in steps of {@link PRUNE_BATCH} rows, each step's deletions one
+   * short transaction, yielding to the event loop between steps so ingest
+   * appends go on. Calls going on past the cut are found by the call index.
+   * No VACUUM: the file keeps its size and the freed pages are reused by the
+   * next days' events, so it stops growing at about the retained days' size;
+   * a VACUUM would rewrite the whole file and block the writer meanwhile, and
+   * incremental vacuum needs `auto_vacuum` set before the first table exists,
+   * which existing logs do not have.
+   */
+  async prune(beforeMs: number, opts: PruneOptions = {}): Promise<PruneResult> {
+    this.ensureOpen();
+    const previous = await this.horizon();
+    const plan = new PrunePlan<number>(beforeMs, previous, async (ids) => new Set(ids.filter((id) => this.callGoesOn.get(id, beforeMs, beforeMs) !== undefined)));
+    plan.noteAlerts(this.alertsBefore.all(beforeMs, beforeMs).map((b) => parseObject(b)));
+    await this.pruneWalk(plan, opts.signal, async (rows) => plan.survey(rows));
+    plan.endSurvey();
+    await this.pruneWalk(plan, opts.signal, async (rows) => {
+      const { remove } = await plan.sweep(rows);
+      if (remove.length > 0) this.deleteTx(remove);
+    });
+    // The horizon goes last, with the episodes the events left before the cut open again; a prune cut
+    // short before it leaves the last one, and the next prune (at the next start) completes it.
+    const reopened = opts.episodesLeft?.(this.eventsBefore(beforeMs), beforeMs) ?? {};
+    if (previous === undefined || beforeMs >= previous.beforeMs) this.saveHorizon.run(JSON.stringify(plan.horizon(reopened)));
+    return plan.result;
+  }
+
+  /** The events a replay folds before reaching `cutMs` (log order, until the first received at or after it), each with its receive time. */
+  private eventsBefore(cutMs: number): [FloorEvent, number][] {
+    const out: [FloorEvent, number][] = [];
+    let after = 0;
+    for (;;) {
+      const rows = this.replayStep.all(after, REPLAY_CHUNK);
+      for (const [, body, receivedMs, atMs] of rows) {
+        const received = typeof receivedMs === 'number' && receivedMs ? receivedMs : typeof atMs === 'number' ? atMs : 0;
+        if (received >= cutMs) return out;
+        const checked = checkEventRow(body);
+        if (checked.ok) out.push([checked.event, received]);
+      }
+      if (rows.length < REPLAY_CHUNK) return out;
+      after = rows[rows.length - 1][0];
+    }
+  }
+
+  /** One pass of a prune over the events by seq, a chunk at a time, yielding to the event loop between chunks. */
+  private async pruneWalk(plan: PrunePlan<number>, signal: AbortSignal | undefined, step: (rows: PruneRow<number>[]) => Promise<void>): Promise<void> {
+    let after = 0;
+    while (!plan.done) {
+      signal?.throwIfAborted();
+      this.ensureOpen();
+      const rows = this.pruneStep.all(after, PRUNE_BATCH);
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1][0];
+      // A row without a receive time (a hand-made file) counts at its own time, as in replay.
+      await step(rows.map(([seq, type, atMs, receivedMs, callId, body]) => ({ key: seq, type, atMs, receivedMs: receivedMs || atMs, callId, body: body === null ? undefined : parseObject(body) })));
+      if (rows.length < PRUNE_BATCH) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  async horizon(): Promise<LogHorizon | undefined> {
+    this.ensureOpen();
+    const v = this.selectHorizon.get();
+    return v === undefined ? undefined : (JSON.parse(v) as LogHorizon);
   }
 
   async eventsForCall(callId: string, limit?: number): Promise<FloorEvent[]> {

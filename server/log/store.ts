@@ -28,6 +28,43 @@ export interface AuditEntry {
   after?: unknown;
 }
 
+/** What {@link LogStore.prune} did. */
+export interface PruneResult {
+  /** Events deleted. */
+  events: number;
+  /** Events before the cut kept because the floor after it still stands on them (see server/log/prune.ts). */
+  kept: number;
+  /** `kept` by reason: `config`, `agents`, `calls`, `callbacks`, `voicemails`, `alerts`, `ticker`, `notes`. */
+  keptBy: Partial<Record<string, number>>;
+  /** Set when nothing was done because another node of a shared log is pruning it right now. */
+  busy?: true;
+}
+
+/** Options of {@link LogStore.prune}. */
+export interface PruneOptions {
+  /**
+   * How many queue-wait episodes each queue opens when a replay folds the
+   * events left before the cut (given in log order with their receive times;
+   * the fold ends with the clock at `cutMs`): see `episodesLeftBy` in
+   * server/log/prune.ts. Without it none are assumed, and episodes rebuilt from
+   * calls going on past the cut shift the numbers after them.
+   */
+  episodesLeft?: (events: [FloorEvent, number][], cutMs: number) => Record<string, number>;
+  /** Stops the prune between two steps (what was deleted stays deleted; the horizon is not moved): the server is closing. */
+  signal?: AbortSignal;
+}
+
+/**
+ * What a pruned log keeps of what it no longer holds, for a replay to start
+ * from (server/log/prune.ts, `applyHorizon`).
+ */
+export interface LogHorizon {
+  /** The latest cut a prune was asked for, epoch ms: events before it may be missing. */
+  beforeMs: number;
+  /** Every queue seen before the cut, with the queue-wait episodes it had numbered by then (its next alert is `queue-wait:<queue>:<n + 1>`). */
+  queueWaitEpisodes: Record<string, number>;
+}
+
 /** Filters of {@link LogStore.listAlerts}; times are on `raisedAtMs`, `untilMs` exclusive. */
 export interface AlertQuery {
   sinceMs?: number;
@@ -60,6 +97,20 @@ export interface LogStore {
   replayProblems?(): { skipped: number; rows: { seq: number; id: string | null; type: string | null; reason: string }[] };
   /** Number of events in the log. */
   count(): Promise<number>;
+  /**
+   * Deletes the raw events dated and received before `beforeMs` (epoch ms), in
+   * short batches so that ingest goes on meanwhile, and remembers `beforeMs` as
+   * the log's {@link horizon}; resolves with what it did. Events the floor after the
+   * cut still stands on are kept (the newest settings change, each agent's
+   * newest presence, calls going on past the cut, open callbacks and
+   * voicemails…: server/log/prune.ts), so a replay rebuilds the kept days as
+   * the live run saw them. The saved configuration, alerts and the audit trail
+   * are not touched. The caller picks a cut on a floor-local day boundary
+   * (server/retention.ts).
+   */
+  prune(beforeMs: number, opts?: PruneOptions): Promise<PruneResult>;
+  /** What the log still knows of what its prunes deleted; undefined when it was never pruned. */
+  horizon(): Promise<LogHorizon | undefined>;
   /** Events of one call in log order, for a drill-down of a call no longer in memory; at most `limit` (default 500). */
   eventsForCall(callId: string, limit?: number): Promise<FloorEvent[]>;
   /** The saved configuration, or undefined when none was ever saved. */
