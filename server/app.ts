@@ -34,6 +34,8 @@ import { mountWhatIfRoutes } from './what-if-routes.ts';
 import { mountReportRoutes } from './report-routes.ts';
 import { AggregateStore } from './aggregate-store.ts';
 import { ReportService } from './report-cache.ts';
+import { applyHorizon, episodesLeftBy } from './log/prune.ts';
+import { Retention } from './retention.ts';
 import { registerAlertCommands } from './alert-commands.ts';
 import { registerWorklistCommands } from './worklist-commands.ts';
 import type { NewEvent } from './context.ts';
@@ -110,6 +112,8 @@ export interface ServerOptions {
   /** Stale-call limits and the live-call cap (default: `FLOORWATCH_STALE_*` / `FLOORWATCH_MAX_LIVE_CALLS`, else the engine's defaults); see server/health-limits.ts. */
   engineLimits?: Partial<EngineLimits>;
   logger?: Pick<Console, 'info' | 'warn' | 'error'>;
+  /** `--retain-days`: the raw events of this many floor-local days before today (and today's) are kept, older ones pruned at start and daily (retention.ts). Absent: every event is kept. */
+  retainDays?: number;
   /**
    * Notification channels, routing and delivery records (server/notify/): the store (default: tables in the
    * SQLite log's file; pass a Redis store on a shared log), and for tests a sender and the retry span.
@@ -183,6 +187,14 @@ export function createServer(opts: ServerOptions) {
   /** Closed days' aggregates for range reports, beside the log (aggregate-store.ts). */
   const aggregates = new AggregateStore(sqliteFileOf(log));
   const reports = new ReportService({ log, state: () => state, logger, engineLimits, aggregates });
+  /**
+   * Prunes the log's older raw events (retention.ts), once `listen` has replayed it. A replay starts
+   * from the newest settings, which are the live floor's, and counts with its engine limits.
+   */
+  const retention =
+    opts.retainDays === undefined
+      ? undefined
+      : new Retention({ retainDays: opts.retainDays, log, clock, logger, timeZone: () => state.config.timeZone, episodesLeft: episodesLeftBy(() => state.config, engineLimits) });
 
   /**
    * Alerts waiting to be written, latest content per id. They are saved
@@ -395,6 +407,7 @@ export function createServer(opts: ServerOptions) {
           live: { ...hub.stats, sockets: liveNsp.sockets.size, connections: { ...socketGuard.open, ...socketGuard.stats } },
           revocations: revocations.stats,
           reports: reports.stats(),
+          retention: retention?.stats() ?? null,
           notify: notifier.stats,
           sources: opts.sources?.() ?? {},
         },
@@ -537,7 +550,9 @@ export function createServer(opts: ServerOptions) {
   /** Rebuilds state from the log, then listens. Resolves with the bound port. */
   async function listen(port: number, host = '0.0.0.0'): Promise<number> {
     const saved = await log.loadConfig();
-    state = createFloorState(saved ?? opts.config ?? defaultConfig(), 0, { clock: 'server', limits: engineLimits });
+    // A pruned log starts from its horizon: the queues it knew, and where their queue-wait episode numbers stood (log/prune.ts).
+    const horizon = await log.horizon();
+    state = applyHorizon(createFloorState(saved ?? opts.config ?? defaultConfig(), 0, { clock: 'server', limits: engineLimits }), horizon);
     let n = 0;
     // Every alert the replay rebuilds is saved again (latest content per id): one the last run
     // raised but had not yet written when it stopped is recorded now.
@@ -554,10 +569,13 @@ export function createServer(opts: ServerOptions) {
     keep();
     tick(state, engineNow());
     keep();
-    for (const a of rebuilt.values()) pendingAlerts.set(a.id, a);
+    // Before a prune's horizon the replay is partial (those days' calls are gone): an alert it last changed
+    // there is not the live run's, whose saved copy stands.
+    const restored = [...rebuilt.values()].filter((a) => horizon === undefined || a.raisedAtMs >= horizon.beforeMs || a.updatedAtMs > horizon.beforeMs);
+    for (const a of restored) pendingAlerts.set(a.id, a);
     await saveAlertsNow();
     // The replay sent nothing; what was notified before the restart is followed again (escalations due, all-clears).
-    await notifier.restore([...rebuilt.values()]).catch((err: Error) => logger.error(`notifications: escalations not restored after the restart: ${err.message}`));
+    await notifier.restore(restored).catch((err: Error) => logger.error(`notifications: escalations not restored after the restart: ${err.message}`));
     if (shared) shared.follow(shared.lastReplayedId, applyFromLog, (err) => logger.warn(`event log: ${err.message}; retrying`));
     await revocations.start();
     await new Promise<void>((resolve, reject) => {
@@ -571,11 +589,13 @@ export function createServer(opts: ServerOptions) {
       tickTimer = setInterval(() => tickNow(), tickMs);
       tickTimer.unref();
     }
+    retention?.start();
     return (httpServer.address() as AddressInfo).port;
   }
 
   async function close(): Promise<void> {
     if (tickTimer) clearInterval(tickTimer);
+    await retention?.stop();
     stopRevokeHook();
     revocations.close();
     await saveAlertsNow();
@@ -602,6 +622,8 @@ export function createServer(opts: ServerOptions) {
     revocations,
     /** Past days' reports: worker, queue and cache (report-cache.ts). */
     reports,
+    /** `--retain-days` pruning, when configured (retention.ts). */
+    retention,
     /** Notifications: routing, grouping, escalation, delivery (server/notify/). */
     notifier,
     /** The engine state (read-only use). */

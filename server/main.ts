@@ -20,6 +20,7 @@
  *   --session-idle MIN  FLOORWATCH_SESSION_IDLE_MIN  (480)
  *   --redis URL         REDIS_URL                    (none: embedded SQLite; with it the event log is a Redis stream shared by several nodes)
  *   --max-future-sec N  FLOORWATCH_MAX_FUTURE_SEC    (300: events dated further ahead of the server's clock are rejected, each with its reason)
+ *   --retain-days N     FLOORWATCH_RETAIN_DAYS       (none: keep every event; N ≥ 1 keeps today's raw events and the N floor-local days' before, pruning older ones at start and daily; daily aggregates, alerts and audit stay)
  *   --max-connections-per-address N FLOORWATCH_MAX_CONNECTIONS_PER_ADDRESS (50: open socket.io connections per client address; 0 = no cap)
  *   --commands-per-sec N            FLOORWATCH_COMMANDS_PER_SEC (10: commands one /live socket may send a second, burst 4×; 0 = no budget)
  *   --trust-proxy P     FLOORWATCH_TRUST_PROXY       (off: believe X-Forwarded-For/-Host only from these proxies: loopback, addresses, subnets, or a hop count)
@@ -44,6 +45,7 @@ import { startQueueLogTail, type QueueLogTail } from './queuelog/tail.ts';
 import { parseAmiAddress, startAmiClient, type AmiClient } from './ami/client.ts';
 import { AmiAdapter } from './ami/adapter.ts';
 import { RedisNotifyStore } from './notify/store.ts';
+import { parseRetainDays } from './retention.ts';
 
 export interface MainOptions {
   port: number;
@@ -76,6 +78,8 @@ export interface MainOptions {
   allowedOrigins: string[];
   /** Cookies marked Secure, HSTS sent: the floor is served over HTTPS. */
   secureCookies: boolean;
+  /** Raw events of this many floor-local days before today are kept (and today's); undefined: all. */
+  retainDays: number | undefined;
 }
 
 function flag(argv: string[], name: string): string | undefined {
@@ -168,6 +172,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
     trustProxy: parseTrustProxy(flag(argv, 'trust-proxy') ?? env.FLOORWATCH_TRUST_PROXY),
     allowedOrigins: list(flag(argv, 'allowed-origins') ?? env.FLOORWATCH_ALLOWED_ORIGINS).map(normalizeOrigin),
     secureCookies: onOff(flag(argv, 'secure-cookies') ?? env.FLOORWATCH_SECURE_COOKIES, false, '--secure-cookies'),
+    retainDays: parseRetainDays(flag(argv, 'retain-days') ?? env.FLOORWATCH_RETAIN_DAYS),
   };
 }
 
@@ -241,6 +246,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     trustProxy: o.trustProxy,
     allowedOrigins: o.allowedOrigins,
     secureCookies: o.secureCookies,
+    retainDays: o.retainDays,
     ...(notifyStore ? { notify: { store: notifyStore } } : {}),
     staticDir: path.join(here, '..', 'dist', 'client'),
     sources: () => ({
@@ -252,6 +258,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const t0 = Date.now();
   const port = await server.listen(o.port, o.host);
   console.info(`event log: ${o.redisUrl ? `Redis stream at ${o.redisUrl}` : path.join(o.dataDir, 'floorwatch.db')} (${server.replayed} events replayed in ${Date.now() - t0} ms)`);
+  if (o.retainDays !== undefined) console.info(`retention: the raw events of today and the ${o.retainDays} day(s) before are kept; older ones are pruned now and daily after midnight`);
 
   let stopSimulator: (() => void) | undefined;
   if (o.simulator) {
