@@ -10,6 +10,7 @@
  */
 import type { RangeReport, ReportGroup } from '../../shared/report/types.ts';
 import type { FloorPayload, Snapshot } from '../../shared/wire.ts';
+import type { FloorConfig } from '../../shared/config.ts';
 
 /** Every grouping the report API takes, in the order the picker lists them. */
 export const REPORT_GROUPS: readonly ReportGroup[] = ['day', 'week', 'interval15', 'interval30', 'interval60'];
@@ -264,6 +265,8 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** What a report page takes from the live floor: its zone and targets, and who and what can be filtered on. */
 export interface FloorInfo {
+  /** The floor's settings in force (for rebuilding a past call's drill-down from its events). */
+  config: FloorConfig;
   timeZone: string;
   slTargetPct: number;
   ringWarnAt: number;
@@ -286,6 +289,7 @@ export async function loadFloorInfo(io: { fetch: typeof fetch } = { fetch: (...a
     if (!snap || !('timeZone' in snap.config)) return null;
     const agents = (snap.payload.agents ?? []).map((a) => ({ agentId: a.agentId, name: a.name, team: a.team }));
     return {
+      config: snap.config,
       timeZone: snap.config.timeZone,
       slTargetPct: snap.config.serviceLevel.targetPct,
       ringWarnAt: snap.config.rules.ringWarnAt,
