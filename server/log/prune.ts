@@ -33,10 +33,19 @@
  * the live run's count at the cut (the highest number the alerts table holds
  * before it) less the episodes the replay opens again itself from the events
  * left before the cut (calls going on past it): those are counted by folding
- * them ({@link episodesLeftBy}) after the deletions. A replay still differs from the
- * live run before the cut (its calls, and the pace they set, are gone), so
- * alerts last changed before the horizon are not saved again at start-up: the
- * copies in the alerts table, written by the live run, are the record.
+ * them ({@link episodesLeftBy}) after the deletions. A replay still differs
+ * from the live run before the cut (its calls, and the pace they set, are
+ * gone), so alerts last changed before the horizon are not saved again at
+ * start-up: the copies in the alerts table, written by the live run, are the
+ * record.
+ *
+ * Left out on purpose: an item of the callback worklist opened by an abandon
+ * before the cut expires within 24 hours, so before today begins (the cut is
+ * at least a day back) but after the cut; a replay no longer has it, nor its
+ * expiry on the first kept day (its alert's record stays as the live run saved
+ * it). A late event received after the cut for a call otherwise pruned stays
+ * alone. An agent only ever seen in calls, never in an `agent.state`, leaves
+ * the floor with their calls.
  *
  * Two passes over the rows before the cut, in log order: the first finds what
  * must stay (the newest of each kind, open callbacks and voicemails, queues),
@@ -52,8 +61,12 @@ import type { FloorEvent } from '../../shared/events.ts';
 import type { FloorState } from '../../shared/state.ts';
 import type { LogHorizon, PruneOptions, PruneResult } from './store.ts';
 
-/** Rows read (and deleted) per step; each step's deletions are one short write, and ingest runs between steps. */
-export const PRUNE_BATCH = 5_000;
+/**
+ * Rows read (and deleted) per step; ingest runs between steps. Measured on a
+ * 1,000,000-event SQLite log (a busy 2-core machine): 800,000 pruned in 5-7 s,
+ * the longest step 30-60 ms; with 5,000 per step, 220-350 ms.
+ */
+export const PRUNE_BATCH = 1_000;
 /**
  * How far past the cut a pass goes on before it stops, ms: covers a step back
  * of the server's clock and, on Redis, the difference between Redis's clock
