@@ -8,7 +8,7 @@
  * Dates are floor-local calendar days written `YYYY-MM-DD`; arithmetic on them
  * is done on UTC noon of the day, so no zone or DST change moves a date.
  */
-import type { RangeReport, ReportGroup } from '../../shared/report/types.ts';
+import type { ReportGroup } from '../../shared/report/types.ts';
 import type { FloorPayload, Snapshot } from '../../shared/wire.ts';
 import type { FloorConfig } from '../../shared/config.ts';
 
@@ -301,16 +301,6 @@ export async function loadFloorInfo(io: { fetch: typeof fetch } = { fetch: (...a
   } catch {
     return null;
   }
-}
-
-/**
- * Breaches per 100 calls over a whole report, against the same calls as its rule rows (shared/report/range.ts):
- * the filtered agents' handled calls when the report is filtered by team or agent, else the queues' handled calls.
- */
-export function reportBreachesPer100(r: Pick<RangeReport, 'query' | 'totals' | 'agents'>): number | null {
-  const filtered = r.query.teams.length > 0 || r.query.agents.length > 0;
-  const calls = filtered ? r.agents.reduce((n, a) => n + a.handled, 0) : r.totals.handled;
-  return per100(r.totals.breaches, calls);
 }
 
 /** Sorted dates `YYYY-MM-DD` as runs of consecutive days (a missing month reads as one span, not thirty dates). */

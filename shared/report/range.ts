@@ -190,7 +190,7 @@ export function buildRangeReport(days: readonly DayAggregate[], query: ReportQue
     endMs: opts.endMs,
     missingDates: opts.missingDates ?? [],
     staleDates: opts.staleDates ?? [],
-    totals: { ...figuresOf(total), breaches: alertBreaches, warns: alertWarns },
+    totals: { ...figuresOf(total), breaches: alertBreaches, warns: alertWarns, breachesPer100: per100(alertBreaches, calls), warnsPer100: per100(alertWarns, calls) },
     rows: timeRows,
     queues,
     agents,

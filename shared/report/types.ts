@@ -173,8 +173,10 @@ export interface ReportRuleRow {
 }
 
 /**
- * What `GET /api/reports` returns. The queue filter applies to everything; the team and agent
- * filters apply to the agent rows, the rules and the breach counts (call volumes belong to queues).
+ * What `GET /api/reports` returns. The queue filter applies to the call figures, the queue and
+ * time rows, the rules and the breach counts; the team and agent filters to the agent rows, the
+ * rules and the breach counts. Call volumes belong to queues, and an agent's day is not split by
+ * queue, so the agent rows are never filtered by queue.
  */
 export interface RangeReport {
   query: ReportQuery;
@@ -185,7 +187,8 @@ export interface RangeReport {
   missingDates: string[];
   /** Dates whose aggregates were built under settings other than today's and cannot be rebuilt (raw events pruned). */
   staleDates: string[];
-  totals: QueueFigures & { breaches: number; warns: number };
+  /** Breaches and warnings per 100 handled calls: the filtered agents' calls when filtered by team or agent, else the queues'. */
+  totals: QueueFigures & { breaches: number; warns: number; breachesPer100: number | null; warnsPer100: number | null };
   rows: ReportTimeRow[];
   queues: ReportQueueRow[];
   agents: ReportAgentRow[];

@@ -3,8 +3,7 @@
  * carried by the exports, the trend of a scorecard figure, and fetching while the server builds days.
  */
 import { describe, expect, it } from 'vitest';
-import { addDays, dateRuns, daysInRange, exportLinks, fetchRangeJson, intervalSpan, isIsoDate, parseReportQuery, presetOf, presetRange, reportBreachesPer100, reportSearch, trendOf, todayIn } from '../../client/src/reports.ts';
-import { REPORT } from './report-fixtures.ts';
+import { addDays, dateRuns, daysInRange, exportLinks, fetchRangeJson, intervalSpan, isIsoDate, parseReportQuery, presetOf, presetRange, reportSearch, trendOf, todayIn } from '../../client/src/reports.ts';
 
 // Wednesday 25 November 2026.
 const TODAY = '2026-11-25';
@@ -72,11 +71,6 @@ describe('the report query', () => {
     expect(links.xlsx).toBe(`/api/reports/export.xlsx?${q}`);
     expect(links.csv.agents).toBe(`/api/reports/export/agents.csv?${q}`);
     expect(Object.keys(links.csv)).toEqual(['rows', 'queues', 'agents', 'rules']);
-  });
-
-  it('counts breaches per 100 against the queues’ calls, or the filtered agents’ calls when filtered by agent or team', () => {
-    expect(reportBreachesPer100(REPORT)).toBe(3.5); // 42 of 1,200 handled
-    expect(reportBreachesPer100({ ...REPORT, query: { ...REPORT.query, teams: ['North'] } })).toBe(14); // 42 of 140 + 160
   });
 });
 

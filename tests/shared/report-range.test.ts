@@ -81,7 +81,7 @@ describe('range sums', () => {
 
   it('adds counters, takes the longest wait as a maximum and computes figures from the sums', () => {
     const r = buildRangeReport([d1, d2], query, opts);
-    expect(r.totals).toMatchObject({ offered: 20, answered: 18, abandoned: 2, maxWaitSec: 70, breaches: 3, warns: 2 });
+    expect(r.totals).toMatchObject({ offered: 20, answered: 18, abandoned: 2, maxWaitSec: 70, breaches: 3, warns: 2, breachesPer100: 16.7, warnsPer100: 11.1 });
     // SL = within T ÷ (answered + abandoned after T) = 13 ÷ 19; ASA = 220 s ÷ 18; AHT = 1,960 s ÷ 18.
     expect(r.totals.serviceLevelPct).toBe(68.4);
     expect(r.totals.asaSec).toBe(12.2);
