@@ -194,7 +194,19 @@ export function createServer(opts: ServerOptions) {
   const retention =
     opts.retainDays === undefined
       ? undefined
-      : new Retention({ retainDays: opts.retainDays, log, clock, logger, timeZone: () => state.config.timeZone, episodesLeft: episodesLeftBy(() => state.config, engineLimits) });
+      : new Retention({
+          retainDays: opts.retainDays,
+          log,
+          clock,
+          logger,
+          timeZone: () => state.config.timeZone,
+          episodesLeft: episodesLeftBy(() => state.config, engineLimits),
+          // The days about to go keep their daily aggregates for ever: stored first (one fold, when any is missing).
+          beforePrune: async (cutMs) => {
+            const built = await reports.storeDaysBefore(cutMs, state.config);
+            if (built > 0) logger.info(`retention: stored the daily aggregates of ${built} days before pruning their events`);
+          },
+        });
 
   /**
    * Alerts waiting to be written, latest content per id. They are saved

@@ -41,14 +41,26 @@ export type RangeAsk =
   | { kind: 'report'; query: ReportQuery; timeZone: string; maxOccupancyPct: number }
   | { kind: 'scorecard'; subject: ScorecardSubject; period: { from: string; to: string; previousFrom: string; previousTo: string }; ringBreachAt: number };
 
-/** Step 1: the past `days`' aggregates the store holds under settings fingerprint `key`, and the days it lacks. */
-export function planRange(store: AggregateStore | undefined, days: readonly DatedDay[], key: string): RangePlan {
+/**
+ * Step 1: the past `days`' aggregates the store holds under settings fingerprint `key`, and the days
+ * it lacks. A day before `horizonMs` (the log's retention cut: its raw events were pruned, but for
+ * the few the days after stand on) is never folded again: its stored aggregate stands, named stale
+ * when built under other settings, and a day without one is missing.
+ */
+export function planRange(store: AggregateStore | undefined, days: readonly DatedDay[], key: string, horizonMs = -Infinity): RangePlan {
   const plan: RangePlan = { byDate: new Map(), missing: [], stale: [], built: 0, need: [], older: new Map() };
   const stored = days.length && store ? store.range(days[0].startMs, days[days.length - 1].endMs) : new Map();
   for (const d of days) {
     const list = (stored.get(d.startMs) ?? []) as { configKey: string; logged: boolean; aggregate: DayAggregate }[];
     const mine = list.find((x) => x.configKey === key);
     const other = list.find((x) => x.configKey !== key && x.logged);
+    if (d.startMs < horizonMs) {
+      const kept = mine?.logged ? mine : other;
+      if (kept) plan.byDate.set(d.date, kept.aggregate);
+      if (kept && kept !== mine) plan.stale.push(d.date);
+      if (!kept) plan.missing.push(d.date);
+      continue;
+    }
     if (other) plan.older.set(d.startMs, other.aggregate);
     if (mine?.logged) plan.byDate.set(d.date, mine.aggregate);
     else if (mine && other) {

@@ -23,7 +23,8 @@ import type { FloorConfig } from '../shared/config.ts';
 import type { EngineLimits } from '../shared/engine.ts';
 import type { FloorEvent } from '../shared/events.ts';
 import type { CallState, FloorState } from '../shared/state.ts';
-import { localDay } from '../shared/time.ts';
+import { addDays, datesBetween, dayOfDate, localDay } from '../shared/time.ts';
+import { dateOfDay } from '../shared/report/aggregate.ts';
 import type { LogStore } from './log/store.ts';
 import { SqliteLog } from './log/sqlite.ts';
 import type { DayAggregate, RangeReport, Scorecard } from '../shared/report/types.ts';
@@ -31,6 +32,12 @@ import type { AggregateStore } from './aggregate-store.ts';
 import type { AggregateResult, DatedDay, DayRange, DayTables, FromWorker, RangeRequest, ReportSource, ToWorker } from './report-worker.ts';
 import { answerRange, planRange, settleRange, type RangeAsk } from './range-build.ts';
 
+/**
+ * Days before a retention cut whose aggregates are made sure of before the
+ * prune: a year. Daily runs find them stored (one day is new); a first prune
+ * of a log older than that loses the older days from range reports.
+ */
+export const STORE_BEFORE_PRUNE_DAYS = 366;
 /** Past days' reports kept: a month of look-backs, each a few hundred kB at most (one row per queue and agent). */
 export const REPORT_CACHE_DAYS = 30;
 /** Builds waiting for the worker (distinct days): more are refused with a 503 rather than queued without end. */
@@ -201,14 +208,15 @@ export class ReportService {
     const key = configKey(config);
     const s = this.state();
     const past = dates.filter((d) => d.startMs < s.dayStartMs);
+    const horizonMs = (await this.log.horizon?.())?.beforeMs;
     if (this.source.kind === 'sqlite') {
       const openDays = new Set<number>();
       for (const c of s.calls.values()) if (!OVER.has(c.status)) openDays.add(c.dayStartMs);
-      const request: Omit<RangeRequest, 'jobId'> = { type: 'range', file: this.source.file, dates, past, today, openDays: [...openDays], config, configKey: key, limits: this.engineLimits, ask };
+      const request: Omit<RangeRequest, 'jobId'> = { type: 'range', file: this.source.file, dates, past, today, openDays: [...openDays], horizonMs, config, configKey: key, limits: this.engineLimits, ask };
       const r = (await this.enqueue(`range:${key}:${JSON.stringify(ask)}:${dates[0].date}:${dates[dates.length - 1].date}:${today ? this.state().version : ''}`, { range: request, dayStarts: past.map((d) => d.startMs), config })) as RangeAnswer;
       return { answer: r.answer, built: r.built };
     }
-    const plan = planRange(this.store, past, key);
+    const plan = planRange(this.store, past, key, horizonMs);
     let results: AggregateResult[] = [];
     if (plan.need.length) results = (await this.enqueue(`agg:${key}:${plan.need.map((d) => d.startMs).join(',')}`, { days: plan.need, dayStarts: plan.need.map((d) => d.startMs), config })) as AggregateResult[];
     // The aggregate job stored what it could (closed days, not made stale meanwhile).
@@ -219,6 +227,21 @@ export class ReportService {
       if (err instanceof RangeError) throw new ReportError(err.message, 404);
       throw err;
     }
+  }
+
+  /**
+   * Makes sure the daily aggregates of the {@link STORE_BEFORE_PRUNE_DAYS} days
+   * before `cutMs` (a floor-local day start) are stored, folding the log once
+   * for those missing: retention calls it before it deletes their raw events.
+   * Rejects with a {@link ReportError} when the worker fails (the prune is then skipped).
+   */
+  async storeDaysBefore(cutMs: number, config: FloorConfig): Promise<number> {
+    const tz = config.timeZone;
+    const cutDate = dateOfDay(cutMs, tz);
+    const dates = datesBetween(addDays(cutDate, -STORE_BEFORE_PRUNE_DAYS), addDays(cutDate, -1)).map((date) => ({ date, ...dayOfDate(date, tz) }));
+    const query = { from: dates[0].date, to: dates[dates.length - 1].date, group: 'day' as const, queues: [], teams: [], agents: [] };
+    const r = await this.answer({ kind: 'report', query, timeZone: tz, maxOccupancyPct: 100 }, dates, config, undefined);
+    return r.built;
   }
 
   /**

@@ -91,6 +91,8 @@ export interface RangeRequest {
   past: DatedDay[];
   today?: DayAggregate;
   openDays: number[];
+  /** The log's retention cut (its horizon), epoch ms: days before it are not folded again. */
+  horizonMs?: number;
   config: FloorConfig;
   configKey: string;
   limits?: Partial<EngineLimits>;
@@ -269,7 +271,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
   const answer = (m: RangeRequest) => {
     const startedMs = performance.now();
     if (!store) store = new AggregateStore(m.file);
-    const plan = planRange(store, m.past, m.configKey);
+    const plan = planRange(store, m.past, m.configKey, m.horizonMs);
     let results: AggregateResult[] = [];
     let events = 0;
     let skipped = 0;

@@ -4,6 +4,7 @@
  * restarted server, fold nothing) and rebuilt when the settings change; XLSX and CSV exports hold
  * the JSON's values; a scorecard of a seeded feed has its known values; an agent sees only their own.
  */
+import fs from 'node:fs';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import type { FloorEvent } from '../../shared/events.ts';
@@ -16,7 +17,9 @@ import type { LogStore } from '../../server/log/store.ts';
 import { defaultConfig } from '../../shared/config.ts';
 import { createFloorState } from '../../shared/engine.ts';
 import { datesBetween, dayOfDate } from '../../shared/time.ts';
-import { closeHarnessesAfterEach, getJson, postEvents, tempDbFile, ev, type Harness } from './harness.ts';
+import { createServer } from '../../server/app.ts';
+import { AuthStore } from '../../server/auth/store.ts';
+import { closeHarnessesAfterEach, getJson, postEvents, tempDbFile, ev, T0, VIEW_TOKEN, type Harness } from './harness.ts';
 
 const { start, stop } = closeHarnessesAfterEach();
 
@@ -224,6 +227,46 @@ describe('range reports', () => {
     expect(service.stats()).toMatchObject({ source: 'stream' });
     await service.close();
     await log.close();
+  });
+
+  it('keeps the figures of days whose raw events retention pruned, never built before: stored first, then shown as they were (stale under new settings)', async () => {
+    const file = await seededLog();
+    // A copy of the seeded log before any report: no aggregate stored in it.
+    const copy = tempDbFile();
+    fs.copyFileSync(file, copy);
+    const reference = await start({ dbFile: file });
+    const before = await reportOf(reference, `from=${DAYS[0]}&to=${DAYS[3]}`);
+    await stop(reference);
+    const log = openSqliteLog({ file: copy, synchronous: 'normal' });
+    const auth = new AuthStore(':memory:');
+    const lines: string[] = [];
+    const server = createServer({ log, auth, clock: { now: () => T0 }, ingestTokens: [], viewTokens: [VIEW_TOKEN], tickMs: 0, retainDays: 1, logger: { info: (m: string) => lines.push(m), warn: () => {}, error: (m: unknown) => console.error(m) } });
+    const port = await server.listen(0, '127.0.0.1');
+    try {
+      const run = await server.retention!.settled();
+      expect(run?.day).toBe(DAYS[3]); // --retain-days 1: the 23rd and today are kept
+      expect(run!.result.events).toBeGreaterThan(0);
+      expect(lines, lines.join('; ')).toContain('retention: stored the daily aggregates of 366 days before pruning their events');
+      const h = { url: `http://127.0.0.1:${port}` } as Harness;
+      const after = await reportOf(h, `from=${DAYS[0]}&to=${DAYS[3]}`);
+      expect(after).toEqual(before);
+      // New settings: the kept day is folded again under them; the pruned days keep their last figures, named stale.
+      await auth.createUser({ username: 'root', password: 'admin-password-1', role: 'admin' }, T0);
+      const login = await fetch(`${h.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'root', password: 'admin-password-1' }) });
+      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+      const config = (await getJson(h as Harness, '/api/settings')).body.data as { rules: Record<string, number> };
+      expect((await fetch(`${h.url}/api/settings`, { method: 'PUT', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ ...config, rules: { ...config.rules, holdLongWarnSec: 60 } }) })).status).toBe(200);
+      const rebuilt = await reportOf(h, `from=${DAYS[0]}&to=${DAYS[3]}`);
+      expect(rebuilt.staleDates).toEqual(DAYS.slice(0, 3));
+      expect(rebuilt.totals.offered).toBe(before.totals.offered);
+      // Only the kept day lost its hold-long warnings under the new threshold.
+      const holdWarns = (r: RangeReport) => r.rules.find((x) => x.rule === 'hold-long')?.warns ?? 0;
+      expect(holdWarns(rebuilt)).toBe(holdWarns(before) - planOf(3, DAYS[3]).filter((c) => c.hold).length);
+    } finally {
+      await server.close();
+      await log.close();
+      auth.close();
+    }
   });
 
   it('refuses malformed ranges with a 400 that says why, and agents and wallboards with 403', async () => {
