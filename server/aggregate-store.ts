@@ -9,9 +9,8 @@
  * settings": it is rebuilt from the log when the log still holds the day,
  * else shown as it is and named stale.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openBesideLog } from './log/side-db.ts';
 import { AGGREGATE_VERSION, type DayAggregate } from '../shared/report/types.ts';
 
 /** A stored aggregate: its settings fingerprint, whether the log held events of its day, and when it was built. */
@@ -42,14 +41,7 @@ export class AggregateStore {
   constructor(private readonly file: string) {}
 
   private get db(): Database.Database {
-    if (!this.handle) {
-      if (this.file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
-      const db = new Database(this.file, { timeout: 5_000 });
-      db.pragma('journal_mode = WAL');
-      db.exec(SCHEMA);
-      this.handle = db;
-    }
-    return this.handle;
+    return (this.handle ??= openBesideLog(this.file, SCHEMA));
   }
 
   /** Every stored aggregate of the days in [fromMs, toMs) of this version, by day start. */

@@ -126,17 +126,24 @@ const DRAIN_EVERY = 10_000;
 const READ_CHUNK = 5_000;
 
 /**
- * A past day's fold, fed event by event in log order with each event's receive
- * time (ms); `finish()` returns the day's tables, or undefined when no event
- * of the log is dated on that day. An event the engine throws on is skipped
- * and counted (as the log's own replay does), never the whole report lost.
+ * The fold past-day builds share: a floor keeping every past day, fed event by
+ * event in log order with each event's receive time (ms), as the live run
+ * folded them. `applied` sees each event the engine took; the change sets are
+ * drained every {@link DRAIN_EVERY} events (to `drained` when given), only to
+ * bound memory. An event the engine throws on is skipped and counted (as the
+ * log's own replay does), never the whole build lost.
  */
-export function createDayFold(config: FloorConfig, day: DayRange, limits?: Partial<EngineLimits>) {
+function pastFold(config: FloorConfig, limits: Partial<EngineLimits> | undefined, applied: (e: FloorEvent) => void, drained?: (alerts: ReturnType<typeof drainChanges>['alerts']) => void) {
   const past = createFloorState(config, 0, { historyDays: Number.MAX_SAFE_INTEGER, clock: 'server', limits });
-  let seen = false;
   let events = 0;
   let skipped = 0;
+  const drain = (): void => {
+    const { alerts } = drainChanges(past);
+    drained?.(alerts);
+  };
   return {
+    past,
+    drain,
     add(e: FloorEvent, receivedAtMs: number): void {
       try {
         observeClock(past, receivedAtMs);
@@ -145,13 +152,8 @@ export function createDayFold(config: FloorConfig, day: DayRange, limits?: Parti
         skipped++;
         return;
       }
-      if (e.at >= day.startMs && e.at < day.endMs) seen = true;
-      if (++events % DRAIN_EVERY === 0) drainChanges(past);
-    },
-    finish(): DayTables | undefined {
-      if (!seen) return undefined;
-      tick(past, Math.max(past.nowMs, day.endMs - 1));
-      return selectDayTables(past, day.startMs);
+      applied(e);
+      if (++events % DRAIN_EVERY === 0) drain();
     },
     get events() {
       return events;
@@ -163,22 +165,36 @@ export function createDayFold(config: FloorConfig, day: DayRange, limits?: Parti
 }
 
 /**
- * The daily aggregates of `days` (in date order) in one fold of the log, fed
- * like {@link createDayFold}: each wanted day's figures as its single-day
- * report has them, its alerts tallied as the fold drains them (other days'
- * alerts are not held). `finish()` gives every wanted day, `logged: false` for
- * a day no event of the log is dated on (its aggregate is empty).
+ * A past day's fold ({@link pastFold}); `finish()` returns the day's tables,
+ * or undefined when no event of the log is dated on that day.
+ */
+export function createDayFold(config: FloorConfig, day: DayRange, limits?: Partial<EngineLimits>) {
+  let seen = false;
+  const fold = pastFold(config, limits, (e) => {
+    if (e.at >= day.startMs && e.at < day.endMs) seen = true;
+  });
+  return Object.assign(fold, {
+    finish(): DayTables | undefined {
+      if (!seen) return undefined;
+      tick(fold.past, Math.max(fold.past.nowMs, day.endMs - 1));
+      return selectDayTables(fold.past, day.startMs);
+    },
+  });
+}
+
+/**
+ * The daily aggregates of `days` (in date order) in one fold of the log
+ * ({@link pastFold}): each wanted day's figures as its single-day report has
+ * them, its alerts tallied as the fold drains them (other days' alerts are not
+ * held). `finish()` gives every wanted day, `logged: false` for a day no event
+ * of the log is dated on (its aggregate is empty).
  */
 export function createAggregateFold(config: FloorConfig, days: readonly DatedDay[], limits?: Partial<EngineLimits>) {
-  const past = createFloorState(config, 0, { historyDays: Number.MAX_SAFE_INTEGER, clock: 'server', limits });
   const wanted = new Set(days.map((d) => d.startMs));
   const tally = new AlertTally((dayStartMs) => wanted.has(dayStartMs));
   const seen = new Set<number>();
   const firstMs = days.length ? days[0].startMs : 0;
   const lastMs = days.length ? days[days.length - 1].endMs : 0;
-  let events = 0;
-  let skipped = 0;
-  const drain = () => tally.add(past, drainChanges(past).alerts);
   /** The wanted day holding `atMs`, by binary search of the sorted days. */
   const dayAt = (atMs: number): number | undefined => {
     let lo = 0;
@@ -191,33 +207,23 @@ export function createAggregateFold(config: FloorConfig, days: readonly DatedDay
     }
     return undefined;
   };
-  return {
-    add(e: FloorEvent, receivedAtMs: number): void {
-      try {
-        observeClock(past, receivedAtMs);
-        applyEvent(past, e);
-      } catch {
-        skipped++;
-        return;
-      }
-      if (e.at >= firstMs && e.at < lastMs) {
-        const d = dayAt(e.at);
-        if (d !== undefined) seen.add(d);
-      }
-      if (++events % DRAIN_EVERY === 0) drain();
+  const fold = pastFold(
+    config,
+    limits,
+    (e) => {
+      if (e.at < firstMs || e.at >= lastMs) return;
+      const d = dayAt(e.at);
+      if (d !== undefined) seen.add(d);
     },
+    (alerts) => tally.add(fold.past, alerts),
+  );
+  return Object.assign(fold, {
     finish(): AggregateResult[] {
-      if (days.length) tick(past, Math.max(past.nowMs, lastMs - 1));
-      drain();
-      return days.map((d) => ({ date: d.date, logged: seen.has(d.startMs), aggregate: dayAggregate(past, d.startMs, tally.take(d.startMs)) }));
+      if (days.length) tick(fold.past, Math.max(fold.past.nowMs, lastMs - 1));
+      fold.drain();
+      return days.map((d) => ({ date: d.date, logged: seen.has(d.startMs), aggregate: dayAggregate(fold.past, d.startMs, tally.take(d.startMs)) }));
     },
-    get events() {
-      return events;
-    },
-    get skipped() {
-      return skipped;
-    },
-  };
+  });
 }
 
 /**

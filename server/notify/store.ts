@@ -9,9 +9,8 @@
  * its key sends it, the others do not (Redis `SET key NX PX`, or a row with an
  * expiry in SQLite for processes sharing one file).
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openBesideLog } from '../log/side-db.ts';
 import { createClient, type RedisClientType } from 'redis';
 import { routingSchema, type Channel, type DeliveryRecord, type Routing } from './types.ts';
 
@@ -63,14 +62,7 @@ export class SqliteNotifyStore implements NotifyStore {
   constructor(private readonly file: string) {}
 
   private get db(): Database.Database {
-    if (!this.handle) {
-      if (this.file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
-      const db = new Database(this.file, { timeout: 5_000 });
-      db.pragma('journal_mode = WAL');
-      db.exec(SCHEMA);
-      this.handle = db;
-    }
-    return this.handle;
+    return (this.handle ??= openBesideLog(this.file, SCHEMA));
   }
 
   async listChannels(): Promise<Channel[]> {
