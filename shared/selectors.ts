@@ -30,6 +30,7 @@ import { awayLimitsFor } from './engine/rules/away-long.ts';
 import { serializeWorklist } from './engine/worklist.ts';
 import { selectAgentWorklist, selectFloorWorklist } from './worklist-view.ts';
 import { selectQueueStaffing } from './staffing.ts';
+import { scopeAgentView, scopeCallView, scopeConfig, scopeFilter, WHOLE_FLOOR, type ScopeFilter } from './scope.ts';
 
 /** Resolved alerts sent in a floor snapshot (the rest are in the log). */
 export const SNAPSHOT_RECENT_ALERTS = 200;
@@ -379,11 +380,15 @@ export function selectAllQueueKpis(s: FloorState): QueueKpis[] {
   return [...s.queues.values()].map((q) => selectQueueKpis(s, q, byQueue)).sort((a, b) => a.queueId.localeCompare(b.queueId));
 }
 
-/** Floor-wide totals: sums over queues, SL/ASA/AHT recomputed from the summed counters (not averaged). */
-export function selectTotals(s: FloorState): FloorTotals {
+/**
+ * Floor-wide totals: sums over queues, SL/ASA/AHT recomputed from the summed counters (not averaged).
+ * With a scope filter `f` (shared/scope.ts): over their queues, their agents and their open alerts.
+ */
+export function selectTotals(s: FloorState, f: ScopeFilter = WHOLE_FLOOR): FloorTotals {
   let offered = 0, answered = 0, abandoned = 0, waiting = 0, withinT = 0, afterT = 0, waitMs = 0, handled = 0, handleMs = 0;
   let oldest: number | null = null;
   for (const q of s.queues.values()) {
+    if (f.restricted && !f.queue(q.queueId)) continue;
     const t = q.today;
     offered += t.offered;
     answered += t.answered;
@@ -397,7 +402,12 @@ export function selectTotals(s: FloorState): FloorTotals {
     for (const at of q.waiting.values()) if (oldest === null || at < oldest) oldest = at;
   }
   const openAlerts: Record<AlertLevel, number> = { info: 0, warn: 0, breach: 0 };
-  for (const a of s.alerts.values()) openAlerts[a.level]++;
+  for (const a of s.alerts.values()) if (!f.restricted || f.alert(a)) openAlerts[a.level]++;
+  let agentsByState: Record<AgentActivity, number>;
+  if (f.restricted) {
+    agentsByState = emptyActivityCounts();
+    for (const a of s.agents.values()) if (f.agentOf(a.team, a.queues)) agentsByState[agentActivity(s, a).activity]++;
+  } else agentsByState = activityCounts(s).floor;
   return {
     offered,
     answered,
@@ -408,7 +418,7 @@ export function selectTotals(s: FloorState): FloorTotals {
     serviceLevelTargetPct: s.config.serviceLevel.targetPct,
     asaSec: meanSec(waitMs, answered),
     ahtSec: meanSec(handleMs, handled),
-    agentsByState: activityCounts(s).floor,
+    agentsByState,
     openAlerts,
   };
 }
@@ -460,26 +470,33 @@ function newestFirst(a: Alert, b: Alert): number {
   return b.raisedAtMs - a.raisedAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-export function selectFloorPayload(s: FloorState): FloorPayload {
+/**
+ * The supervisors' floor: everything, or with a scope filter `f` (shared/scope.ts) only their
+ * queues, agents, calls, alerts, voicemails, callbacks and worklist items, with references to
+ * anything else blanked ({@link scopeAgentView}, {@link scopeCallView}). The ticker is the floor's.
+ */
+export function selectFloorPayload(s: FloorState, f: ScopeFilter = WHOLE_FLOOR): FloorPayload {
   const byAgent = openAlertsByAgent(s);
+  const queueList = f.restricted ? [...s.queues.values()].filter((q) => f.queue(q.queueId)) : [...s.queues.values()];
   // fromEntries defines own properties: a queue named "__proto__" is a key like any other, not the object's prototype.
-  const intervals: Record<string, IntervalView[]> = Object.fromEntries([...s.queues.values()].map((q) => [q.queueId, selectIntervals(s, q)]));
+  const intervals: Record<string, IntervalView[]> = Object.fromEntries(queueList.map((q) => [q.queueId, selectIntervals(s, q)]));
   const calls: CallView[] = [];
   for (const id of s.liveCalls) {
     const c = s.calls.get(id);
-    if (c) calls.push(selectCallView(c));
+    if (c && (!f.restricted || f.call(c))) calls.push(scopeCallView(selectCallView(c), f));
   }
+  const agents = f.restricted ? [...s.agents.values()].filter((a) => f.agentOf(a.team, a.queues)) : [...s.agents.values()];
   return {
-    queues: selectAllQueueKpis(s),
-    totals: selectTotals(s),
-    agents: [...s.agents.values()].map((a) => selectAgentView(s, a, byAgent.get(a.agentId) ?? [])),
+    queues: f.restricted ? selectAllQueueKpis(s).filter((q) => f.queue(q.queueId)) : selectAllQueueKpis(s),
+    totals: selectTotals(s, f),
+    agents: agents.map((a) => scopeAgentView(selectAgentView(s, a, byAgent.get(a.agentId) ?? []), f, s)),
     calls,
-    alerts: selectAlertFeed(s),
+    alerts: f.restricted ? selectAlertFeed(s, (a) => f.alert(a)) : selectAlertFeed(s),
     intervals,
-    voicemails: [...s.voicemails.values()].map(selectVoicemailView),
-    callbacks: [...s.callbacks.values()].map(selectCallbackView),
+    voicemails: [...s.voicemails.values()].filter((v) => !f.restricted || f.voicemail(v)).map(selectVoicemailView),
+    callbacks: [...s.callbacks.values()].filter((cb) => !f.restricted || f.callback(cb)).map(selectCallbackView),
     ticker: [...s.ticker],
-    worklist: selectFloorWorklist(s),
+    worklist: selectFloorWorklist(s, f),
   };
 }
 
@@ -497,28 +514,35 @@ export function selectAgentAlerts(s: FloorState, agentId: string): Alert[] {
   return today.filter((x) => x.agentId === agentId).sort(newestFirst).map(selectAlertForAgent);
 }
 
-/** One agent's payload: nothing in it names or describes another agent. */
-export function selectAgentPayload(s: FloorState, agentId: string): AgentPayload {
+/**
+ * One agent's payload: nothing in it names or describes another agent. With a scope filter `f`
+ * (a scoped supervisor opening the view of one of their agents): only the calls, alerts,
+ * voicemails and worklist items that are theirs, and the totals of their scope.
+ */
+export function selectAgentPayload(s: FloorState, agentId: string, f: ScopeFilter = WHOLE_FLOOR): AgentPayload {
   const a = s.agents.get(agentId);
   const calls: CallView[] = [];
   for (const id of s.liveCalls) {
     const c = s.calls.get(id);
-    if (c && c.agentId === agentId) calls.push(selectCallView(c));
+    if (c && c.agentId === agentId && (!f.restricted || f.call(c))) calls.push(selectCallView(c));
   }
+  const worklist = selectAgentWorklist(s, agentId);
   return {
-    me: a ? selectAgentView(s, a) : null,
+    me: a ? scopeAgentView(selectAgentView(s, a), f, s) : null,
     calls,
-    alerts: selectAgentAlerts(s, agentId),
-    voicemails: [...s.voicemails.values()].filter((v) => v.agentId === agentId).map(selectVoicemailView),
+    alerts: f.restricted ? selectAgentAlerts(s, agentId).filter((x) => f.alert(x)) : selectAgentAlerts(s, agentId),
+    voicemails: [...s.voicemails.values()].filter((v) => v.agentId === agentId && (!f.restricted || f.voicemail(v))).map(selectVoicemailView),
     callbacks: [...s.callbacks.values()].filter((cb) => cb.agentId === agentId).map(selectCallbackView),
-    totals: selectTotals(s),
+    totals: selectTotals(s, f),
     notes: [...(s.agentNotes.get(agentId) ?? [])],
-    worklist: selectAgentWorklist(s, agentId),
+    worklist: f.restricted ? worklist.filter((w) => f.worklistItem(w)) : worklist,
   };
 }
 
-export function selectWallboardPayload(s: FloorState): WallboardPayload {
-  return { queues: selectAllQueueKpis(s), totals: selectTotals(s), ticker: selectTickerTexts(s) };
+/** The wallboard: every queue, or with a scope filter `f` their queues and the totals of their scope. */
+export function selectWallboardPayload(s: FloorState, f: ScopeFilter = WHOLE_FLOOR): WallboardPayload {
+  const queues = selectAllQueueKpis(s);
+  return { queues: f.restricted ? queues.filter((q) => f.queue(q.queueId)) : queues, totals: selectTotals(s, f), ticker: selectTickerTexts(s) };
 }
 
 /** The ticker as the wallboard shows it: texts and times, not the supervisors who posted them. */
@@ -526,9 +550,9 @@ export function selectTickerTexts(s: FloorState): TickerText[] {
   return s.ticker.map((m) => ({ id: m.id, text: m.text, atMs: m.atMs, untilMs: m.untilMs }));
 }
 
-/** The settings each face is sent: supervisors all of them, an agent their team's rules, the wallboard its wait thresholds. */
+/** The settings each face is sent: supervisors all of them (a scoped one the overrides of their queues and teams), an agent their team's rules, the wallboard its wait thresholds. */
 export function selectScopeConfig(s: FloorState, scope: LiveScope): ScopeConfig {
-  if (scope.kind === 'floor') return s.config;
+  if (scope.kind === 'floor') return scope.limit ? scopeConfig(s.config, scopeFilter(s, scope.limit)) : s.config;
   if (scope.kind === 'wallboard') return { rules: { queueWaitWarnSec: s.config.rules.queueWaitWarnSec, queueWaitBreachSec: s.config.rules.queueWaitBreachSec } } satisfies WallboardConfig;
   const eff = configFor(s, undefined, s.agents.get(scope.agentId)?.team);
   return { rules: { ...eff.rules }, workload: { ...eff.workload }, awayLimitMinutes: { ...eff.awayLimitMinutes } } satisfies AgentConfig;

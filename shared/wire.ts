@@ -9,11 +9,16 @@ import type { AgentPresence } from './events.ts';
 import type { Alert, AlertLevel, AgentNote, CallStatus, RuleCounts, TickerMessage, TimelineEntry } from './state.ts';
 import type { FloorConfig, RuleId, RuleThresholds, Workload } from './config.ts';
 import type { WorklistOutcome } from './engine/worklist.ts';
+import type { SupervisorScope } from './scope.ts';
 
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: string };
 
-/** Rooms of `/live`. */
-export type LiveScope = { kind: 'floor' } | { kind: 'wallboard' } | { kind: 'agent'; agentId: string };
+/**
+ * Rooms of `/live`. `limit`: the queues and teams a scoped supervisor or wallboard is limited to
+ * (shared/scope.ts), set by the server from the credential, never taken from the client; absent
+ * for the whole floor.
+ */
+export type LiveScope = { kind: 'floor'; limit?: SupervisorScope } | { kind: 'wallboard'; limit?: SupervisorScope } | { kind: 'agent'; agentId: string; limit?: SupervisorScope };
 
 export interface QueueKpis {
   queueId: string;
@@ -340,11 +345,12 @@ export interface Delta {
 
 /**
  * Why the server ended a socket's access: the credential it connected with was
- * signed out, its user deleted or given another role or agent, its session
- * left idle too long, or its token revoked. `session-ended` when the server
+ * signed out, its user deleted or given another role or agent (or another
+ * scope of queues and teams: `scope-changed`), its session left idle too
+ * long, or its token revoked. `session-ended` when the server
  * only knows the session is gone (e.g. ended on another node).
  */
-export type RevokeReason = 'signed-out' | 'user-deleted' | 'role-changed' | 'session-expired' | 'session-ended' | 'token-revoked';
+export type RevokeReason = 'signed-out' | 'user-deleted' | 'role-changed' | 'scope-changed' | 'session-expired' | 'session-ended' | 'token-revoked';
 
 /** Sent just before the server disconnects a socket whose access ended; the client shows it and does not reconnect. */
 export interface RevokedNotice {
@@ -353,10 +359,24 @@ export interface RevokedNotice {
   message: string;
 }
 
+/**
+ * Sent to every socket when the server stops gracefully (SIGTERM), just before
+ * it closes them: nothing acknowledged is lost, and the client reconnects by
+ * itself with backoff (to this node once it is back, or to another behind the
+ * same address) instead of reporting an error.
+ */
+export interface ShutdownNotice {
+  /** The soonest a reconnect is worth trying, s: a service restart takes a few seconds. */
+  retryAfterSec: number;
+  /** The same in plain English, for logs and clients without a translation. */
+  message: string;
+}
+
 export interface LiveServerToClient {
   'live:snapshot': (snapshot: Snapshot) => void;
   'live:delta': (delta: Delta) => void;
   'auth:revoked': (notice: RevokedNotice) => void;
+  'server:shutdown': (notice: ShutdownNotice) => void;
 }
 
 export interface LiveClientToServer {
@@ -380,6 +400,8 @@ export interface IngestResult {
 export interface IngestServerToClient {
   'ingest:ready': () => void;
   'auth:revoked': (notice: RevokedNotice) => void;
+  /** The server is stopping: batches sent from now on are refused (nothing written); reconnect and send them again. */
+  'server:shutdown': (notice: ShutdownNotice) => void;
 }
 
 export interface IngestClientToServer {

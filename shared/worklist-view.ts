@@ -9,6 +9,7 @@
 import type { FloorState } from './state.ts';
 import type { WorklistItemView } from './wire.ts';
 import { closedWorklistItems, numberDigits, openWorklistItems, type WorklistItem } from './engine/worklist.ts';
+import { scopeWorklistItem, WHOLE_FLOOR, type ScopeFilter } from './scope.ts';
 
 /** Digits shown of a masked number: enough to tell two callers apart on a list, too few to dial. */
 export const MASK_SHOWN_DIGITS = 4;
@@ -40,14 +41,18 @@ export function selectWorklistItemView(item: WorklistItem, masked = false): Work
   };
 }
 
-/** The floor's worklist: open items oldest first, then those closed on the live day, newest first. */
-export function selectFloorWorklist(s: FloorState): WorklistItemView[] {
+/**
+ * The floor's worklist: open items oldest first, then those closed on the live day, newest first.
+ * With a scope filter `f` (shared/scope.ts): their queues' items only, an assignee who is not theirs blanked.
+ */
+export function selectFloorWorklist(s: FloorState, f: ScopeFilter = WHOLE_FLOOR): WorklistItemView[] {
   const out: WorklistItemView[] = [];
-  for (const item of openWorklistItems(s)) out.push(selectWorklistItemView(item));
+  const view = (item: WorklistItem) => (f.restricted ? scopeWorklistItem(selectWorklistItemView(item), f) : selectWorklistItemView(item));
+  for (const item of openWorklistItems(s)) if (!f.restricted || f.worklistItem(item)) out.push(view(item));
   const closed = closedWorklistItems(s);
   for (let i = closed.length - 1; i >= 0; i--) {
     const item = closed[i];
-    if ((item.closedAtMs ?? 0) >= s.dayStartMs) out.push(selectWorklistItemView(item));
+    if ((item.closedAtMs ?? 0) >= s.dayStartMs && (!f.restricted || f.worklistItem(item))) out.push(view(item));
   }
   return out;
 }

@@ -20,6 +20,7 @@ export function revokedReasonKey(reason: RevokeReason): string {
     'signed-out': 'signedOut',
     'user-deleted': 'userDeleted',
     'role-changed': 'roleChanged',
+    'scope-changed': 'scopeChanged',
     'session-expired': 'sessionExpired',
     'session-ended': 'sessionEnded',
     'token-revoked': 'tokenRevoked',

@@ -5,12 +5,17 @@
 import { timingSafeEqual } from 'node:crypto';
 import { credentialKey, type AuthStore, type Role } from './store.ts';
 import type { RevokeReason } from '../../shared/wire.ts';
+import { scopeKey, type SupervisorScope } from '../../shared/scope.ts';
 
 export const SESSION_COOKIE = 'fw_session';
 
+/**
+ * `scope`: the queues and teams a supervisor or a wallboard token is limited to (shared/scope.ts),
+ * from the user store; absent for the whole floor (always for admins).
+ */
 export type Principal =
-  | { kind: 'user'; role: Role; username: string; userId: number; agentId: string | null; mustChange?: boolean }
-  | { kind: 'token'; role: 'supervisor' | 'wallboard' | 'ingest'; username: string }
+  | { kind: 'user'; role: Role; username: string; userId: number; agentId: string | null; mustChange?: boolean; scope?: SupervisorScope }
+  | { kind: 'token'; role: 'supervisor' | 'wallboard' | 'ingest'; username: string; scope?: SupervisorScope }
   | { kind: 'demo'; role: 'supervisor'; username: 'demo' };
 
 export interface PrincipalOptions {
@@ -72,7 +77,11 @@ export function resolveCredential(c: Credentials, o: PrincipalOptions): Resolved
   const sid = parseCookies(c.cookie)[SESSION_COOKIE];
   if (sid) {
     const u = o.auth.sessionUser(sid, o.now(), o.sessionIdleMs, o.touch ?? true);
-    if (u) return { principal: { kind: 'user', role: u.role, username: u.username, userId: u.id, agentId: u.agentId, mustChange: u.mustChange }, keys: [credentialKey.session(sid), credentialKey.user(u.id)] };
+    if (u) {
+      const principal: Principal = { kind: 'user', role: u.role, username: u.username, userId: u.id, agentId: u.agentId, mustChange: u.mustChange };
+      if (u.role === 'supervisor' && u.scope) principal.scope = u.scope;
+      return { principal, keys: [credentialKey.session(sid), credentialKey.user(u.id)] };
+    }
   }
   for (const t of [c.bearer, c.kiosk]) {
     if (!t) continue;
@@ -81,7 +90,10 @@ export function resolveCredential(c: Credentials, o: PrincipalOptions): Resolved
     if (tokenIn(t, o.wallboardTokens)) return { principal: { kind: 'token', role: 'wallboard', username: 'kiosk' }, keys: [] };
     if (tokenIn(t, o.ingestTokens)) return { principal: { kind: 'token', role: 'ingest', username: 'producer' }, keys: [] };
     const kind = o.auth.tokenKind(t);
-    if (kind === 'wallboard') return { principal: { kind: 'token', role: 'wallboard', username: 'kiosk' }, keys: [credentialKey.token(t)] };
+    if (kind === 'wallboard') {
+      const scope = o.auth.tokenScope(t);
+      return { principal: { kind: 'token', role: 'wallboard', username: 'kiosk', ...(scope ? { scope } : {}) }, keys: [credentialKey.token(t)] };
+    }
     if (kind === 'ingest') return { principal: { kind: 'token', role: 'ingest', username: 'producer' }, keys: [credentialKey.token(t)] };
   }
   if (o.demo) return { principal: { kind: 'demo', role: 'supervisor', username: 'demo' }, keys: [] };
@@ -105,13 +117,14 @@ export function recheckCredential(c: Credentials, was: Resolved, o: PrincipalOpt
   const now = resolveCredential(c, o);
   const a = was.principal;
   const b = now?.principal;
-  if (b && b.kind === a.kind && b.role === a.role && b.username === a.username && now?.keys.join(' ') === was.keys.join(' ')) {
+  if (b && b.kind === a.kind && b.role === a.role && b.username === a.username && now?.keys.join(' ') === was.keys.join(' ') && scopeKey(scopeOf(a)) === scopeKey(scopeOf(b))) {
     if (a.kind !== 'user' || (b.kind === 'user' && b.userId === a.userId && b.agentId === a.agentId)) return undefined;
   }
   if (a.kind === 'user') {
     const u = o.auth.getUser(a.userId);
     if (!u) return 'user-deleted';
     if (u.role !== a.role || u.agentId !== a.agentId) return 'role-changed';
+    if (scopeKey(u.scope) !== scopeKey(scopeOf(a))) return 'scope-changed';
     return 'session-ended';
   }
   return 'token-revoked';
@@ -119,4 +132,14 @@ export function recheckCredential(c: Credentials, was: Resolved, o: PrincipalOpt
 
 export function canSupervise(p: Principal | undefined): boolean {
   return p !== undefined && (p.role === 'supervisor' || p.role === 'admin');
+}
+
+/**
+ * The queues and teams a principal is limited to (shared/scope.ts): a scoped supervisor's or
+ * wallboard token's; undefined for the whole floor (admins, unscoped supervisors, static
+ * tokens, demo visitors).
+ */
+export function scopeOf(p: Principal | undefined): SupervisorScope | undefined {
+  if (!p || p.kind === 'demo' || p.role === 'admin') return undefined;
+  return p.scope;
 }

@@ -45,6 +45,7 @@ const REASONS: Record<RevokeReason, string> = {
   'signed-out': 'signed out',
   'user-deleted': 'this user was deleted',
   'role-changed': "this user's role or agent changed: sign in again",
+  'scope-changed': 'the queues and teams this user supervises changed: sign in again',
   'session-expired': 'the session expired after being idle',
   'session-ended': 'the session ended',
   'token-revoked': 'the access token was revoked',

@@ -10,6 +10,7 @@ import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'no
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import type { RevokeReason } from '../../shared/wire.ts';
+import { normalScope, parseScope, scopeKey, type SupervisorScope } from '../../shared/scope.ts';
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, keylen: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 
@@ -26,6 +27,8 @@ export interface User {
   createdAtMs: number;
   /** The password was set by someone else (first start, an admin's reset, the CLI): it must be changed before anything else. */
   mustChange: boolean;
+  /** A supervisor's queues and teams (shared/scope.ts); null: the whole floor (always for admins and agents). */
+  scope: SupervisorScope | null;
 }
 
 export interface TokenInfo {
@@ -35,6 +38,8 @@ export interface TokenInfo {
   createdBy: string;
   createdAtMs: number;
   revokedAtMs: number | null;
+  /** A wallboard token's queues and teams (shared/scope.ts); null: the whole floor. */
+  scope: SupervisorScope | null;
 }
 
 /** scrypt cost: N = 2^14 takes ~50 ms here, slow for guessing, fine for a sign-in. */
@@ -92,6 +97,33 @@ export function newSecret(bytes = 24): string {
 
 const USERNAME = /^[A-Za-z0-9._@-]{2,64}$/;
 
+/**
+ * A scope as stored: JSON text, or NULL for the whole floor. One that cannot be read (a damaged
+ * row) limits to a queue no feed can name, i.e. to nothing, rather than opening the whole floor.
+ */
+function storedScope(text: string | null): SupervisorScope | null {
+  if (text === null) return null;
+  try {
+    const r = parseScope(JSON.parse(text));
+    return r.ok ? r.scope : { queues: ['\u0000unreadable'] };
+  } catch {
+    return { queues: ['\u0000unreadable'] };
+  }
+}
+
+/** Checks a scope given for a user or token: only a supervisor (or a wallboard token) is scoped. Returns it normalised (null: the whole floor), or throws a readable error. */
+function checkedScope(scope: unknown, scoped: boolean, what: string): SupervisorScope | null {
+  const r = parseScope(scope);
+  if (!r.ok) throw new Error(r.error);
+  if (r.scope && !scoped) throw new Error(`scope: ${what} is not scoped (only supervisors and wallboard tokens are)`);
+  return normalScope(r.scope);
+}
+
+/** A scope's stored text: JSON, or NULL for the whole floor. */
+const scopeColumn = (scope: SupervisorScope | null): string | null => (scope ? JSON.stringify(scope) : null);
+/** The stored hash of an account with no password (single sign-on only): not of the scrypt form, so no password matches it. */
+const NO_PASSWORD = 'none';
+
 /** Sets up the user store's tables; the first read fails here on a file that is not a SQLite database. */
 function openSchema(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
@@ -107,6 +139,16 @@ function openSchema(db: Database.Database): void {
   // Files made before passwords could be changed have no must_change column: add it (existing users need not change).
   const columns = db.prepare('PRAGMA table_info(users)').all() as { name: string }[];
   if (!columns.some((c) => c.name === 'must_change')) db.exec('ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0');
+  // Files made before supervisors could be scoped: a scope column (JSON { queues?, teams? }), NULL for the whole floor, on users and tokens.
+  if (!columns.some((c) => c.name === 'scope')) db.exec('ALTER TABLE users ADD COLUMN scope TEXT');
+  const tokenColumns = db.prepare('PRAGMA table_info(tokens)').all() as { name: string }[];
+  if (!tokenColumns.some((c) => c.name === 'scope')) db.exec('ALTER TABLE tokens ADD COLUMN scope TEXT');
+  // Single sign-on (oidc.ts): a user's link to their identity at the provider (issuer and sub), so a renamed account still matches…
+  if (!columns.some((c) => c.name === 'oidc_subject')) db.exec('ALTER TABLE users ADD COLUMN oidc_subject TEXT');
+  db.exec('CREATE UNIQUE INDEX IF NOT EXISTS users_oidc_subject ON users(oidc_subject) WHERE oidc_subject IS NOT NULL');
+  // …and the ID token a session signed in with, the hint the provider's logout asks for (never a credential here).
+  const sessionColumns = db.prepare('PRAGMA table_info(sessions)').all() as { name: string }[];
+  if (!sessionColumns.some((c) => c.name === 'id_token')) db.exec('ALTER TABLE sessions ADD COLUMN id_token TEXT');
 }
 
 /**
@@ -133,7 +175,7 @@ export function authOpenError(file: string, err: unknown): Error {
 export class AuthStore {
   private readonly db: Database.Database;
   /** token hash → kind, for the hot path of every ingest request. */
-  private tokenCache = new Map<string, TokenKind>();
+  private tokenCache = new Map<string, { kind: TokenKind; scope: SupervisorScope | null }>();
   /** A hash of a random password with today's scrypt cost, verified against for unknown names. */
   private dummyHash: Promise<string> | undefined;
   private revokeListeners: RevokeListener[] = [];
@@ -191,8 +233,8 @@ export class AuthStore {
   }
 
   private reloadTokens(): void {
-    const rows = this.db.prepare('SELECT token_hash, kind FROM tokens WHERE revoked_ms IS NULL').all() as { token_hash: string; kind: TokenKind }[];
-    this.tokenCache = new Map(rows.map((r) => [r.token_hash, r.kind]));
+    const rows = this.db.prepare('SELECT token_hash, kind, scope FROM tokens WHERE revoked_ms IS NULL').all() as { token_hash: string; kind: TokenKind; scope: string | null }[];
+    this.tokenCache = new Map(rows.map((r) => [r.token_hash, { kind: r.kind, scope: storedScope(r.scope) }]));
   }
 
   countUsers(): number {
@@ -201,29 +243,70 @@ export class AuthStore {
 
   /**
    * Creates a user; throws a readable error on a bad or taken name, a password
-   * the policy refuses ({@link passwordProblem}) or a missing agent id.
+   * the policy refuses ({@link passwordProblem}), a missing agent id or a bad scope.
    * `mustChange`: the password is a one-time one its user must replace at first sign-in.
+   * `scope`: a supervisor's queues and teams (shared/scope.ts `parseScope`); absent or null: the whole floor.
    */
-  async createUser(u: { username: string; password: string; role: Role; agentId?: string | null; mustChange?: boolean }, nowMs: number): Promise<User> {
+  async createUser(u: { username: string; password: string; role: Role; agentId?: string | null; mustChange?: boolean; scope?: unknown }, nowMs: number): Promise<User> {
     if (!USERNAME.test(u.username)) throw new Error('username: 2–64 letters, digits or . _ @ -');
     if (!ROLES.includes(u.role)) throw new Error(`role: one of ${ROLES.join(', ')}`);
     const problem = passwordProblem(u.password, u.username);
     if (problem) throw new Error(problem);
     if (u.role === 'agent' && !u.agentId) throw new Error('agentId: an agent account must be bound to an agent id');
+    const scope = scopeColumn(checkedScope(u.scope, u.role === 'supervisor', u.role === 'admin' ? 'an admin' : 'an agent'));
     if (this.db.prepare('SELECT 1 FROM users WHERE username = ?').get(u.username)) throw new Error(`username: "${u.username}" is taken`);
     const hash = await hashPassword(u.password);
     const r = this.db
-      .prepare('INSERT INTO users (username, role, agent_id, pw_hash, created_ms, must_change) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(u.username, u.role, u.role === 'agent' ? (u.agentId ?? null) : null, hash, nowMs, u.mustChange ? 1 : 0);
+      .prepare('INSERT INTO users (username, role, agent_id, pw_hash, created_ms, must_change, scope) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(u.username, u.role, u.role === 'agent' ? (u.agentId ?? null) : null, hash, nowMs, u.mustChange ? 1 : 0, scope);
     return this.getUser(Number(r.lastInsertRowid)) as User;
+  }
+
+  /**
+   * Creates a user who signs in through single sign-on (oidc.ts): linked to `subject`
+   * (`<issuer> <sub>`), with no usable password (the stored hash matches none; an admin's
+   * reset or `floorwatch user reset-password` can give one later). Throws a readable error
+   * on a bad or taken name, a bad role or an agent without an agent id.
+   */
+  createSsoUser(u: { username: string; role: Role; agentId: string | null; subject: string }, nowMs: number): User {
+    if (!USERNAME.test(u.username)) throw new Error('username: 2–64 letters, digits or . _ @ -');
+    if (!ROLES.includes(u.role)) throw new Error(`role: one of ${ROLES.join(', ')}`);
+    if (u.role === 'agent' && !u.agentId) throw new Error('agentId: an agent account must be bound to an agent id');
+    if (this.db.prepare('SELECT 1 FROM users WHERE username = ?').get(u.username)) throw new Error(`username: "${u.username}" is taken`);
+    const r = this.db
+      .prepare('INSERT INTO users (username, role, agent_id, pw_hash, created_ms, must_change, oidc_subject) VALUES (?, ?, ?, ?, ?, 0, ?)')
+      .run(u.username, u.role, u.role === 'agent' ? u.agentId : null, NO_PASSWORD, nowMs, u.subject);
+    return this.getUser(Number(r.lastInsertRowid)) as User;
+  }
+
+  /** The user linked to this single sign-on subject (`<issuer> <sub>`), or undefined. */
+  findUserBySubject(subject: string): User | undefined {
+    const id = this.db.prepare('SELECT id FROM users WHERE oidc_subject = ?').pluck().get(subject) as number | undefined;
+    return id === undefined ? undefined : this.getUser(id);
+  }
+
+  /** The single sign-on subject a user is linked to, or null (never signed in through single sign-on). */
+  subjectOf(userId: number): string | null {
+    return (this.db.prepare('SELECT oidc_subject FROM users WHERE id = ?').pluck().get(userId) as string | null | undefined) ?? null;
+  }
+
+  /** Links a user to a single sign-on subject (`<issuer> <sub>`); throws if another user holds that link. */
+  linkSubject(userId: number, subject: string): void {
+    this.db.prepare('UPDATE users SET oidc_subject = ? WHERE id = ?').run(subject, userId);
+  }
+
+  /** Ends every session of a user, their open sockets told why (`reason`): e.g. single sign-on found them without a role. */
+  endSessions(userId: number, reason: RevokeReason): void {
+    this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId);
+    this.revoked(credentialKey.user(userId), reason);
   }
 
   /** The user with this id, or undefined. */
   getUser(id: number): User | undefined {
-    const r = this.stmt('SELECT id, username, role, agent_id, created_ms, must_change FROM users WHERE id = ?').get(id) as
-      | { id: number; username: string; role: Role; agent_id: string | null; created_ms: number; must_change: number }
+    const r = this.stmt('SELECT id, username, role, agent_id, created_ms, must_change, scope FROM users WHERE id = ?').get(id) as
+      | { id: number; username: string; role: Role; agent_id: string | null; created_ms: number; must_change: number; scope: string | null }
       | undefined;
-    return r && { id: r.id, username: r.username, role: r.role, agentId: r.agent_id, createdAtMs: r.created_ms, mustChange: r.must_change === 1 };
+    return r && { id: r.id, username: r.username, role: r.role, agentId: r.agent_id, createdAtMs: r.created_ms, mustChange: r.must_change === 1, scope: r.role === 'supervisor' ? storedScope(r.scope) : null };
   }
 
   /** The user with this name (case-insensitive, as sign-in compares), or undefined. */
@@ -290,13 +373,16 @@ export class AuthStore {
   }
 
   /**
-   * Changes a user's role and/or agent binding; throws a readable error on a
-   * bad role or an agent without an agent id. A real change ends every session
-   * of the user (they sign in again and get pages for the new role) and their
-   * open sockets are told (`role-changed`). Resolves with the user as now
-   * stored, or undefined for an unknown id.
+   * Changes a user's role, agent binding and/or scope (a supervisor's queues and
+   * teams, shared/scope.ts; `null` for the whole floor); throws a readable error
+   * on a bad role, an agent without an agent id or a bad scope. A role that is
+   * not supervisor keeps no scope. A real change ends every session of the user
+   * (they sign in again and get pages for the new role, or their new scope) and
+   * their open sockets are told (`role-changed`, or `scope-changed` when only
+   * the scope changed). Resolves with the user as now stored, or undefined for
+   * an unknown id.
    */
-  updateUser(id: number, change: { role?: Role; agentId?: string | null }): User | undefined {
+  updateUser(id: number, change: { role?: Role; agentId?: string | null; scope?: unknown }): User | undefined {
     const before = this.getUser(id);
     if (!before) return undefined;
     const role = change.role ?? before.role;
@@ -304,12 +390,14 @@ export class AuthStore {
     const agentId = role === 'agent' ? (change.agentId !== undefined ? change.agentId : before.agentId) : null;
     if (role === 'agent' && !agentId) throw new Error('agentId: an agent account must be bound to an agent id');
     if (agentId !== null && (typeof agentId !== 'string' || agentId.length > 128)) throw new Error('agentId: text of at most 128 characters');
-    if (role === before.role && agentId === before.agentId) return before;
+    const scope = role !== 'supervisor' && change.scope === undefined ? null : checkedScope(change.scope !== undefined ? change.scope : before.scope, role === 'supervisor', role === 'admin' ? 'an admin' : 'an agent');
+    const scopeChanged = scopeKey(scope) !== scopeKey(before.scope);
+    if (role === before.role && agentId === before.agentId && !scopeChanged) return before;
     this.db.transaction(() => {
-      this.db.prepare('UPDATE users SET role = ?, agent_id = ? WHERE id = ?').run(role, agentId, id);
+      this.db.prepare('UPDATE users SET role = ?, agent_id = ?, scope = ? WHERE id = ?').run(role, agentId, scopeColumn(scope), id);
       this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(id);
     })();
-    this.revoked(credentialKey.user(id), 'role-changed');
+    this.revoked(credentialKey.user(id), role === before.role && agentId === before.agentId ? 'scope-changed' : 'role-changed');
     return this.getUser(id);
   }
 
@@ -321,10 +409,11 @@ export class AuthStore {
   async checkPassword(username: string, password: string): Promise<User | null> {
     const r = this.db.prepare('SELECT id, pw_hash FROM users WHERE username = ?').get(username) as { id: number; pw_hash: string } | undefined;
     this.dummyHash ??= hashPassword(newSecret(16));
-    const stored = r?.pw_hash ?? (await this.dummyHash);
+    // An account without a password (single sign-on) costs the same scrypt work as any, and matches nothing.
+    const stored = r && r.pw_hash !== NO_PASSWORD ? r.pw_hash : await this.dummyHash;
     const ok = await verifyPassword(password, stored);
     const user = r ? this.getUser(r.id) : undefined;
-    return r && ok ? (user ?? null) : null;
+    return r && ok && r.pw_hash !== NO_PASSWORD ? (user ?? null) : null;
   }
 
   /**
@@ -338,10 +427,16 @@ export class AuthStore {
     return this.db.prepare('SELECT value FROM secrets WHERE name = ?').pluck().get(name) as Buffer;
   }
 
-  createSession(userId: number, nowMs: number): string {
+  /** A new session of the user; `idToken`: the ID token of a single sign-on, kept for the provider's logout (its `id_token_hint`). */
+  createSession(userId: number, nowMs: number, idToken?: string): string {
     const id = newSecret(32);
-    this.db.prepare('INSERT INTO sessions (id_hash, user_id, created_ms, seen_ms) VALUES (?, ?, ?, ?)').run(sha256(id), userId, nowMs, nowMs);
+    this.db.prepare('INSERT INTO sessions (id_hash, user_id, created_ms, seen_ms, id_token) VALUES (?, ?, ?, ?, ?)').run(sha256(id), userId, nowMs, nowMs, idToken ?? null);
     return id;
+  }
+
+  /** The ID token a session signed in with through single sign-on, or undefined (a password sign-in, an unknown session). */
+  sessionIdToken(id: string): string | undefined {
+    return (this.db.prepare('SELECT id_token FROM sessions WHERE id_hash = ?').pluck().get(sha256(id)) as string | null | undefined) ?? undefined;
   }
 
   /**
@@ -370,24 +465,30 @@ export class AuthStore {
     this.revoked(credentialKey.session(id), 'signed-out');
   }
 
-  createToken(kind: TokenKind, name: string, createdBy: string, nowMs: number): { info: TokenInfo; token: string } {
+  /**
+   * Issues a token; throws a readable error on a bad name or scope. `scope`: a wallboard token's
+   * queues and teams (shared/scope.ts); an ingest token has none. The token is returned once.
+   */
+  createToken(kind: TokenKind, name: string, createdBy: string, nowMs: number, scope?: unknown): { info: TokenInfo; token: string } {
     if (!name.trim() || name.length > 100) throw new Error('name: 1–100 characters');
+    const scoped = scopeColumn(checkedScope(scope, kind === 'wallboard', 'an ingest token'));
     const token = newSecret(24);
-    const r = this.db.prepare('INSERT INTO tokens (kind, name, token_hash, created_by, created_ms) VALUES (?, ?, ?, ?, ?)').run(kind, name.trim(), sha256(token), createdBy, nowMs);
+    const r = this.db.prepare('INSERT INTO tokens (kind, name, token_hash, created_by, created_ms, scope) VALUES (?, ?, ?, ?, ?, ?)').run(kind, name.trim(), sha256(token), createdBy, nowMs, scoped);
     this.reloadTokens();
     return { info: this.listTokens().find((t) => t.id === Number(r.lastInsertRowid)) as TokenInfo, token };
   }
 
   listTokens(): TokenInfo[] {
-    const rows = this.db.prepare('SELECT id, kind, name, created_by, created_ms, revoked_ms FROM tokens ORDER BY id').all() as {
+    const rows = this.db.prepare('SELECT id, kind, name, created_by, created_ms, revoked_ms, scope FROM tokens ORDER BY id').all() as {
       id: number;
       kind: TokenKind;
       name: string;
       created_by: string;
       created_ms: number;
       revoked_ms: number | null;
+      scope: string | null;
     }[];
-    return rows.map((r) => ({ id: r.id, kind: r.kind, name: r.name, createdBy: r.created_by, createdAtMs: r.created_ms, revokedAtMs: r.revoked_ms }));
+    return rows.map((r) => ({ id: r.id, kind: r.kind, name: r.name, createdBy: r.created_by, createdAtMs: r.created_ms, revokedAtMs: r.revoked_ms, scope: r.kind === 'wallboard' ? storedScope(r.scope) : null }));
   }
 
   /** Revokes an issued token; its open sockets (kiosk wallboards, ingest producers) are told (`token-revoked`). */
@@ -401,7 +502,12 @@ export class AuthStore {
 
   /** The kind of a live (unrevoked) token, if it is one. */
   tokenKind(token: string): TokenKind | undefined {
-    return this.tokenCache.get(sha256(token));
+    return this.tokenCache.get(sha256(token))?.kind;
+  }
+
+  /** The scope of a live (unrevoked) wallboard token (shared/scope.ts), null for the whole floor; undefined when it is no live token. */
+  tokenScope(token: string): SupervisorScope | null | undefined {
+    return this.tokenCache.get(sha256(token))?.scope;
   }
 
   close(): void {

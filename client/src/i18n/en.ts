@@ -2,7 +2,7 @@
 export const en = {
   app: { name: 'Floorwatch', floor: 'floor', myDay: 'my day', language: 'Language' },
   lx: { queues: 'Queues', colTime: 'Time', colTimeLong: 'Time in state', colBreaches: 'Breaches today', sortNone: 'not sorted, press to sort', sortAsc: 'sorted ascending', sortDesc: 'sorted descending', rowOpensCall: 'Enter opens the call.', rowOpensAgent: 'Enter opens the agent’s view.', noMatch: 'No agent matches these filters. Clear the search or pick “All”.', legend: 'Badges:', legendBreach: 'breaches today', legendWarn: 'warnings today', legendRna: 'rings timed out today', legendNow: 'an alert open now', callTitle: '{queue} · {caller}', noQueue: 'no queue', callLoading: 'Loading the call…', agentView: '{name}’s view', holds: 'no holds | {n} hold, {time} | {n} holds, {time} in all', onHoldNow: 'on hold now for {time}', ackLabel: 'Acknowledge: {rule}, {who}, {time}', openCall: 'Open the call: {rule}, {who}, {time}', quotaBar: 'Calls handled today: {n} of {quota}', tickerMessage: 'Message from the supervisor', floorClock: 'Time on the floor', afterRings: 'after {n} ring | after {n} rings' },
-  stale: { lost: 'Feed lost since {time} — numbers below are not live. Reconnecting…', connecting: 'Connecting to the floor…', asOf: 'as of {time}', frozen: 'Feed lost: these figures stand as they were at {time}' },
+  stale: { lost: 'Feed lost since {time} — numbers below are not live. Reconnecting…', connecting: 'Connecting to the floor…', restarting: 'The server is restarting (since {time}) — numbers below are as they were then. Reconnecting by itself…', asOf: 'as of {time}', frozen: 'Feed lost: these figures stand as they were at {time}' },
   revoked: {
     signedOut: 'You were signed out: {why}. Sign in again.',
     kiosk: 'This screen no longer has access: {why}. It does not update any more.',
@@ -10,6 +10,7 @@ export const en = {
       signedOut: 'the session was signed out (perhaps in another tab)',
       userDeleted: 'your account was deleted',
       roleChanged: 'your role or agent changed',
+      scopeChanged: 'the queues and teams you supervise changed',
       sessionExpired: 'the session was idle too long',
       sessionEnded: 'the session ended',
       tokenRevoked: 'the access token was revoked',

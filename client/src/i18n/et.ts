@@ -4,7 +4,7 @@ import type { Messages } from './en.ts';
 export const et: Messages = {
   app: { name: 'Floorwatch', floor: 'saal', myDay: 'minu päev', language: 'Keel' },
   lx: { queues: 'Järjekorrad', colTime: 'Aeg', colTimeLong: 'Aeg olekus', colBreaches: 'Tänased rikkumised', sortNone: 'sortimata, vajuta sortimiseks', sortAsc: 'kasvavas järjekorras', sortDesc: 'kahanevas järjekorras', rowOpensCall: 'Enter avab kõne.', rowOpensAgent: 'Enter avab agendi vaate.', noMatch: 'Ükski agent ei vasta neile filtritele. Tühjenda otsing või vali „Kõik“.', legend: 'Märgid:', legendBreach: 'tänased rikkumised', legendWarn: 'tänased hoiatused', legendRna: 'täna vastamata jäänud helinad', legendNow: 'praegu avatud häire', callTitle: '{queue} · {caller}', noQueue: 'järjekorrata', callLoading: 'Kõne laadimine…', agentView: 'agendi {name} vaade', holds: 'ootele panemisi pole | {n} ootele panemine, {time} | {n} ootele panemist, kokku {time}', onHoldNow: 'praegu ootel {time}', ackLabel: 'Kinnita: {rule}, {who}, {time}', openCall: 'Ava kõne: {rule}, {who}, {time}', quotaBar: 'Täna teenindatud kõned: {n} / {quota}', tickerMessage: 'Sõnum juhatajalt', floorClock: 'Kellaaeg saalis', afterRings: 'pärast {n} helinat | pärast {n} helinat' },
-  stale: { lost: 'Andmevoog katkes kell {time} — allolevad numbrid ei ole reaalajas. Ühendan uuesti…', connecting: 'Ühendun saaliga…', asOf: 'seis kell {time}', frozen: 'Andmevoog katkes: need numbrid on sellised, nagu need olid kell {time}' },
+  stale: { lost: 'Andmevoog katkes kell {time} — allolevad numbrid ei ole reaalajas. Ühendan uuesti…', connecting: 'Ühendun saaliga…', restarting: 'Server taaskäivitub (alates kell {time}) — allolevad numbrid on selle hetke seisuga. Ühendun ise uuesti…', asOf: 'seis kell {time}', frozen: 'Andmevoog katkes: need numbrid on sellised, nagu need olid kell {time}' },
   revoked: {
     signedOut: 'Sind logiti välja: {why}. Logi uuesti sisse.',
     kiosk: 'Sellel ekraanil pole enam ligipääsu: {why}. See ei uuene enam.',
@@ -12,6 +12,7 @@ export const et: Messages = {
       signedOut: 'seanss logiti välja (ehk teisel vahekaardil)',
       userDeleted: 'sinu konto kustutati',
       roleChanged: 'sinu roll või agent muutus',
+      scopeChanged: 'sinu juhitavad järjekorrad ja meeskonnad muutusid',
       sessionExpired: 'seanss oli liiga kaua tegevuseta',
       sessionEnded: 'seanss lõppes',
       tokenRevoked: 'ligipääsuvõti tühistati',

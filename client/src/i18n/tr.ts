@@ -4,7 +4,7 @@ import type { Messages } from './en.ts';
 export const tr: Messages = {
   app: { name: 'Floorwatch', floor: 'salon', myDay: 'günüm', language: 'Dil' },
   lx: { queues: 'Kuyruklar', colTime: 'Süre', colTimeLong: 'Durumdaki süre', colBreaches: 'Bugünkü ihlaller', sortNone: 'sıralı değil, sıralamak için basın', sortAsc: 'artan sırada', sortDesc: 'azalan sırada', rowOpensCall: 'Enter çağrıyı açar.', rowOpensAgent: 'Enter temsilcinin görünümünü açar.', noMatch: 'Bu filtrelere uyan temsilci yok. Aramayı temizleyin veya “Tümü”nü seçin.', legend: 'Rozetler:', legendBreach: 'bugünkü ihlaller', legendWarn: 'bugünkü uyarılar', legendRna: 'bugün yanıtsız kalan çalışlar', legendNow: 'şu anda açık bir alarm', callTitle: '{queue} · {caller}', noQueue: 'kuyruk yok', callLoading: 'Çağrı yükleniyor…', agentView: '{name} görünümü', holds: 'bekletme yok | {n} bekletme, {time} | {n} bekletme, toplam {time}', onHoldNow: '{time} süredir beklemede', ackLabel: 'Onayla: {rule}, {who}, {time}', openCall: 'Çağrıyı aç: {rule}, {who}, {time}', quotaBar: 'Bugün yanıtlanan çağrılar: {n} / {quota}', tickerMessage: 'Süpervizörden mesaj', floorClock: 'Salondaki saat', afterRings: '{n} çalıştan sonra | {n} çalıştan sonra' },
-  stale: { lost: 'Veri akışı {time} itibarıyla kesildi — aşağıdaki rakamlar canlı değil. Yeniden bağlanılıyor…', connecting: 'Salona bağlanılıyor…', asOf: '{time} itibarıyla', frozen: 'Veri akışı kesildi: bu rakamlar {time} anındaki hâliyle duruyor' },
+  stale: { lost: 'Veri akışı {time} itibarıyla kesildi — aşağıdaki rakamlar canlı değil. Yeniden bağlanılıyor…', connecting: 'Salona bağlanılıyor…', restarting: 'Sunucu yeniden başlatılıyor ({time} itibarıyla) — aşağıdaki rakamlar o andaki hâliyle. Kendiliğinden yeniden bağlanılıyor…', asOf: '{time} itibarıyla', frozen: 'Veri akışı kesildi: bu rakamlar {time} anındaki hâliyle duruyor' },
   revoked: {
     signedOut: 'Oturumunuz kapatıldı: {why}. Lütfen yeniden giriş yapın.',
     kiosk: 'Bu ekranın erişimi sona erdi: {why}. Ekran artık güncellenmiyor.',
@@ -12,6 +12,7 @@ export const tr: Messages = {
       signedOut: 'oturum kapatıldı (belki başka bir sekmede)',
       userDeleted: 'hesabınız silindi',
       roleChanged: 'rolünüz veya bağlı olduğunuz temsilci değişti',
+      scopeChanged: 'denetlediğiniz kuyruklar ve ekipler değişti',
       sessionExpired: 'oturum çok uzun süre boşta kaldı',
       sessionEnded: 'oturum sona erdi',
       tokenRevoked: 'erişim anahtarı iptal edildi',
