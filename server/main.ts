@@ -46,6 +46,7 @@ import { parseAmiAddress, startAmiClient, type AmiClient } from './ami/client.ts
 import { AmiAdapter } from './ami/adapter.ts';
 import { RedisNotifyStore } from './notify/store.ts';
 import { parseRetainDays } from './retention.ts';
+import { clientDir } from './paths.ts';
 
 export interface MainOptions {
   port: number;
@@ -228,7 +229,6 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     await auth.createUser({ username: 'demo-agent-1001', password: ag, role: 'agent', agentId: '1001' }, Date.now());
     console.info(`simulator demo accounts: demo-supervisor / ${sup}   demo-agent-1001 / ${ag} (agent 1001)`);
   }
-  const here = path.dirname(fileURLToPath(import.meta.url));
   let queueLogTail: QueueLogTail | undefined;
   let amiClient: AmiClient | undefined;
   const server = createServer({
@@ -248,7 +248,8 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     secureCookies: o.secureCookies,
     retainDays: o.retainDays,
     ...(notifyStore ? { notify: { store: notifyStore } } : {}),
-    staticDir: path.join(here, '..', 'dist', 'client'),
+    // dist/client of the package, from the sources (server/) as from the build (dist/server/).
+    staticDir: clientDir(),
     sources: () => ({
       ...(queueLogTail ? { queueLog: queueLogTail.stats } : {}),
       ...(amiClient ? { ami: amiClient.stats } : {}),

@@ -1,11 +1,18 @@
 /**
  * Entry of the report worker thread (see report-worker.ts). A worker starts
  * with a fresh module loader: whatever runs the main thread's TypeScript (tsx
- * under `npm start`, vite's module runner under vitest) is not there, so tsx
- * is registered here first, as bin/floorwatch.mjs does, and the TypeScript
- * module is imported after it.
+ * under `npm start`, vite's module runner under vitest) is not there. Built
+ * (dist/server, the installed package) the compiled module sits beside this
+ * file and runs as it is; from the sources tsx is registered first (a
+ * development dependency), as bin/floorwatch.mjs does.
  */
-import { register } from 'tsx/esm/api';
+import { existsSync } from 'node:fs';
 
-register();
-await import('./report-worker.ts');
+const built = new URL('./report-worker.js', import.meta.url);
+if (existsSync(built)) {
+  await import(built.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./report-worker.ts');
+}
