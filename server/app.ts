@@ -29,6 +29,7 @@ import type { AuthStore } from './auth/store.ts';
 import { canSupervise, recheckCredential, resolveCredential, resolvePrincipal, type Credentials, type Principal, type PrincipalOptions } from './auth/principal.ts';
 import { hasRevocationBus, RevocationRegistry } from './auth/revocation.ts';
 import { mountAuthRoutes, mustChangeGate, MUST_CHANGE_ERROR } from './auth/routes.ts';
+import type { SsoOptions } from './auth/oidc.ts';
 import { mountFloorRoutes } from './floor-routes.ts';
 import { mountWhatIfRoutes } from './what-if-routes.ts';
 import { mountReportRoutes } from './report-routes.ts';
@@ -42,7 +43,6 @@ import type { NewEvent } from './context.ts';
 import { Notifier, type Sender } from './notify/dispatcher.ts';
 import { SqliteNotifyStore, sqliteFileOf, type NotifyStore } from './notify/store.ts';
 import { mountNotifyRoutes } from './notify/routes.ts';
-import { packageRoot } from './paths.ts';
 
 /** How long a supervisor's action waits to come back from a shared log before answering anyway, ms. */
 const RECORD_WAIT_MS = 5_000;
@@ -102,6 +102,8 @@ export interface ServerOptions {
   wallboardTokens?: string[];
   /** Views and read APIs open without credentials: only when explicitly asked for. */
   demo?: boolean;
+  /** Single sign-on through an OpenID provider, and whether local passwords are accepted (default: none, on): auth/oidc.ts. */
+  sso?: SsoOptions;
   /** Live-rule tick period; 0 = no timer (tests call `tickNow`). */
   tickMs?: number;
   /** Events dated more than this many seconds ahead of the server's clock are rejected at ingest (default 60). */
@@ -466,7 +468,7 @@ export function createServer(opts: ServerOptions) {
   });
 
   const ctx = { app, auth: opts.auth, log, clock, logger, principalOf, requireSupervisor, requireAdmin, record, state: () => state, hub, engineNow, secureCookies: opts.secureCookies ?? false, setConfig: applyConfig, reports };
-  mountAuthRoutes(ctx);
+  mountAuthRoutes(ctx, opts.sso);
   mountFloorRoutes(ctx);
   mountReportRoutes(ctx);
   mountNotifyRoutes({ ...ctx, store: notifyStore, notifier });
@@ -484,8 +486,8 @@ export function createServer(opts: ServerOptions) {
 
   app.get('/favicon.ico', (_req, res) => res.status(204).end());
   // The README, as plain text: a first-run floor links here for how to send events or start the simulator.
-  const readme = path.join(packageRoot(), 'README.md');
-  app.get('/readme', (_req, res) => (fs.existsSync(readme) ? res.type('text/plain; charset=utf-8').sendFile(readme) : res.status(404).type('text/plain').send('README.md is not installed here')));
+  const readme = new URL('../README.md', import.meta.url);
+  app.get('/readme', (_req, res) => (fs.existsSync(readme) ? res.type('text/plain; charset=utf-8').sendFile(decodeURIComponent(readme.pathname)) : res.status(404).type('text/plain').send('README.md is not installed here')));
 
   app.use('/api', (_req, res) => res.status(404).json({ ok: false, error: 'no such endpoint' }));
 

@@ -26,6 +26,17 @@
  *   --trust-proxy P     FLOORWATCH_TRUST_PROXY       (off: believe X-Forwarded-For/-Host only from these proxies: loopback, addresses, subnets, or a hop count)
  *   --allowed-origins L FLOORWATCH_ALLOWED_ORIGINS   (none: origins besides the floor's own that may post and open sockets, comma-separated)
  *   --secure-cookies on|off FLOORWATCH_SECURE_COOKIES (off: mark cookies Secure and send HSTS, behind HTTPS)
+ *   --oidc-issuer URL   FLOORWATCH_OIDC_ISSUER       (none: single sign-on through this OpenID provider; https, plain http only on loopback)
+ *   --oidc-client-id ID FLOORWATCH_OIDC_CLIENT_ID    (required with --oidc-issuer)
+ *                       FLOORWATCH_OIDC_CLIENT_SECRET (its secret: from the environment only, never a flag; none: a public client, PKCE alone)
+ *   --oidc-redirect-url URL FLOORWATCH_OIDC_REDIRECT_URL (the sign-in request's own origin + /api/auth/oidc/callback)
+ *   --oidc-name NAME    FLOORWATCH_OIDC_NAME         (the button says "Sign in with NAME"; none: "single sign-on")
+ *   --oidc-scopes S     FLOORWATCH_OIDC_SCOPES       ("openid profile email")
+ *   --oidc-username-claim C FLOORWATCH_OIDC_USERNAME_CLAIM (preferred_username; sub when the token has none)
+ *   --oidc-groups-claim C   FLOORWATCH_OIDC_GROUPS_CLAIM   (groups; a dotted path reaches into objects, e.g. realm_access.roles)
+ *   --oidc-role-map M   FLOORWATCH_OIDC_ROLE_MAP     (floorwatch-admins=admin,floorwatch-supervisors=supervisor,floorwatch-agents=agent; highest wins)
+ *   --oidc-agent-claim C FLOORWATCH_OIDC_AGENT_CLAIM (none: the claim holding an agent's agent id)
+ *   --local-passwords on|off FLOORWATCH_LOCAL_PASSWORDS (on; off: only single sign-on signs in, `floorwatch user` still resets passwords)
  *   FLOORWATCH_INGEST_TOKENS, FLOORWATCH_API_TOKENS, FLOORWATCH_WALLBOARD_TOKENS: comma-separated static tokens
  *   (without FLOORWATCH_INGEST_TOKENS an ingest token is made once, kept in auth.db until revoked, and printed only then)
  */
@@ -46,7 +57,7 @@ import { parseAmiAddress, startAmiClient, type AmiClient } from './ami/client.ts
 import { AmiAdapter } from './ami/adapter.ts';
 import { RedisNotifyStore } from './notify/store.ts';
 import { parseRetainDays } from './retention.ts';
-import { clientDir } from './paths.ts';
+import { readSsoOptions, type SsoOptions } from './auth/oidc.ts';
 
 export interface MainOptions {
   port: number;
@@ -81,6 +92,8 @@ export interface MainOptions {
   secureCookies: boolean;
   /** Raw events of this many floor-local days before today are kept (and today's); undefined: all. */
   retainDays: number | undefined;
+  /** Single sign-on (OpenID Connect) and whether local passwords are accepted. */
+  sso: SsoOptions;
 }
 
 function flag(argv: string[], name: string): string | undefined {
@@ -174,6 +187,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
     allowedOrigins: list(flag(argv, 'allowed-origins') ?? env.FLOORWATCH_ALLOWED_ORIGINS).map(normalizeOrigin),
     secureCookies: onOff(flag(argv, 'secure-cookies') ?? env.FLOORWATCH_SECURE_COOKIES, false, '--secure-cookies'),
     retainDays: parseRetainDays(flag(argv, 'retain-days') ?? env.FLOORWATCH_RETAIN_DAYS),
+    sso: readSsoOptions(argv, (name, envName) => flag(argv, name) ?? env[envName], env),
   };
 }
 
@@ -229,6 +243,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     await auth.createUser({ username: 'demo-agent-1001', password: ag, role: 'agent', agentId: '1001' }, Date.now());
     console.info(`simulator demo accounts: demo-supervisor / ${sup}   demo-agent-1001 / ${ag} (agent 1001)`);
   }
+  const here = path.dirname(fileURLToPath(import.meta.url));
   let queueLogTail: QueueLogTail | undefined;
   let amiClient: AmiClient | undefined;
   const server = createServer({
@@ -247,9 +262,9 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     allowedOrigins: o.allowedOrigins,
     secureCookies: o.secureCookies,
     retainDays: o.retainDays,
+    sso: o.sso,
     ...(notifyStore ? { notify: { store: notifyStore } } : {}),
-    // dist/client of the package, from the sources (server/) as from the build (dist/server/).
-    staticDir: clientDir(),
+    staticDir: path.join(here, '..', 'dist', 'client'),
     sources: () => ({
       ...(queueLogTail ? { queueLog: queueLogTail.stats } : {}),
       ...(amiClient ? { ami: amiClient.stats } : {}),
@@ -281,6 +296,11 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     const resumed = adapter.resume([...state.liveCalls].flatMap((id) => state.calls.get(id) ?? []), Date.now());
     amiClient = startAmiClient({ ...o.ami, adapter, submit: (events) => server.pipeline.submit(events) });
     console.info(`AMI: listening to ${o.ami.host}:${o.ami.port} as "${o.ami.username}"${resumed ? ` (${resumed} open calls taken over from the log)` : ''}`);
+  }
+  if (o.sso.oidc) {
+    const s = o.sso.oidc;
+    // The secret is never printed, only whether there is one.
+    console.info(`single sign-on: ${s.issuer} as client "${s.clientId}" (${s.clientSecret ? 'secret from FLOORWATCH_OIDC_CLIENT_SECRET' : 'public client, no secret'}), roles from claim "${s.groupsClaim}"; local passwords ${o.sso.localPasswords ? 'on' : 'off'}`);
   }
   if (o.demo) console.warn('DEMO MODE: the views and read APIs are open without signing in. Never on a real floor: start without --demo on.');
   const shown = o.host === '0.0.0.0' ? 'localhost' : o.host;

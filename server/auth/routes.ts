@@ -8,9 +8,11 @@ import { actor, toCsv, type RouteContext } from '../context.ts';
 import { SESSION_COOKIE, parseCookies, type Principal } from './principal.ts';
 import { ROLES, type Role, type TokenKind } from './store.ts';
 import { passwordChangeThrottle, signInThrottle } from './throttle.ts';
+import { OIDC_CALLBACK_PATH, OIDC_LOGIN_PATH, OidcClient, type SsoOptions } from './oidc.ts';
+import { mountOidcRoutes, ownOrigin } from './oidc-routes.ts';
 
 /** What a session that must set a new password may still call: everything else answers 403. */
-const OPEN_WHILE_MUST_CHANGE = new Set(['/api/login', '/api/logout', '/api/me', '/api/me/password']);
+const OPEN_WHILE_MUST_CHANGE = new Set(['/api/login', '/api/logout', '/api/me', '/api/me/password', '/api/auth/methods', OIDC_LOGIN_PATH, OIDC_CALLBACK_PATH]);
 export const MUST_CHANGE_ERROR = 'set a new password first: this account has a one-time password (POST /api/me/password { current, next })';
 
 /**
@@ -28,9 +30,14 @@ export function mustChangeGate(principalOf: (req: Request) => Principal | undefi
   };
 }
 
-/** Sign-in, sign-out, who am I, one's own password; the admin's users, tokens and audit trail. */
-export function mountAuthRoutes(ctx: RouteContext): void {
+/**
+ * Sign-in, sign-out, who am I, one's own password; the admin's users, tokens and audit trail.
+ * `sso`: single sign-on through an OpenID provider (oidc-routes.ts) and whether passwords
+ * are accepted (default: no single sign-on, passwords on).
+ */
+export function mountAuthRoutes(ctx: RouteContext, sso: SsoOptions = { oidc: undefined, localPasswords: true }): void {
   const { app, auth, log, clock } = ctx;
+  const oidc = sso.oidc ? new OidcClient(sso.oidc, { key: auth.secret('oidc-flow'), now: () => clock.now() }) : undefined;
   const json = express.json({ limit: '64kb' });
   // Counted before the password is checked, per address and per account (see throttle.ts).
   const throttle = signInThrottle({ now: () => clock.now(), deviceSecret: auth.secret('device-cookie'), secureCookies: ctx.secureCookies, logger: ctx.logger });
@@ -42,7 +49,20 @@ export function mountAuthRoutes(ctx: RouteContext): void {
     next();
   };
 
-  app.post('/api/login', json, credentialsGiven, ...throttle.middleware, async (req, res, next) => {
+  if (oidc) mountOidcRoutes(ctx, { sso: oidc, perAddress: throttle.perAddress });
+
+  // What the sign-in form offers: public, it reveals nothing but the provider's display name.
+  app.get('/api/auth/methods', (_req, res) => {
+    res.json({ ok: true, data: { password: sso.localPasswords, sso: oidc ? { name: oidc.settings.name ?? null, loginUrl: OIDC_LOGIN_PATH } : null } });
+  });
+
+  // With --local-passwords off, passwords open nothing here (the `floorwatch user` command still resets them, for a restart with them on).
+  const passwordsOn = (_req: Request, res: Response, next: NextFunction) => {
+    if (!sso.localPasswords) return res.status(403).json({ ok: false, error: 'password sign-in is turned off on this server: sign in with single sign-on' });
+    next();
+  };
+
+  app.post('/api/login', passwordsOn, json, credentialsGiven, ...throttle.middleware, async (req, res, next) => {
     try {
       const { username, password } = req.body as { username: string; password: string };
       const user = await auth.checkPassword(username, password);
@@ -56,11 +76,14 @@ export function mountAuthRoutes(ctx: RouteContext): void {
     }
   });
 
-  app.post('/api/logout', (req, res) => {
+  // Ends the local session; a single sign-on session also gets the provider's logout URL, where the page goes next.
+  app.post('/api/logout', async (req, res) => {
     const sid = parseCookies(req.headers.cookie)[SESSION_COOKIE];
+    const idToken = sid && oidc ? auth.sessionIdToken(sid) : undefined;
     if (sid) auth.deleteSession(sid);
     res.clearCookie(SESSION_COOKIE, { path: '/' });
-    res.json({ ok: true, data: null });
+    const endSessionUrl = idToken && oidc ? await oidc.endSessionUrl(idToken, new URL('/login', oidc.settings.redirectUrl ?? ownOrigin(req, ctx.secureCookies)).href) : undefined;
+    res.json({ ok: true, data: endSessionUrl ? { endSessionUrl } : null });
   });
 
   app.get('/api/me', (req, res) => {

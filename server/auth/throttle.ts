@@ -178,6 +178,8 @@ export interface SignInThrottleOptions {
 export interface SignInThrottle {
   /** Middlewares for `POST /api/login`, after the body is parsed and checked: per address, then per account or device. */
   middleware: RequestHandler[];
+  /** The per-address limiter alone (the first of `middleware`, same counts): for sign-ins that name no account, like single sign-on's callback. */
+  perAddress: RequestHandler;
   /** Leaves the device cookie for `username` after a successful sign-in (the client's own, renewed, if it already has a valid one). */
   rememberDevice(req: Request, res: Response, username: string): void;
   address: BackoffStore;
@@ -194,9 +196,15 @@ function throttleBase(log: SignInThrottleOptions['logger'], label: string) {
   return { standardHeaders: 'draft-7' as const, legacyHeaders: false, skipSuccessfulRequests: true, logger: { error: warn, warn } };
 }
 
-/** A throttle's refusal: 429 `{ ok: false, error: "<what>: try again in N s" }`, N from Retry-After. */
+/**
+ * A throttle's refusal: 429 `{ ok: false, error: "<what>: try again in N s" }`, N from Retry-After;
+ * a route the browser navigates to (single sign-on's callback) puts `res.locals.refusalPage` to answer with a page instead.
+ */
 const refusal = (what: string) => (_req: Request, res: Response) => {
-  res.status(429).json({ ok: false, error: `${what}: try again in ${String(res.getHeader('Retry-After') ?? 60)} s` });
+  const error = `${what}: try again in ${String(res.getHeader('Retry-After') ?? 60)} s`;
+  const page = res.locals.refusalPage as ((status: number, message: string) => void) | undefined;
+  if (page) return page(429, error);
+  res.status(429).json({ ok: false, error });
 };
 
 const loginName = (req: Request) => String((req.body as { username?: unknown }).username).toLowerCase().slice(0, 128);
@@ -229,6 +237,7 @@ export function signInThrottle(o: SignInThrottleOptions): SignInThrottle {
   });
   return {
     middleware: [perAddress, perAccount],
+    perAddress,
     rememberDevice(req, res, username) {
       const held = parseCookies(req.headers.cookie)[DEVICE_COOKIE];
       const value = held && deviceIdFor(o.deviceSecret, held, username) ? held : deviceCookieValue(o.deviceSecret, username);
