@@ -43,6 +43,7 @@ import type { NewEvent } from './context.ts';
 import { Notifier, type Sender } from './notify/dispatcher.ts';
 import { SqliteNotifyStore, sqliteFileOf, type NotifyStore } from './notify/store.ts';
 import { mountNotifyRoutes } from './notify/routes.ts';
+import { packageRoot } from './paths.ts';
 
 /** How long a supervisor's action waits to come back from a shared log before answering anyway, ms. */
 const RECORD_WAIT_MS = 5_000;
@@ -486,8 +487,8 @@ export function createServer(opts: ServerOptions) {
 
   app.get('/favicon.ico', (_req, res) => res.status(204).end());
   // The README, as plain text: a first-run floor links here for how to send events or start the simulator.
-  const readme = new URL('../README.md', import.meta.url);
-  app.get('/readme', (_req, res) => (fs.existsSync(readme) ? res.type('text/plain; charset=utf-8').sendFile(decodeURIComponent(readme.pathname)) : res.status(404).type('text/plain').send('README.md is not installed here')));
+  const readme = path.join(packageRoot(), 'README.md');
+  app.get('/readme', (_req, res) => (fs.existsSync(readme) ? res.type('text/plain; charset=utf-8').sendFile(readme) : res.status(404).type('text/plain').send('README.md is not installed here')));
 
   app.use('/api', (_req, res) => res.status(404).json({ ok: false, error: 'no such endpoint' }));
 

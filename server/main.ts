@@ -58,6 +58,7 @@ import { AmiAdapter } from './ami/adapter.ts';
 import { RedisNotifyStore } from './notify/store.ts';
 import { parseRetainDays } from './retention.ts';
 import { readSsoOptions, type SsoOptions } from './auth/oidc.ts';
+import { clientDir } from './paths.ts';
 
 export interface MainOptions {
   port: number;
@@ -243,7 +244,6 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     await auth.createUser({ username: 'demo-agent-1001', password: ag, role: 'agent', agentId: '1001' }, Date.now());
     console.info(`simulator demo accounts: demo-supervisor / ${sup}   demo-agent-1001 / ${ag} (agent 1001)`);
   }
-  const here = path.dirname(fileURLToPath(import.meta.url));
   let queueLogTail: QueueLogTail | undefined;
   let amiClient: AmiClient | undefined;
   const server = createServer({
@@ -264,7 +264,8 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     retainDays: o.retainDays,
     sso: o.sso,
     ...(notifyStore ? { notify: { store: notifyStore } } : {}),
-    staticDir: path.join(here, '..', 'dist', 'client'),
+    // dist/client of the package, from the sources (server/) as from the build (dist/server/).
+    staticDir: clientDir(),
     sources: () => ({
       ...(queueLogTail ? { queueLog: queueLogTail.stats } : {}),
       ...(amiClient ? { ami: amiClient.stats } : {}),
