@@ -8,8 +8,9 @@
  * and an agent's room only ever carries that agent's data.
  */
 import type { Namespace, Socket } from 'socket.io';
-import type { FloorState, ChangeSet, Alert } from '../shared/state.ts';
-import type { Ack, AgentView, Delta, LiveClientToServer, LiveScope, LiveServerToClient, Snapshot } from '../shared/wire.ts';
+import type { FloorState, ChangeSet, Alert, AgentState } from '../shared/state.ts';
+import type { Ack, AgentView, CallView, Delta, FloorTotals, LiveClientToServer, LiveScope, LiveServerToClient, Snapshot } from '../shared/wire.ts';
+import { scopeAgentView, scopeCallDetail, scopeCallView, scopeFilter, scopeKey, type ScopeFilter, type SupervisorScope } from '../shared/scope.ts';
 import { diffAgentView, type AgentPatch } from '../shared/agent-patch.ts';
 import { diffAlert, isValueOnly, type AlertPatch } from '../shared/alert-patch.ts';
 import {
@@ -99,11 +100,86 @@ export interface LiveSocketData {
 
 export type LiveNamespace = Namespace<LiveClientToServer, LiveServerToClient, Record<string, never>, LiveSocketData>;
 type LiveSocket = Socket<LiveClientToServer, LiveServerToClient, Record<string, never>, LiveSocketData>;
+type DeltaBody = Omit<Delta, 'seq' | 'serverNowMs'>;
 
+/** Between a room's kind (and agent id) and its scope's key: ids never hold control characters (shared/events.ts). */
+const SCOPE_SEP = '\u001f';
+
+/**
+ * The room of a scope: `floor`, `wallboard`, `agent:<id>` for the whole floor; the same
+ * followed by the scope's key (shared/scope.ts `scopeKey`) for a scoped supervisor or
+ * wallboard. Every socket of one scope shares its room, its sequence and its deltas.
+ */
 export function roomOf(scope: LiveScope): string {
-  return scope.kind === 'agent' ? `agent:${scope.agentId}` : scope.kind;
+  const base = scope.kind === 'agent' ? `agent:${scope.agentId}` : scope.kind;
+  const key = scopeKey(scope.limit);
+  return key ? `${base}${SCOPE_SEP}${key}` : base;
 }
 
+/**
+ * A floor room (the whole floor, or one scope of it) and what its members hold, as of the
+ * room's last seq: the diff baseline of its agents and open alerts (see {@link LiveHub}).
+ */
+interface FloorRoom {
+  name: string;
+  limit: SupervisorScope | undefined;
+  /**
+   * Each agent's view as every member holds it, i.e. as of the room's last seq. A floor delta
+   * carries only the fields that differ from it, so it must never lag or lead what the members
+   * hold. Kept up to date by every delta of the room, and made the current state by every
+   * snapshot of it (see `rebaseFloor`): whatever happened while nobody was in the room, a
+   * snapshot and the next delta agree on their base.
+   */
+  base: Map<string, AgentView>;
+  /**
+   * False while no member holds a copy built on `base`: after a resync delta every member
+   * takes a snapshot, so none of them needs a catch-up delta first.
+   */
+  baseHeld: boolean;
+  /**
+   * The room's open alerts as every member holds them (copies), as of the room's last seq,
+   * like `base` for agents: an open alert the room holds is sent as a patch against its copy.
+   */
+  alerts: Map<string, Alert>;
+  /** Open alerts held whose value alone moved since: sent together by `flushAlertValues`. */
+  pendingAlertValues: Set<string>;
+  /** Scoped rooms: the live calls the members hold, so a call that stops being theirs is removed and no other id is ever sent. */
+  shownCalls: Set<string>;
+  /** Scoped rooms: their queues as of the last snapshot (with only teams they follow the agents, and a change resyncs the room). */
+  queuesKey: string;
+}
+
+/** An agent's room, the agent's own or a scoped supervisor's view of one of their agents. */
+interface AgentRoom {
+  name: string;
+  agentId: string;
+  limit: SupervisorScope | undefined;
+  /**
+   * The room's own view (`me`) as its members hold it, as of the room's last seq; undefined
+   * while no member holds one built on it (after a resync delta). A snapshot whose `me`
+   * differs sends it to the members first.
+   */
+  meHeld: AgentView | null | undefined;
+  /** Scoped rooms: the live calls the members hold. */
+  shownCalls: Set<string>;
+}
+
+/** A wallboard room: the whole floor's, or a scoped wallboard token's. */
+interface WallRoom {
+  name: string;
+  limit: SupervisorScope | undefined;
+}
+
+function queuesKeyOf(f: ScopeFilter): string {
+  const q = f.queueIds();
+  return q ? [...q].sort().join(SCOPE_SEP) : '';
+}
+
+/**
+ * The /live rooms and what goes out to them. Each distinct scope is one room: supervisors with
+ * the same queues and teams share its snapshots' and deltas' computation (one ScopeFilter, one
+ * diff baseline, one broadcast), whatever their number.
+ */
 export class LiveHub {
   private seqs = new Map<string, number>();
   private kpiTimer: NodeJS.Timeout | undefined;
@@ -111,36 +187,13 @@ export class LiveHub {
   private lastKpiPushMs = -Infinity;
   private lastAgentTotalsMs = -Infinity;
   private pendingQueues = new Set<string>();
-  /**
-   * The floor's diff baseline: each agent's view as every member of the floor
-   * room holds it, i.e. as of the room's last seq. A floor delta carries only
-   * the fields that differ from it, so it must never lag or lead what the
-   * members hold. It is kept up to date by every floor delta, and made the
-   * current state by every floor snapshot (see {@link rebaseFloor}): whatever
-   * happened while nobody was in the room, a snapshot and the next delta agree
-   * on their base.
-   */
-  private floorBase = new Map<string, AgentView>();
-  /**
-   * False while no member of the floor room holds a copy built on
-   * {@link floorBase}: after a resync delta every member takes a snapshot, so
-   * none of them needs a catch-up delta first.
-   */
-  private floorBaseHeld = false;
-  /**
-   * Each agent room's own view (`me`) as its members hold it, i.e. as of the
-   * room's last seq; absent while no member holds one built on it (after a
-   * resync delta). A snapshot whose `me` differs sends it to the members first.
-   */
-  private agentMeHeld = new Map<string, AgentView | null>();
-  /**
-   * The floor's open alerts as every member of the room holds them (copies), as of the room's
-   * last seq, like {@link floorBase} for agents: an open alert the room holds is sent as a patch
-   * against its copy here. Rebased by every floor snapshot; meaningful while {@link floorBaseHeld}.
-   */
-  private floorAlerts = new Map<string, Alert>();
-  /** Open alerts held by the floor room whose value alone moved since: sent together by {@link flushAlertValues}. */
-  private pendingAlertValues = new Set<string>();
+  /** Floor rooms by name; `floor` (the whole floor) always. */
+  private floors = new Map<string, FloorRoom>();
+  /** Agent rooms by name, and by agent id. */
+  private agentRooms = new Map<string, AgentRoom>();
+  private agentRoomsOf = new Map<string, Set<AgentRoom>>();
+  /** Wallboard rooms by name. */
+  private walls = new Map<string, WallRoom>();
   private alertValueTimer: NodeJS.Timeout | undefined;
   /** Last agent each live call was shown to, so a transfer removes it from the old agent's view. */
   private callShownTo = new Map<string, string>();
@@ -160,16 +213,68 @@ export class LiveHub {
    * `catchUps`: deltas sent to a floor or agent room before a snapshot because
    * its members held agent views that differed from the current state without
    * any change having been published (an engine change set that missed an
-   * agent); zero in a healthy run.
+   * agent); zero in a healthy run. `scopeResyncs`: scoped rooms told to take a
+   * fresh snapshot because what is theirs changed (an agent joined or left
+   * their teams or queues); `scopeCuts`: scoped supervisors' sockets closed
+   * because the agent whose view they watched left their scope.
    */
-  readonly stats = { snapshots: 0, deltas: 0, laggards: 0, deltasDropped: 0, catchUps: 0, resyncsCoalesced: 0, resyncsRefused: 0 };
+  readonly stats = { snapshots: 0, deltas: 0, laggards: 0, deltasDropped: 0, catchUps: 0, resyncsCoalesced: 0, resyncsRefused: 0, scopeResyncs: 0, scopeCuts: 0 };
 
   constructor(
     private readonly nsp: LiveNamespace,
     private readonly state: () => FloorState,
     private readonly clock: { now(): number },
   ) {
+    this.floorRoom({ kind: 'floor' });
     nsp.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  /** Rooms of distinct scopes open now, by kind (the whole floor's counted too). */
+  get roomCounts(): { floor: number; agent: number; wallboard: number } {
+    let floor = 0, agent = 0, wallboard = 0;
+    for (const r of this.floors.values()) if (this.hasMembers(r.name)) floor++;
+    for (const r of this.agentRooms.values()) if (this.hasMembers(r.name)) agent++;
+    for (const r of this.walls.values()) if (this.hasMembers(r.name)) wallboard++;
+    return { floor, agent, wallboard };
+  }
+
+  private floorRoom(scope: { kind: 'floor'; limit?: SupervisorScope }): FloorRoom {
+    const name = roomOf(scope);
+    let r = this.floors.get(name);
+    if (!r) this.floors.set(name, (r = { name, limit: scope.limit, base: new Map(), baseHeld: false, alerts: new Map(), pendingAlertValues: new Set(), shownCalls: new Set(), queuesKey: '' }));
+    return r;
+  }
+
+  private agentRoom(scope: { kind: 'agent'; agentId: string; limit?: SupervisorScope }): AgentRoom {
+    const name = roomOf(scope);
+    let r = this.agentRooms.get(name);
+    if (!r) {
+      this.agentRooms.set(name, (r = { name, agentId: scope.agentId, limit: scope.limit, meHeld: undefined, shownCalls: new Set() }));
+      let set = this.agentRoomsOf.get(scope.agentId);
+      if (!set) this.agentRoomsOf.set(scope.agentId, (set = new Set()));
+      set.add(r);
+    }
+    return r;
+  }
+
+  private wallRoom(scope: { kind: 'wallboard'; limit?: SupervisorScope }): WallRoom {
+    const name = roomOf(scope);
+    let r = this.walls.get(name);
+    if (!r) this.walls.set(name, (r = { name, limit: scope.limit }));
+    return r;
+  }
+
+  /** Forgets scoped and agent rooms nobody is in or joining: their baselines are rebuilt by the next snapshot anyway. */
+  private pruneRooms(): void {
+    for (const name of this.floors.keys()) if (name !== 'floor' && !this.hasMembers(name) && !this.joining.has(name)) this.floors.delete(name);
+    for (const [name, r] of this.agentRooms) {
+      if (this.hasMembers(name) || this.joining.has(name)) continue;
+      this.agentRooms.delete(name);
+      const set = this.agentRoomsOf.get(r.agentId);
+      set?.delete(r);
+      if (set?.size === 0) this.agentRoomsOf.delete(r.agentId);
+    }
+    for (const name of this.walls.keys()) if (name !== 'wallboard' && !this.hasMembers(name) && !this.joining.has(name)) this.walls.delete(name);
   }
 
   private onConnection(socket: LiveSocket): void {
@@ -191,11 +296,15 @@ export class LiveHub {
       if (typeof callId !== 'string') return ack({ ok: false, error: 'callId must be a string' });
       if (scope.kind === 'wallboard') return ack({ ok: false, error: 'the wallboard cannot open calls' });
       const s = this.state();
-      if (!s.calls.has(callId)) return ack({ ok: false, error: `call ${callId.slice(0, 128)} is not in memory` });
+      const c = s.calls.get(callId);
+      if (!c) return ack({ ok: false, error: `call ${callId.slice(0, 128)} is not in memory` });
+      // A scoped supervisor opens their calls only (shared/scope.ts), and sees no other team's agent in them.
+      const f = scopeFilter(s, scope.limit);
+      if (f.restricted && !f.call(c)) return ack({ ok: false, error: 'not in your scope: this call is not in your queues or teams' });
       // An agent sees their own part of a call only: their rings and segments, their alerts, no other agent.
       const detail = scope.kind === 'agent' ? selectAgentCallDetail(s, callId, scope.agentId) : selectCallDetail(s, callId);
       if (!detail) return ack({ ok: false, error: 'not your call' });
-      ack({ ok: true, data: detail });
+      ack({ ok: true, data: scopeCallDetail(detail, f) });
     });
   }
 
@@ -304,25 +413,37 @@ export class LiveHub {
    * the next delta of the room carries seq + 1 and is built on this state.
    * Agent and wallboard deltas carry whole values (views, calls, alerts,
    * KPIs), so any fresh state is a sound base for them; floor deltas carry
-   * agent patches, so a floor snapshot first makes the floor's diff baseline
-   * the state it shows.
+   * agent patches, so a floor snapshot first makes the room's diff baseline
+   * the state it shows. A scoped scope (`limit`) gets only what is theirs
+   * (shared/scope.ts), through the same selectors.
    */
   snapshot(scope: LiveScope): Snapshot {
     const s = this.state();
     const now = this.clock.now();
+    const f = scopeFilter(s, scope.limit);
     this.stats.snapshots++;
     let payload: Snapshot['payload'];
     if (scope.kind === 'floor') {
-      const floor = selectFloorPayload(s);
+      const room = this.floorRoom(scope);
+      const floor = selectFloorPayload(s, f);
       // Alerts first: both ask whether the room's members hold a baseline, which rebaseFloor then makes true.
-      floor.alerts = this.floorAlertsAsHeld(floor.alerts);
-      this.rebaseFloor(floor.agents);
+      floor.alerts = this.floorAlertsAsHeld(room, floor.alerts);
+      this.rebaseFloor(room, floor.agents);
+      if (f.restricted) {
+        room.shownCalls = new Set(floor.calls.map((c) => c.callId));
+        room.queuesKey = queuesKeyOf(f);
+      }
       payload = floor;
     } else if (scope.kind === 'agent') {
-      const mine = selectAgentPayload(s, scope.agentId);
-      this.rebaseAgent(scope.agentId, mine.me);
+      const room = this.agentRoom(scope);
+      const mine = selectAgentPayload(s, scope.agentId, f);
+      this.rebaseAgent(room, mine.me);
+      if (f.restricted) room.shownCalls = new Set(mine.calls.map((c) => c.callId));
       payload = mine;
-    } else payload = selectWallboardPayload(s);
+    } else {
+      this.wallRoom(scope);
+      payload = selectWallboardPayload(s, f);
+    }
     return {
       scope,
       seq: this.seqs.get(roomOf(scope)) ?? 0,
@@ -334,50 +455,48 @@ export class LiveHub {
   }
 
   /**
-   * Makes the current agent views the floor's diff baseline. Members that
+   * Makes the current agent views a floor room's diff baseline. Members that
    * hold the old baseline first get the difference as a delta (one seq), so
    * that every member and the snapshot about to go out hold the same views at
    * the same seq. With nobody in the room (or everybody about to take a
    * snapshot) there is nothing to send.
    */
-  private rebaseFloor(views: AgentView[]): void {
-    if (this.floorBaseHeld && this.hasMembers('floor')) {
+  private rebaseFloor(room: FloorRoom, views: AgentView[]): void {
+    if (room.baseHeld && this.hasMembers(room.name)) {
       const patches: AgentPatch[] = [];
       for (const v of views) {
-        const patch = diffAgentView(this.floorBase.get(v.agentId), v);
+        const patch = diffAgentView(room.base.get(v.agentId), v);
         if (patch) patches.push(patch);
       }
       if (patches.length > 0) {
         this.stats.catchUps++;
-        this.emit('floor', { agents: patches });
+        this.emit(room.name, { agents: patches });
       }
     }
-    this.floorBase = new Map(views.map((v) => [v.agentId, v]));
-    this.floorBaseHeld = true;
+    room.base = new Map(views.map((v) => [v.agentId, v]));
+    room.baseHeld = true;
   }
 
   /**
-   * The floor snapshot's alerts. While members hold the room's copies, an
+   * A floor snapshot's alerts. While members hold the room's copies, an
    * open alert whose value alone moved since is shown as they hold it (its
    * value as of the last push, with the `updatedAtMs` it was measured at): the
    * snapshot and every member then agree at the same seq, and the coalesced
    * push brings all of them the new values at once. With nobody holding a
    * baseline, the current alerts become it.
    */
-  private floorAlertsAsHeld(alerts: Alert[]): Alert[] {
-    if (this.floorBaseHeld && this.hasMembers('floor')) {
-      if (this.pendingAlertValues.size === 0) return alerts;
-      return alerts.map((a) => (this.pendingAlertValues.has(a.id) ? (this.floorAlerts.get(a.id) ?? a) : a));
+  private floorAlertsAsHeld(room: FloorRoom, alerts: Alert[]): Alert[] {
+    if (room.baseHeld && this.hasMembers(room.name)) {
+      if (room.pendingAlertValues.size === 0) return alerts;
+      return alerts.map((a) => (room.pendingAlertValues.has(a.id) ? (room.alerts.get(a.id) ?? a) : a));
     }
-    this.pendingAlertValues.clear();
-    if (this.alertValueTimer) clearTimeout(this.alertValueTimer);
-    this.alertValueTimer = undefined;
-    this.floorAlerts = new Map(alerts.filter((a) => a.status === 'open').map((a) => [a.id, { ...a }]));
+    room.pendingAlertValues.clear();
+    room.alerts = new Map(alerts.filter((a) => a.status === 'open').map((a) => [a.id, { ...a }]));
     return alerts;
   }
 
   /**
-   * Sends the floor room the values of open alerts that moved since it was
+   * Sends each floor room the values of open alerts that moved since it was
    * last sent them, as patches (one seq), and forgets them. With nobody
    * holding the baseline (no members, or all of them about to take a
    * snapshot) there is nothing to send.
@@ -385,26 +504,31 @@ export class LiveHub {
   private flushAlertValues(): void {
     if (this.alertValueTimer) clearTimeout(this.alertValueTimer);
     this.alertValueTimer = undefined;
-    if (this.pendingAlertValues.size === 0) return;
-    const ids = [...this.pendingAlertValues];
-    this.pendingAlertValues.clear();
-    if (!this.floorBaseHeld || !this.hasMembers('floor')) return;
     const s = this.state();
-    const patches: AlertPatch[] = [];
-    for (const id of ids) {
-      const a = s.alerts.get(id);
-      const held = this.floorAlerts.get(id);
-      if (!a || !held) continue;
-      const patch = diffAlert(held, a);
-      if (!patch) continue;
-      patches.push(patch);
-      this.floorAlerts.set(id, { ...a });
+    for (const room of this.floors.values()) {
+      if (room.pendingAlertValues.size === 0) continue;
+      const ids = [...room.pendingAlertValues];
+      room.pendingAlertValues.clear();
+      if (!room.baseHeld || !this.hasMembers(room.name)) continue;
+      const patches: AlertPatch[] = [];
+      for (const id of ids) {
+        const a = s.alerts.get(id);
+        const held = room.alerts.get(id);
+        if (!a || !held) continue;
+        const patch = diffAlert(held, a);
+        if (!patch) continue;
+        patches.push(patch);
+        room.alerts.set(id, { ...a });
+      }
+      if (patches.length > 0) this.emit(room.name, { alertPatches: patches });
     }
-    if (patches.length > 0) this.emit('floor', { alertPatches: patches });
   }
 
   private scheduleAlertValues(): void {
-    if (this.alertValueTimer || this.pendingAlertValues.size === 0) return;
+    if (this.alertValueTimer) return;
+    let pending = false;
+    for (const room of this.floors.values()) if (room.pendingAlertValues.size > 0) pending = true;
+    if (!pending) return;
     this.alertValueTimer = setTimeout(() => {
       this.alertValueTimer = undefined;
       this.flushAlertValues();
@@ -417,14 +541,13 @@ export class LiveHub {
    * only lag when the view changed without a change being published; they
    * get it first, at the same seq as the snapshot.
    */
-  private rebaseAgent(agentId: string, me: AgentView | null): void {
-    const room = `agent:${agentId}`;
-    const held = this.agentMeHeld.get(agentId);
-    if (held !== undefined && this.hasMembers(room) && JSON.stringify(held) !== JSON.stringify(me)) {
+  private rebaseAgent(room: AgentRoom, me: AgentView | null): void {
+    const held = room.meHeld;
+    if (held !== undefined && this.hasMembers(room.name) && JSON.stringify(held) !== JSON.stringify(me)) {
       this.stats.catchUps++;
-      this.emit(room, { me });
+      this.emit(room.name, { me });
     }
-    this.agentMeHeld.set(agentId, me);
+    room.meHeld = me;
   }
 
   /** The sequence number of a room's last delta (0 before any). */
@@ -445,7 +568,7 @@ export class LiveHub {
     return (this.nsp.adapter.rooms.get(room)?.size ?? 0) > 0;
   }
 
-  private emit(room: string, delta: Omit<Delta, 'seq' | 'serverNowMs'>): void {
+  private emit(room: string, delta: DeltaBody): void {
     const full: Delta = { seq: this.nextSeq(room), serverNowMs: this.clock.now(), ...delta };
     this.stats.deltas++;
     const skip = this.laggardsIn(room);
@@ -504,6 +627,14 @@ export class LiveHub {
     this.laggardTimer.unref?.();
   }
 
+  /** Whether anybody watches agent `id`'s view (their own room or a scoped supervisor's). */
+  private agentWatched(id: string): boolean {
+    const set = this.agentRoomsOf.get(id);
+    if (!set) return false;
+    for (const r of set) if (this.hasMembers(r.name)) return true;
+    return false;
+  }
+
   /** Pushes the state changes of one drain at once; KPI changes are coalesced. */
   publish(changes: ChangeSet, alerts: Alert[]): void {
     const s = this.state();
@@ -511,30 +642,31 @@ export class LiveHub {
       this.resyncAll();
       return;
     }
+    this.pruneRooms();
     for (const q of changes.queues) this.pendingQueues.add(q);
     const alertById = new Map<string, Alert>();
     for (const a of alerts) alertById.set(a.id, a);
+    // Agent views and call views of this drain, selected once for every room.
+    const agentViews = new Map<string, AgentView>();
+    const viewOf = (a: AgentState): AgentView => {
+      let v = agentViews.get(a.agentId);
+      if (!v) agentViews.set(a.agentId, (v = selectAgentView(s, a)));
+      return v;
+    };
 
     // Which agents' rooms are touched, and with what.
-    const perAgent = new Map<string, Omit<Delta, 'seq' | 'serverNowMs'>>();
+    const perAgent = new Map<string, DeltaBody>();
     const forAgent = (id: string) => {
       let d = perAgent.get(id);
       if (!d) perAgent.set(id, (d = {}));
       return d;
     };
 
-    const floor: Omit<Delta, 'seq' | 'serverNowMs'> = {};
-    const floorWanted = this.hasMembers('floor');
-
     if (changes.calls.size > 0) {
-      const calls = [];
-      const removed: string[] = [];
       for (const id of changes.calls) {
         const c = s.calls.get(id);
         const live = c !== undefined && s.liveCalls.has(id);
         const view = c ? selectCallView(c) : undefined;
-        if (live && view) calls.push(view);
-        else removed.push(id);
         const prevAgent = this.callShownTo.get(id);
         const agent = live ? c?.agentId : undefined;
         if (prevAgent !== undefined && prevAgent !== agent) {
@@ -546,68 +678,233 @@ export class LiveHub {
           this.callShownTo.set(id, agent);
         }
       }
-      if (calls.length) floor.calls = calls;
-      if (removed.length) floor.callsRemoved = removed;
     }
 
     if (alertById.size > 0) {
-      // An alert change reaches a room as an upsert when the alert is among those the room's
-      // snapshot is built from, and as a removal when it is not (any more): the engine decides
-      // what each list holds, and a delta never leaves a copy holding what a snapshot would not.
-      // The floor's feed: open alerts and the day's resolved ones (a retracted one, or a past
-      // day's resolved after midnight, leaves it). An agent's room: every alert of theirs of the
-      // live day (state.agentAlerts), which may hold one retracted after it was resolved.
-      // An open alert the floor already holds goes as a patch; its value alone waits for the coalesced push.
-      const list: Alert[] = [];
-      const removed: string[] = [];
-      const patches: AlertPatch[] = [];
-      let recent: Set<string> | undefined;
+      // An agent's room: every alert of theirs of the live day (state.agentAlerts), which may hold one
+      // retracted after it was resolved; an alert change that left that list is a removal.
       const ofToday = new Map<string, Set<string>>();
       for (const a of alertById.values()) {
-        if (floorWanted) {
-          recent ??= new Set(s.recentAlerts.map((x) => x.id));
-          const held = this.floorBaseHeld ? this.floorAlerts.get(a.id) : undefined;
-          if (!s.alerts.has(a.id) && !recent.has(a.id)) {
-            removed.push(a.id);
-            this.floorAlerts.delete(a.id);
-            this.pendingAlertValues.delete(a.id);
-          } else if (held && a.status === 'open') {
-            const patch = diffAlert(held, a);
-            if (patch && isValueOnly(patch)) this.pendingAlertValues.add(a.id);
-            else if (patch) {
-              patches.push(patch);
-              this.floorAlerts.set(a.id, { ...a });
-              this.pendingAlertValues.delete(a.id);
-            }
-          } else {
-            list.push(a);
-            if (a.status === 'open') this.floorAlerts.set(a.id, { ...a });
-            else this.floorAlerts.delete(a.id);
-            this.pendingAlertValues.delete(a.id);
-          }
-        }
         const agentId = a.agentId;
-        if (agentId === undefined || !this.hasMembers(`agent:${agentId}`)) continue;
+        if (agentId === undefined || !this.agentWatched(agentId)) continue;
         let mine = ofToday.get(agentId);
         if (!mine) ofToday.set(agentId, (mine = new Set((s.agentAlerts.get(agentId) ?? []).map((x) => x.id))));
         const d = forAgent(agentId);
         if (mine.has(a.id)) (d.alerts ??= []).push(selectAlertForAgent(a));
         else (d.alertsRemoved ??= []).push(a.id);
       }
+    }
+
+    for (const id of changes.voicemails) {
+      const v = s.voicemails.get(id);
+      if (v?.agentId !== undefined) (forAgent(v.agentId).voicemails ??= []).push(selectVoicemailView(v));
+    }
+    for (const id of changes.callbacks) {
+      const cb = s.callbacks.get(id);
+      if (cb) (forAgent(cb.agentId).callbacks ??= []).push(selectCallbackView(cb));
+    }
+
+    if (changes.agents.size > 0) {
+      for (const id of changes.agents) {
+        const a = s.agents.get(id);
+        if (!a || !this.agentWatched(id)) continue;
+        forAgent(id).me = viewOf(a);
+      }
+    }
+    for (const id of changes.notes) forAgent(id).notes = [...(s.agentNotes.get(id) ?? [])];
+    if (changes.worklist) {
+      // Each agent's worklist is built here, on the server, with the numbers of items not assigned to them masked and others' items left out.
+      for (const id of this.agentRoomsOf.keys()) if (this.agentWatched(id)) forAgent(id).worklist = selectAgentWorklist(s, id);
+    }
+
+    // Every floor room with members: the whole floor, and each scope of it.
+    for (const room of this.floors.values()) {
+      if (!this.hasMembers(room.name)) continue;
+      const f = scopeFilter(s, room.limit);
+      const d = this.floorDelta(room, f, s, changes, alertById, viewOf);
+      if (d === 'resync') this.resyncFloor(room);
+      else if (Object.keys(d).length > 0) this.emit(room.name, d);
+    }
+    this.scheduleAlertValues();
+
+    if (changes.ticker) {
+      const texts = selectTickerTexts(s);
+      for (const w of this.walls.values()) if (this.hasMembers(w.name)) this.emit(w.name, { ticker: texts });
+    }
+
+    for (const [id, d] of perAgent) {
+      const rooms = this.agentRoomsOf.get(id);
+      if (!rooms) continue;
+      for (const room of rooms) {
+        if (!this.hasMembers(room.name)) continue;
+        if (room.limit === undefined) this.emitAgent(room, d);
+        else this.emitScopedAgent(room, d, s, alertById);
+      }
+    }
+    // Agent and call changes move agents-by-state and waiting counts too.
+    if (changes.kpis || changes.queues.size > 0 || changes.agents.size > 0 || changes.calls.size > 0) this.scheduleKpis();
+  }
+
+  /** An agent's own room: its delta as built, or a resync when the agent moved to another team (other thresholds, the room's config). */
+  private emitAgent(room: AgentRoom, d: DeltaBody): void {
+    const held = room.meHeld;
+    if (d.me && held && held.team !== d.me.team) {
+      room.meHeld = undefined;
+      this.emit(room.name, { resync: true });
+      return;
+    }
+    if (d.me !== undefined) room.meHeld = d.me;
+    if (Object.keys(d).length > 0) this.emit(room.name, d);
+  }
+
+  /**
+   * A scoped supervisor's view of one of their agents: the agent's delta with only what is theirs
+   * (shared/scope.ts). When the agent leaves their scope, their sockets in the room are closed:
+   * they may not watch that agent any more (a reconnect is refused at the handshake).
+   */
+  private emitScopedAgent(room: AgentRoom, d: DeltaBody, s: FloorState, alertById: Map<string, Alert>): void {
+    const f = scopeFilter(s, room.limit);
+    const a = s.agents.get(room.agentId);
+    if (!a || !f.agentOf(a.team, a.queues)) {
+      this.stats.scopeCuts += this.nsp.adapter.rooms.get(room.name)?.size ?? 0;
+      this.nsp.in(room.name).disconnectSockets(true);
+      room.meHeld = undefined;
+      return;
+    }
+    const out: DeltaBody = {};
+    if (d.me !== undefined) {
+      const me = d.me ? scopeAgentView(d.me, f, s) : null;
+      if (me && room.meHeld && room.meHeld.team !== me.team) {
+        room.meHeld = undefined;
+        this.emit(room.name, { resync: true });
+        return;
+      }
+      out.me = me;
+      room.meHeld = me;
+    }
+    const removed: string[] = [];
+    for (const id of d.callsRemoved ?? []) if (room.shownCalls.delete(id)) removed.push(id);
+    const calls: CallView[] = [];
+    for (const v of d.calls ?? []) {
+      const c = s.calls.get(v.callId);
+      if (c && f.call(c)) {
+        calls.push(scopeCallView(v, f));
+        room.shownCalls.add(v.callId);
+      } else if (room.shownCalls.delete(v.callId)) removed.push(v.callId);
+    }
+    if (calls.length) out.calls = calls;
+    if (removed.length) out.callsRemoved = removed;
+    const alertsOk = d.alerts?.filter((x) => f.alert(x));
+    if (alertsOk?.length) out.alerts = alertsOk;
+    const alertsGone = d.alertsRemoved?.filter((id) => {
+      const x = alertById.get(id);
+      return x !== undefined && f.alert(x);
+    });
+    if (alertsGone?.length) out.alertsRemoved = alertsGone;
+    const vms = d.voicemails?.filter((v) => f.voicemail(v));
+    if (vms?.length) out.voicemails = vms;
+    if (d.callbacks) out.callbacks = d.callbacks;
+    if (d.notes) out.notes = d.notes;
+    if (d.worklist) out.worklist = d.worklist.filter((w) => f.worklistItem(w));
+    if (Object.keys(out).length > 0) this.emit(room.name, out);
+  }
+
+  /**
+   * One floor room's delta of a drain, or `'resync'` when what is theirs changed (a scoped
+   * room: an agent joined or left their teams or queues, or their queues followed their
+   * agents): then every member takes a fresh snapshot. The whole floor's room gets every
+   * change, as before scopes; a scoped room only what its filter lets through, with the
+   * references to anything else blanked (shared/scope.ts), and a call removed only when the
+   * room held it.
+   */
+  private floorDelta(room: FloorRoom, f: ScopeFilter, s: FloorState, changes: ChangeSet, alertById: Map<string, Alert>, viewOf: (a: AgentState) => AgentView): DeltaBody | 'resync' {
+    const floor: DeltaBody = {};
+    if (f.restricted && room.baseHeld && queuesKeyOf(f) !== room.queuesKey) return 'resync';
+
+    if (changes.agents.size > 0) {
+      const patches: AgentPatch[] = [];
+      for (const id of changes.agents) {
+        const a = s.agents.get(id);
+        if (!a) continue;
+        let view = viewOf(a);
+        if (f.restricted) {
+          const held = room.base.get(id);
+          const theirs = f.agentOf(a.team, a.queues);
+          if (!theirs && !held) continue;
+          // An agent leaving their scope cannot be patched away; one joining brings calls and alerts of theirs along.
+          if (room.baseHeld && (!theirs || (!held && agentHasMore(s, id)))) return 'resync';
+          view = scopeAgentView(view, f, s);
+        }
+        const patch = diffAgentView(room.base.get(id), view);
+        if (patch) patches.push(patch);
+        room.base.set(id, view);
+      }
+      if (patches.length) floor.agents = patches;
+    }
+
+    if (changes.calls.size > 0) {
+      const calls: CallView[] = [];
+      const removed: string[] = [];
+      for (const id of changes.calls) {
+        const c = s.calls.get(id);
+        const live = c !== undefined && s.liveCalls.has(id);
+        if (!f.restricted) {
+          if (live && c) calls.push(selectCallView(c));
+          else removed.push(id);
+        } else if (live && c && f.call(c)) {
+          calls.push(scopeCallView(selectCallView(c), f));
+          room.shownCalls.add(id);
+        } else if (room.shownCalls.delete(id)) removed.push(id);
+      }
+      if (calls.length) floor.calls = calls;
+      if (removed.length) floor.callsRemoved = removed;
+    }
+
+    if (alertById.size > 0) {
+      // An alert change reaches the room as an upsert when the alert is among those the room's
+      // snapshot is built from, and as a removal when it is not (any more): the engine decides
+      // what the list holds, and a delta never leaves a copy holding what a snapshot would not.
+      // The floor's feed: open alerts and the day's resolved ones (a retracted one, or a past
+      // day's resolved after midnight, leaves it). An open alert the room already holds goes as
+      // a patch; its value alone waits for the coalesced push. A scoped room: only its alerts
+      // (whose subjects never change: an alert not theirs now never was).
+      const list: Alert[] = [];
+      const removed: string[] = [];
+      const patches: AlertPatch[] = [];
+      let recent: Set<string> | undefined;
+      for (const a of alertById.values()) {
+        if (f.restricted && !f.alert(a)) continue;
+        recent ??= new Set(s.recentAlerts.map((x) => x.id));
+        const held = room.baseHeld ? room.alerts.get(a.id) : undefined;
+        if (!s.alerts.has(a.id) && !recent.has(a.id)) {
+          removed.push(a.id);
+          room.alerts.delete(a.id);
+          room.pendingAlertValues.delete(a.id);
+        } else if (held && a.status === 'open') {
+          const patch = diffAlert(held, a);
+          if (patch && isValueOnly(patch)) room.pendingAlertValues.add(a.id);
+          else if (patch) {
+            patches.push(patch);
+            room.alerts.set(a.id, { ...a });
+            room.pendingAlertValues.delete(a.id);
+          }
+        } else {
+          list.push(a);
+          if (a.status === 'open') room.alerts.set(a.id, { ...a });
+          else room.alerts.delete(a.id);
+          room.pendingAlertValues.delete(a.id);
+        }
+      }
       if (list.length) floor.alerts = list;
       if (removed.length) floor.alertsRemoved = removed;
       if (patches.length) floor.alertPatches = patches;
-      this.scheduleAlertValues();
     }
 
     if (changes.voicemails.size > 0) {
       const list = [];
       for (const id of changes.voicemails) {
         const v = s.voicemails.get(id);
-        if (!v) continue;
-        const view = selectVoicemailView(v);
-        list.push(view);
-        if (v.agentId !== undefined) (forAgent(v.agentId).voicemails ??= []).push(view);
+        if (v && (!f.restricted || f.voicemail(v))) list.push(selectVoicemailView(v));
       }
       if (list.length) floor.voicemails = list;
     }
@@ -616,65 +913,23 @@ export class LiveHub {
       const list = [];
       for (const id of changes.callbacks) {
         const cb = s.callbacks.get(id);
-        if (!cb) continue;
-        const view = selectCallbackView(cb);
-        list.push(view);
-        (forAgent(cb.agentId).callbacks ??= []).push(view);
+        if (cb && (!f.restricted || f.callback(cb))) list.push(selectCallbackView(cb));
       }
       if (list.length) floor.callbacks = list;
     }
 
-    const teamChanged = new Set<string>();
-    if (changes.agents.size > 0) {
-      const patches: AgentPatch[] = [];
-      for (const id of changes.agents) {
-        const a = s.agents.get(id);
-        if (!a) continue;
-        const agentRoom = this.hasMembers(`agent:${id}`);
-        // With nobody on the floor the baseline is left as it is: the next floor snapshot rebases it.
-        if (!floorWanted && !agentRoom) continue;
-        const view = selectAgentView(s, a);
-        if (floorWanted) {
-          const patch = diffAgentView(this.floorBase.get(id), view);
-          if (patch) patches.push(patch);
-          this.floorBase.set(id, view);
-        }
-        if (agentRoom) {
-          // Another team means other thresholds (the room's config): its members take a fresh snapshot.
-          const held = this.agentMeHeld.get(id);
-          if (held && held.team !== view.team) teamChanged.add(id);
-          forAgent(id).me = view;
-          this.agentMeHeld.set(id, view);
-        }
-      }
-      if (patches.length && floorWanted) floor.agents = patches;
-    }
+    if (changes.ticker) floor.ticker = [...s.ticker];
+    // The whole list (bounded), with every number: the floor's, or their queues' items.
+    if (changes.worklist) floor.worklist = selectFloorWorklist(s, f);
+    return floor;
+  }
 
-    if (changes.ticker) {
-      floor.ticker = [...s.ticker];
-      if (this.hasMembers('wallboard')) this.emit('wallboard', { ticker: selectTickerTexts(s) });
-    }
-    for (const id of changes.notes) forAgent(id).notes = [...(s.agentNotes.get(id) ?? [])];
-    if (changes.worklist) {
-      // The whole list (bounded) to each room: the floor's with every number; each agent's built here,
-      // on the server, with the numbers of items not assigned to them masked and others' items left out.
-      if (floorWanted) floor.worklist = selectFloorWorklist(s);
-      for (const room of this.nsp.adapter.rooms.keys()) {
-        if (room.startsWith('agent:')) forAgent(room.slice('agent:'.length)).worklist = selectAgentWorklist(s, room.slice('agent:'.length));
-      }
-    }
-
-    if (floorWanted && Object.keys(floor).length > 0) this.emit('floor', floor);
-    for (const [id, d] of perAgent) {
-      const room = `agent:${id}`;
-      if (!this.hasMembers(room)) continue;
-      if (teamChanged.has(id)) {
-        this.agentMeHeld.delete(id);
-        this.emit(room, { resync: true });
-      } else if (Object.keys(d).length > 0) this.emit(room, d);
-    }
-    // Agent and call changes move agents-by-state and waiting counts too.
-    if (changes.kpis || changes.queues.size > 0 || changes.agents.size > 0 || changes.calls.size > 0) this.scheduleKpis();
+  /** Tells a floor room's members to take a fresh snapshot; none of them holds the baseline any more. */
+  private resyncFloor(room: FloorRoom): void {
+    this.stats.scopeResyncs++;
+    room.baseHeld = false;
+    room.pendingAlertValues.clear();
+    this.emit(room.name, { resync: true });
   }
 
   private scheduleKpis(): void {
@@ -688,25 +943,44 @@ export class LiveHub {
     this.kpiTimer.unref?.();
   }
 
-  /** The coalesced KPI push: queue tiles and totals to floor and wallboard, totals to agents. */
+  /** The coalesced KPI push: queue tiles and totals to floor and wallboard rooms (each scope its own), totals to agents. */
   pushKpis(): void {
     const s = this.state();
     this.lastKpiPushMs = performance.now();
-    const floorWanted = this.hasMembers('floor');
-    const wallWanted = this.hasMembers('wallboard');
-    const queues = floorWanted || wallWanted ? selectAllQueueKpis(s) : [];
-    const totals = selectTotals(s);
-    if (floorWanted) {
-      // fromEntries defines own properties: a queue named "__proto__" is a key like any other, not the object's prototype.
-      const intervals: Record<string, ReturnType<typeof selectIntervals>> = Object.fromEntries(
-        [...this.pendingQueues].flatMap((id) => {
-          const q = s.queues.get(id);
-          return q ? [[id, selectIntervals(s, q)]] : [];
-        }),
-      );
-      this.emit('floor', { queues, totals, intervals });
+    const floors = [...this.floors.values()].filter((r) => this.hasMembers(r.name));
+    const walls = [...this.walls.values()].filter((r) => this.hasMembers(r.name));
+    if (floors.length > 0 || walls.length > 0) {
+      const queues = selectAllQueueKpis(s);
+      let totals: FloorTotals | undefined;
+      const of = (limit: SupervisorScope | undefined) => {
+        const f = scopeFilter(s, limit);
+        if (!f.restricted) return { f, queues, totals: (totals ??= selectTotals(s)) };
+        return { f, queues: queues.filter((q) => f.queue(q.queueId)), totals: selectTotals(s, f) };
+      };
+      // One computation per distinct scope, however many rooms and members share it.
+      const byKey = new Map<string, ReturnType<typeof of>>();
+      const cached = (limit: SupervisorScope | undefined) => {
+        const key = scopeKey(limit);
+        let v = byKey.get(key);
+        if (!v) byKey.set(key, (v = of(limit)));
+        return v;
+      };
+      for (const room of floors) {
+        const { f, queues: qs, totals: t } = cached(room.limit);
+        // fromEntries defines own properties: a queue named "__proto__" is a key like any other, not the object's prototype.
+        const intervals: Record<string, ReturnType<typeof selectIntervals>> = Object.fromEntries(
+          [...this.pendingQueues].flatMap((id) => {
+            const q = s.queues.get(id);
+            return q && (!f.restricted || f.queue(id)) ? [[id, selectIntervals(s, q)]] : [];
+          }),
+        );
+        this.emit(room.name, { queues: qs, totals: t, intervals });
+      }
+      for (const room of walls) {
+        const { queues: qs, totals: t } = cached(room.limit);
+        this.emit(room.name, { queues: qs, totals: t });
+      }
     }
-    if (wallWanted) this.emit('wallboard', { queues, totals });
     this.pendingQueues.clear();
     const sinceAgents = this.lastKpiPushMs - this.lastAgentTotalsMs;
     if (sinceAgents >= AGENT_TOTALS_PUSH_MS) this.pushAgentTotals();
@@ -722,33 +996,41 @@ export class LiveHub {
 
   private pushAgentTotals(): void {
     this.lastAgentTotalsMs = performance.now();
-    let totals: ReturnType<typeof selectTotals> | undefined;
-    for (const room of this.nsp.adapter.rooms.keys()) {
-      if (!room.startsWith('agent:')) continue;
-      totals ??= selectTotals(this.state());
-      this.emit(room, { totals });
+    const byKey = new Map<string, FloorTotals>();
+    for (const room of this.agentRooms.values()) {
+      if (!this.hasMembers(room.name)) continue;
+      const key = scopeKey(room.limit);
+      let totals = byKey.get(key);
+      if (!totals) {
+        const s = this.state();
+        byKey.set(key, (totals = selectTotals(s, scopeFilter(s, room.limit))));
+      }
+      this.emit(room.name, { totals });
     }
   }
 
   /** After a day rollover or a configuration change: every room starts over from a snapshot. */
   resyncAll(): void {
     // Every member is told to take a snapshot: none holds the baseline any more, and the first snapshot rebases it.
-    this.floorBaseHeld = false;
-    this.pendingAlertValues.clear();
-    this.agentMeHeld.clear();
-    for (const room of [...this.nsp.adapter.rooms.keys()]) {
-      if (room === 'floor' || room === 'wallboard' || room.startsWith('agent:')) this.emit(room, { resync: true });
+    for (const room of this.floors.values()) {
+      room.baseHeld = false;
+      room.pendingAlertValues.clear();
     }
+    for (const room of this.agentRooms.values()) room.meHeld = undefined;
+    const names = [...this.floors.keys(), ...this.walls.keys(), ...this.agentRooms.keys()];
+    for (const name of names) if (this.hasMembers(name)) this.emit(name, { resync: true });
   }
 
-  /** Refreshes one agent's own view (e.g. after their quota changed). */
+  /** Refreshes one agent's own view (e.g. after their quota changed), in every room watching it. */
   refreshAgent(agentId: string): void {
     const s = this.state();
     const a = s.agents.get(agentId);
-    if (a && this.hasMembers(`agent:${agentId}`)) {
-      const me = selectAgentView(s, a);
-      this.agentMeHeld.set(agentId, me);
-      this.emit(`agent:${agentId}`, { me });
+    if (!a) return;
+    for (const room of this.agentRoomsOf.get(agentId) ?? []) {
+      if (!this.hasMembers(room.name)) continue;
+      const me = scopeAgentView(selectAgentView(s, a), scopeFilter(s, room.limit), s);
+      room.meHeld = me;
+      this.emit(room.name, { me });
     }
   }
 
@@ -765,6 +1047,20 @@ export class LiveHub {
     this.kpiTimer = undefined;
     this.agentTimer = undefined;
   }
+}
+
+/**
+ * Whether a floor room would hold more of an agent than its view once the agent is theirs: a
+ * call, an alert of the day, a voicemail or a callback. An agent joining a scope with none of
+ * these (a new agent signing in) is sent as a patch; else the room takes a fresh snapshot.
+ */
+function agentHasMore(s: FloorState, agentId: string): boolean {
+  const a = s.agents.get(agentId);
+  if (a?.callId !== undefined || (s.agentAlerts.get(agentId)?.length ?? 0) > 0) return true;
+  for (const x of s.alerts.values()) if (x.agentId === agentId) return true;
+  for (const v of s.voicemails.values()) if (v.agentId === agentId) return true;
+  for (const cb of s.callbacks.values()) if (cb.agentId === agentId) return true;
+  return false;
 }
 
 /** Reads the scope a socket asks for from its handshake; returns an error text when it makes no sense. */

@@ -1,0 +1,46 @@
+/**
+ * The server's side of supervisor scopes (shared/scope.ts): which scope a
+ * principal carries, the filter a request or socket is answered through, and
+ * the refusals. Every route and socket handler that serves or acts on floor
+ * data asks here, so a scoped supervisor is held to their queues and teams
+ * the same way everywhere.
+ */
+import type { Response } from 'express';
+import type { FloorState } from '../shared/state.ts';
+import type { LiveScope } from '../shared/wire.ts';
+import { scopeFilter, WHOLE_FLOOR, type ScopeFilter } from '../shared/scope.ts';
+import { scopeOf, type Principal } from './auth/principal.ts';
+
+/** The answer's text when something asked for is not in the asker's scope (403). */
+export const NOT_IN_SCOPE = 'not in your scope: your account is limited to some queues and teams';
+
+/** The filter a principal's requests are answered through: {@link WHOLE_FLOOR} for admins and unscoped principals. */
+export function filterFor(s: FloorState, p: Principal | undefined): ScopeFilter {
+  const scope = scopeOf(p);
+  return scope ? scopeFilter(s, scope) : WHOLE_FLOOR;
+}
+
+/** The filter of the principal a `require…` middleware put on the response. */
+export function filterOfResponse(s: FloorState, res: Response): ScopeFilter {
+  return filterFor(s, res.locals.principal as Principal | undefined);
+}
+
+/** Answers 403 with what is out of scope. */
+export function refuseOutOfScope(res: Response, what?: string): Response {
+  return res.status(403).json({ ok: false, error: what ? `${NOT_IN_SCOPE} (${what})` : NOT_IN_SCOPE });
+}
+
+/**
+ * The live scope a supervisor's or wallboard's socket gets for what it asked: the same room kind,
+ * limited to the principal's queues and teams (never to a limit the client sends). An agent's view
+ * opened by a scoped supervisor must be one of their agents; returns the refusal's text otherwise.
+ */
+export function limitedLiveScope(requested: LiveScope, p: Principal, s: FloorState): LiveScope | string {
+  const scope = scopeOf(p);
+  if (!scope) return requested.kind === 'agent' ? { kind: 'agent', agentId: requested.agentId } : { kind: requested.kind };
+  if (requested.kind === 'agent') {
+    if (!scopeFilter(s, scope).agent(requested.agentId)) return `${NOT_IN_SCOPE}: agent ${requested.agentId.slice(0, 64)} is not one of yours`;
+    return { kind: 'agent', agentId: requested.agentId, limit: scope };
+  }
+  return { kind: requested.kind, limit: scope };
+}
