@@ -47,6 +47,31 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/**
+ * Where a batch came from, for the per-source counters (`/api/health` → `ingest.bySource`, and
+ * `floorwatch_events_*_total{source}` on /metrics): the HTTP batch endpoint, the socket.io
+ * `/ingest` namespace, the queue_log tail, the AMI client, the simulator, or the server itself
+ * (acknowledgements, notes, settings changes).
+ */
+export type IngestSource = 'http' | 'socket' | 'queue_log' | 'ami' | 'simulator' | 'server';
+
+/** One source's counts: events accepted (newly written), duplicates (already in the log or repeated in a batch), rejected (invalid), failed (not written: log unavailable or its write failed). */
+export interface SourceCounts {
+  batches: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  failed: number;
+}
+
+/** Timings of the pipeline, for the latency histograms of server/metrics.ts; seconds of real (monotonic) time. */
+export interface IngestObserver {
+  /** One batch answered or refused: from `submit` to its answer (validation, queue, log append, fold). */
+  batch(source: IngestSource, seconds: number): void;
+  /** One log append (a group commit of every batch waiting): its duration. */
+  commit(seconds: number): void;
+}
+
 export interface IngestPipelineOptions {
   log: LogStore;
   clock: { now(): number };
@@ -56,13 +81,17 @@ export interface IngestPipelineOptions {
   isWritable?: () => boolean;
   /** Events dated more than this far ahead of `clock` are rejected, ms (default {@link DEFAULT_MAX_FUTURE_SEC} s). */
   maxFutureMs?: number;
+  /** Told every batch's and every append's duration (server/metrics.ts); none by default. */
+  observer?: IngestObserver;
 }
 
 export class IngestPipeline {
   private pending: Pending[] = [];
   private flushing = false;
   private scheduled = false;
-  readonly stats = { batches: 0, accepted: 0, duplicates: 0, rejected: 0, commits: 0, tooFarAhead: 0 };
+  readonly stats = { batches: 0, accepted: 0, duplicates: 0, rejected: 0, commits: 0, tooFarAhead: 0, bySource: {} as Partial<Record<IngestSource, SourceCounts>> };
+  /** The last log append failed (and none succeeded since): `/readyz` answers 503 until one does. */
+  lastAppendError: string | undefined;
 
   constructor(private readonly opts: IngestPipelineOptions) {}
 
@@ -71,9 +100,35 @@ export class IngestPipeline {
    * valid ones are in the log. Invalid events are reported with their index
    * and reason; they never hold back the valid ones beside them. An event
    * dated more than `maxFutureMs` ahead of the server's clock is invalid.
+   * `source` names the producer in the per-source counters (default `http`).
    */
-  submit(input: unknown): Promise<IngestResult> {
+  submit(input: unknown, source: IngestSource = 'http'): Promise<IngestResult> {
     const items = Array.isArray(input) ? input : [input];
+    return this.track(source, items.length, performance.now(), this.validate(items));
+  }
+
+  /** Counts a batch's outcome under its source and tells the observer how long it took. */
+  private track(source: IngestSource, size: number, t0: number, result: Promise<IngestResult>): Promise<IngestResult> {
+    const c = (this.stats.bySource[source] ??= { batches: 0, accepted: 0, duplicates: 0, rejected: 0, failed: 0 });
+    c.batches++;
+    const took = () => this.opts.observer?.batch(source, (performance.now() - t0) / 1000);
+    return result.then(
+      (r) => {
+        c.accepted += r.accepted;
+        c.duplicates += r.duplicates;
+        c.rejected += r.rejected.length;
+        took();
+        return r;
+      },
+      (err: unknown) => {
+        c.failed += size;
+        took();
+        throw err;
+      },
+    );
+  }
+
+  private validate(items: unknown[]): Promise<IngestResult> {
     if (items.length > MAX_BATCH_EVENTS) {
       return Promise.reject(new IngestError(`batch too large: ${items.length} events, at most ${MAX_BATCH_EVENTS} per batch`, 413));
     }
@@ -120,13 +175,19 @@ export class IngestPipeline {
    * the same queue, so the log order is the order the engine applies them in.
    */
   submitInternal(events: FloorEvent[]): Promise<IngestResult> {
+    const t0 = performance.now();
     if (this.opts.isWritable && !this.opts.isWritable()) {
-      return Promise.reject(new IngestError('event log unavailable: nothing was written; retry later', 503));
+      return this.track('server', events.length, t0, Promise.reject(new IngestError('event log unavailable: nothing was written; retry later', 503)));
     }
-    return new Promise<IngestResult>((resolve, reject) => {
-      this.pending.push({ valid: events, rejected: [], resolve, reject });
-      this.schedule();
-    });
+    return this.track(
+      'server',
+      events.length,
+      t0,
+      new Promise<IngestResult>((resolve, reject) => {
+        this.pending.push({ valid: events, rejected: [], resolve, reject });
+        this.schedule();
+      }),
+    );
   }
 
   private schedule(): void {
@@ -151,10 +212,14 @@ export class IngestPipeline {
         let appended: FloorEvent[] = [];
         try {
           if (all.length > 0) {
+            const t0 = performance.now();
             appended = (await this.opts.log.append(all, receivedAtMs)).appended;
+            this.opts.observer?.commit((performance.now() - t0) / 1000);
             this.stats.commits++;
+            this.lastAppendError = undefined;
           }
         } catch (err) {
+          this.lastAppendError = (err as Error).message;
           const e = new IngestError(`event log write failed: ${(err as Error).message}; nothing from this batch was applied`, 503);
           for (const p of batch) p.reject(e);
           continue;

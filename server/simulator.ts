@@ -19,7 +19,7 @@
 import type { FloorEventInput } from '../shared/events.ts';
 import type { AgentState, FloorState } from '../shared/state.ts';
 import type { IngestResult } from '../shared/wire.ts';
-import { MAX_BATCH_EVENTS } from './ingest.ts';
+import { MAX_BATCH_EVENTS, type IngestSource } from './ingest.ts';
 import { mulberry32 as prng } from '../shared/random.ts';
 
 export interface SimQueue {
@@ -729,7 +729,8 @@ export interface SimulatorHost {
   /** Events replayed from the log at start: 0 is an empty log, a fresh floor. */
   readonly replayed: number;
   state(): FloorState;
-  pipeline: { submit(input: unknown): Promise<IngestResult> };
+  /** `source` names the simulator in the ingest counters (ingest.ts). */
+  pipeline: { submit(input: unknown, source?: IngestSource): Promise<IngestResult> };
 }
 
 export interface FloorSimulatorOptions {
@@ -778,7 +779,7 @@ async function submitAll(host: SimulatorHost, events: FloorEventInput[], logger:
   const parts: Promise<void>[] = [];
   for (let i = 0; i < events.length; i += MAX_BATCH_EVENTS) {
     parts.push(
-      host.pipeline.submit(events.slice(i, i + MAX_BATCH_EVENTS)).then(
+      host.pipeline.submit(events.slice(i, i + MAX_BATCH_EVENTS), 'simulator').then(
         (r) => {
           if (r.rejected.length) logger.warn(`simulator: ${r.rejected.length} events rejected: ${r.rejected[0].error}`);
         },
