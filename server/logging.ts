@@ -1,0 +1,307 @@
+/**
+ * Structured logs through pino: JSON lines when stdout is not a terminal (a
+ * service manager, a container, a pipe), pino-pretty's readable lines in a
+ * terminal; `--log-format json|pretty` and `--log-level` override.
+ *
+ * The rest of the server logs through a `Pick<Console, 'info' | 'warn' | 'error'>`
+ * ({@link TextLogger}): {@link createLogging} gives one backed by pino, so every
+ * existing call site keeps working, and tests keep passing their own.
+ *
+ * Nothing secret and no caller's number is written, whichever way it arrives:
+ * - pino's `redact` paths censor the known fields (credentials, cookies,
+ *   passwords, tokens, secrets, caller numbers) of logged objects;
+ * - every line is scrubbed once more just before it is written
+ *   ({@link scrubLine}): such fields at any depth, `Bearer` credentials,
+ *   passwords in URLs, `key=value` secrets and numbers in free text,
+ *   E.164-looking numbers (`+` and 7–15 digits) anywhere, and the exact values
+ *   of the secrets this process was configured with (environment variables
+ *   named like a token, secret or password).
+ *
+ * HTTP requests are logged by pino-http ({@link requestLogging}) with a request
+ * id ({@link requestIds}: a well-formed `X-Request-Id` is kept, else one is
+ * made; it is echoed in the response). Static files, pages, health checks,
+ * scrapes and accepted ingest batches are logged at debug level only.
+ */
+import { randomUUID } from 'node:crypto';
+import { format } from 'node:util';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import pretty from 'pino-pretty';
+
+/** What the server's modules log through (console-shaped, so tests can pass their own). */
+export type TextLogger = Pick<Console, 'info' | 'warn' | 'error'>;
+
+export type LogFormat = 'json' | 'pretty';
+
+/** The levels `--log-level` takes, most verbose first. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Replaces every value redacted from a log line. */
+export const REDACTED = '[redacted]';
+
+/** Replaces a caller's number found in free text. */
+export const REDACTED_NUMBER = '[number]';
+
+/**
+ * Field names whose values are never logged, matched case-insensitively at any depth:
+ * credentials (anything named like a password, secret, token, key, cookie or authorization, and the
+ * kiosk token of a wallboard URL) and callers' numbers (`caller`, `callerId`, `callerIdNum`,
+ * `phone`, `number`, `to` of an outbound call is matched by value: see {@link E164}).
+ */
+const SECRET_KEY = /^(?:.*(?:password|passwd|secret|token|authorization|cookie|api[-_]?key|credential)s?|kiosk|code_verifier|session|sid|caller|caller[-_]?(?:id|id[-_]?num|number|num|name)|connected[-_]?line[-_]?num|phone(?:[-_]?number)?|msisdn|number)$/i;
+
+/** Paths pino's `redact` censors (the known shapes; {@link scrubLine} covers any depth). */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-floorwatch-token"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'password',
+  'secret',
+  'token',
+  'clientSecret',
+  'caller',
+  'callerId',
+  'phone',
+  'number',
+  '*.password',
+  '*.secret',
+  '*.token',
+  '*.clientSecret',
+  '*.caller',
+  '*.callerId',
+  '*.phone',
+  '*.number',
+  '*.*.password',
+  '*.*.secret',
+  '*.*.caller',
+];
+
+/**
+ * An E.164-looking number in free text: `+`, a non-zero digit, then 6–14 more digits, optionally
+ * grouped by single spaces, dots or dashes (ITU-T E.164: at most 15 digits). Not preceded by a
+ * letter, digit or `+` (so `1e+21` and time-zone offsets such as `+03:00` are left alone).
+ */
+const E164 = /(?<![\w+])\+[1-9](?:[ .-]?\d){6,14}(?!\d)/g;
+
+/** `Bearer <credential>` in free text (an Authorization header echoed in a message). */
+const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]{4,}/gi;
+
+/** A password inside a URL: `scheme://user:password@host`. */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/@:"\\]*):([^\s/@"\\]+)@/gi;
+
+/** `key=value` or `key: value` in free text (query strings, PBX lines) with a key named like a credential or a number. */
+const KEY_VALUE = /\b(password|passwd|secret|client[-_]?secret|token|access[-_]?token|id[-_]?token|refresh[-_]?token|api[-_]?key|kiosk|caller(?:[-_]?id(?:[-_]?num)?|[-_]?number)?|callerid\w*|connectedlinenum|phone(?:[-_]?number)?)(\s*[=:]\s*)(?!\[)([^\s"\\&,;|)]+)/gi;
+
+/**
+ * A JSON member `"key":value` whose value is a string, a number, or an array of those: its value
+ * is replaced when the key is a {@link SECRET_KEY}.
+ */
+const JSON_MEMBER = /"([^"\\]{1,64})":("(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*|\[(?:[^[\]{}"\\]|"(?:[^"\\]|\\.)*")*\])/g;
+
+/** Secrets shorter than this are not scrubbed by value (they would match ordinary words and numbers). */
+const MIN_SECRET_CHARS = 6;
+
+/**
+ * The values of the secrets this process was given: every environment variable named like a
+ * token, secret or password (comma-separated lists split), e.g. `FLOORWATCH_INGEST_TOKENS`,
+ * `FLOORWATCH_AMI_SECRET`, the OpenID Connect client secret, SMTP passwords, webhook secrets.
+ */
+export function secretsFromEnv(env: NodeJS.ProcessEnv): string[] {
+  const out = new Set<string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (!value || !/(TOKEN|SECRET|PASSWORD|PASSWD|PASS$|API_?KEY|CREDENTIAL)/i.test(name)) continue;
+    for (const part of [value, ...value.split(',')]) {
+      const v = part.trim();
+      if (v.length >= MIN_SECRET_CHARS) out.add(v);
+    }
+  }
+  return [...out];
+}
+
+/** Escapes a string for a RegExp. */
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/**
+ * Scrubs one piece of text (a message, or a whole JSON log line): known secret values, `Bearer`
+ * credentials, URL passwords, `key=value` credentials and numbers, E.164-looking numbers, and, in
+ * JSON, the values of members named like a credential or a number. Valid JSON stays valid JSON
+ * (only whole values or runs of characters that need no escaping are replaced).
+ */
+export function scrubLine(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const s of secrets) {
+    if (!out.includes(s) && !out.includes(JSON.stringify(s).slice(1, -1))) continue;
+    out = out.replace(new RegExp(escapeRe(s), 'g'), REDACTED);
+    const escaped = JSON.stringify(s).slice(1, -1);
+    if (escaped !== s) out = out.replace(new RegExp(escapeRe(escaped), 'g'), REDACTED);
+  }
+  out = out.replace(JSON_MEMBER, (m, key: string) => (SECRET_KEY.test(key) && !/^"\[(redacted|number)\]"$/.test(m.slice(key.length + 3)) ? `"${key}":"${REDACTED}"` : m));
+  out = out.replace(BEARER, `$1${REDACTED}`);
+  out = out.replace(URL_PASSWORD, `$1:${REDACTED}@`);
+  out = out.replace(KEY_VALUE, `$1$2${REDACTED}`);
+  out = out.replace(E164, REDACTED_NUMBER);
+  return out;
+}
+
+/** Options of {@link createLogging}. */
+export interface LoggingOptions {
+  /** `json` (one JSON object a line) or `pretty` (pino-pretty); default: pretty when the destination is a terminal. */
+  format?: LogFormat;
+  /** Lowest level written (default `info`). */
+  level?: LogLevel;
+  /** Where lines go (default: stdout). Tests pass a stream to read them back. */
+  destination?: DestinationStream & { isTTY?: boolean };
+  /** Secret values scrubbed from every line wherever they appear (see {@link secretsFromEnv}). */
+  secrets?: readonly string[];
+}
+
+/** The structured logger, and the console-shaped one the server's modules take. */
+export interface Logging {
+  pino: Logger;
+  logger: TextLogger;
+  format: LogFormat;
+}
+
+/** Parses `--log-format`; undefined when absent. Throws on anything but json or pretty. */
+export function parseLogFormat(v: string | undefined): LogFormat | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (v === 'json' || v === 'pretty') return v;
+  throw new Error(`--log-format: expected json or pretty, got "${v}"`);
+}
+
+/** Parses `--log-level` (default `info`). Throws on an unknown level. */
+export function parseLogLevel(v: string | undefined): LogLevel {
+  if (v === undefined || v === '') return 'info';
+  const l = v.toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(l)) return l as LogLevel;
+  throw new Error(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${v}"`);
+}
+
+/**
+ * Makes the process's logger. JSON lines carry `level` as a name (`"level":"info"`), `time` as
+ * ISO-8601 and `msg`; pretty lines show the local time and drop pid and host name.
+ */
+export function createLogging(o: LoggingOptions = {}): Logging {
+  const destination = o.destination ?? pino.destination({ dest: 1, sync: true });
+  const isTTY = o.destination ? o.destination.isTTY === true : process.stdout.isTTY === true;
+  const fmt: LogFormat = o.format ?? (isTTY ? 'pretty' : 'json');
+  const secrets = [...new Set(o.secrets ?? [])].filter((s) => s.length >= MIN_SECRET_CHARS).sort((a, b) => b.length - a.length);
+  const stream: DestinationStream =
+    fmt === 'pretty'
+      ? pretty({ destination: destination as unknown as NodeJS.WritableStream, colorize: isTTY, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+      : destination;
+  const p = pino(
+    {
+      level: o.level ?? 'info',
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      hooks: {
+        // The last word before a line is written: whatever a message or an object carried.
+        streamWrite: (line) => scrubLine(line, secrets),
+      },
+    },
+    stream,
+  );
+  return { pino: p, logger: textLogger(p), format: fmt };
+}
+
+/**
+ * A console-shaped logger writing to pino: `info('text')` logs the text; several arguments are
+ * joined as console would (`util.format`); an Error among them is logged as `err` too; a lone
+ * plain object is logged as fields.
+ */
+export function textLogger(p: Logger): TextLogger {
+  const at = (level: Level) => (...args: unknown[]) => {
+    if (args.length === 1 && args[0] !== null && typeof args[0] === 'object' && !(args[0] instanceof Error)) return p[level](args[0] as object);
+    const err = args.find((a): a is Error => a instanceof Error);
+    // An Error's stack goes in `err`, its message in the text.
+    const msg = format(...args.map((a) => (a instanceof Error ? a.message : a)));
+    if (err) p[level]({ err }, msg);
+    else p[level](msg);
+  };
+  return { info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** A request id a client or proxy may set: 1–128 characters of letters, digits and `._:-`. */
+const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** The request's id (set by {@link requestIds}), for log lines about it. */
+export function requestIdOf(req: IncomingMessage): string | undefined {
+  const id = (req as { id?: unknown }).id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/**
+ * Gives every request an id: the client's (or proxy's) `X-Request-Id` when well-formed, else a new
+ * UUID; echoed in the response's `X-Request-Id`, and found by {@link requestIdOf}.
+ */
+export function requestIds(): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    (req as { id?: string }).id = id;
+    res.setHeader('X-Request-Id', id);
+    next();
+  };
+}
+
+/** Query parameters whose values are never logged (credentials a URL may carry). */
+const SECRET_QUERY = /^(kiosk|token|access_token|id_token|code|state|session_state|password|secret|key|sig|signature)$/i;
+
+/** A request's path and query as logged: credentials in the query replaced (see {@link SECRET_QUERY}). */
+export function loggedUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  const out: string[] = [];
+  for (const [k, v] of params) out.push(`${encodeURIComponent(k)}=${SECRET_QUERY.test(k) ? REDACTED : encodeURIComponent(v)}`);
+  return `${url.slice(0, q)}?${out.join('&')}`;
+}
+
+/** Requests whose success is logged at debug level only: static files and pages, health checks, scrapes, accepted ingest batches. */
+function quiet(req: IncomingMessage): boolean {
+  const path = ((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/').split('?')[0];
+  if (path === '/api/events' && req.method === 'POST') return true;
+  return !path.startsWith('/api/');
+}
+
+/**
+ * Logs every HTTP request once it is answered, through pino-http, with its request id (from
+ * {@link requestIds}, mounted before it): method, path (credentials in the query redacted), status,
+ * time. 5xx at error; quiet requests ({@link quiet}) at debug; the rest at info. Headers and bodies
+ * are not logged.
+ */
+export function requestLogging(p: Logger): RequestHandler {
+  const handler = pinoHttp({
+    logger: p,
+    genReqId: (req: IncomingMessage) => requestIdOf(req) ?? randomUUID(),
+    quietReqLogger: true,
+    customAttributeKeys: { reqId: 'reqId' },
+    customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error) => {
+      if (err || res.statusCode >= 500) return 'error';
+      if (res.statusCode < 400 && quiet(req)) return 'debug';
+      return 'info';
+    },
+    customSuccessMessage: (req: IncomingMessage, res: ServerResponse, ms: number) => `${req.method} ${loggedUrl((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/')} ${res.statusCode} ${ms} ms`,
+    customErrorMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${loggedUrl((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/')} ${res.statusCode}`,
+    serializers: {
+      req: (req: { method?: string; url?: string; remoteAddress?: string; raw?: IncomingMessage }) => ({
+        method: req.method,
+        url: loggedUrl(((req.raw as { originalUrl?: string } | undefined)?.originalUrl ?? req.url) || '/'),
+        remoteAddress: req.remoteAddress,
+      }),
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+  return handler as unknown as RequestHandler;
+}
