@@ -1,6 +1,7 @@
 /**
  * The `floorwatch` command line (installed as the package's bin):
  *
+ *   floorwatch serve [--port N] [--data DIR] […]   the server (bin/floorwatch.mjs starts server/main.ts)
  *   floorwatch report --queue-log FILE [--queue-log FILE2 ...] [--json] [--tz ZONE]
  *   floorwatch replay --queue-log FILE [...] --to URL --token T [--speed N] [--tz ZONE]
  *   floorwatch doctor --data DIR [--quarantine] [--json]   (server/doctor.ts)
@@ -21,6 +22,9 @@ import { engineLimitsFromEnv } from '../health-limits.ts';
 import type { EngineLimits } from '../../shared/engine.ts';
 
 export const USAGE = `Usage:
+  floorwatch serve [--port N] [--host H] [--data DIR] [...]
+      Runs the server, with the flags and environment of npm start (see the README's
+      configuration); SIGTERM or Ctrl-C stops it gracefully.
   floorwatch report --queue-log FILE [--queue-log FILE2 ...] [--json] [--tz ZONE]
       Replays Asterisk queue_log files through the Floorwatch engine and prints
       per-queue and per-agent figures for the whole file (--json: one JSON object).
