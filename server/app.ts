@@ -44,6 +44,9 @@ import { Notifier, type Sender } from './notify/dispatcher.ts';
 import { SqliteNotifyStore, sqliteFileOf, type NotifyStore } from './notify/store.ts';
 import { mountNotifyRoutes } from './notify/routes.ts';
 import { packageRoot } from './paths.ts';
+import { FloorwatchMetrics, tokenMatches, type MetricsAccess } from './metrics.ts';
+import { requestIdOf, requestIds, requestLogging } from './logging.ts';
+import type { Logger as PinoLogger } from 'pino';
 
 /** How long a supervisor's action waits to come back from a shared log before answering anyway, ms. */
 const RECORD_WAIT_MS = 5_000;
@@ -116,6 +119,10 @@ export interface ServerOptions {
   /** Stale-call limits and the live-call cap (default: `FLOORWATCH_STALE_*` / `FLOORWATCH_MAX_LIVE_CALLS`, else the engine's defaults); see server/health-limits.ts. */
   engineLimits?: Partial<EngineLimits>;
   logger?: Pick<Console, 'info' | 'warn' | 'error'>;
+  /** Logs every HTTP request (pino-http, server/logging.ts); none when absent (tests). Request ids are given either way. */
+  httpLogger?: PinoLogger;
+  /** `GET /metrics` (server/metrics.ts): behind a bearer token on this port, and/or on a port of its own; absent: not exposed (404). */
+  metrics?: MetricsAccess;
   /** `--retain-days`: the raw events of this many floor-local days before today (and today's) are kept, older ones pruned at start and daily (retention.ts). Absent: every event is kept. */
   retainDays?: number;
   /**
@@ -140,6 +147,9 @@ export function createServer(opts: ServerOptions) {
   const engineLimits = opts.engineLimits ?? engineLimitsFromEnv(process.env);
   let state: FloorState = createFloorState(opts.config ?? defaultConfig(), 0, { clock: 'server', limits: engineLimits });
   let replayed = 0;
+  /** Readiness (`/readyz`): false until `listen` has replayed the log; events folded so far meanwhile. */
+  let replayDone = false;
+  let replayProgress = 0;
   let tickTimer: NodeJS.Timeout | undefined;
   const startedAtMs = clock.now();
   const maxFutureSec = opts.maxFutureSec ?? DEFAULT_MAX_FUTURE_SEC;
@@ -157,7 +167,16 @@ export function createServer(opts: ServerOptions) {
   app.set('trust proxy', opts.trustProxy ?? false);
   const fallbackInline = inlineParts(fallbackPage());
   const guard = { allowedOrigins: opts.allowedOrigins ?? [], secure: opts.secureCookies ?? false, trusts: app.get('trust proxy fn') as (addr: string, hop: number) => boolean };
+  // Every request gets an id (X-Request-Id kept when well-formed, echoed) and, with a structured logger, one log line.
+  app.use(requestIds());
+  if (opts.httpLogger) app.use(requestLogging(opts.httpLogger));
   app.use(httpGuard({ ...guard, inlineScripts: fallbackInline.scripts, inlineStyles: fallbackInline.styles }));
+  // Until the log is replayed only the probes and the scrape answer: the floor is not yet the floor.
+  app.use((req, res, next) => {
+    if (replayDone || req.path === '/healthz' || req.path === '/readyz' || req.path === '/metrics') return next();
+    res.setHeader('Retry-After', '5');
+    res.status(503).json({ ok: false, error: `starting: replaying the event log (${replayProgress} events so far); try again in a few seconds` });
+  });
   const httpServer = http.createServer(app);
   // Small messages until a connection authenticates on /ingest, /live always; unauthenticated connections closed; a cap per address.
   const socketGuard = new SocketGuard({ ingestMessageBytes: MAX_BODY_BYTES, maxPerAddress: opts.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, commandsPerSec: opts.commandsPerSec, trusts: guard.trusts });
@@ -166,7 +185,7 @@ export function createServer(opts: ServerOptions) {
     serveClient: true,
     // Handshakes of every namespace from another site's page are refused (http-guard.ts), and past the per-address cap (socket-guard.ts).
     allowRequest: (req, done) => {
-      const refused = handshakeRefusal(req, guard) ?? socketGuard.allowRequest(req);
+      const refused = handshakeRefusal(req, guard) ?? (replayDone ? undefined : 'starting: replaying the event log') ?? socketGuard.allowRequest(req);
       done(refused ?? null, refused === undefined);
     },
   });
@@ -289,7 +308,30 @@ export function createServer(opts: ServerOptions) {
     apply: shared ? () => {} : applyBatch,
     isWritable: shared ? () => shared.isWritable() : undefined,
     maxFutureMs: maxFutureSec * 1000,
+    // Latency histograms, when /metrics is exposed (the metrics are made below, once everything they read exists).
+    observer: { batch: (source, sec) => metrics?.observer.batch(source, sec), commit: (sec) => metrics?.observer.commit(sec) },
   });
+
+  /** Why the log cannot be written now, or undefined when it can: a shared log unreachable, the last append failed, the SQLite file read-only. */
+  function logUnwritable(): string | undefined {
+    if (shared && !shared.isWritable()) return 'the shared event log is unreachable';
+    if (pipeline.lastAppendError !== undefined) return `the last write to the event log failed: ${pipeline.lastAppendError.slice(0, 200)}`;
+    const file = sqliteFileOf(log);
+    if (file === ':memory:') return undefined;
+    try {
+      fs.accessSync(file, fs.constants.W_OK);
+    } catch {
+      return 'the event log file is not writable';
+    }
+    return undefined;
+  }
+
+  /** Why this node should get no traffic now (`/readyz` 503), or undefined when it is ready. */
+  function notReady(): { status: 'stopping' | 'replaying' | 'log-unwritable'; reason: string } | undefined {
+    if (!replayDone) return { status: 'replaying', reason: `replaying the event log (${replayProgress} events so far)` };
+    const w = logUnwritable();
+    return w === undefined ? undefined : { status: 'log-unwritable', reason: w };
+  }
 
   /** Puts a new configuration in force at once (live calls re-evaluated), persisted and audited. */
   async function applyConfig(next: FloorConfig, actor: string): Promise<void> {
@@ -386,6 +428,13 @@ export function createServer(opts: ServerOptions) {
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, uptimeSec: Math.round((clock.now() - startedAtMs) / 1000) });
   });
+  // Readiness for a load balancer: 200 once the log is replayed and writable; 503 with the reason before, while stopping, or when the log fails.
+  app.get('/readyz', (_req, res) => {
+    const why = notReady();
+    if (!why) return res.json({ ok: true, status: 'ready', replayed });
+    res.setHeader('Retry-After', '5');
+    res.status(503).json({ ok: false, status: why.status, error: why.reason, ...(why.status === 'replaying' ? { replayed: replayProgress } : {}) });
+  });
 
   app.post('/api/events', requireIngest, express.json({ limit: MAX_BODY_BYTES, strict: false }), (req, res, next) => {
     const body: unknown = req.body;
@@ -476,6 +525,37 @@ export function createServer(opts: ServerOptions) {
   /** What if: past days replayed with candidate settings, on a worker (what-if-routes.ts). */
   const whatIf = mountWhatIfRoutes({ ...ctx, engineLimits });
 
+  /** Prometheus metrics (server/metrics.ts), made only when exposed: a token on this port and/or a port of their own. */
+  const metricsToken = opts.metrics?.token || undefined;
+  const metrics =
+    metricsToken !== undefined || opts.metrics?.port !== undefined
+      ? new FloorwatchMetrics({
+          state: () => state,
+          nowMs: engineNow,
+          ingest: pipeline.stats,
+          logEvents: () => log.count(),
+          logFile: sqliteFileOf(log) === ':memory:' ? undefined : sqliteFileOf(log),
+          logWritable: () => logUnwritable() === undefined,
+          ready: () => notReady() === undefined,
+          liveScopes: function* () {
+            for (const s of liveNsp.sockets.values()) yield s.data.scope?.kind ?? 'unknown';
+          },
+          live: hub.stats,
+          notify: notifier.stats,
+          reports: () => reports.stats(),
+          whatIf: () => whatIf.stats(),
+          sources: () => opts.sources?.() ?? {},
+        })
+      : undefined;
+  let metricsServer: http.Server | undefined;
+  let metricsPort: number | undefined;
+  // On this port only with the token (Authorization: Bearer); without one configured, /metrics is not here (404).
+  app.get('/metrics', (req, res, next) => {
+    if (!metrics || metricsToken === undefined) return next();
+    if (!tokenMatches(bearer(req), metricsToken)) return res.status(401).set('WWW-Authenticate', 'Bearer realm="metrics"').json({ ok: false, error: 'metrics: send "Authorization: Bearer <FLOORWATCH_METRICS_TOKEN>"' });
+    metrics.handler()(req, res);
+  });
+
   const PAGES = ['/', '/floor', '/me', '/wall', '/login', '/settings', '/audit', '/users', '/account', '/what-if', '/reports', '/scorecard'];
   if (opts.staticDir && fs.existsSync(path.join(opts.staticDir, 'index.html'))) {
     const dir = opts.staticDir;
@@ -493,7 +573,7 @@ export function createServer(opts: ServerOptions) {
   app.use('/api', (_req, res) => res.status(404).json({ ok: false, error: 'no such endpoint' }));
 
   // Errors: always JSON with a clear reason, never a stack trace.
-  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     void next;
     const e = err as { type?: string; status?: number; message?: string; limit?: number };
     if (e instanceof IngestError) return res.status(e.status).json({ ok: false, error: e.message });
@@ -502,7 +582,7 @@ export function createServer(opts: ServerOptions) {
       return res.status(413).json({ ok: false, error: `body too large: at most ${MAX_BODY_BYTES} bytes and ${MAX_BATCH_EVENTS} events per request` });
     }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return res.status(e.status).json({ ok: false, error: e.message ?? 'bad request' });
-    logger.error(`request failed: ${e.message ?? String(err)}`);
+    logger.error(`request ${requestIdOf(req) ?? ''} ${req.method} ${req.path} failed: ${e.message ?? String(err)}`);
     res.status(500).json({ ok: false, error: 'internal error' });
   });
 
@@ -521,7 +601,7 @@ export function createServer(opts: ServerOptions) {
   ingestNsp.on('connection', (socket) => {
     socket.on('events:ingest', (events, ack) => {
       if (typeof ack !== 'function') return; // without an ack there is no one to tell: nothing is done
-      pipeline.submit(events).then(
+      pipeline.submit(events, 'socket').then(
         (data) => ack({ ok: true, data }),
         (err: Error) => ack({ ok: false, error: err.message }),
       );
@@ -563,8 +643,38 @@ export function createServer(opts: ServerOptions) {
   registerWorklistCommands(liveNsp, { record, state: () => state, log, now: () => clock.now(), recheck: (socket) => revocations.recheckNow(socket) });
 
   // ------------------------------------------------------------ lifecycle
-  /** Rebuilds state from the log, then listens. Resolves with the bound port. */
+  /**
+   * Listens, then rebuilds state from the log (only the probes and /metrics answer meanwhile: see
+   * `/readyz`), then starts the live tick. Resolves with the bound port once the floor is ready.
+   */
   async function listen(port: number, host = '0.0.0.0'): Promise<number> {
+    // Bound first: /healthz answers and /readyz says "replaying" while the log replays (everything else answers 503).
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(port, host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+    try {
+      if (metrics && opts.metrics?.port !== undefined) ({ server: metricsServer, port: metricsPort } = await metrics.listenSeparately(opts.metrics.port, opts.metrics.host));
+      await replayLog();
+    } catch (err) {
+      metricsServer?.close();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      throw err;
+    }
+    replayDone = true;
+    if (tickMs > 0) {
+      tickTimer = setInterval(() => tickNow(), tickMs);
+      tickTimer.unref();
+    }
+    retention?.start();
+    return (httpServer.address() as AddressInfo).port;
+  }
+
+  /** Rebuilds the floor from the log (its saved settings, horizon and events), restores alerts and notifications, then follows a shared log. */
+  async function replayLog(): Promise<void> {
     const saved = await log.loadConfig();
     // A pruned log starts from its horizon: the queues it knew, and where their queue-wait episode numbers stood (log/prune.ts).
     const horizon = await log.horizon();
@@ -579,8 +689,9 @@ export function createServer(opts: ServerOptions) {
     replayed = await log.replay((e, receivedAtMs) => {
       // The clock the live run had when it received the event, then the event: the same "now" at every step.
       foldReceived(e, receivedAtMs);
+      replayProgress = ++n;
       // Keep the replay's change sets small.
-      if (++n % 10_000 === 0) keep();
+      if (n % 10_000 === 0) keep();
     });
     keep();
     tick(state, engineNow());
@@ -594,19 +705,6 @@ export function createServer(opts: ServerOptions) {
     await notifier.restore(restored).catch((err: Error) => logger.error(`notifications: escalations not restored after the restart: ${err.message}`));
     if (shared) shared.follow(shared.lastReplayedId, applyFromLog, (err) => logger.warn(`event log: ${err.message}; retrying`));
     await revocations.start();
-    await new Promise<void>((resolve, reject) => {
-      httpServer.once('error', reject);
-      httpServer.listen(port, host, () => {
-        httpServer.off('error', reject);
-        resolve();
-      });
-    });
-    if (tickMs > 0) {
-      tickTimer = setInterval(() => tickNow(), tickMs);
-      tickTimer.unref();
-    }
-    retention?.start();
-    return (httpServer.address() as AddressInfo).port;
   }
 
   async function close(): Promise<void> {
@@ -619,6 +717,8 @@ export function createServer(opts: ServerOptions) {
     await ownNotifyStore?.close();
     await reports.close();
     await whatIf.close();
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     aggregates.close();
     hub.close();
     await new Promise<void>((resolve) => io.close(() => resolve()));
@@ -650,6 +750,10 @@ export function createServer(opts: ServerOptions) {
     close,
     get replayed() {
       return replayed;
+    },
+    /** The port of the separate metrics listener (`metrics.port`), once `listen` bound it. */
+    get metricsPort() {
+      return metricsPort;
     },
   };
 }

@@ -37,6 +37,12 @@
  *   --oidc-role-map M   FLOORWATCH_OIDC_ROLE_MAP     (floorwatch-admins=admin,floorwatch-supervisors=supervisor,floorwatch-agents=agent; highest wins)
  *   --oidc-agent-claim C FLOORWATCH_OIDC_AGENT_CLAIM (none: the claim holding an agent's agent id)
  *   --local-passwords on|off FLOORWATCH_LOCAL_PASSWORDS (on; off: only single sign-on signs in, `floorwatch user` still resets passwords)
+ *                       FLOORWATCH_METRICS_TOKEN     (none: GET /metrics on the main port with "Authorization: Bearer <token>"; environment only)
+ *   --metrics-port N    FLOORWATCH_METRICS_PORT      (none: GET /metrics on a port of its own, no token; bind it where only Prometheus reaches)
+ *   --metrics-host H    FLOORWATCH_METRICS_HOST      (127.0.0.1: where that port listens)
+ *                       (neither token nor port: /metrics answers 404)
+ *   --log-format F      FLOORWATCH_LOG_FORMAT        (pretty in a terminal, json otherwise: one JSON object a line)
+ *   --log-level L       FLOORWATCH_LOG_LEVEL         (info; trace, debug, info, warn, error, fatal or silent; debug adds every request)
  *   FLOORWATCH_INGEST_TOKENS, FLOORWATCH_API_TOKENS, FLOORWATCH_WALLBOARD_TOKENS: comma-separated static tokens
  *   (without FLOORWATCH_INGEST_TOKENS an ingest token is made once, kept in auth.db until revoked, and printed only then)
  */
@@ -57,6 +63,8 @@ import { parseAmiAddress, startAmiClient, type AmiClient } from './ami/client.ts
 import { AmiAdapter } from './ami/adapter.ts';
 import { RedisNotifyStore } from './notify/store.ts';
 import { parseRetainDays } from './retention.ts';
+import type { MetricsAccess } from './metrics.ts';
+import { createLogging, parseLogFormat, parseLogLevel, secretsFromEnv, type LogFormat, type LogLevel } from './logging.ts';
 import { readSsoOptions, type SsoOptions } from './auth/oidc.ts';
 import { clientDir } from './paths.ts';
 
@@ -91,6 +99,11 @@ export interface MainOptions {
   allowedOrigins: string[];
   /** Cookies marked Secure, HSTS sent: the floor is served over HTTPS. */
   secureCookies: boolean;
+  /** How `/metrics` is exposed: a bearer token on the main port, a port of its own, both, or neither (404). */
+  metrics: MetricsAccess;
+  /** `json`, `pretty`, or undefined: pretty in a terminal, JSON otherwise. */
+  logFormat: LogFormat | undefined;
+  logLevel: LogLevel;
   /** Raw events of this many floor-local days before today are kept (and today's); undefined: all. */
   retainDays: number | undefined;
   /** Single sign-on (OpenID Connect) and whether local passwords are accepted. */
@@ -141,6 +154,27 @@ function nonNegative(v: string | undefined, dflt: number, what: string, expected
   return n;
 }
 
+/**
+ * `/metrics` exposure: FLOORWATCH_METRICS_TOKEN (never a flag: `ps` would show it), `--metrics-port`
+ * (a whole number 0..65535; 0 = any free port) and `--metrics-host` (default 127.0.0.1). Throws on a bad value.
+ */
+function readMetricsAccess(argv: string[], env: NodeJS.ProcessEnv): MetricsAccess {
+  if (argv.some((a) => a === '--metrics-token' || a.startsWith('--metrics-token='))) {
+    throw new Error('--metrics-token: not accepted as a flag (it would show in ps); set FLOORWATCH_METRICS_TOKEN');
+  }
+  const token = env.FLOORWATCH_METRICS_TOKEN?.trim() || undefined;
+  if (token !== undefined && token.length < 16) throw new Error('FLOORWATCH_METRICS_TOKEN: at least 16 characters (e.g. openssl rand -hex 24)');
+  const portText = flag(argv, 'metrics-port') ?? env.FLOORWATCH_METRICS_PORT;
+  let port: number | undefined;
+  if (portText !== undefined && portText !== '') {
+    port = Number(portText);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`--metrics-port: expected 0..65535, got "${portText}"`);
+  }
+  const host = flag(argv, 'metrics-host') ?? env.FLOORWATCH_METRICS_HOST;
+  if (host !== undefined && port === undefined) throw new Error('--metrics-host: only with --metrics-port');
+  return { ...(token ? { token } : {}), ...(port !== undefined ? { port, host: host || '127.0.0.1' } : {}) };
+}
+
 /** Reads flags and environment into options; throws with a clear message on a bad value. */
 export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions {
   const queueLog = (flag(argv, 'queue-log') ?? env.FLOORWATCH_QUEUE_LOG) || undefined;
@@ -187,6 +221,9 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions
     trustProxy: parseTrustProxy(flag(argv, 'trust-proxy') ?? env.FLOORWATCH_TRUST_PROXY),
     allowedOrigins: list(flag(argv, 'allowed-origins') ?? env.FLOORWATCH_ALLOWED_ORIGINS).map(normalizeOrigin),
     secureCookies: onOff(flag(argv, 'secure-cookies') ?? env.FLOORWATCH_SECURE_COOKIES, false, '--secure-cookies'),
+    metrics: readMetricsAccess(argv, env),
+    logFormat: parseLogFormat(flag(argv, 'log-format') ?? env.FLOORWATCH_LOG_FORMAT),
+    logLevel: parseLogLevel(flag(argv, 'log-level') ?? env.FLOORWATCH_LOG_LEVEL),
     retainDays: parseRetainDays(flag(argv, 'retain-days') ?? env.FLOORWATCH_RETAIN_DAYS),
     sso: readSsoOptions(argv, (name, envName) => flag(argv, name) ?? env[envName], env),
   };
@@ -219,30 +256,33 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const config = { ...defaultConfig(), timeZone: o.timeZone };
   const checked = parseConfig(config);
   if (!checked.ok) throw new Error(checked.error);
+  // JSON lines unless a terminal (or --log-format) says otherwise; the secrets this process was given never appear in them.
+  const logging = createLogging({ format: o.logFormat, level: o.logLevel, secrets: secretsFromEnv(env) });
+  const logger = logging.logger;
 
   // What the data folder held before opening it creates files: an empty log in a folder that had data is said at start.
   const before = folderBeforeStart(o.dataDir);
   // REDIS_URL makes this node one of several sharing the event log on Redis Streams.
   const log = o.redisUrl
     ? await openRedisLog({ url: o.redisUrl, prefix: env.FLOORWATCH_REDIS_PREFIX ?? 'floorwatch' })
-    : openSqliteLog({ file: path.join(o.dataDir, 'floorwatch.db'), synchronous: o.sync });
+    : openSqliteLog({ file: path.join(o.dataDir, 'floorwatch.db'), synchronous: o.sync, warn: (m) => logger.warn(m) });
   const auth = new AuthStore(path.join(o.dataDir, 'auth.db'));
   // Notification channels and delivery records live beside the log: in its SQLite file, or on the shared Redis.
   const notifyStore = o.redisUrl ? await RedisNotifyStore.open({ url: o.redisUrl, prefix: env.FLOORWATCH_REDIS_PREFIX ?? 'floorwatch' }) : undefined;
-  if (!o.redisUrl) for (const w of emptyLogWarnings(o.dataDir, before, { events: await log.count(), users: auth.countUsers() })) console.warn(`WARNING: ${w}`);
+  if (!o.redisUrl) for (const w of emptyLogWarnings(o.dataDir, before, { events: await log.count(), users: auth.countUsers() })) logger.warn(`WARNING: ${w}`);
   if (auth.countUsers() === 0) {
     const password = newSecret(12);
     await auth.createUser({ username: 'admin', password, role: 'admin', mustChange: true }, Date.now());
-    console.info(`first start: created user "admin" with the one-time password ${password} (shown once; a new password must be set at the first sign-in)`);
+    logger.info(`first start: created user "admin" with the one-time password ${password} (shown once; a new password must be set at the first sign-in)`);
   }
   const ingestTokens = o.ingestTokens;
-  if (ingestTokens.length === 0) console.info(ingestTokenNotice(auth, path.join(o.dataDir, 'auth.db'), Date.now()));
+  if (ingestTokens.length === 0) logger.info(ingestTokenNotice(auth, path.join(o.dataDir, 'auth.db'), Date.now()));
   if (o.simulator && !auth.listUsers().some((u) => u.username === 'demo-supervisor')) {
     const sup = newSecret(9);
     const ag = newSecret(9);
     await auth.createUser({ username: 'demo-supervisor', password: sup, role: 'supervisor' }, Date.now());
     await auth.createUser({ username: 'demo-agent-1001', password: ag, role: 'agent', agentId: '1001' }, Date.now());
-    console.info(`simulator demo accounts: demo-supervisor / ${sup}   demo-agent-1001 / ${ag} (agent 1001)`);
+    logger.info(`simulator demo accounts: demo-supervisor / ${sup}   demo-agent-1001 / ${ag} (agent 1001)`);
   }
   let queueLogTail: QueueLogTail | undefined;
   let amiClient: AmiClient | undefined;
@@ -262,6 +302,9 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     allowedOrigins: o.allowedOrigins,
     secureCookies: o.secureCookies,
     retainDays: o.retainDays,
+    logger,
+    httpLogger: logging.pino,
+    metrics: o.metrics,
     sso: o.sso,
     ...(notifyStore ? { notify: { store: notifyStore } } : {}),
     // dist/client of the package, from the sources (server/) as from the build (dist/server/).
@@ -274,38 +317,40 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   });
   const t0 = Date.now();
   const port = await server.listen(o.port, o.host);
-  console.info(`event log: ${o.redisUrl ? `Redis stream at ${o.redisUrl}` : path.join(o.dataDir, 'floorwatch.db')} (${server.replayed} events replayed in ${Date.now() - t0} ms)`);
-  if (o.retainDays !== undefined) console.info(`retention: the raw events of today and the ${o.retainDays} day(s) before are kept; older ones are pruned now and daily after midnight`);
+  logger.info(`event log: ${o.redisUrl ? `Redis stream at ${o.redisUrl}` : path.join(o.dataDir, 'floorwatch.db')} (${server.replayed} events replayed in ${Date.now() - t0} ms)`);
+  if (o.retainDays !== undefined) logger.info(`retention: the raw events of today and the ${o.retainDays} day(s) before are kept; older ones are pruned now and daily after midnight`);
 
   let stopSimulator: (() => void) | undefined;
   if (o.simulator) {
     // On the server's clock: a fresh floor starts with its last minutes already simulated (in the past),
     // a floor already in the log is carried on as it stands; --speed makes it busier, never faster than the clock.
     const clock = { now: () => Date.now() };
-    const sim = await openSimulator(server, { clock, seed: clock.now() % 2_147_483_647, agents: o.agents, speed: o.speed, warmupMin: o.warmupMin });
+    const sim = await openSimulator(server, { clock, seed: clock.now() % 2_147_483_647, agents: o.agents, speed: o.speed, warmupMin: o.warmupMin, logger });
     stopSimulator = sim.start(clock);
     const how = sim.warmupEvents ? `, after a ${o.warmupMin}-minute warm-up` : server.replayed ? ', carrying on the floor in the log' : '';
-    console.info(`simulator: ${o.agents} agents, ${o.speed}× as busy as a real floor${how}`);
+    logger.info(`simulator: ${o.agents} agents, ${o.speed}× as busy as a real floor${how}`);
   }
   if (o.queueLog) {
-    queueLogTail = startQueueLogTail({ file: o.queueLog, submit: (events) => server.pipeline.submit(events), timeZone: o.timeZone });
+    queueLogTail = startQueueLogTail({ file: o.queueLog, submit: (events) => server.pipeline.submit(events, 'queue_log'), timeZone: o.timeZone, logger });
   }
   if (o.ami) {
     // Calls still open in the log continue; those that ended while we were down are closed after the login.
     const adapter = new AmiAdapter();
     const state = server.state();
     const resumed = adapter.resume([...state.liveCalls].flatMap((id) => state.calls.get(id) ?? []), Date.now());
-    amiClient = startAmiClient({ ...o.ami, adapter, submit: (events) => server.pipeline.submit(events) });
-    console.info(`AMI: listening to ${o.ami.host}:${o.ami.port} as "${o.ami.username}"${resumed ? ` (${resumed} open calls taken over from the log)` : ''}`);
+    amiClient = startAmiClient({ ...o.ami, adapter, submit: (events) => server.pipeline.submit(events, 'ami'), logger });
+    logger.info(`AMI: listening to ${o.ami.host}:${o.ami.port} as "${o.ami.username}"${resumed ? ` (${resumed} open calls taken over from the log)` : ''}`);
   }
   if (o.sso.oidc) {
     const s = o.sso.oidc;
     // The secret is never printed, only whether there is one.
-    console.info(`single sign-on: ${s.issuer} as client "${s.clientId}" (${s.clientSecret ? 'secret from FLOORWATCH_OIDC_CLIENT_SECRET' : 'public client, no secret'}), roles from claim "${s.groupsClaim}"; local passwords ${o.sso.localPasswords ? 'on' : 'off'}`);
+    logger.info(`single sign-on: ${s.issuer} as client "${s.clientId}" (${s.clientSecret ? 'secret from FLOORWATCH_OIDC_CLIENT_SECRET' : 'public client, no secret'}), roles from claim "${s.groupsClaim}"; local passwords ${o.sso.localPasswords ? 'on' : 'off'}`);
   }
-  if (o.demo) console.warn('DEMO MODE: the views and read APIs are open without signing in. Never on a real floor: start without --demo on.');
+  if (o.demo) logger.warn('DEMO MODE: the views and read APIs are open without signing in. Never on a real floor: start without --demo on.');
   const shown = o.host === '0.0.0.0' ? 'localhost' : o.host;
-  console.info(`Floorwatch is live at http://${shown}:${port}/floor`);
+  if (o.metrics.port !== undefined) logger.info(`metrics: http://${o.metrics.host}:${server.metricsPort}/metrics (no token: only what reaches ${o.metrics.host} may scrape)`);
+  if (o.metrics.token) logger.info('metrics: GET /metrics on the main port with the bearer token of FLOORWATCH_METRICS_TOKEN');
+  logger.info(`Floorwatch is live at http://${shown}:${port}/floor`);
 
   let stopping = false;
   const stop = async () => {

@@ -328,6 +328,8 @@ export class SqliteLog implements LogStore {
       }
       if (rows.length < REPLAY_CHUNK) break;
       after = rows[rows.length - 1][0];
+      // A turn of the event loop between chunks: a long replay still answers /healthz and /readyz ("replaying").
+      await new Promise((resolve) => setImmediate(resolve));
     }
     if (this.problems.skipped > 0) {
       this.warn(

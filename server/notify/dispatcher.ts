@@ -638,6 +638,8 @@ export class Notifier {
         Object.assign(r, { status: 'retrying', nextAttemptAtMs: next });
         this.stats.retried++;
       }
+      // The error with the channel's secret cut out; never the URL (a webhook's path may be its credential).
+      this.o.logger?.warn(`notifications: ${job.notification.kind} ${r.id} to ${job.channel.name} (${job.channel.kind}) failed, attempt ${r.attempts}: ${r.lastError}; ${r.status === 'retrying' ? 'trying again later' : 'given up'}`);
     }
     await this.o.store.saveDelivery(r).catch((err: Error) => this.o.logger?.error(`notifications: saving a delivery record failed: ${err.message}`));
     if (r.status === 'retrying') this.queue.push(job);

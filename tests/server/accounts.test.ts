@@ -271,7 +271,7 @@ describe('a real start', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floorwatch-acct-'));
     const first = await startMain(dataDir);
     const password = /one-time password (\S+)/.exec(first.output())?.[1];
-    const token = /ingest token \(generated[^)]*\): (\S+)/.exec(first.output())?.[1];
+    const token = /ingest token \(generated[^)]*\): ([^\s"]+)/.exec(first.output())?.[1];
     expect(password).toBeTruthy();
     expect(token).toBeTruthy();
 
