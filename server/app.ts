@@ -17,10 +17,10 @@ import { applyEvent, createFloorState, drainChanges, observeClock, tick, type En
 import { engineLimitsFromEnv, healthLimits } from './health-limits.ts';
 import type { FloorEvent } from '../shared/events.ts';
 import type { FloorState, Alert } from '../shared/state.ts';
-import type { IngestClientToServer, IngestServerToClient, LiveScope } from '../shared/wire.ts';
+import type { IngestClientToServer, IngestServerToClient, LiveScope, ShutdownNotice } from '../shared/wire.ts';
 import { selectCallDetail } from '../shared/selectors.ts';
 import type { LogStore } from './log/store.ts';
-import { DEFAULT_MAX_FUTURE_SEC, IngestError, IngestPipeline, MAX_BATCH_EVENTS } from './ingest.ts';
+import { DEFAULT_MAX_FUTURE_SEC, IngestError, IngestPipeline, MAX_BATCH_EVENTS, SHUTTING_DOWN } from './ingest.ts';
 import { LiveHub, scopeFromHandshake, type LiveNamespace } from './live.ts';
 import { fallbackPage } from './page.ts';
 import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, SMALL_MESSAGE_BYTES, SocketGuard } from './socket-guard.ts';
@@ -73,6 +73,12 @@ const ALERT_SAVE_MS = 500;
 const ALERT_SAVE_MAX = 5_000;
 /** Largest HTTP body: 10,000 events of ~1.5 kB each. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Retry-After of an ingest refused while the server stops, s: a service restart takes a few seconds. */
+export const SHUTDOWN_RETRY_AFTER_SEC = 5;
+/** How long a stop waits for HTTP requests in flight to be answered, ms (ingest batches are answered within milliseconds of their commit). */
+const DRAIN_HTTP_MS = 5_000;
+/** How long a stop waits for sockets to write what they hold (the shutdown notice, last acks) and close, ms, before cutting them. */
+const DRAIN_SOCKETS_MS = 2_000;
 
 export interface Clock {
   now(): number;
@@ -177,7 +183,28 @@ export function createServer(opts: ServerOptions) {
     res.setHeader('Retry-After', '5');
     res.status(503).json({ ok: false, error: `starting: replaying the event log (${replayProgress} events so far); try again in a few seconds` });
   });
+  /** Set by `close()`: ingest is refused and every answer closes its connection. */
+  let draining = false;
+  /** Requests express is answering (socket.io's own polls are not among them), for the stop to wait on. */
+  const inflight = new Set<Response>();
+  app.use((req, res, next) => {
+    inflight.add(res);
+    res.once('close', () => inflight.delete(res));
+    if (!draining) return next();
+    // Stopping: no answer keeps its connection, and a batch is refused before its body is read (nothing written).
+    res.setHeader('Connection', 'close');
+    if (req.method === 'POST' && req.path === '/api/events') {
+      return res.status(503).set('Retry-After', String(SHUTDOWN_RETRY_AFTER_SEC)).json({ ok: false, error: SHUTTING_DOWN });
+    }
+    next();
+  });
   const httpServer = http.createServer(app);
+  /** Every TCP connection, upgraded websockets too: a stop destroys those a peer leaves open. */
+  const connections = new Set<import('node:net').Socket>();
+  httpServer.on('connection', (c) => {
+    connections.add(c);
+    c.once('close', () => connections.delete(c));
+  });
   // Small messages until a connection authenticates on /ingest, /live always; unauthenticated connections closed; a cap per address.
   const socketGuard = new SocketGuard({ ingestMessageBytes: MAX_BODY_BYTES, maxPerAddress: opts.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, commandsPerSec: opts.commandsPerSec, trusts: guard.trusts });
   const io = new IoServer(httpServer, {
@@ -576,7 +603,11 @@ export function createServer(opts: ServerOptions) {
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     void next;
     const e = err as { type?: string; status?: number; message?: string; limit?: number };
-    if (e instanceof IngestError) return res.status(e.status).json({ ok: false, error: e.message });
+    if (e instanceof IngestError) {
+      // Nothing was written: the producer sends the batch again (the log unavailable, or the server stopping).
+      if (e.status === 503) res.set('Retry-After', String(SHUTDOWN_RETRY_AFTER_SEC));
+      return res.status(e.status).json({ ok: false, error: e.message });
+    }
     if (e.type === 'entity.parse.failed') return res.status(400).json({ ok: false, error: `malformed JSON: ${e.message ?? 'parse error'}` });
     if (e.type === 'entity.too.large') {
       return res.status(413).json({ ok: false, error: `body too large: at most ${MAX_BODY_BYTES} bytes and ${MAX_BATCH_EVENTS} events per request` });
@@ -707,8 +738,32 @@ export function createServer(opts: ServerOptions) {
     await revocations.start();
   }
 
-  async function close(): Promise<void> {
+  let closing: Promise<void> | undefined;
+
+  /**
+   * A graceful stop (SIGTERM through main.ts): no new connections; ingest refused from now on (HTTP 503
+   * with Retry-After, a socket batch's ack `ok: false`), nothing of it written, while every batch already
+   * submitted is appended, applied and answered; requests in flight answered (up to DRAIN_HTTP_MS); the
+   * alerts waiting saved; every socket sent `server:shutdown` (the client reconnects by itself with
+   * backoff), its last acks written, then closed (up to DRAIN_SOCKETS_MS). Resolves when no connection is
+   * left; the log and the auth store are the caller's to close. Called again, it returns the same stop.
+   */
+  function close(): Promise<void> {
+    closing ??= stop();
+    return closing;
+  }
+
+  async function stop(): Promise<void> {
+    draining = true;
+    // No new connections from here; idle keep-alive ones are closed now, busy ones after their answer (Connection: close).
+    const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    // Answers not yet begun close their connection too: no producer sends its next batch down it.
+    for (const res of inflight) if (!res.headersSent) res.setHeader('Connection', 'close');
     if (tickTimer) clearInterval(tickTimer);
+    await pipeline.drain();
+    // The drained batches' answers (HTTP responses, socket acks) are written in the turns after their commit.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const until = Date.now() + DRAIN_HTTP_MS; inflight.size > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
     await retention?.stop();
     stopRevokeHook();
     revocations.close();
@@ -721,11 +776,34 @@ export function createServer(opts: ServerOptions) {
     metricsServer?.closeAllConnections();
     aggregates.close();
     hub.close();
+    await closeSockets();
     await new Promise<void>((resolve) => io.close(() => resolve()));
-    await new Promise<void>((resolve) => {
-      httpServer.close(() => resolve());
-      httpServer.closeAllConnections?.();
-    });
+    httpServer.closeAllConnections?.();
+    // A peer that does not answer a websocket close would hold its connection (and the stop) for half a minute.
+    await Promise.race([httpClosed, new Promise((r) => setTimeout(r, 200))]);
+    for (const c of connections) c.destroy();
+    await httpClosed;
+  }
+
+  /**
+   * Tells every socket of every namespace the server is stopping, then closes each connection once it has
+   * written what it holds (engine.io's close without discard), so the notice and the last acks arrive; the
+   * client sees its transport close and reconnects with its usual backoff. Not a room emit: every socket must hear it.
+   */
+  async function closeSockets(): Promise<void> {
+    const notice: ShutdownNotice = { retryAfterSec: SHUTDOWN_RETRY_AFTER_SEC, message: 'the server is stopping (a restart or an upgrade); reconnecting' };
+    liveNsp.emit('server:shutdown', notice);
+    ingestNsp.emit('server:shutdown', notice);
+    const conns = new Set([...io.sockets.sockets.values(), ...liveNsp.sockets.values(), ...ingestNsp.sockets.values()].map((s) => s.conn));
+    const closed = [...conns].map(
+      (conn) =>
+        new Promise<void>((resolve) => {
+          if (conn.readyState === 'closed') return resolve();
+          conn.once('close', () => resolve());
+          conn.close();
+        }),
+    );
+    await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, DRAIN_SOCKETS_MS))]);
   }
 
   return {
@@ -750,6 +828,10 @@ export function createServer(opts: ServerOptions) {
     close,
     get replayed() {
       return replayed;
+    },
+    /** True once `close()` began: ingest is refused, the node is going away (for a readiness probe). */
+    get draining() {
+      return draining;
     },
     /** The port of the separate metrics listener (`metrics.port`), once `listen` bound it. */
     get metricsPort() {

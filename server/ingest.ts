@@ -31,6 +31,9 @@ export function futureError(atMs: number, nowMs: number, maxFutureMs: number): s
   return `at: ${Math.ceil(ahead / 1000)} s ahead of the server's clock (limit ${Math.round(maxFutureMs / 1000)} s); check the producer's clock (NTP)`;
 }
 
+/** The answer to a batch sent while the server stops: nothing of it was written, so the producer sends it again (to another node, or after the restart). */
+export const SHUTTING_DOWN = 'server shutting down: nothing from this batch was written; send it again in a few seconds';
+
 export class IngestError extends Error {
   constructor(
     message: string,
@@ -89,6 +92,9 @@ export class IngestPipeline {
   private pending: Pending[] = [];
   private flushing = false;
   private scheduled = false;
+  /** Set by {@link drain}: every new batch is refused from then on. */
+  private draining = false;
+  private drained: (() => void)[] = [];
   readonly stats = { batches: 0, accepted: 0, duplicates: 0, rejected: 0, commits: 0, tooFarAhead: 0, bySource: {} as Partial<Record<IngestSource, SourceCounts>> };
   /** The last log append failed (and none succeeded since): `/readyz` answers 503 until one does. */
   lastAppendError: string | undefined;
@@ -129,6 +135,7 @@ export class IngestPipeline {
   }
 
   private validate(items: unknown[]): Promise<IngestResult> {
+    if (this.draining) return Promise.reject(new IngestError(SHUTTING_DOWN, 503));
     if (items.length > MAX_BATCH_EVENTS) {
       return Promise.reject(new IngestError(`batch too large: ${items.length} events, at most ${MAX_BATCH_EVENTS} per batch`, 413));
     }
@@ -176,6 +183,7 @@ export class IngestPipeline {
    */
   submitInternal(events: FloorEvent[]): Promise<IngestResult> {
     const t0 = performance.now();
+    if (this.draining) return this.track('server', events.length, t0, Promise.reject(new IngestError(SHUTTING_DOWN, 503)));
     if (this.opts.isWritable && !this.opts.isWritable()) {
       return this.track('server', events.length, t0, Promise.reject(new IngestError('event log unavailable: nothing was written; retry later', 503)));
     }
@@ -188,6 +196,26 @@ export class IngestPipeline {
         this.schedule();
       }),
     );
+  }
+
+  /**
+   * A graceful stop: from now on every batch is refused (503, nothing written),
+   * and the promise resolves once each batch submitted before is in the log,
+   * applied and answered. Called again, it waits for the same.
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    if (this.idle()) return Promise.resolve();
+    return new Promise<void>((resolve) => this.drained.push(resolve));
+  }
+
+  /** True while ingest is being drained or has been: new batches are refused. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  private idle(): boolean {
+    return !this.flushing && !this.scheduled && this.pending.length === 0;
   }
 
   private schedule(): void {
@@ -236,6 +264,7 @@ export class IngestPipeline {
       }
     } finally {
       this.flushing = false;
+      if (this.idle()) for (const resolve of this.drained.splice(0)) resolve();
     }
   }
 }

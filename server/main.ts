@@ -67,6 +67,7 @@ import type { MetricsAccess } from './metrics.ts';
 import { createLogging, parseLogFormat, parseLogLevel, secretsFromEnv, type LogFormat, type LogLevel } from './logging.ts';
 import { readSsoOptions, type SsoOptions } from './auth/oidc.ts';
 import { clientDir } from './paths.ts';
+import { onStopSignals } from './shutdown.ts';
 
 export interface MainOptions {
   port: number;
@@ -352,21 +353,19 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   if (o.metrics.token) logger.info('metrics: GET /metrics on the main port with the bearer token of FLOORWATCH_METRICS_TOKEN');
   logger.info(`Floorwatch is live at http://${shown}:${port}/floor`);
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    stopSimulator?.();
-    await queueLogTail?.stop();
-    await amiClient?.stop();
-    await server.close();
-    await log.close();
-    await notifyStore?.close();
-    auth.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  // SIGTERM/SIGINT: the sources stop first, then the server drains ingest, saves alerts and closes
+  // sockets with a reconnect hint (app.ts close()), then the stores; exit 0, or 1 on a second signal or after 10 s.
+  onStopSignals({
+    stop: async () => {
+      stopSimulator?.();
+      await queueLogTail?.stop();
+      await amiClient?.stop();
+      await server.close();
+      await log.close();
+      await notifyStore?.close();
+      auth.close();
+    },
+  });
 }
 
 const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);

@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { ref, shallowRef, computed } from 'vue';
-import type { Ack, AgentConfig, Delta, LiveScope, RevokedNotice, ScopeConfig, Snapshot } from '../../../shared/wire.ts';
+import type { Ack, AgentConfig, Delta, LiveScope, RevokedNotice, ScopeConfig, ShutdownNotice, Snapshot } from '../../../shared/wire.ts';
 import type { FloorConfig } from '../../../shared/config.ts';
 
 export type LinkStatus = 'connecting' | 'live' | 'lost';
@@ -19,6 +19,7 @@ export interface LiveSocketLike {
   on(event: 'live:snapshot', fn: (s: Snapshot) => void): unknown;
   on(event: 'live:delta', fn: (d: Delta) => void): unknown;
   on(event: 'auth:revoked', fn: (n: RevokedNotice) => void): unknown;
+  on(event: 'server:shutdown', fn: (n: ShutdownNotice) => void): unknown;
   emit(event: 'live:resync', ack: (r: Ack<Snapshot>) => void): unknown;
 }
 
@@ -50,6 +51,13 @@ export const useConnectionStore = defineStore('connection', () => {
    * does not come back by itself; the page signs out or shows why.
    */
   const revoked = shallowRef<RevokedNotice | null>(null);
+  /**
+   * Set when the server said it is stopping (a restart, an upgrade): the link
+   * drops on purpose and socket.io reconnects by itself with backoff, so the
+   * page says "restarting" rather than reporting an error; the next snapshot
+   * clears it.
+   */
+  const restarting = shallowRef<ShutdownNotice | null>(null);
   /**
    * Server-corrected now every live timer and colour renders from, ticking once
    * a second while the feed is live. While the feed is lost it stands still at
@@ -89,6 +97,7 @@ export const useConnectionStore = defineStore('connection', () => {
     lostSinceMs.value = null;
     frozenAtMs.value = null;
     lastError.value = null;
+    restarting.value = null;
     tickNow();
     handlers?.snapshot(s);
   }
@@ -144,7 +153,11 @@ export const useConnectionStore = defineStore('connection', () => {
       resyncGen++;
       markLost(null);
     });
-    s.on('connect_error', (err) => markLost(err.message));
+    // While a stopping server is away its address refuses connections: expected, not an error to show.
+    s.on('connect_error', (err) => markLost(restarting.value ? null : err.message));
+    s.on('server:shutdown', (n) => {
+      restarting.value = n;
+    });
     s.on('auth:revoked', (n) => {
       revoked.value = { reason: n.reason, message: n.message };
       markLost(n.message);
@@ -168,7 +181,8 @@ export const useConnectionStore = defineStore('connection', () => {
     scope.value = null;
     config.value = null;
     revoked.value = null;
+    restarting.value = null;
   }
 
-  return { status, lostSinceMs, lastError, offsetMs, seq, scope, config, floorConfig, agentConfig, day, resyncs, revoked, nowMs, clockMs, frozenAtMs, stale, hydrate, accept, requestResync, bindEvents, reset, tickNow };
+  return { status, lostSinceMs, lastError, offsetMs, seq, scope, config, floorConfig, agentConfig, day, resyncs, revoked, restarting, nowMs, clockMs, frozenAtMs, stale, hydrate, accept, requestResync, bindEvents, reset, tickNow };
 });
