@@ -355,6 +355,7 @@ export function createServer(opts: ServerOptions) {
 
   /** Why this node should get no traffic now (`/readyz` 503), or undefined when it is ready. */
   function notReady(): { status: 'stopping' | 'replaying' | 'log-unwritable'; reason: string } | undefined {
+    if (draining) return { status: 'stopping', reason: 'the server is stopping' };
     if (!replayDone) return { status: 'replaying', reason: `replaying the event log (${replayProgress} events so far)` };
     const w = logUnwritable();
     return w === undefined ? undefined : { status: 'log-unwritable', reason: w };
