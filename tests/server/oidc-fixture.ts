@@ -64,7 +64,21 @@ export async function startOidcProvider(): Promise<TestProvider> {
         scopes: ['openid', 'profile', 'groups', 'agent'],
         claims: { openid: ['sub'], profile: ['preferred_username', 'name'], groups: ['groups'], agent: ['agent_id'] },
         cookies: { keys: ['floorwatch-test-provider-cookie-key'] },
-        features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
+        // Lifetimes stated (oidc-provider notices each default it falls back to), in seconds.
+        ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Grant: 3600, Interaction: 600, Session: 3600 },
+        features: {
+          devInteractions: { enabled: true },
+          // The logout confirmation, plain (the default page asks the web for fonts): the form and a "yes" button.
+          rpInitiatedLogout: {
+            enabled: true,
+            logoutSource: (ctx: { body: string }, form: string) => {
+              ctx.body = `<!doctype html><html><head><meta charset="utf-8"><title>Sign out</title></head><body>${form}<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button></body></html>`;
+            },
+            postLogoutSuccessSource: (ctx: { body: string }) => {
+              ctx.body = '<!doctype html><html><head><meta charset="utf-8"><title>Signed out</title></head><body>Signed out</body></html>';
+            },
+          },
+        },
         findAccount: (_ctx: unknown, id: string) => {
           const a = accounts.get(id);
           if (!a) return undefined;

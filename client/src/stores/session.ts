@@ -78,9 +78,11 @@ export const useSessionStore = defineStore('session', () => {
     return null;
   }
 
-  async function logout(): Promise<void> {
-    await api('POST', '/api/logout');
+  /** Signs out here; resolves with the identity provider's logout URL when the session came from single sign-on (the page goes there next), else null. */
+  async function logout(): Promise<string | null> {
+    const r = await api<{ endSessionUrl?: string } | null>('POST', '/api/logout');
     me.value = null;
+    return r.ok && r.data?.endSessionUrl ? r.data.endSessionUrl : null;
   }
 
   function reset(): void {
