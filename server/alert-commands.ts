@@ -10,6 +10,7 @@ import type { LogStore } from './log/store.ts';
 import type { LiveNamespace } from './live.ts';
 import type { NewEvent } from './context.ts';
 import { canSupervise, type Principal } from './auth/principal.ts';
+import { filterFor, ScopeError } from './scope-guard.ts';
 
 export interface AlertCommandContext {
   record: (events: NewEvent[]) => Promise<FloorEvent[]>;
@@ -48,11 +49,15 @@ export function actorOf(p: Principal | string): { by: string; demo: boolean } {
   return p.kind === 'demo' ? { by: DEMO_ACTOR, demo: true } : { by: p.username, demo: false };
 }
 
-/** Acknowledges (or reopens) an alert as `who`; resolves with the alert as it now stands. A demo visitor's action is recorded as {@link DEMO_ACTOR} with `demo: true` in the audit trail. */
+/**
+ * Acknowledges (or reopens) an alert as `who`; resolves with the alert as it now stands. A demo visitor's action is recorded as {@link DEMO_ACTOR} with `demo: true` in the audit trail.
+ * Rejects with a {@link ScopeError} when `who` is a scoped supervisor and the alert is not theirs (shared/scope.ts).
+ */
 export async function actOnAlert(ctx: AlertCommandContext, action: 'acknowledge' | 'reopen', req: { alertId: string; note?: string }, who: Principal | string): Promise<Alert> {
   const { by, demo } = actorOf(who);
   const before = findAlert(ctx.state(), req.alertId);
   if (!before) throw new Error(`alert ${req.alertId.slice(0, 120)} is not open or recent`);
+  if (typeof who !== 'string' && !filterFor(ctx.state(), who).alert(before)) throw new ScopeError(`alert ${req.alertId.slice(0, 120)}`);
   const snapshot = { ack: before.ack, reopened: before.reopened };
   if (action === 'acknowledge' && before.ack) return before; // twice is harmless: nothing new to record
   const type = action === 'acknowledge' ? 'alert.acknowledged' : 'alert.reopened';

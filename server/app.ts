@@ -31,6 +31,8 @@ import { hasRevocationBus, RevocationRegistry } from './auth/revocation.ts';
 import { mountAuthRoutes, mustChangeGate, MUST_CHANGE_ERROR } from './auth/routes.ts';
 import type { SsoOptions } from './auth/oidc.ts';
 import { mountFloorRoutes } from './floor-routes.ts';
+import { filterOfResponse, limitedLiveScope, refuseOutOfScope } from './scope-guard.ts';
+import { eventsInScope, scopeCallDetail, scopeCallEvents } from '../shared/scope.ts';
 import { mountWhatIfRoutes } from './what-if-routes.ts';
 import { mountReportRoutes } from './report-routes.ts';
 import { AggregateStore } from './aggregate-store.ts';
@@ -480,6 +482,8 @@ export function createServer(opts: ServerOptions) {
 
   app.get('/api/health', requireSupervisor, async (_req, res, next) => {
     try {
+      // The whole floor's diagnostics (counts of every queue's calls and agents): not a scoped supervisor's.
+      if (filterOfResponse(state, res).restricted) return refuseOutOfScope(res, 'the whole floor’s diagnostics');
       res.json({
         ok: true,
         data: {
@@ -511,19 +515,27 @@ export function createServer(opts: ServerOptions) {
   });
 
   app.get('/api/snapshot', requireSupervisor, (req, res) => {
-    const scope = scopeFromHandshake({}, req.query as Record<string, unknown>);
-    if (typeof scope === 'string') return res.status(400).json({ ok: false, error: scope });
+    const asked = scopeFromHandshake({}, req.query as Record<string, unknown>);
+    if (typeof asked === 'string') return res.status(400).json({ ok: false, error: asked });
+    // A scoped supervisor gets their scope's snapshot, as on the socket (scope-guard.ts).
+    const scope = limitedLiveScope(asked, res.locals.principal as Principal, state);
+    if (typeof scope === 'string') return refuseOutOfScope(res);
     res.json({ ok: true, data: hub.snapshot(scope) });
   });
 
   app.get('/api/calls/:callId', requireSupervisor, async (req, res, next) => {
     try {
       const callId = String(req.params.callId);
+      const f = filterOfResponse(state, res);
+      const live = state.calls.get(callId);
+      if (live && f.restricted && !f.call(live)) return refuseOutOfScope(res, `call ${callId.slice(0, 128)}`);
       const detail = selectCallDetail(state, callId);
-      if (detail) return res.json({ ok: true, data: detail });
+      if (detail) return res.json({ ok: true, data: scopeCallDetail(detail, f) });
       const events = await log.eventsForCall(callId);
       if (events.length === 0) return res.status(404).json({ ok: false, error: `no call ${callId.slice(0, 128)}` });
-      res.json({ ok: true, data: { callId, events } });
+      // A past call: theirs by the queues it was in (or the agents it rang, never queued); other teams' agents renamed.
+      if (!eventsInScope(events, f)) return refuseOutOfScope(res, `call ${callId.slice(0, 128)}`);
+      res.json({ ok: true, data: { callId, events: scopeCallEvents(events, f) } });
     } catch (err) {
       next(err);
     }
@@ -539,7 +551,9 @@ export function createServer(opts: ServerOptions) {
         limit: Math.min(num(req.query.limit) ?? 500, 5_000),
       });
       // Withdrawn (retracted) alerts stay on record with their status: the floor saw them as real.
-      res.json({ ok: true, data: alerts });
+      // A scoped supervisor: theirs among them (by their agents' teams and queues now, shared/scope.ts).
+      const f = filterOfResponse(state, res);
+      res.json({ ok: true, data: f.restricted ? alerts.filter((a) => f.alert(a)) : alerts });
     } catch (err) {
       next(err);
     }
@@ -656,10 +670,12 @@ export function createServer(opts: ServerOptions) {
     if (!resolved || !p) return next(new Error('sign in first'));
     if (p.kind === 'user' && p.mustChange) return next(new Error(MUST_CHANGE_ERROR));
     let scope: LiveScope;
-    if (canSupervise(p)) scope = requested;
-    else if (p.role === 'wallboard') {
-      if (requested.kind !== 'wallboard') return next(new Error('a wallboard token opens the wallboard only'));
-      scope = requested;
+    if (canSupervise(p) || p.role === 'wallboard') {
+      if (p.role === 'wallboard' && requested.kind !== 'wallboard') return next(new Error('a wallboard token opens the wallboard only'));
+      // A scoped supervisor or wallboard joins the room of their scope only (scope-guard.ts, shared/scope.ts).
+      const limited = limitedLiveScope(requested, p, state);
+      if (typeof limited === 'string') return next(new Error(limited));
+      scope = limited;
     } else if (p.kind === 'user' && p.role === 'agent' && p.agentId) {
       // An agent's socket joins only their own room, whatever it asks for.
       if (requested.kind !== 'agent' || requested.agentId !== p.agentId) return next(new Error('agents see only their own view'));
@@ -830,13 +846,13 @@ export function createServer(opts: ServerOptions) {
     get replayed() {
       return replayed;
     },
-    /** True once `close()` began: ingest is refused, the node is going away (for a readiness probe). */
-    get draining() {
-      return draining;
-    },
     /** The port of the separate metrics listener (`metrics.port`), once `listen` bound it. */
     get metricsPort() {
       return metricsPort;
+    },
+    /** True once `close()` began: ingest is refused, the node is going away (for a readiness probe). */
+    get draining() {
+      return draining;
     },
   };
 }

@@ -12,6 +12,8 @@ import { actor, toCsv, type RouteContext } from './context.ts';
 import { actOnAlert, readAlertRequest } from './alert-commands.ts';
 import { ReportError } from './report-cache.ts';
 import type { DayTables } from './report-worker.ts';
+import { filterOfResponse, refuseOutOfScope, ScopeError } from './scope-guard.ts';
+import { scopeAgentView, scopeConfig, type ScopeFilter } from '../shared/scope.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -33,12 +35,14 @@ export function mountFloorRoutes(ctx: RouteContext): void {
       try {
         res.json({ ok: true, data: await actOnAlert({ record: ctx.record, state: ctx.state, log, now: () => clock.now(), logger: ctx.logger }, action, r, actor(res)) });
       } catch (err) {
-        res.status(404).json({ ok: false, error: (err as Error).message });
+        res.status(err instanceof ScopeError ? 403 : 404).json({ ok: false, error: (err as Error).message });
       }
     });
   }
 
   app.post('/api/ticker', ctx.requireSupervisor, json, async (req, res) => {
+    // The ticker is the whole floor's (every wallboard shows it): a supervisor limited to some queues and teams does not post to it.
+    if (filterOfResponse(ctx.state(), res).restricted) return refuseOutOfScope(res, 'the ticker is the whole floor’s');
     const t = text(req.body, 'text', 200);
     if (typeof t !== 'string') return res.status(400).json({ ok: false, ...t });
     const minutes = (req.body as { minutes?: unknown }).minutes;
@@ -56,6 +60,9 @@ export function mountFloorRoutes(ctx: RouteContext): void {
     const t = text(req.body, 'text');
     if (typeof t !== 'string') return res.status(400).json({ ok: false, ...t });
     const agentId = String(req.params.agentId);
+    // A scoped supervisor writes to their agents only (an unknown agent included: the answer tells nothing of others).
+    const f = filterOfResponse(ctx.state(), res);
+    if (f.restricted && !f.agent(agentId)) return refuseOutOfScope(res, `agent ${agentId.slice(0, 64)}`);
     if (!ctx.state().agents.has(agentId)) return res.status(404).json({ ok: false, error: `no agent ${agentId.slice(0, 64)} on the floor` });
     const [e] = await ctx.record([{ type: 'agent.noted', agentId, text: t, by: actor(res).username }]);
     await log.appendAudit({ atMs: clock.now(), actor: actor(res).username, action: 'agent.note', after: { agentId, text: t } });
@@ -63,7 +70,8 @@ export function mountFloorRoutes(ctx: RouteContext): void {
   });
 
   app.get('/api/settings', ctx.requireSupervisor, (_req, res) => {
-    res.json({ ok: true, data: ctx.state().config });
+    // A scoped supervisor sees the floor's thresholds and the overrides of their queues and teams only.
+    res.json({ ok: true, data: scopeConfig(ctx.state().config, filterOfResponse(ctx.state(), res)) });
   });
 
   app.put('/api/settings', ctx.requireAdmin, json, async (req, res, next) => {
@@ -104,11 +112,21 @@ export function mountFloorRoutes(ctx: RouteContext): void {
     return res.status(500).json({ ok: false, error: 'the report could not be built' });
   }
 
+  /**
+   * A day's tables as a scoped supervisor may see them: their queues' rows and their agents' rows
+   * (by the agents' teams and queues now; shared/scope.ts), their other queues left out of each agent's.
+   */
+  function scopedTables(t: DayTables, f: ScopeFilter): DayTables {
+    if (!f.restricted) return t;
+    const s = ctx.state();
+    return { ...t, queues: t.queues.filter((q) => f.queue(q.queueId)), agents: t.agents.filter((a) => f.agentOf(a.team, a.queues)).map((a) => scopeAgentView(a, f, s)) };
+  }
+
   app.get('/api/report', ctx.requireSupervisor, async (req, res) => {
     const date = typeof req.query.date === 'string' && req.query.date ? req.query.date : undefined;
     if (date !== undefined && !DATE.test(date)) return res.status(400).json({ ok: false, error: 'date: YYYY-MM-DD' });
     try {
-      res.json({ ok: true, data: await dayTables(date) });
+      res.json({ ok: true, data: scopedTables(await dayTables(date), filterOfResponse(ctx.state(), res)) });
     } catch (err) {
       reportFailed(res, err);
     }
@@ -121,7 +139,7 @@ export function mountFloorRoutes(ctx: RouteContext): void {
     if (date !== undefined && !DATE.test(date)) return res.status(400).json({ ok: false, error: 'date: YYYY-MM-DD' });
     let t;
     try {
-      t = await dayTables(date);
+      t = scopedTables(await dayTables(date), filterOfResponse(ctx.state(), res));
     } catch (err) {
       return reportFailed(res, err);
     }

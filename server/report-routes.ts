@@ -21,6 +21,8 @@ import { actor, type RouteContext } from './context.ts';
 import { tableToCsv, tablesToXlsx, type ExportTable } from './export/tables.ts';
 import { ReportError } from './report-cache.ts';
 import type { DatedDay } from './report-worker.ts';
+import { filterOfResponse, ScopeError } from './scope-guard.ts';
+import type { ScopeFilter } from '../shared/scope.ts';
 
 /** Longest range one report covers, days. */
 export const REPORT_RANGE_MAX_DAYS = 366;
@@ -134,9 +136,24 @@ export function mountReportRoutes(ctx: RouteContext): void {
     return { dates, today };
   }
 
-  async function report(req: express.Request): Promise<RangeReport> {
+  /**
+   * A scoped supervisor's report: a filter naming a queue, team or agent not theirs is refused
+   * ({@link ScopeError}, 403); the report is limited to their queues and agents (shared/scope.ts).
+   */
+  function limitQuery(query: ReportQuery, f: ScopeFilter): ReportQuery {
+    if (!f.restricted) return query;
+    const queue = query.queues.find((q) => !f.queue(q));
+    if (queue !== undefined) throw new ScopeError(`queue ${queue}`);
+    const team = query.teams.find((t) => !f.team(t));
+    if (team !== undefined) throw new ScopeError(`team ${team}`);
+    const agent = query.agents.find((a) => !f.agent(a));
+    if (agent !== undefined) throw new ScopeError(`agent ${agent}`);
+    return { ...query, limit: f.limit() };
+  }
+
+  async function report(req: express.Request, res: express.Response): Promise<RangeReport> {
     const s = ctx.state();
-    const query = readReportQuery(req.query, todayOf(s));
+    const query = limitQuery(readReportQuery(req.query, todayOf(s)), filterOfResponse(s, res));
     const { dates, today } = datesOf(query.from, query.to);
     const maxOccupancyPct = Math.round(s.config.workload.targetOccupancy * 1000) / 10;
     const r = await ctx.reports.answer({ kind: 'report', query, timeZone: s.config.timeZone, maxOccupancyPct }, dates, s.config, today);
@@ -145,6 +162,7 @@ export function mountReportRoutes(ctx: RouteContext): void {
 
   function failed(res: express.Response, err: unknown) {
     if (err instanceof BadQuery || err instanceof RangeError) return res.status(400).json({ ok: false, error: err.message });
+    if (err instanceof ScopeError) return res.status(403).json({ ok: false, error: err.message });
     if (err instanceof ReportError) {
       if (err.status === 503) res.set('Retry-After', '5');
       return res.status(err.status).json({ ok: false, error: err.message });
@@ -155,7 +173,7 @@ export function mountReportRoutes(ctx: RouteContext): void {
 
   app.get('/api/reports', ctx.requireSupervisor, async (req, res) => {
     try {
-      res.json({ ok: true, data: await report(req) });
+      res.json({ ok: true, data: await report(req, res) });
     } catch (err) {
       failed(res, err);
     }
@@ -163,7 +181,7 @@ export function mountReportRoutes(ctx: RouteContext): void {
 
   app.get('/api/reports/export.xlsx', ctx.requireSupervisor, async (req, res) => {
     try {
-      const r = await report(req);
+      const r = await report(req, res);
       const t = reportTables(r);
       const buf = await tablesToXlsx([t.rows, t.queues, t.agents, t.rules], { timeZone: ctx.state().config.timeZone, title: `Floorwatch ${r.query.from} – ${r.query.to}` });
       res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').attachment(`floorwatch-report-${r.query.from}-${r.query.to}.xlsx`).send(buf);
@@ -176,7 +194,7 @@ export function mountReportRoutes(ctx: RouteContext): void {
     const table = String(req.params.table);
     if (table !== 'rows' && table !== 'queues' && table !== 'agents' && table !== 'rules') return res.status(404).json({ ok: false, error: 'tables: rows, queues, agents, rules' });
     try {
-      const r = await report(req);
+      const r = await report(req, res);
       res.type('text/csv').attachment(`floorwatch-${table}-${r.query.from}-${r.query.to}.csv`);
       res.send(tableToCsv(reportTables(r)[table], { timeZone: ctx.state().config.timeZone }));
     } catch (err) {
@@ -204,13 +222,24 @@ export function mountReportRoutes(ctx: RouteContext): void {
       } else if (typeof req.query.agent === 'string' && req.query.agent) subject = { kind: 'agent', agentId: req.query.agent.slice(0, 128) };
       else if (typeof req.query.team === 'string' && req.query.team) subject = { kind: 'team', team: req.query.team.slice(0, 128) };
       else return res.status(400).json({ ok: false, error: 'agent or team: whose scorecard' });
+      // A scoped supervisor: their agents' scorecards, their teams' (with only queues: a team's agents of theirs).
+      const f = filterOfResponse(s, res);
+      if (f.restricted && subject.kind === 'agent' && !f.agent(subject.agentId)) throw new ScopeError(`agent ${subject.agentId}`);
+      if (f.restricted && subject.kind === 'team') {
+        if (!f.team(subject.team)) throw new ScopeError(`team ${subject.team}`);
+        const agents = f.limit()?.agents;
+        if (agents) subject = { ...subject, agents };
+      }
       const span = datesBetween(q.from, q.to).length;
       const previousTo = addDays(q.from, -1);
       const previousFrom = addDays(previousTo, -(span - 1));
       // Both periods in one answer: one fold of the log at most.
       const { dates, today } = datesOf(previousFrom, q.to);
       const r = await ctx.reports.answer({ kind: 'scorecard', subject, period: { from: q.from, to: q.to, previousFrom, previousTo }, ringBreachAt: s.config.rules.ringBreachAt }, dates, s.config, today);
-      res.json({ ok: true, data: r.answer as Scorecard });
+      const card = r.answer as Scorecard;
+      // Worst calls in queues not theirs stay out (their agent may have taken one): they could not open them.
+      if (f.restricted) card.worstCalls = card.worstCalls.filter((c) => c.queueId === null || f.queue(c.queueId));
+      res.json({ ok: true, data: card });
     } catch (err) {
       failed(res, err);
     }

@@ -44,3 +44,10 @@ export function limitedLiveScope(requested: LiveScope, p: Principal, s: FloorSta
   }
   return { kind: requested.kind, limit: scope };
 }
+
+/** Something asked for or acted on is not in the asker's scope: a 403 over HTTP, an error ack on a socket. */
+export class ScopeError extends Error {
+  constructor(what?: string) {
+    super(what ? `${NOT_IN_SCOPE} (${what})` : NOT_IN_SCOPE);
+  }
+}

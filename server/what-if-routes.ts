@@ -19,6 +19,8 @@ import type { EngineLimits } from '../shared/engine.ts';
 import { readChanges, WhatIfError } from '../shared/what-if.ts';
 import type { RouteContext } from './context.ts';
 import { WhatIfBusyError, WhatIfFailedError, WhatIfService } from './what-if.ts';
+import { filterOfResponse } from './scope-guard.ts';
+import { scopeConfig } from '../shared/scope.ts';
 
 /** What the routes need besides the usual context: the live floor's engine limits (the replay closes stale calls as it did). */
 export interface WhatIfRouteContext extends RouteContext {
@@ -43,9 +45,13 @@ export function mountWhatIfRoutes(ctx: WhatIfRouteContext): WhatIfService {
     const config = ctx.state().config;
     const changes = readChanges({ set: body.set, config: body.config }, config);
     if (!changes.ok) return res.status(400).json({ ok: false, error: changes.error });
+    // A scoped supervisor's run counts and shows their queues' and agents' alerts only, and their part of the settings (shared/scope.ts).
+    const f = filterOfResponse(ctx.state(), res);
+    const scope = f.limit();
     try {
-      const { result, ms } = await service.run({ config, changes: changes.changes, from: body.from as string, to: body.to as string, nowMs: ctx.clock.now() });
-      res.json({ ok: true, data: { ...result, ms } });
+      const { result, ms } = await service.run({ config, changes: changes.changes, from: body.from as string, to: body.to as string, nowMs: ctx.clock.now(), ...(scope ? { scope } : {}) });
+      const shown = f.restricted ? { ...result, baselineConfig: scopeConfig(result.baselineConfig, f), candidateConfig: scopeConfig(result.candidateConfig, f) } : result;
+      res.json({ ok: true, data: { ...shown, ms } });
     } catch (err) {
       if (err instanceof WhatIfError) return res.status(400).json({ ok: false, error: err.message });
       if (err instanceof WhatIfBusyError || err instanceof WhatIfFailedError) {

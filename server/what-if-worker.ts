@@ -11,6 +11,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { FloorConfig } from '../shared/config.ts';
 import type { EngineLimits } from '../shared/engine.ts';
+import type { ScopeLimit } from '../shared/scope.ts';
 import type { FloorEvent } from '../shared/events.ts';
 import { createWhatIfFold, WhatIfError, type SettingChange, type WhatIfResult } from '../shared/what-if.ts';
 import { readSqliteLog, type ReportSource } from './report-worker.ts';
@@ -27,6 +28,8 @@ export interface WhatIfRunRequest {
   nowMs: number;
   source: ReportSource;
   limits?: Partial<EngineLimits>;
+  /** A scoped supervisor's limits: only their queues' and agents' alerts counted (shared/what-if.ts `WhatIfOptions.scope`). */
+  scope?: ScopeLimit;
 }
 /** main → worker (stream source): the next events of the log, each `[event, receivedAtMs]`, in log order. */
 export interface WhatIfChunk {
@@ -57,7 +60,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
     try {
       if (m.type === 'run') {
         const startedMs = performance.now();
-        const fold = createWhatIfFold({ config: m.config, changes: m.changes, from: m.from, to: m.to, limits: m.limits });
+        const fold = createWhatIfFold({ config: m.config, changes: m.changes, from: m.from, to: m.to, limits: m.limits, scope: m.scope });
         if (m.source.kind === 'stream') {
           streaming = { jobId: m.jobId, fold, nowMs: m.nowMs, startedMs };
           return;

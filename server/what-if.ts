@@ -18,6 +18,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FloorConfig } from '../shared/config.ts';
+import type { ScopeLimit } from '../shared/scope.ts';
 import type { EngineLimits } from '../shared/engine.ts';
 import type { FloorEvent } from '../shared/events.ts';
 import { applyChanges, whatIfRange, WhatIfError, type SettingChange, type WhatIfResult } from '../shared/what-if.ts';
@@ -47,6 +48,8 @@ export interface WhatIfRequest {
   from: string;
   to: string;
   nowMs: number;
+  /** A scoped supervisor's limits (shared/scope.ts): only their queues' and agents' alerts are counted and shown. */
+  scope?: ScopeLimit;
 }
 
 /** Counters shown with a result and usable in health output. */
@@ -128,7 +131,7 @@ export class WhatIfService {
         let failure: Error | undefined;
         worker.on('message', (m: FromWhatIfWorker) => {
           if (m.type === 'ready') {
-            worker.postMessage({ type: 'run', jobId, config: req.config, changes: req.changes, from: req.from, to: req.to, nowMs: req.nowMs, source: this.source, limits: this.limits } satisfies ToWhatIfWorker);
+            worker.postMessage({ type: 'run', jobId, config: req.config, changes: req.changes, from: req.from, to: req.to, nowMs: req.nowMs, source: this.source, limits: this.limits, ...(req.scope ? { scope: req.scope } : {}) } satisfies ToWhatIfWorker);
             if (this.source.kind === 'stream') void this.stream(worker, jobId);
             return;
           }

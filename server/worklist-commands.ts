@@ -10,11 +10,13 @@ import type { FloorState } from '../shared/state.ts';
 import type { WorklistItemView } from '../shared/wire.ts';
 import { findOpenItem } from '../shared/engine.ts';
 import { selectWorklistItemView } from '../shared/worklist-view.ts';
+import { scopeWorklistItem } from '../shared/scope.ts';
 import type { LogStore } from './log/store.ts';
 import type { LiveNamespace } from './live.ts';
 import type { NewEvent } from './context.ts';
 import { canSupervise, type Principal } from './auth/principal.ts';
 import { actorOf } from './alert-commands.ts';
+import { filterFor, ScopeError } from './scope-guard.ts';
 
 export interface WorklistCommandContext {
   record: (events: NewEvent[]) => Promise<FloorEvent[]>;
@@ -34,15 +36,21 @@ export function readAssignRequest(req: unknown): { itemId: string; agentId: stri
   return { itemId, agentId };
 }
 
-/** Assigns (or, with `agentId: null`, unassigns) an open worklist item as `who`; resolves with the item as it now stands. */
+/**
+ * Assigns (or, with `agentId: null`, unassigns) an open worklist item as `who`; resolves with the item as it now stands.
+ * Rejects with a {@link ScopeError} when `who` is a scoped supervisor and the item's queue, or the agent, is not theirs (shared/scope.ts).
+ */
 export async function assignWorklistItem(ctx: WorklistCommandContext, req: { itemId: string; agentId: string | null }, who: Principal | string): Promise<WorklistItemView> {
   const { by, demo } = actorOf(who);
   const s = ctx.state();
   const before = findOpenItem(s, req.itemId);
   if (!before) throw new Error(`worklist item ${req.itemId.slice(0, 120)} is not open`);
+  const f = typeof who === 'string' ? undefined : filterFor(s, who);
+  if (f?.restricted && !f.worklistItem(before)) throw new ScopeError(`worklist item ${req.itemId.slice(0, 120)}`);
+  if (f?.restricted && req.agentId !== null && !f.agent(req.agentId)) throw new ScopeError(`agent ${req.agentId.slice(0, 128)}`);
   if (req.agentId !== null && !s.agents.has(req.agentId)) throw new Error(`unknown agent ${req.agentId.slice(0, 128)}`);
   const previous = before.assignedTo ?? null;
-  if (previous === req.agentId) return selectWorklistItemView(before);
+  if (previous === req.agentId) return f ? scopeWorklistItem(selectWorklistItemView(before), f) : selectWorklistItemView(before);
   await ctx.record([{ type: 'worklist.assigned', itemId: req.itemId, by, ...(req.agentId !== null ? { agentId: req.agentId } : {}) } as NewEvent]);
   const after = findOpenItem(ctx.state(), req.itemId);
   await ctx.log.appendAudit({
@@ -53,7 +61,7 @@ export async function assignWorklistItem(ctx: WorklistCommandContext, req: { ite
     after: { itemId: req.itemId, assignedTo: after?.assignedTo ?? null, ...(demo ? { demo: true } : {}) },
   });
   if (!after) throw new Error(`worklist item ${req.itemId.slice(0, 120)} closed meanwhile`);
-  return selectWorklistItemView(after);
+  return f ? scopeWorklistItem(selectWorklistItemView(after), f) : selectWorklistItemView(after);
 }
 
 /** Handles `worklist:assign` on every /live socket: supervisors only, re-checked per command, acked `{ ok, data | error }`. */

@@ -27,7 +27,7 @@
  */
 import type { FloorConfig } from './config.ts';
 import type { FloorEvent } from './events.ts';
-import type { Alert, CallState, Callback, FloorState, Voicemail } from './state.ts';
+import type { CallState, Callback, FloorState } from './state.ts';
 import type { AgentView, CallDetail, CallView, WorklistItemView } from './wire.ts';
 
 /** The queues and teams a supervisor or wallboard is limited to; a list left out limits nothing. */
@@ -111,6 +111,12 @@ export interface ScopeLimit {
   agents?: string[];
 }
 
+/** The subjects an alert or a voicemail names (a state object or its view). */
+export interface Subjects {
+  agentId?: string | null;
+  queueId?: string | null;
+}
+
 /** What a scoped supervisor may receive of floor `s`, object by object (see the module comment). */
 export interface ScopeFilter {
   /** The scope it applies, normalised; null for the whole floor. */
@@ -128,8 +134,10 @@ export interface ScopeFilter {
   /** Whether a team is theirs: one of `teams`; with only `queues`, the team of one of their agents. */
   team(team: string | null | undefined): boolean;
   call(c: CallState): boolean;
-  alert(a: Pick<Alert, 'agentId' | 'queueId'>): boolean;
-  voicemail(v: Pick<Voicemail, 'agentId' | 'queueId'>): boolean;
+  /** An alert (or its record): theirs when its agent, if named, and its queue, if named, are. */
+  alert(a: Subjects): boolean;
+  /** A voicemail (or its view), by the same rule as an alert. */
+  voicemail(v: Subjects): boolean;
   callback(cb: Pick<Callback, 'agentId'>): boolean;
   worklistItem(item: { queueId: string }): boolean;
   /** The limits a range report, export, scorecard or what-if of this supervisor is built with; undefined for the whole floor. */
@@ -193,7 +201,7 @@ export function scopeFilter(s: FloorState, scope: SupervisorScope | null | undef
     return derivedTeams;
   };
   const queue = (id: string | null | undefined): boolean => id !== null && id !== undefined && queueSet().has(id);
-  const namedOk = (x: { agentId?: string | null; queueId?: string | null }): boolean => {
+  const namedOk = (x: Subjects): boolean => {
     const hasAgent = x.agentId !== undefined && x.agentId !== null;
     const hasQueue = x.queueId !== undefined && x.queueId !== null;
     return (hasAgent || hasQueue) && (!hasAgent || agent(x.agentId)) && (!hasQueue || queue(x.queueId));

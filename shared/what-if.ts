@@ -35,6 +35,7 @@
 import { floorConfigSchema, parseConfig, RULE_IDS, ruleThresholdsSchema, serviceLevelSchema, workloadSchema, type FloorConfig, type RuleId, type RuleThresholds } from './config.ts';
 import { alertDay, applyEvent, createFloorState, drainChanges, observeClock, tick, type EngineLimits } from './engine.ts';
 import type { FloorEvent } from './events.ts';
+import type { ScopeLimit } from './scope.ts';
 import type { Alert, AlertLevel, FloorState, RuleCounts } from './state.ts';
 import { localDay, zoneOffsetMs } from './time.ts';
 
@@ -423,6 +424,13 @@ export interface WhatIfOptions {
   to: string;
   /** The live floor's stale-call limits and cap (default: the engine's). */
   limits?: Partial<EngineLimits>;
+  /**
+   * A scoped supervisor's limits (shared/scope.ts `ScopeFilter.limit`): only alerts each of whose
+   * subjects is theirs are counted and shown — their queue (if it names one) in `queues`, their
+   * agent (if it names one) of a team in `teams` (the agent's team at the end of the replay) and in
+   * `agents`; an alert naming neither is left out.
+   */
+  scope?: ScopeLimit;
 }
 
 const RANK: Record<AlertLevel, number> = { info: 1, warn: 2, breach: 3 };
@@ -521,8 +529,18 @@ export function createWhatIfFold(opts: WhatIfOptions) {
       if (!ar) ag.rules.set(a.ruleId, (ar = { baseline: zero(), candidate: zero() }));
       ar[side][a.level]++;
     };
-    for (const a of base.alerts.values()) count(a, 'baseline');
-    for (const a of cand.alerts.values()) count(a, 'candidate');
+    const lim = opts.scope;
+    const teamOf = (agentId: string) => base.s.agents.get(agentId)?.team ?? cand.s.agents.get(agentId)?.team;
+    const theirs = (a: Alert): boolean => {
+      if (!lim) return true;
+      if (a.queueId === undefined && a.agentId === undefined) return false;
+      if (a.queueId !== undefined && lim.queues && !lim.queues.includes(a.queueId)) return false;
+      if (a.agentId === undefined) return true;
+      const team = teamOf(a.agentId);
+      return (!lim.teams || (team !== undefined && lim.teams.includes(team))) && (!lim.agents || lim.agents.includes(a.agentId));
+    };
+    for (const a of base.alerts.values()) if (theirs(a)) count(a, 'baseline');
+    for (const a of cand.alerts.values()) if (theirs(a)) count(a, 'candidate');
 
     const worse: WhatIfExample[] = [];
     const better: WhatIfExample[] = [];
@@ -535,6 +553,7 @@ export function createWhatIfFold(opts: WhatIfOptions) {
       const diff = (cs ? RANK[cs.level] : 0) - (bs ? RANK[bs.level] : 0);
       if (diff === 0) continue;
       const a = (cs ? c : b) as Alert;
+      if (!theirs(a)) continue;
       const owner = cs ? cand : base;
       const ex: WhatIfExample = { alertId: id, ruleId: a.ruleId, day: localDate(alertDay(owner.s, a), tz), raisedAtMs: a.raisedAtMs, unit: a.unit, baseline: bs, candidate: cs };
       if (a.callId !== undefined) ex.callId = a.callId;

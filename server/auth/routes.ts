@@ -5,7 +5,7 @@
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { actor, toCsv, type RouteContext } from '../context.ts';
-import { SESSION_COOKIE, parseCookies, type Principal } from './principal.ts';
+import { SESSION_COOKIE, parseCookies, scopeOf, type Principal } from './principal.ts';
 import { ROLES, type Role, type TokenKind } from './store.ts';
 import { passwordChangeThrottle, signInThrottle } from './throttle.ts';
 import { OIDC_CALLBACK_PATH, OIDC_LOGIN_PATH, OidcClient, type SsoOptions } from './oidc.ts';
@@ -90,7 +90,7 @@ export function mountAuthRoutes(ctx: RouteContext, sso: SsoOptions = { oidc: und
     const p = ctx.principalOf(req);
     // Nobody signed in is an answer, not an error: the page shows the sign-in form.
     if (!p) return res.json({ ok: true, data: null });
-    res.json({ ok: true, data: { username: p.username, role: p.role, agentId: p.kind === 'user' ? p.agentId : null, demo: p.kind === 'demo', mustChange: p.kind === 'user' && p.mustChange === true } });
+    res.json({ ok: true, data: { username: p.username, role: p.role, agentId: p.kind === 'user' ? p.agentId : null, demo: p.kind === 'demo', mustChange: p.kind === 'user' && p.mustChange === true, scope: scopeOf(p) ?? null } });
   });
 
   // One's own password: the current one is required; every other session of the user ends (store.ts changePassword).
@@ -127,13 +127,13 @@ export function mountAuthRoutes(ctx: RouteContext, sso: SsoOptions = { oidc: und
 
   app.post('/api/admin/users', ctx.requireAdmin, json, async (req, res, next) => {
     try {
-      const b = (req.body ?? {}) as { username?: unknown; password?: unknown; role?: unknown; agentId?: unknown };
+      const b = (req.body ?? {}) as { username?: unknown; password?: unknown; role?: unknown; agentId?: unknown; scope?: unknown };
       if (typeof b.username !== 'string' || typeof b.password !== 'string' || typeof b.role !== 'string' || !ROLES.includes(b.role as Role)) {
-        return res.status(400).json({ ok: false, error: `expected { username, password, role: ${ROLES.join('|')}, agentId? }` });
+        return res.status(400).json({ ok: false, error: `expected { username, password, role: ${ROLES.join('|')}, agentId?, scope?: { queues?, teams? } }` });
       }
       let user;
       try {
-        user = await auth.createUser({ username: b.username, password: b.password, role: b.role as Role, agentId: typeof b.agentId === 'string' ? b.agentId : null }, clock.now());
+        user = await auth.createUser({ username: b.username, password: b.password, role: b.role as Role, agentId: typeof b.agentId === 'string' ? b.agentId : null, scope: b.scope }, clock.now());
       } catch (err) {
         return res.status(400).json({ ok: false, error: (err as Error).message });
       }
@@ -155,21 +155,21 @@ export function mountAuthRoutes(ctx: RouteContext, sso: SsoOptions = { oidc: und
     res.json({ ok: true, data: before });
   });
 
-  // A new role or agent ends the user's sessions and open sockets at once (store.ts updateUser, revocation.ts).
+  // A new role, agent or scope ends the user's sessions and open sockets at once (store.ts updateUser, revocation.ts).
   app.patch('/api/admin/users/:id', ctx.requireAdmin, json, async (req, res, next) => {
     try {
       const id = Number(req.params.id);
       const before = Number.isInteger(id) ? auth.getUser(id) : undefined;
       if (!before) return res.status(404).json({ ok: false, error: 'no such user' });
-      const b = (req.body ?? {}) as { role?: unknown; agentId?: unknown };
+      const b = (req.body ?? {}) as { role?: unknown; agentId?: unknown; scope?: unknown };
       if ((b.role !== undefined && !ROLES.includes(b.role as Role)) || (b.agentId !== undefined && b.agentId !== null && typeof b.agentId !== 'string')) {
-        return res.status(400).json({ ok: false, error: `expected { role?: ${ROLES.join('|')}, agentId?: text | null }` });
+        return res.status(400).json({ ok: false, error: `expected { role?: ${ROLES.join('|')}, agentId?: text | null, scope?: { queues?, teams? } | null }` });
       }
       const me = actor(res);
       if (me.kind === 'user' && me.userId === id && b.role !== undefined && b.role !== before.role) return res.status(400).json({ ok: false, error: 'you cannot change your own role' });
       let after;
       try {
-        after = auth.updateUser(id, { role: b.role as Role | undefined, agentId: b.agentId as string | null | undefined });
+        after = auth.updateUser(id, { role: b.role as Role | undefined, agentId: b.agentId as string | null | undefined, scope: b.scope });
       } catch (err) {
         return res.status(400).json({ ok: false, error: (err as Error).message });
       }
@@ -204,13 +204,13 @@ export function mountAuthRoutes(ctx: RouteContext, sso: SsoOptions = { oidc: und
   });
 
   app.post('/api/admin/tokens', ctx.requireAdmin, json, async (req, res) => {
-    const b = (req.body ?? {}) as { kind?: unknown; name?: unknown };
+    const b = (req.body ?? {}) as { kind?: unknown; name?: unknown; scope?: unknown };
     if ((b.kind !== 'ingest' && b.kind !== 'wallboard') || typeof b.name !== 'string') {
-      return res.status(400).json({ ok: false, error: 'expected { kind: ingest|wallboard, name }' });
+      return res.status(400).json({ ok: false, error: 'expected { kind: ingest|wallboard, name, scope?: { queues?, teams? } (wallboard) }' });
     }
     let created;
     try {
-      created = auth.createToken(b.kind as TokenKind, b.name, actor(res).username, clock.now());
+      created = auth.createToken(b.kind as TokenKind, b.name, actor(res).username, clock.now(), b.scope);
     } catch (err) {
       return res.status(400).json({ ok: false, error: (err as Error).message });
     }

@@ -63,6 +63,27 @@ function agentFilter(q: ReportQuery): (agentId: string | null, team: string | nu
   return (agentId, team) => agentId !== null && (agents.size === 0 || agents.has(agentId)) && (teams.size === 0 || (team !== null && teams.has(team)));
 }
 
+/**
+ * The predicates of a query's scope limit ({@link ReportQuery.limit}); all true without one. An
+ * alert is within it when each subject it names (queue, agent) is, and it names at least one.
+ */
+function limitOf(q: ReportQuery) {
+  const l = q.limit;
+  const queues = l?.queues ? new Set(l.queues) : undefined;
+  const teams = l?.teams ? new Set(l.teams) : undefined;
+  const agents = l?.agents ? new Set(l.agents) : undefined;
+  const queue = (id: string | null) => !queues || (id !== null && queues.has(id));
+  const agent = (agentId: string | null, team: string | null) => (!teams || (team !== null && teams.has(team))) && (!agents || (agentId !== null && agents.has(agentId)));
+  return {
+    /** Whether agent rows are limited at all. */
+    agents: teams !== undefined || agents !== undefined,
+    queue,
+    agent,
+    alert: (c: { queueId: string | null; agentId: string | null; team: string | null }) =>
+      !l || ((c.queueId !== null || c.agentId !== null) && (c.queueId === null || queue(c.queueId)) && (c.agentId === null || agent(c.agentId, c.team))),
+  };
+}
+
 /** Rule rows of summed warn/breach counts against `calls` handled. */
 export function ruleRows(byRule: Map<RuleId, { warn: number; breach: number }>, calls: number): ReportRuleRow[] {
   return RULE_IDS.filter((r) => byRule.has(r)).map((rule) => {
@@ -103,27 +124,30 @@ function agentRow(days: AgentDayAggregate[]): ReportAgentRow {
  * through; `staffing` gives interval rows their Erlang C agents needed.
  */
 export function buildRangeReport(days: readonly DayAggregate[], query: ReportQuery, opts: { missingDates?: string[]; staleDates?: string[]; staffing?: StaffingFn; startMs: number; endMs: number; timeZone: string }): RangeReport {
-  const queueOk = query.queues.length === 0 ? () => true : ((set) => (id: string | null) => id !== null && set.has(id))(new Set(query.queues));
-  const agentOk = agentFilter(query);
-  const agentFiltered = query.agents.length > 0 || query.teams.length > 0;
+  const lim = limitOf(query);
+  const asked = query.queues.length === 0 ? () => true : ((set) => (id: string | null) => id !== null && set.has(id))(new Set(query.queues));
+  const queueOk = (id: string | null) => asked(id) && lim.queue(id);
+  const askedAgent = agentFilter(query);
+  const agentOk = (agentId: string | null, team: string | null) => askedAgent(agentId, team) && lim.agent(agentId, team);
+  const agentFiltered = query.agents.length > 0 || query.teams.length > 0 || lim.agents;
   const total = zeroCounters();
   const byQueue = new Map<string, QueueCounters>();
   const queueAlerts = new Map<string, { warn: number; breach: number }>();
   const byAgent = new Map<string, AgentDayAggregate[]>();
   const byRule = new Map<RuleId, { warn: number; breach: number }>();
-  const rows = new Map<string, { row: QueueCounters; startMs: number; breaches: number | null; sl: { thresholdSec: number; targetPct: number } }>();
+  const rows = new Map<string, { row: QueueCounters; startMs: number; breaches: number | null; warns: number | null; sl: { thresholdSec: number; targetPct: number } }>();
   const intervalMin = INTERVAL_MIN[query.group];
   let agentHandled = 0;
   let alertBreaches = 0;
   let alertWarns = 0;
 
   for (const day of days) {
-    const dayBreach = { n: 0 };
-    let dayRow: { row: QueueCounters; breaches: number | null } | undefined;
+    const dayAlerts = { breach: 0, warn: 0 };
+    let dayRow: { row: QueueCounters; breaches: number | null; warns: number | null } | undefined;
     if (!intervalMin) {
       const key = query.group === 'week' ? isoWeekOf(day.date).label : day.date;
       let r = rows.get(key);
-      if (!r) rows.set(key, (r = { row: zeroCounters(), startMs: day.dayStartMs, breaches: 0, sl: { thresholdSec: 20, targetPct: 80 } }));
+      if (!r) rows.set(key, (r = { row: zeroCounters(), startMs: day.dayStartMs, breaches: 0, warns: 0, sl: { thresholdSec: 20, targetPct: 80 } }));
       dayRow = r;
     }
     for (const q of day.queues) {
@@ -138,7 +162,7 @@ export function buildRangeReport(days: readonly DayAggregate[], query: ReportQue
           const offsetMin = Math.floor((iv.startMs - day.dayStartMs) / 60_000 / intervalMin) * intervalMin;
           const label = `${String(Math.floor(offsetMin / 60)).padStart(2, '0')}:${String(offsetMin % 60).padStart(2, '0')}`;
           let r = rows.get(label);
-          if (!r) rows.set(label, (r = { row: zeroCounters(), startMs: offsetMin, breaches: null, sl: { thresholdSec: q.thresholdSec, targetPct: q.targetPct } }));
+          if (!r) rows.set(label, (r = { row: zeroCounters(), startMs: offsetMin, breaches: null, warns: null, sl: { thresholdSec: q.thresholdSec, targetPct: q.targetPct } }));
           addCounters(r.row, iv);
         }
       }
@@ -151,15 +175,16 @@ export function buildRangeReport(days: readonly DayAggregate[], query: ReportQue
       agentHandled += a.handled;
     }
     for (const c of day.alerts) {
-      if (!queueOk(c.queueId) && query.queues.length > 0) continue;
-      if (!agentOk(c.agentId, c.team)) continue;
+      if (!asked(c.queueId) && query.queues.length > 0) continue;
+      if (!askedAgent(c.agentId, c.team) || !lim.alert(c)) continue;
       let r = byRule.get(c.rule);
       if (!r) byRule.set(c.rule, (r = { warn: 0, breach: 0 }));
       r.warn += c.warn;
       r.breach += c.breach;
       alertBreaches += c.breach;
       alertWarns += c.warn;
-      dayBreach.n += c.breach;
+      dayAlerts.breach += c.breach;
+      dayAlerts.warn += c.warn;
       if (c.queueId !== null) {
         let qa = queueAlerts.get(c.queueId);
         if (!qa) queueAlerts.set(c.queueId, (qa = { warn: 0, breach: 0 }));
@@ -167,7 +192,8 @@ export function buildRangeReport(days: readonly DayAggregate[], query: ReportQue
         qa.breach += c.breach;
       }
     }
-    if (dayRow && dayRow.breaches !== null) dayRow.breaches += dayBreach.n;
+    if (dayRow && dayRow.breaches !== null) dayRow.breaches += dayAlerts.breach;
+    if (dayRow && dayRow.warns !== null) dayRow.warns += dayAlerts.warn;
   }
 
   // Calls behind "per 100 calls": the filtered agents' handled calls when filtered by agent or team, else the queues'.

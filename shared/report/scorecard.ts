@@ -14,11 +14,14 @@ export const SCORECARD_WORST_CALLS = 10;
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-/** Who a scorecard is of: one agent, or every agent of a team (by their team on each day). */
-export type ScorecardSubject = { kind: 'agent'; agentId: string } | { kind: 'team'; team: string };
+/**
+ * Who a scorecard is of: one agent, or every agent of a team (by their team on each day); a team's
+ * `agents`, when given, keeps only those of its agents (a supervisor scoped to queues: shared/scope.ts).
+ */
+export type ScorecardSubject = { kind: 'agent'; agentId: string } | { kind: 'team'; team: string; agents?: string[] };
 
 function belongs(subject: ScorecardSubject, a: AgentDayAggregate): boolean {
-  return subject.kind === 'agent' ? a.agentId === subject.agentId : a.team === subject.team;
+  return subject.kind === 'agent' ? a.agentId === subject.agentId : a.team === subject.team && (!subject.agents || subject.agents.includes(a.agentId));
 }
 
 /**

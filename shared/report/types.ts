@@ -114,6 +114,19 @@ export interface ReportQuery {
   queues: string[];
   teams: string[];
   agents: string[];
+  /**
+   * A scoped supervisor's limits (shared/scope.ts `ScopeFilter.limit`), on top of the filters:
+   * each list given restricts, an empty one to nothing. `queues` the call figures and the alerts
+   * naming a queue; `teams` and `agents` the agent rows and the alerts naming an agent.
+   */
+  limit?: ReportLimit;
+}
+
+/** See {@link ReportQuery.limit}. */
+export interface ReportLimit {
+  queues?: string[];
+  teams?: string[];
+  agents?: string[];
 }
 
 /** Derived figures of a set of {@link QueueCounters}. */
