@@ -12,7 +12,8 @@
  *   passwords, tokens, secrets, caller numbers) of logged objects;
  * - every line is scrubbed once more just before it is written
  *   ({@link scrubLine}): such fields at any depth, `Bearer` credentials,
- *   passwords in URLs, `key=value` secrets and numbers in free text,
+ *   passwords in URLs, `key=value` secrets and numbers in free text (AMI's
+ *   `CallerIDNum: …` too), the caller of a queue_log `ENTERQUEUE` line quoted in a warning,
  *   E.164-looking numbers (`+` and 7–15 digits) anywhere, and the exact values
  *   of the secrets this process was configured with (environment variables
  *   named like a token, secret or password).
@@ -96,7 +97,13 @@ const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]{4,}/gi;
 const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/@:"\\]*):([^\s/@"\\]+)@/gi;
 
 /** `key=value` or `key: value` in free text (query strings, PBX lines) with a key named like a credential or a number. */
-const KEY_VALUE = /\b(password|passwd|secret|client[-_]?secret|token|access[-_]?token|id[-_]?token|refresh[-_]?token|api[-_]?key|kiosk|caller(?:[-_]?id(?:[-_]?num)?|[-_]?number)?|callerid\w*|connectedlinenum|phone(?:[-_]?number)?)(\s*[=:]\s*)(?!\[)([^\s"\\&,;|)]+)/gi;
+const KEY_VALUE = /\b(password|passwd|secret|client[-_]?secret|token|access[-_]?token|id[-_]?token|refresh[-_]?token|api[-_]?key|kiosk|caller(?:[-_]?id(?:[-_]?num)?|[-_]?number)?|\w*callerid\w*|\w*connectedlinenum|phone(?:[-_]?number)?)(\s*[=:]\s*)(?!\[)(\+?\d[\d .()-]*\d|[^\s"\\&,;|)]+)/gi;
+
+/**
+ * The caller's number in a queue_log line quoted in free text (a damaged line named in a warning):
+ * `time|callid|queue|agent|ENTERQUEUE|url|callerid|position`, data2 of ENTERQUEUE.
+ */
+const QUEUE_LOG_CALLER = /(\|ENTERQUEUE\|[^|"\\\n]*\|)([^|"\\\n]+)/g;
 
 /**
  * A JSON member `"key":value` whose value is a string, a number, or an array of those: its value
@@ -147,6 +154,7 @@ export function scrubLine(text: string, secrets: readonly string[] = []): string
   out = out.replace(BEARER, `$1${REDACTED}`);
   out = out.replace(URL_PASSWORD, `$1:${REDACTED}@`);
   out = out.replace(KEY_VALUE, `$1$2${REDACTED}`);
+  out = out.replace(QUEUE_LOG_CALLER, `$1${REDACTED_NUMBER}`);
   out = out.replace(E164, REDACTED_NUMBER);
   return out;
 }
