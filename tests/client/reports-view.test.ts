@@ -111,6 +111,9 @@ describe('reports page', () => {
     expect(w.find('h1').text()).toBe('Raporlar');
     expect(w.find('[data-testid="total-offered"] dd').text()).toBe('1.234');
     expect(w.find('[data-testid="total-sl"] dd').text()).toContain('%83');
+    // AHT is the handle time (talk + hold + wrap-up): "işlem süresi", not "konuşma süresi" (talk time).
+    expect(w.find('[data-testid="total-aht"] dt').text()).toBe('OİS');
+    expect(w.find('[data-testid="table-queues"] thead').text()).toContain('OİS');
   });
 });
 

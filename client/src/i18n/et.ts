@@ -67,7 +67,7 @@ export const et: Messages = {
     asa: 'KVA',
     asaHelp: 'vastatud kõnede keskmine ootamine järjekorras',
     aht: 'KKA',
-    ahtHelp: 'keskmine kõne + ootel hoidmine + järeltöö',
+    ahtHelp: 'keskmine käsitlusaeg (KKA): kõne + ootel hoidmine + järeltöö, kõne kohta',
     abandoned: 'katkestatud ({pct}%)',
     abandonedHelp: 'sisaldab {n} lühikest katkestust (alla 5 s)',
     answeredOffered: 'vastatud/saabunud',
