@@ -90,8 +90,8 @@ export const REDACT_PATHS = [
  */
 const E164 = /(?<![\w+])\+[1-9](?:[ .-]?\d){6,14}(?!\d)/g;
 
-/** `Bearer <credential>` in free text (an Authorization header echoed in a message). */
-const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]{4,}/gi;
+/** `Bearer <credential>` in free text (an Authorization header echoed in a message); a credential has a digit or a symbol, a word ("bearer token") is not one. */
+const BEARER = /\b(Bearer\s+)(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{6,}/gi;
 
 /** A password inside a URL: `scheme://user:password@host`. */
 const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/@:"\\]*):([^\s/@"\\]+)@/gi;

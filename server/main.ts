@@ -349,7 +349,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   }
   if (o.demo) logger.warn('DEMO MODE: the views and read APIs are open without signing in. Never on a real floor: start without --demo on.');
   const shown = o.host === '0.0.0.0' ? 'localhost' : o.host;
-  if (o.metrics.port !== undefined) logger.info(`metrics: http://${o.metrics.host}:${server.metricsPort}/metrics (no token: only what reaches ${o.metrics.host} may scrape)`);
+  if (o.metrics.port !== undefined) logger.info(`metrics: http://${o.metrics.host}:${server.metricsPort}/metrics (open without a token to whatever reaches ${o.metrics.host})`);
   if (o.metrics.token) logger.info('metrics: GET /metrics on the main port with the bearer token of FLOORWATCH_METRICS_TOKEN');
   logger.info(`Floorwatch is live at http://${shown}:${port}/floor`);
 

@@ -197,6 +197,8 @@ describe('structured logs', () => {
   it('scrubs free text without mangling what is not a secret', () => {
     expect(scrubLine('at 2026-11-24T09:00:00.000+03:00, 1e+21 events, port 127.0.0.1:3000, exit code: 1')).toBe('at 2026-11-24T09:00:00.000+03:00, 1e+21 events, port 127.0.0.1:3000, exit code: 1');
     expect(scrubLine('call from +1 415 555 0123 to +44 20 7946 0958')).toBe('call from [number] to [number]');
+    expect(scrubLine('GET /metrics with the bearer token of FLOORWATCH_METRICS_TOKEN')).toBe('GET /metrics with the bearer token of FLOORWATCH_METRICS_TOKEN');
+    expect(scrubLine('sent Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig')).toBe('sent Authorization: Bearer [redacted]');
     expect(scrubLine('{"password":"x","tokens":["a","b"],"caller":12345,"n":3}')).toBe('{"password":"[redacted]","tokens":"[redacted]","caller":"[redacted]","n":3}');
     expect(loggedUrl('/api/auth/oidc/callback?code=abc&state=def&x=1')).toBe('/api/auth/oidc/callback?code=[redacted]&state=[redacted]&x=1');
     // The console-shaped adapter keeps an Error's stack in `err` and its message in the text.
