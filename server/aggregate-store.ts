@@ -76,9 +76,10 @@ export class AggregateStore {
     })();
   }
 
-  /** Drops every aggregate of one day (a late event of that day arrived: the next report rebuilds it). */
-  dropDay(dayStartMs: number): number {
-    return this.db.prepare('DELETE FROM daily_aggregates WHERE day_start_ms = ?').run(dayStartMs).changes;
+  /** Drops every aggregate of the days starting at `dayStartsMs` (late events of those days arrived: the next report rebuilds them), in one transaction. */
+  dropDays(dayStartsMs: readonly number[]): number {
+    const del = this.db.prepare('DELETE FROM daily_aggregates WHERE day_start_ms = ?');
+    return this.db.transaction(() => dayStartsMs.reduce((n, d) => n + del.run(d).changes, 0))();
   }
 
   /** Days stored (for health). */

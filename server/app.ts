@@ -41,7 +41,7 @@ import { applyHorizon, episodesLeftBy } from './log/prune.ts';
 import { Retention } from './retention.ts';
 import { registerAlertCommands } from './alert-commands.ts';
 import { registerWorklistCommands } from './worklist-commands.ts';
-import type { NewEvent } from './context.ts';
+import { anA, type NewEvent } from './context.ts';
 import { Notifier, type Sender } from './notify/dispatcher.ts';
 import { SqliteNotifyStore, sqliteFileOf, type NotifyStore } from './notify/store.ts';
 import { mountNotifyRoutes } from './notify/routes.ts';
@@ -427,7 +427,7 @@ export function createServer(opts: ServerOptions) {
       res.locals.principal = p;
       return next();
     }
-    return res.status(p ? 403 : 401).json({ ok: false, error: p ? `a ${p.role} may not do this` : 'sign in first' });
+    return res.status(p ? 403 : 401).json({ ok: false, error: p ? `${anA(p.role)} may not do this` : 'sign in first' });
   };
   const requireAdmin = (req: Request, res: Response, next: NextFunction) => {
     const p = principalOf(req);
@@ -680,7 +680,7 @@ export function createServer(opts: ServerOptions) {
       // An agent's socket joins only their own room, whatever it asks for.
       if (requested.kind !== 'agent' || requested.agentId !== p.agentId) return next(new Error('agents see only their own view'));
       scope = { kind: 'agent', agentId: p.agentId };
-    } else return next(new Error(`a ${p.role} may not open the live views`));
+    } else return next(new Error(`${anA(p.role)} may not open the live views`));
     socket.data.scope = scope;
     socket.data.principal = p;
     admitSocket(socket, creds, resolved, principalOpts);

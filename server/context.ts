@@ -35,6 +35,11 @@ export interface RouteContext {
 }
 
 /** The principal a `require…` middleware put on the response. */
+/** A role with its article, for messages: "an agent", "a supervisor", "an admin". */
+export function anA(role: string): string {
+  return `${/^[aeiou]/i.test(role) ? 'an' : 'a'} ${role}`;
+}
+
 export function actor(res: Response): Principal {
   return res.locals.principal as Principal;
 }

@@ -103,18 +103,17 @@ export function staffingFn(maxOccupancyPct: number): StaffingFn {
 /**
  * Step 3: the answer over `dates` (every date of the range, in order) from the
  * past days' aggregates `got`, today's live aggregate `today` (when the range
- * holds today) and nothing for later dates (missing). Throws a RangeError for
+ * holds today) and nothing for later dates (yet to come: not listed as missing). Throws a RangeError for
  * a scorecard whose subject has no day in the range.
  */
 export function answerRange(ask: RangeAsk, dates: readonly DatedDay[], got: RangeAggregates, today: DayAggregate | undefined): RangeReport | Scorecard {
   const days: DayAggregate[] = [];
-  const missing = [...got.missing];
+  // Every past date is in `got` (held or missing); a date with neither nor today's is yet to come: not "missing".
+  const missing = [...got.missing].sort();
   for (const d of dates) {
     const a = got.byDate.get(d.date) ?? (today && today.dayStartMs === d.startMs ? today : undefined);
     if (a) days.push(a);
-    else if (!got.missing.includes(d.date)) missing.push(d.date);
   }
-  missing.sort();
   if (ask.kind === 'report') {
     return buildRangeReport(days, ask.query, { missingDates: missing, staleDates: got.stale, staffing: staffingFn(ask.maxOccupancyPct), startMs: dates[0].startMs, endMs: dates[dates.length - 1].endMs, timeZone: ask.timeZone });
   }

@@ -167,6 +167,8 @@ export class ReportService {
   private readonly buildTimeoutMs: number;
   private readonly engineLimits: Partial<EngineLimits>;
   private readonly store: AggregateStore | undefined;
+  /** Days whose stored aggregates late events made stale, dropped at the next answer. */
+  private readonly dropped = new Set<number>();
   /** Insertion order = recency: a hit moves its entry to the end, the first one is evicted. */
   private readonly cache = new Map<string, DayTables>();
   private readonly inflight = new Map<string, Job>();
@@ -205,10 +207,11 @@ export class ReportService {
    */
   async answer(ask: RangeAsk, dates: DatedDay[], config: FloorConfig, today: DayAggregate | undefined): Promise<{ answer: RangeReport | Scorecard; built: number }> {
     if (this.closed) throw new ReportError('the server is shutting down', 503);
+    const horizonMs = (await this.log.horizon?.())?.beforeMs;
+    this.flushDropped(horizonMs);
     const key = configKey(config);
     const s = this.state();
     const past = dates.filter((d) => d.startMs < s.dayStartMs);
-    const horizonMs = (await this.log.horizon?.())?.beforeMs;
     if (this.source.kind === 'sqlite') {
       const openDays = new Set<number>();
       for (const c of s.calls.values()) if (!OVER.has(c.status)) openDays.add(c.dayStartMs);
@@ -295,19 +298,28 @@ export class ReportService {
    * the past day the event is dated on, or on which its call was offered.
    */
   noteEvent(e: FloorEvent, s: FloorState): void {
-    if (this.cache.size === 0 && this.inflight.size === 0) return;
-    if (e.type === 'config.changed') return this.invalidate(() => true);
-    if (e.at < s.dayStartMs) {
-      const day = localDay(e.at, s.config.timeZone).startMs;
-      this.invalidate((d) => d === day);
-      this.store?.dropDay(day);
-    }
+    // The stored aggregates of a day an event changes go too: noted here, dropped before the next answer.
+    const lateDay = e.at < s.dayStartMs ? localDay(e.at, s.config.timeZone).startMs : undefined;
     const callId = 'callId' in e ? e.callId : undefined;
     const call = callId === undefined ? undefined : s.calls.get(callId);
-    if (call && call.dayStartMs < s.dayStartMs) {
-      this.invalidate((d) => d === call.dayStartMs);
-      this.store?.dropDay(call.dayStartMs);
-    }
+    const callDay = call && call.dayStartMs < s.dayStartMs ? call.dayStartMs : undefined;
+    if (lateDay !== undefined) this.dropped.add(lateDay);
+    if (callDay !== undefined) this.dropped.add(callDay);
+    if (this.cache.size === 0 && this.inflight.size === 0) return;
+    if (e.type === 'config.changed') return this.invalidate(() => true);
+    if (lateDay !== undefined) this.invalidate((d) => d === lateDay);
+    if (callDay !== undefined) this.invalidate((d) => d === callDay);
+  }
+
+  /**
+   * Drops the stored aggregates of the days late events changed since the last answer (one
+   * transaction), except days before the log's retention horizon: their raw events are gone, so
+   * their stored figures are all there is (a late event of such a day is not folded into them).
+   */
+  private flushDropped(horizonMs = -Infinity): void {
+    if (this.dropped.size === 0) return;
+    this.store?.dropDays([...this.dropped].filter((d) => d >= horizonMs));
+    this.dropped.clear();
   }
 
   /** Counters for `/api/health`. */
@@ -486,7 +498,7 @@ export class ReportService {
   private finishJob(job: Job, outcome: JobResult | ReportError): void {
     if (job.timer) clearTimeout(job.timer);
     // The worker may have stored a day a late event changed meanwhile: the next report folds it again.
-    for (const d of job.staleDays ?? []) this.store?.dropDay(d);
+    if (job.staleDays) this.store?.dropDays([...job.staleDays]);
     if (this.current === job) this.current = undefined;
     if (outcome instanceof ReportError && outcome.status === 503) this.counts.failures++;
     this.settle(job, outcome);

@@ -17,7 +17,7 @@ import type { ScorecardSubject } from '../shared/report/scorecard.ts';
 import type { DayAggregate, RangeReport, ReportGroup, ReportQuery, Scorecard } from '../shared/report/types.ts';
 import { addDays, datesBetween, dayOfDate, parseDate } from '../shared/time.ts';
 import type { FloorState } from '../shared/state.ts';
-import { actor, type RouteContext } from './context.ts';
+import { actor, anA, type RouteContext } from './context.ts';
 import { tableToCsv, tablesToXlsx, type ExportTable } from './export/tables.ts';
 import { ReportError } from './report-cache.ts';
 import type { DatedDay } from './report-worker.ts';
@@ -62,8 +62,9 @@ function todayOf(s: FloorState): string {
 
 /** Reads and checks a report's query (dates default to the last 7 days ending today). Throws {@link BadQuery}. */
 export function readReportQuery(q: express.Request['query'], today: string): ReportQuery {
+  const asked = dateParam(q.from, 'from');
   const to = dateParam(q.to, 'to') ?? today;
-  const from = dateParam(q.from, 'from') ?? addDays(to, -(DEFAULT_RANGE_DAYS - 1));
+  const from = asked ?? addDays(to, -(DEFAULT_RANGE_DAYS - 1));
   if (from > to) throw new BadQuery(`from (${from}) is after to (${to})`);
   const days = datesBetween(from, to).length;
   if (days > REPORT_RANGE_MAX_DAYS) throw new BadQuery(`a report covers at most ${REPORT_RANGE_MAX_DAYS} days (asked: ${days})`);
@@ -207,7 +208,7 @@ export function mountReportRoutes(ctx: RouteContext): void {
     const p = ctx.principalOf(req);
     if (!p) return res.status(401).json({ ok: false, error: 'sign in first' });
     const agentOnly = p.kind === 'user' && p.role === 'agent';
-    if (!agentOnly && p.role !== 'supervisor' && p.role !== 'admin') return res.status(403).json({ ok: false, error: `a ${p.role} may not do this` });
+    if (!agentOnly && p.role !== 'supervisor' && p.role !== 'admin') return res.status(403).json({ ok: false, error: `${anA(p.role)} may not do this` });
     res.locals.principal = p;
     try {
       const s = ctx.state();

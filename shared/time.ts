@@ -126,11 +126,12 @@ export function intervalStart(ms: number, dayStartMs: number): number {
   return dayStartMs + Math.floor((ms - dayStartMs) / INTERVAL_MS) * INTERVAL_MS;
 }
 
-/** `YYYY-MM-DD` as a calendar date, or null when it is not one (2026-02-30 is not). */
+/** `YYYY-MM-DD` as a calendar date from 1970 on, or null when it is not one (2026-02-30 is not; nor is 0001-01-01, before any log). */
 export function parseDate(date: string): { year: number; month: number; day: number } | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
   if (!m) return null;
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (year < 1970) return null;
   const t = new Date(Date.UTC(year, month - 1, day));
   if (t.getUTCFullYear() !== year || t.getUTCMonth() !== month - 1 || t.getUTCDate() !== day) return null;
   return { year, month, day };

@@ -204,7 +204,7 @@ export function buildRangeReport(days: readonly DayAggregate[], query: ReportQue
       const f = figuresOf(r.row);
       const periodSec = (intervalMin ?? 0) * 60 * Math.max(1, days.length);
       const neededAgents = intervalMin && opts.staffing ? opts.staffing(r.row.offered, periodSec, f.ahtSec, r.sl.thresholdSec, r.sl.targetPct) : null;
-      return { ...f, label, startMs: r.startMs, neededAgents, breaches: r.breaches };
+      return { ...f, label, startMs: r.startMs, neededAgents, breaches: r.breaches, warns: r.warns };
     });
   const queues: ReportQueueRow[] = [...byQueue.entries()]
     .sort(([a], [b]) => a.localeCompare(b))

@@ -146,8 +146,9 @@ export interface ReportTimeRow extends QueueFigures {
   startMs: number;
   /** Erlang C agents needed for the row's traffic at its AHT to meet the SL target (intervals only; null without handled calls). */
   neededAgents: number | null;
-  /** Breaches on the row's calls (null for interval rows: alerts are kept per day). */
+  /** Breaches and warnings on the row's calls (null for interval rows: alerts are kept per day). */
   breaches: number | null;
+  warns: number | null;
 }
 
 /** A queue's figures over the range. */

@@ -113,6 +113,11 @@ describe('range reports', () => {
     expect(r.rows.map((x) => x.offered)).toEqual(single.map((d) => sum(d.queues.map((q) => q.offered))));
     expect(r.agents.find((a) => a.agentId === 'a1')?.handled).toBe(sum(single.map((d) => d.agents.find((a) => a.agentId === 'a1')?.handled ?? 0)));
     expect(r.missingDates).toEqual([]);
+    // Each day row carries its breaches and warnings; together the range's.
+    expect(sum(r.rows.map((x) => x.warns ?? 0))).toBe(r.totals.warns);
+    expect(sum(r.rows.map((x) => x.breaches ?? 0))).toBe(r.totals.breaches);
+    // Days yet to come are not "missing": nothing could have been recorded on them.
+    expect((await reportOf(h, `from=${DAYS[3]}&to=2026-11-27`)).missingDates).toEqual([]);
     // Longest wait: the abandon's 30 s; ASA from the rings (5 s to ring + 6 s a ring).
     expect(r.totals.maxWaitSec).toBe(35);
     // One week (2026-W47 holds 20–22, W48 23–24), intervals: the totals again.
@@ -164,6 +169,35 @@ describe('range reports', () => {
     expect(await builds(h)).toBe(2);
     expect(rebuilt.rules.find((x) => x.rule === 'hold-long')).toBeUndefined();
     expect(rebuilt.totals.offered).toBe(wider.totals.offered);
+  });
+
+  it('folds a past day again when events of it arrive late, also a day first reported empty', async () => {
+    const h = await start({ dbFile: await seededLog() });
+    await todayCalls(h);
+    // 2026-11-19 has no events yet: reported missing, and stored as such.
+    const first = await reportOf(h, `from=2026-11-19&to=${DAYS[0]}`);
+    expect(first.missingDates).toEqual(['2026-11-19']);
+    expect(await builds(h)).toBe(1);
+    // A producer backfills a call of the 19th, and one more of the 20th.
+    const at = (iso: string) => Date.parse(iso);
+    const late = [
+      { type: 'call.queued', id: 'late-q1', at: at('2026-11-19T10:00:00Z'), callId: 'late-1', queueId: 'q0' },
+      { type: 'call.abandoned', id: 'late-a1', at: at('2026-11-19T10:00:40Z'), callId: 'late-1' },
+      { type: 'call.queued', id: 'late-q2', at: at('2026-11-20T15:00:00Z'), callId: 'late-2', queueId: 'q1' },
+      { type: 'call.abandoned', id: 'late-a2', at: at('2026-11-20T15:00:50Z'), callId: 'late-2' },
+    ];
+    expect((await postEvents(h, late)).body.data?.accepted).toBe(4);
+    const again = await reportOf(h, `from=2026-11-19&to=${DAYS[0]}`);
+    expect(again.missingDates).toEqual([]);
+    expect(again.rows.map((r) => [r.label, r.offered, r.abandoned])).toEqual([
+      ['2026-11-19', 1, 1],
+      [DAYS[0], first.rows[0].offered + 1, first.rows[0].abandoned + 1],
+    ]);
+    // The range agrees with the single-day reports.
+    for (const d of ['2026-11-19', DAYS[0]]) {
+      const single = (await getJson(h, `/api/report?date=${d}`)).body.data as { queues: QueueKpis[] };
+      expect(again.rows.find((r) => r.label === d)?.offered).toBe(sum(single.queues.map((q) => q.offered)));
+    }
   });
 
   it('exports the tables as XLSX (one typed sheet each, header frozen) and CSV with the JSON values', async () => {
@@ -276,6 +310,7 @@ describe('range reports', () => {
       ['from=2026-11-23&to=2026-11-20', /after to/],
       ['from=2025-01-01&to=2026-11-24', /at most 366 days/],
       ['group=fortnight', /group: one of/],
+      ['from=0001-01-01&to=0001-01-01', /from: a date/],
     ] as const) {
       const r = await getJson(h, `/api/reports?${q}`);
       expect(r.status, q).toBe(400);

@@ -172,7 +172,7 @@ describe('POST /api/what-if', () => {
     expect((await whatIf(h, body, { cookie: await session(h, 'ada', 'admin') })).status).toBe(200);
     const agent = await whatIf(h, body, { cookie: await session(h, 'al', 'agent', '1001') });
     expect(agent.status).toBe(403);
-    expect(agent.body.error).toBe('a agent may not do this');
+    expect(agent.body.error).toBe('an agent may not do this');
     expect((await whatIf(h, body, {})).status).toBe(401);
   });
 
