@@ -144,6 +144,36 @@ describe('scorecard page', () => {
     expect(w.find('[data-testid="sc-worst-call"] button').attributes('aria-label')).toMatch(/^Open the call of Tue, Nov 24 at /);
   });
 
+  it('lists a rule that only warned, with warnings per 100 now and before, and a worst call with no breach not in red', async () => {
+    useSessionStore().me = { username: 'sup', role: 'supervisor', agentId: null, demo: false };
+    history.replaceState(null, '', '/scorecard?from=2026-11-23&to=2026-11-29&agent=1001');
+    serve({
+      '/api/scorecard': {
+        ...AGENT_CARD,
+        current: { ...AGENT_CARD.current, calls: 280, breaches: 0, breachesPer100: 0, rules: [{ rule: 'hold-long', warns: 7, breaches: 0, warnsPer100: 2.5, breachesPer100: 0 }] },
+        previous: { ...AGENT_CARD.previous, breaches: 0, breachesPer100: 0, rules: [] },
+        worstCalls: [{ callId: 'c-9', date: '2026-11-24', agentId: '1001', queueId: 'sales', atMs: Date.UTC(2026, 10, 24, 10, 5), breaches: 0, warns: 1, rules: ['hold-long'] }],
+      },
+    });
+    const w = mountView(ScorecardView);
+    await flushPromises();
+    await new Promise((r) => setTimeout(r, 300));
+    await flushPromises();
+    expect(w.find('[data-testid="sc-rules"]').text()).not.toContain('No alerts in this period or the one before');
+    const rows = w.findAll('[data-testid="sc-rules"] tbody tr');
+    expect(rows).toHaveLength(1);
+    const cell = (k: string) => rows[0].find(`[data-col="${k}"]`);
+    expect(rows[0].find('th').text()).toBe('Long hold');
+    expect([cell('breachNow').text(), cell('breachBefore').text(), cell('warnNow').text(), cell('warnBefore').text()]).toEqual(['0', '0', '2.5', '0']);
+    expect(cell('breachTrend').find('[data-testid="trend"]').attributes('data-dir')).toBe('same');
+    expect(cell('warnTrend').find('[data-testid="trend"]').attributes()).toMatchObject({ 'data-dir': 'up', 'data-verdict': 'worse' });
+    const call = w.find('[data-testid="sc-worst-call"]');
+    expect(call.text()).toContain('0 breaches, 1 warning — Long hold');
+    expect(call.find('[data-testid="sc-call-breaches"]').classes()).not.toContain('tone-breach');
+    expect(call.find('b').exists()).toBe(false);
+    expect(call.find('[data-testid="sc-call-warns"]').classes()).toContain('tone-warn');
+  });
+
   it('compares with nothing when the log has no day of the previous period, rather than with zeros', async () => {
     useSessionStore().me = { username: 'sup', role: 'supervisor', agentId: null, demo: false };
     history.replaceState(null, '', '/scorecard?from=2026-11-23&to=2026-11-29&agent=1001');
@@ -154,7 +184,8 @@ describe('scorecard page', () => {
     await flushPromises();
     expect(w.find('[data-testid="sc-compare"]').text()).toMatch(/^The log has no day of the previous period of the same length \(Nov 16\s–\s22, 2026\): nothing to compare with yet\./);
     for (const k of ['calls', 'per100', 'rna']) expect(w.find(`[data-testid="sc-${k}"] [data-testid="trend"]`).attributes('data-dir')).toBe('none');
-    expect(w.find('[data-testid="sc-rules"] tbody tr [data-col="before"]').text()).toBe('–');
+    expect(w.find('[data-testid="sc-rules"] tbody tr [data-col="breachBefore"]').text()).toBe('–');
+    expect(w.find('[data-testid="sc-rules"] tbody tr [data-col="warnBefore"]').text()).toBe('–');
   });
 
   it('lets a supervisor pick an agent or a team; a team lists its members', async () => {
