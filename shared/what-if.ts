@@ -132,12 +132,12 @@ function leafOf(path: string[]): Leaf | { error: string } {
     ({ node, nullable } = unwrap(node));
     if (node.def.type === 'object' && node.shape) {
       const next = node.shape[path[i]];
-      if (!next) return { error: `unknown setting ${path.slice(0, i + 1).join('.')} (${here} has ${Object.keys(node.shape).join(', ')})` };
+      if (!next) return { error: `unknown setting: ${path.slice(0, i + 1).join('.')} (${here} ${here === 'the settings' ? 'have' : 'has'} ${Object.keys(node.shape).join(', ')})` };
       node = next;
     } else if (node.def.type === 'record' && node.def.valueType) {
       if (!path[i]) return { error: `${here}: a name is missing` };
       node = node.def.valueType;
-    } else return { error: `unknown setting ${path.join('.')} (${here} is a value, not a group)` };
+    } else return { error: `unknown setting: ${path.join('.')} (${here} is a value, not a group)` };
   }
   ({ node, nullable } = unwrap(node));
   switch (node.def.type) {
@@ -172,7 +172,7 @@ function configPath(userPath: string): string[] | { error: string } {
       .filter((a) => a.startsWith(`${rest[0]}.`))
       .map((a) => a.slice(rest[0].length + 1));
     const has = rest[0] === 'away-long' ? 'away-long.<reason> (minutes)' : fields.length ? `${rest[0]}.${fields.join(`, ${rest[0]}.`)}` : `no thresholds (switch it off with disabled+=${rest[0]})`;
-    return { error: `unknown setting ${userPath} (${rest[0]} has ${has})` };
+    return { error: `unknown setting: ${userPath} (${rest[0]} has ${has})` };
   }
   if (rest.length === 1) {
     for (const [section, shape] of Object.entries(BARE_SECTIONS)) if (Object.hasOwn(shape, rest[0])) return [...scope, section, rest[0]];

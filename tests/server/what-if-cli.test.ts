@@ -98,7 +98,7 @@ describe('floorwatch what-if', () => {
       [['--data', dir, '--from', DAY, '--to', DAY, '--bogus', '1'], /^floorwatch what-if: unknown option --bogus\n$/],
       [['--data', dir, '--to', DAY], /^floorwatch what-if: --from is required\n$/],
       [['--data', dir, '--from', DAY, '--to', DAY, '--set'], /^floorwatch what-if: --set needs a value\n$/],
-      [['--data', dir, '--from', DAY, '--to', DAY, '--set', 'hold-long.warnSecs=60'], /^floorwatch what-if: --set unknown setting hold-long\.warnSecs \(hold-long has hold-long\.warnSec, hold-long\.breachSec\)\n$/],
+      [['--data', dir, '--from', DAY, '--to', DAY, '--set', 'hold-long.warnSecs=60'], /^floorwatch what-if: --set unknown setting: hold-long\.warnSecs \(hold-long has hold-long\.warnSec, hold-long\.breachSec\)\n$/],
       [['--data', dir, '--from', DAY, '--to', DAY, '--set', 'hold-long.warnSec=200'], /^floorwatch what-if: hold-long\.warnSec=200: rules\.holdLongWarnSec: must not exceed holdLongBreachSec\n$/],
       [['--data', dir, '--from', '2026-11-31', '--to', DAY], /^floorwatch what-if: from: "2026-11-31" is not a date \(YYYY-MM-DD\)\n$/],
       [['--data', dir, '--from', '2026-01-01', '--to', DAY], /^floorwatch what-if: 2026-01-01 to 2026-11-23 is 327 days; a what-if covers at most 92\n$/],

@@ -148,7 +148,7 @@ describe('POST /api/what-if', () => {
       [{ from: '2026-11-31', to: TODAY }, /^from: "2026-11-31" is not a date/],
       [{ from: TODAY, to: '2026-11-01' }, /is before from/],
       [{ from: '2026-01-01', to: TODAY }, /is 328 days; a what-if covers at most 92/],
-      [{ from: TODAY, to: TODAY, set: { 'hold-long.warnSecs': 60 } }, /^unknown setting hold-long\.warnSecs/],
+      [{ from: TODAY, to: TODAY, set: { 'hold-long.warnSecs': 60 } }, /^unknown setting: hold-long\.warnSecs/],
       [{ from: TODAY, to: TODAY, set: { 'hold-long.warnSec': 'soon' } }, /^hold-long\.warnSec: expected a number, got "soon"$/],
       [{ from: TODAY, to: TODAY, set: { 'hold-long.warnSec': 120 } }, /^hold-long\.warnSec=120: rules\.holdLongWarnSec: must not exceed holdLongBreachSec$/],
       [{ from: TODAY, to: TODAY, set: ['disabled+=nope'] }, /^disabled: unknown rule "nope"/],

@@ -262,17 +262,17 @@ describe('settings parser', () => {
 
   it('names the bad path in every error, never ignoring a setting', () => {
     const bad: [string, RegExp][] = [
-      ['hold-long.warnSecs=60', /^unknown setting hold-long\.warnSecs \(hold-long has hold-long\.warnSec, hold-long\.breachSec\)$/],
-      ['rules.holdLong=60', /^unknown setting rules\.holdLong \(rules has ringWarnAt, .*holdLongWarnSec/],
+      ['hold-long.warnSecs=60', /^unknown setting: hold-long\.warnSecs \(hold-long has hold-long\.warnSec, hold-long\.breachSec\)$/],
+      ['rules.holdLong=60', /^unknown setting: rules\.holdLong \(rules has ringWarnAt, .*holdLongWarnSec/],
       ['hold-long.warnSec=soon', /^hold-long\.warnSec: expected a number, got "soon"$/],
       ['hold-long.warnSec=', /^hold-long\.warnSec: expected a number, got ""$/],
       ['disabled+=speaker', /^disabled: unknown rule "speaker" \(rules: ring-limit, /],
       ['ring-limit.breachAt+=5', /^ring-limit\.breachAt\+=: only a list of rules \(disabled\) takes \+= or -=$/],
       ['queues.sales=1', /^queues\.sales: name the queue and the setting/],
       ['rules=1', /^rules is a group of settings/],
-      ['escalation.warnAt=2', /^unknown setting escalation\.warnAt \(escalation has no thresholds/],
+      ['escalation.warnAt=2', /^unknown setting: escalation\.warnAt \(escalation has no thresholds/],
       ['nonsense', /is not path=value/],
-      ['timezone=UTC', /^unknown setting timezone \(the settings has timeZone, /],
+      ['timezone=UTC', /^unknown setting: timezone \(the settings have timeZone, /],
       ['teams..disabled=volume', /an empty part/],
       ['timeZone=Europe/Tallinn', /^timeZone: the time zone is not a threshold/],
     ];
