@@ -5,7 +5,7 @@
  * parts.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -772,8 +772,9 @@ export function createServer(opts: ServerOptions) {
 
   async function stop(): Promise<void> {
     draining = true;
-    // No new connections from here; idle keep-alive ones are closed now, busy ones after their answer (Connection: close).
-    const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    // No new connections from here. Those open stay to the end: a batch sent down an idle keep-alive one is
+    // answered 503 with Retry-After and Connection: close, not cut (http.Server's own close() cuts idle ones at once).
+    const httpClosed = new Promise<void>((resolve) => NetServer.prototype.close.call(httpServer, () => resolve()));
     // Answers not yet begun close their connection too: no producer sends its next batch down it.
     for (const res of inflight) if (!res.headersSent) res.setHeader('Connection', 'close');
     if (tickTimer) clearInterval(tickTimer);
