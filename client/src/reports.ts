@@ -59,6 +59,23 @@ export function daysInRange(from: string, to: string): number {
   return Math.max(0, Math.round((noonMs(to) - noonMs(from)) / DAY_MS) + 1);
 }
 
+/** Longest range one report covers, days: the server's bound (server/report-routes.ts REPORT_RANGE_MAX_DAYS), checked here too so the page says it at once. */
+export const REPORT_MAX_DAYS = 366;
+
+/** Why the server would refuse a report of `from`..`to`, as an i18n key and its values; null when it would not. */
+export type RangeProblem = { key: 'rp.rangeBadDate' } | { key: 'rp.rangeFromAfterTo'; from: string; to: string } | { key: 'rp.rangeTooLong'; n: number; max: number };
+
+/**
+ * Checks a report's range as the server does (server/report-routes.ts `readReportQuery`): both dates real
+ * dates, `from` ≤ `to`, at most {@link REPORT_MAX_DAYS} days. Null for a range the server takes.
+ */
+export function reportRangeProblem(from: string, to: string): RangeProblem | null {
+  if (!isIsoDate(from) || !isIsoDate(to)) return { key: 'rp.rangeBadDate' };
+  if (from > to) return { key: 'rp.rangeFromAfterTo', from, to };
+  const n = daysInRange(from, to);
+  return n > REPORT_MAX_DAYS ? { key: 'rp.rangeTooLong', n, max: REPORT_MAX_DAYS } : null;
+}
+
 /** Today's date on the floor's wall clock (`timeZone` an IANA zone; the browser's own zone without one). */
 export function todayIn(nowMs: number, timeZone?: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(nowMs);

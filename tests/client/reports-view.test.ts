@@ -13,6 +13,7 @@ import ScorecardView from '../../client/src/views/ScorecardView.vue';
 import { i18n, setLocale } from '../../client/src/i18n/index.ts';
 import { useSessionStore } from '../../client/src/stores/session.ts';
 import { AGENT_CARD, REPORT, TEAM_CARD } from './report-fixtures.ts';
+import { addDays, todayIn } from '../../client/src/reports.ts';
 
 let pinia: Pinia;
 let asked: string[];
@@ -60,7 +61,13 @@ describe('reports page', () => {
     expect(total('maxwait')).toBe('5:12');
     expect(total('breaches')).toBe('42 3.5 per 100 calls');
     expect(w.find('[data-testid="missing-dates"]').text()).toMatch(/^No events recorded on 2 days: Nov 28\s–\s29, 2026\.$/);
-    expect(w.findAll('caption').map((c) => c.text())).toEqual(['Per day', 'Queues', 'Agents: handled calls against quota', 'Alerts by rule']);
+    expect(w.findAll('caption').map((c) => c.text())).toEqual(['Per day', 'Queues', 'Agents: handled calls against quota · 2 agents', 'Alerts by rule']);
+    // The agents table grows with its rows instead of scrolling inside the page, and says the queue filter does not narrow it.
+    expect(w.find('[data-testid="table-agents"]').classes()).toContain('grow');
+    expect(w.find('[data-testid="agents-queue-note"]').text()).toContain('an agent’s day is not split by queue');
+    // Day rows carry breaches and warnings, as the queues table does.
+    expect(w.findAll('[data-testid="table-rows"] thead th').map((c) => c.text()).slice(-2)).toEqual(['Breaches', 'Warnings']);
+    expect(w.findAll('[data-testid="table-rows"] tbody tr').map((r) => [r.find('[data-col="breaches"]').text(), r.find('[data-col="warns"]').text()])).toEqual([['20', '31'], ['22', '49']]);
     const ada = w.find('[data-testid="table-agents"] tbody tr');
     expect(ada.find('th').text()).toBe('Ada Lovelace');
     expect(ada.find('a').attributes('href')).toBe('/scorecard?from=2026-11-23&to=2026-11-29&agent=1001');
@@ -99,7 +106,81 @@ describe('reports page', () => {
     const w = mountView(ReportsView);
     await flushPromises();
     expect(w.find('[data-testid="report-error"]').text()).toContain('The server did not accept this report: a report covers at most 366 days (asked: 400)');
+    // Asking the same again cannot pass: no "Try again".
+    expect(w.find('[data-testid="report-retry"]').exists()).toBe(false);
     expect(w.find('[data-testid="report-totals"]').exists()).toBe(false);
+  });
+
+  it('says a range over 366 days beside the dates without asking, greys the previous figures and offers no export', async () => {
+    history.replaceState(null, '', '/reports?from=2026-11-23&to=2026-11-29&group=day&queue=sales');
+    serve({ '/api/reports': REPORT });
+    const w = mountView(ReportsView);
+    await flushPromises();
+    expect(w.find('[data-testid="report-results"]').attributes('data-stale')).toBeUndefined();
+    expect(w.find('[data-testid="report-exports"]').exists()).toBe(true);
+    const before = asked.length;
+    const from = w.find('[data-testid="range-from"]');
+    (from.element as HTMLInputElement).value = '2024-01-01';
+    await from.trigger('change');
+    await new Promise((r) => setTimeout(r, 400)); // past the page's debounce
+    await flushPromises();
+    expect(asked.length).toBe(before);
+    expect(w.find('[data-testid="range-problem"]').text()).toBe('That is 1,064 days; a report covers at most 366. Pick a later start or an earlier end.');
+    expect(from.attributes('aria-invalid')).toBe('true');
+    expect(w.find('[data-testid="report-results"]').attributes('data-stale')).toBe('true');
+    expect(w.find('[data-testid="not-updated"]').text()).toMatch(/^Not updated: the greyed figures below are still the report of Nov 23\s–\s29, 2026\.$/);
+    expect(w.find('[data-testid="report-exports"]').exists()).toBe(false);
+    expect(w.find('[data-testid="report-range"]').exists()).toBe(false);
+    expect(w.find('[data-testid="report-error"]').exists()).toBe(false);
+  });
+
+  it('asks nothing for a refused range in the address, and says why', async () => {
+    history.replaceState(null, '', '/reports?from=2024-01-01&to=2026-11-29');
+    serve({ '/api/reports': REPORT });
+    const w = mountView(ReportsView);
+    await flushPromises();
+    expect(asked.filter((u) => u.startsWith('/api/reports'))).toEqual([]);
+    expect(w.find('[data-testid="range-problem"]').exists()).toBe(true);
+    expect(w.find('[data-testid="report-status"]').text()).toBe('');
+  });
+
+  it('offers "Try again" only when the server was not reached or failed, with the figures greyed meanwhile', async () => {
+    history.replaceState(null, '', '/reports?from=2026-11-23&to=2026-11-29&group=day');
+    serve({ '/api/reports': REPORT });
+    const w = mountView(ReportsView);
+    await flushPromises();
+    vi.stubGlobal('fetch', async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    await w.find('[data-testid="report-group"]').setValue('week');
+    await new Promise((r) => setTimeout(r, 400));
+    await flushPromises();
+    expect(w.find('[data-testid="report-error"]').text()).toContain('The server could not be reached');
+    expect(w.find('[data-testid="report-retry"]').exists()).toBe(true);
+    expect(w.find('[data-testid="report-results"]').attributes('data-stale')).toBe('true');
+    expect(w.find('[data-testid="not-updated"]').exists()).toBe(true);
+    expect(w.find('[data-testid="report-exports"]').exists()).toBe(false);
+  });
+
+  it('does not call days after today missing, and says the figures go up to today', async () => {
+    const today = todayIn(Date.now());
+    history.replaceState(null, '', `/reports?from=${addDays(today, -3)}&to=${addDays(today, 3)}`);
+    serve({
+      '/api/reports': {
+        ...REPORT,
+        query: { ...REPORT.query, from: addDays(today, -3), to: addDays(today, 3), queues: [] },
+        // As a server before the change answered: the days to come among the missing.
+        missingDates: [addDays(today, -2), addDays(today, 1), addDays(today, 2), addDays(today, 3)],
+        // A server before day rows carried warnings: a dash, not 0.
+        rows: REPORT.rows.map((r) => ({ ...r, warns: undefined })),
+      },
+    });
+    const w = mountView(ReportsView);
+    await flushPromises();
+    expect(w.find('[data-testid="missing-dates"]').text()).toMatch(/^No events recorded on 1 day: /);
+    expect(w.find('[data-testid="up-to-today"]').text()).toMatch(/^The range runs past today: its figures go up to today, /);
+    expect(w.find('[data-testid="agents-queue-note"]').exists()).toBe(false);
+    expect(w.findAll('[data-testid="table-rows"] tbody [data-col="warns"]').map((c) => c.text())).toEqual(['–', '–']);
   });
 
   it('writes the page in Turkish with Turkish numbers', async () => {

@@ -3,7 +3,7 @@
  * carried by the exports, the trend of a scorecard figure, and fetching while the server builds days.
  */
 import { describe, expect, it } from 'vitest';
-import { addDays, dateRuns, daysInRange, exportLinks, fetchRangeJson, intervalSpan, isIsoDate, parseReportQuery, presetOf, presetRange, reportSearch, trendOf, todayIn } from '../../client/src/reports.ts';
+import { addDays, dateRuns, daysInRange, exportLinks, fetchRangeJson, intervalSpan, isIsoDate, parseReportQuery, presetOf, presetRange, reportRangeProblem, reportSearch, trendOf, todayIn } from '../../client/src/reports.ts';
 
 // Wednesday 25 November 2026.
 const TODAY = '2026-11-25';
@@ -71,6 +71,18 @@ describe('the report query', () => {
     expect(links.xlsx).toBe(`/api/reports/export.xlsx?${q}`);
     expect(links.csv.agents).toBe(`/api/reports/export/agents.csv?${q}`);
     expect(Object.keys(links.csv)).toEqual(['rows', 'queues', 'agents', 'rules']);
+  });
+});
+
+describe('the range the server takes', () => {
+  it('refuses, before asking, what the server would: a bad date, a start after the end, over 366 days', () => {
+    expect(reportRangeProblem('2026-11-19', TODAY)).toBeNull();
+    expect(reportRangeProblem('2025-11-25', TODAY)).toBeNull(); // 366 days: the most one report covers
+    expect(reportRangeProblem('2025-11-24', TODAY)).toEqual({ key: 'rp.rangeTooLong', n: 367, max: 366 });
+    expect(reportRangeProblem('2024-01-01', TODAY)).toEqual({ key: 'rp.rangeTooLong', n: 1060, max: 366 });
+    expect(reportRangeProblem('2026-11-26', TODAY)).toEqual({ key: 'rp.rangeFromAfterTo', from: '2026-11-26', to: TODAY });
+    expect(reportRangeProblem('', TODAY)).toEqual({ key: 'rp.rangeBadDate' });
+    expect(reportRangeProblem('2026-02-30', TODAY)).toEqual({ key: 'rp.rangeBadDate' });
   });
 });
 
