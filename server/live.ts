@@ -10,7 +10,7 @@
 import type { Namespace, Socket } from 'socket.io';
 import type { FloorState, ChangeSet, Alert, AgentState } from '../shared/state.ts';
 import type { Ack, AgentView, CallView, Delta, FloorTotals, LiveClientToServer, LiveScope, LiveServerToClient, Snapshot } from '../shared/wire.ts';
-import { scopeAgentView, scopeCallDetail, scopeCallView, scopeFilter, scopeKey, type ScopeFilter, type SupervisorScope } from '../shared/scope.ts';
+import { scopeAgentView, scopeCallDetail, scopeCallView, scopeFilter, scopeKey, scopeVoicemailView, type ScopeFilter, type SupervisorScope } from '../shared/scope.ts';
 import { diffAgentView, type AgentPatch } from '../shared/agent-patch.ts';
 import { diffAlert, isValueOnly, type AlertPatch } from '../shared/alert-patch.ts';
 import {
@@ -145,6 +145,8 @@ interface FloorRoom {
   pendingAlertValues: Set<string>;
   /** Scoped rooms: the live calls the members hold, so a call that stops being theirs is removed and no other id is ever sent. */
   shownCalls: Set<string>;
+  /** Scoped rooms: the callbacks the members hold (a callback handed to an agent not theirs resyncs the room: there is no removal). */
+  shownCallbacks: Set<string>;
   /** Scoped rooms: their queues as of the last snapshot (with only teams they follow the agents, and a change resyncs the room). */
   queuesKey: string;
 }
@@ -241,7 +243,7 @@ export class LiveHub {
   private floorRoom(scope: { kind: 'floor'; limit?: SupervisorScope }): FloorRoom {
     const name = roomOf(scope);
     let r = this.floors.get(name);
-    if (!r) this.floors.set(name, (r = { name, limit: scope.limit, base: new Map(), baseHeld: false, alerts: new Map(), pendingAlertValues: new Set(), shownCalls: new Set(), queuesKey: '' }));
+    if (!r) this.floors.set(name, (r = { name, limit: scope.limit, base: new Map(), baseHeld: false, alerts: new Map(), pendingAlertValues: new Set(), shownCalls: new Set(), shownCallbacks: new Set(), queuesKey: '' }));
     return r;
   }
 
@@ -431,6 +433,7 @@ export class LiveHub {
       this.rebaseFloor(room, floor.agents);
       if (f.restricted) {
         room.shownCalls = new Set(floor.calls.map((c) => c.callId));
+        room.shownCallbacks = new Set(floor.callbacks.map((c) => c.callbackId));
         room.queuesKey = queuesKeyOf(f);
       }
       payload = floor;
@@ -904,7 +907,7 @@ export class LiveHub {
       const list = [];
       for (const id of changes.voicemails) {
         const v = s.voicemails.get(id);
-        if (v && (!f.restricted || f.voicemail(v))) list.push(selectVoicemailView(v));
+        if (v && (!f.restricted || f.voicemail(v))) list.push(scopeVoicemailView(selectVoicemailView(v), f));
       }
       if (list.length) floor.voicemails = list;
     }
@@ -913,7 +916,12 @@ export class LiveHub {
       const list = [];
       for (const id of changes.callbacks) {
         const cb = s.callbacks.get(id);
-        if (cb && (!f.restricted || f.callback(cb))) list.push(selectCallbackView(cb));
+        if (!cb) continue;
+        if (!f.restricted) list.push(selectCallbackView(cb));
+        else if (f.callback(cb)) {
+          list.push(selectCallbackView(cb));
+          room.shownCallbacks.add(id);
+        } else if (room.shownCallbacks.has(id) && room.baseHeld) return 'resync';
       }
       if (list.length) floor.callbacks = list;
     }

@@ -14,12 +14,14 @@
  *   `queues`, the agents signed in to at least one of their queues; else all.
  * - **Their calls**: a call in one of their queues; a call with no queue (a
  *   direct call) when it rings or is connected to one of their agents.
- * - An **alert**, a **voicemail**: theirs when every subject it names is
- *   theirs (its agent, if it names one, and its queue, if it names one); one
- *   naming neither is the unscoped supervisors'. A **callback**: its agent's.
- *   A **worklist item**: its queue's.
+ * - An **alert**: theirs when every subject it names is theirs (its agent, if
+ *   it names one, and its queue, if it names one); one naming neither is the
+ *   unscoped supervisors'. A **voicemail**: its queue's; one left for an agent
+ *   with no queue, that agent's. A **callback**: its agent's. A **worklist
+ *   item**: its queue's.
  * - Inside something of theirs, a reference to something that is not is
- *   blanked: another team's agent on their call reads `agentId: null`, their
+ *   blanked: another team's agent on their call (or returning their queue's
+ *   voicemail, or holding their queue's callback) reads as none, their
  *   agent's call in another queue reads `callId: null`, an agent's other
  *   queues are left out of its `queues`.
  *
@@ -28,7 +30,7 @@
 import type { FloorConfig } from './config.ts';
 import type { FloorEvent } from './events.ts';
 import type { CallState, Callback, FloorState } from './state.ts';
-import type { AgentView, CallDetail, CallView, WorklistItemView } from './wire.ts';
+import type { AgentView, CallDetail, CallView, VoicemailView, WorklistItemView } from './wire.ts';
 
 /** The queues and teams a supervisor or wallboard is limited to; a list left out limits nothing. */
 export interface SupervisorScope {
@@ -136,7 +138,7 @@ export interface ScopeFilter {
   call(c: CallState): boolean;
   /** An alert (or its record): theirs when its agent, if named, and its queue, if named, are. */
   alert(a: Subjects): boolean;
-  /** A voicemail (or its view), by the same rule as an alert. */
+  /** A voicemail (or its view): its queue's; with no queue, its agent's. */
   voicemail(v: Subjects): boolean;
   callback(cb: Pick<Callback, 'agentId'>): boolean;
   worklistItem(item: { queueId: string }): boolean;
@@ -216,7 +218,7 @@ export function scopeFilter(s: FloorState, scope: SupervisorScope | null | undef
     team: (team) => team !== null && team !== undefined && teamSet().has(team),
     call: (c) => (c.queueId !== undefined ? queue(c.queueId) : agent(c.agentId) || c.rings.some((r) => agent(r.agentId))),
     alert: namedOk,
-    voicemail: namedOk,
+    voicemail: (v) => (v.queueId !== undefined && v.queueId !== null ? queue(v.queueId) : agent(v.agentId)),
     callback: (cb) => agent(cb.agentId),
     worklistItem: (item) => queue(item.queueId),
     limit: () => {
@@ -241,6 +243,12 @@ export function scopeAgentView(v: AgentView, f: ScopeFilter, s: FloorState): Age
 
 /** A call's view as a scoped room receives it: an agent who is not theirs reads `agentId: null`. */
 export function scopeCallView<V extends CallView>(v: V, f: ScopeFilter): V {
+  if (!f.restricted || v.agentId === null || f.agent(v.agentId)) return v;
+  return { ...v, agentId: null };
+}
+
+/** A voicemail's view as a scoped room receives it: returned by (or left for) an agent who is not theirs reads `agentId: null`. */
+export function scopeVoicemailView(v: VoicemailView, f: ScopeFilter): VoicemailView {
   if (!f.restricted || v.agentId === null || f.agent(v.agentId)) return v;
   return { ...v, agentId: null };
 }

@@ -30,7 +30,7 @@ import { awayLimitsFor } from './engine/rules/away-long.ts';
 import { serializeWorklist } from './engine/worklist.ts';
 import { selectAgentWorklist, selectFloorWorklist } from './worklist-view.ts';
 import { selectQueueStaffing } from './staffing.ts';
-import { scopeAgentView, scopeCallView, scopeConfig, scopeFilter, WHOLE_FLOOR, type ScopeFilter } from './scope.ts';
+import { scopeAgentView, scopeCallView, scopeConfig, scopeFilter, scopeVoicemailView, WHOLE_FLOOR, type ScopeFilter } from './scope.ts';
 
 /** Resolved alerts sent in a floor snapshot (the rest are in the log). */
 export const SNAPSHOT_RECENT_ALERTS = 200;
@@ -493,7 +493,7 @@ export function selectFloorPayload(s: FloorState, f: ScopeFilter = WHOLE_FLOOR):
     calls,
     alerts: f.restricted ? selectAlertFeed(s, (a) => f.alert(a)) : selectAlertFeed(s),
     intervals,
-    voicemails: [...s.voicemails.values()].filter((v) => !f.restricted || f.voicemail(v)).map(selectVoicemailView),
+    voicemails: [...s.voicemails.values()].filter((v) => !f.restricted || f.voicemail(v)).map((v) => scopeVoicemailView(selectVoicemailView(v), f)),
     callbacks: [...s.callbacks.values()].filter((cb) => !f.restricted || f.callback(cb)).map(selectCallbackView),
     ticker: [...s.ticker],
     worklist: selectFloorWorklist(s, f),
