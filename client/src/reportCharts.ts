@@ -6,7 +6,8 @@
  * also has a one-sentence summary for its `aria-label`: a canvas says nothing
  * to a screen reader.
  */
-import type { ChartConfiguration, ChartDataset, Plugin } from 'chart.js';
+import type { ChartConfiguration, ChartDataset, Plugin, Scale } from 'chart.js';
+import { toFont } from 'chart.js/helpers';
 import type { ReportRuleRow, ReportTimeRow } from '../../shared/report/types.ts';
 import { COLORS, TIME_LABEL_GAP_PX } from './charts.ts';
 
@@ -135,7 +136,50 @@ export function rulesWithAlerts(rules: ReportRuleRow[]): ReportRuleRow[] {
   return rules.filter((r) => r.breaches > 0 || r.warns > 0).sort((a, b) => (b.breachesPer100 ?? 0) - (a.breachesPer100 ?? 0) || (b.warnsPer100 ?? 0) - (a.warnsPer100 ?? 0) || a.rule.localeCompare(b.rule));
 }
 
-/** Breaches and warnings per 100 handled calls, one horizontal bar pair per rule (rule names as `ruleName` gives them). */
+/**
+ * Share of the chart's width a rule's name may take on the axis, and the least it always gets, px: the
+ * longest names ("Caller who hung up not called back") were clipped at the canvas edge at every width.
+ */
+export const RULE_LABEL_SHARE = 0.4;
+export const RULE_LABEL_MIN_PX = 90;
+
+/**
+ * `label` as it fits in `maxPx` measured by `measure` (px of a string): whole when it fits, else cut at the
+ * longest prefix that fits with "…" (trailing spaces dropped). Binary search: O(log n) measurements.
+ */
+export function ellipsize(label: string, maxPx: number, measure: (s: string) => number): string {
+  if (measure(label) <= maxPx) return label;
+  let lo = 0;
+  let hi = label.length - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (measure(`${label.slice(0, mid).trimEnd()}…`) <= maxPx) lo = mid;
+    else hi = mid - 1;
+  }
+  return `${label.slice(0, lo).trimEnd()}…`;
+}
+
+/**
+ * A category tick callback for the rule names: each cut to {@link RULE_LABEL_SHARE} of the chart's width
+ * (at least {@link RULE_LABEL_MIN_PX}), measured in the axis's own font; the chart's labels (and so the
+ * tooltip's title) stay whole.
+ */
+function ruleTick(this: Scale, value: number | string, index: number): string {
+  const label = this.getLabelForValue(typeof value === 'number' ? value : index);
+  const maxPx = Math.max(RULE_LABEL_MIN_PX, (this.chart?.width ?? 0) * RULE_LABEL_SHARE);
+  const c = this.ctx as CanvasRenderingContext2D | undefined;
+  if (!c || typeof c.measureText !== 'function') return ellipsize(label, maxPx, (s) => s.length * 7);
+  c.save();
+  c.font = toFont((this.options as { ticks?: { font?: unknown } }).ticks?.font as Parameters<typeof toFont>[0]).string;
+  const out = ellipsize(label, maxPx, (s) => c.measureText(s).width || s.length * 7);
+  c.restore();
+  return out;
+}
+
+/**
+ * Breaches and warnings per 100 handled calls, one horizontal bar pair per rule (rule names as `ruleName` gives
+ * them): the axis shows each name cut to fit ({@link ruleTick}), the tooltip and the summary the whole name.
+ */
 export function rulesPer100Config(rules: ReportRuleRow[], ruleName: (id: string) => string, ctx: ReportChartContext): ChartConfiguration<'bar', number[], string> {
   const shown = rulesWithAlerts(rules);
   return {
@@ -151,7 +195,7 @@ export function rulesPer100Config(rules: ReportRuleRow[], ruleName: (id: string)
       ...BASE,
       indexAxis: 'y',
       plugins: { ...BASE.plugins, tooltip: { mode: 'index', intersect: false, usePointStyle: true } },
-      scales: { x: { beginAtZero: true, title: { display: true, text: ctx.t('rp.per100Axis') } }, y: { grid: { display: false }, ticks: { autoSkip: false } } },
+      scales: { x: { beginAtZero: true, title: { display: true, text: ctx.t('rp.per100Axis') } }, y: { grid: { display: false }, ticks: { autoSkip: false, callback: ruleTick } } },
     },
   };
 }
@@ -201,11 +245,15 @@ export function volumeSummary(rows: ReportTimeRow[], labels: string[], ctx: Repo
   return ctx.t('rp.volumeSummary', { offered: ctx.num(offered, 0), answered: ctx.num(rows.reduce((n, r) => n + r.answered, 0), 0), abandoned: ctx.num(rows.reduce((n, r) => n + r.abandoned, 0), 0), busiest: labels[busiest], busiestN: ctx.num(rows[busiest].offered, 0) });
 }
 
-/** The rules chart's sentence: the rules with the most breaches per 100 calls (at most three). */
+/**
+ * The rules chart's sentence: every rule it shows, by its whole name (the axis may cut it), with breaches and
+ * warnings per 100 calls, in the chart's order.
+ */
 export function rulesSummary(rules: ReportRuleRow[], ruleName: (id: string) => string, ctx: ReportChartContext): string {
-  const shown = rulesWithAlerts(rules).filter((r) => r.breaches > 0).slice(0, 3);
-  if (shown.length === 0) return ctx.t('rp.noBreaches');
-  return ctx.t('rp.rulesSummary', { list: shown.map((r) => `${ruleName(r.rule)} ${ctx.num(r.breachesPer100 ?? 0, 1)}`).join('; ') });
+  const shown = rulesWithAlerts(rules);
+  if (shown.length === 0) return ctx.t('rp.noAlerts');
+  const list = shown.map((r) => ctx.t('rp.ruleRate', { rule: ruleName(r.rule), breaches: ctx.num(r.breachesPer100 ?? 0, 1), warns: ctx.num(r.warnsPer100 ?? 0, 1) }));
+  return ctx.t('rp.rulesSummary', { list: list.join('; ') });
 }
 
 /** The rings chart's sentence: the share answered within the ring limit (the scorecard's `withinRingLimitPct`). */

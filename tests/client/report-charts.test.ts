@@ -3,7 +3,7 @@
  * claims, and the sentence a screen reader hears for it, without a canvas.
  */
 import { describe, expect, it } from 'vitest';
-import { rangeSlConfig, rangeVolumeConfig, ringsPctConfig, ringsSummary, rulesPer100Config, rulesSummary, slSummary, targetLinePlugin, volumeSummary, type ReportChartContext } from '../../client/src/reportCharts.ts';
+import { ellipsize, rangeSlConfig, rangeVolumeConfig, ringsPctConfig, ringsSummary, rulesPer100Config, rulesSummary, slSummary, targetLinePlugin, volumeSummary, type ReportChartContext } from '../../client/src/reportCharts.ts';
 import { COLORS } from '../../client/src/charts.ts';
 import { REPORT } from './report-fixtures.ts';
 
@@ -49,6 +49,36 @@ describe('range report charts', () => {
     expect(c.options!.indexAxis).toBe('y');
   });
 
+  it('cuts a long rule name on the axis to its share of the chart’s width, whole in the tooltip and the summary', () => {
+    const long = 'Caller who hung up not called back';
+    const rules = [{ rule: 'abandon-callback' as const, warns: 3, breaches: 2, warnsPer100: 3, breachesPer100: 2 }, { rule: 'hold-long' as const, warns: 1, breaches: 0, warnsPer100: 1, breachesPer100: 0 }];
+    const name = (id: string) => (id === 'abandon-callback' ? long : 'Long hold');
+    const c = rulesPer100Config(rules, name, ctx);
+    // The chart's labels, which the tooltip's title shows, stay whole.
+    expect(c.data.labels).toEqual([long, 'Long hold']);
+    const measured: string[] = [];
+    const canvas = { font: '', save() {}, restore() {}, measureText: (s: string) => (measured.push(canvas.font), { width: s.length * 8 }) };
+    const scale = { chart: { width: 300 }, ctx: canvas, options: { ticks: { font: { size: 13, family: 'system-ui', style: 'normal', lineHeight: 1.2 } } }, getLabelForValue: (i: number) => c.data.labels![i] };
+    const tick = (c.options!.scales!.y as unknown as { ticks: { callback: (this: unknown, v: number, i: number) => string } }).ticks.callback;
+    const cut = tick.call(scale, 0, 0);
+    expect(cut).toBe('Caller who hun…');
+    expect(cut.length * 8).toBeLessThanOrEqual(300 * 0.4);
+    expect(measured.every((f) => f.includes('13px') && f.includes('system-ui'))).toBe(true); // in the axis's own font
+    expect(tick.call(scale, 1, 1)).toBe('Long hold');
+    // A wide chart keeps the whole name; a narrow one still gives it its least width.
+    expect(tick.call({ ...scale, chart: { width: 900 } }, 0, 0)).toBe(long);
+    expect(tick.call({ ...scale, chart: { width: 100 } }, 0, 0)).toBe('Caller who…');
+    expect(rulesSummary(rules, name, { ...ctx, t: (k, n) => (k === 'rp.ruleRate' ? `${n!.rule}` : `${n!.list}`) })).toBe(`${long}; Long hold`);
+  });
+
+  it('ellipsizes at the longest prefix that fits, dropping a trailing space', () => {
+    const w = (s: string) => s.length * 10;
+    expect(ellipsize('Long hold', 90, w)).toBe('Long hold');
+    expect(ellipsize('Long hold', 60, w)).toBe('Long…');
+    expect(ellipsize('Long hold', 20, w)).toBe('L…');
+    expect(ellipsize('Long hold', 5, w)).toBe('…');
+  });
+
   it('colours the rings by the ring limit: within green, the warning ring amber, from the breaching ring red', () => {
     const c = ringsPctConfig([40, 30, 15, 10, 5, 0, 0], 3, 4, ctx);
     expect(c.data.labels).toEqual(['0', '1', '2', '3', '4', '5', '6+']);
@@ -62,8 +92,10 @@ describe('range report charts', () => {
   it('says what each chart shows in one sentence', () => {
     expect(slSummary(REPORT.rows, LABELS, 80, ctx)).toBe('rp.slSummary{"low":"71%","lowAt":"Tue 24","high":"88%","highAt":"Mon 23","target":"80%","below":1,"rows":2}');
     expect(volumeSummary(REPORT.rows, LABELS, ctx)).toBe('rp.volumeSummary{"offered":"1234","answered":"1180","abandoned":"54","busiest":"Tue 24","busiestN":"634"}');
-    expect(rulesSummary(REPORT.rules, (id) => id, ctx)).toBe('rp.rulesSummary{"list":"hold-long 2.5; ring-limit 1.0"}');
-    expect(rulesSummary([], (id) => id, ctx)).toBe('rp.noBreaches');
+    expect(rulesSummary(REPORT.rules, (id) => id, ctx)).toBe(
+      'rp.rulesSummary{"list":"rp.ruleRate{\\"rule\\":\\"hold-long\\",\\"breaches\\":\\"2.5\\",\\"warns\\":\\"3.3\\"}; rp.ruleRate{\\"rule\\":\\"ring-limit\\",\\"breaches\\":\\"1.0\\",\\"warns\\":\\"3.3\\"}"}',
+    );
+    expect(rulesSummary([], (id) => id, ctx)).toBe('rp.noAlerts');
     expect(ringsSummary(95, 4, ctx)).toBe('sc.ringsSummary{"pct":"95%","max":3}');
     expect(ringsSummary(null, 4, ctx)).toBe('sc.noAnswers');
   });
