@@ -356,6 +356,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   // SIGTERM/SIGINT: the sources stop first, then the server drains ingest, saves alerts and closes
   // sockets with a reconnect hint (app.ts close()), then the stores; exit 0, or 1 on a second signal or after 10 s.
   onStopSignals({
+    logger,
     stop: async () => {
       stopSimulator?.();
       await queueLogTail?.stop();
