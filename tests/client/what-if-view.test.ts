@@ -13,6 +13,8 @@ import { i18n } from '../../client/src/i18n/index.ts';
 import { useSessionStore } from '../../client/src/stores/session.ts';
 import { defaultConfig, type FloorConfig } from '../../shared/config.ts';
 import type { FloorEvent } from '../../shared/events.ts';
+import type { Alert } from '../../shared/state.ts';
+import type { CallDetail } from '../../shared/wire.ts';
 import { createWhatIfFold, readChanges } from '../../shared/what-if.ts';
 
 const NOW = Date.parse('2026-11-24T15:00:00Z');
@@ -38,6 +40,21 @@ function feed(): FloorEvent[] {
   return out;
 }
 
+/** The hold-long warning the log recorded on `callId` (held `sec` s, from 30 s after the call was queued). */
+function loggedWarn(callId: string, sec: number): Alert {
+  const queued = feed().find((x) => x.type === 'call.queued' && x.callId === callId)!.at;
+  return { id: `hold-long:${callId}:1`, ruleId: 'hold-long', level: 'warn', status: 'resolved', callId, agentId: 'A', queueId: 'sales', value: sec, threshold: 45, unit: 'sec', raisedAtMs: queued + 75_000, updatedAtMs: queued + 30_000 + sec * 1000 };
+}
+/** A call's detail as the live floor answers it. */
+function liveCall(callId: string): CallDetail {
+  const at = feed().find((x) => x.type === 'call.queued' && x.callId === callId)!.at;
+  return {
+    callId, queueId: 'sales', agentId: 'A', status: 'ended', queuedAtMs: at, ringStartMs: null, ringAttempts: 0, answeredAtMs: at + 6_000, ringsToAnswer: 1, holdStartMs: null, holdCount: 1, holdSec: 70, endedAtMs: at + 200_000,
+    caller: null, timeline: [{ atMs: at, type: 'call.queued', queueId: 'sales' }, { atMs: at + 200_000, type: 'call.ended' }], alerts: [],
+  };
+}
+
+let alertAsks: string[];
 let config: FloorConfig;
 let posts: { from: string; to: string; set: string[] }[];
 let puts: FloorConfig[];
@@ -50,6 +67,7 @@ beforeEach(() => {
   config = defaultConfig();
   posts = [];
   puts = [];
+  alertAsks = [];
   vi.stubGlobal('fetch', async (path: string, init?: { method?: string; body?: string }) => {
     const reply = (body: unknown, status = 200) => ({ status, json: async () => body });
     if (path === '/api/settings' && init?.method === 'PUT') {
@@ -69,6 +87,13 @@ beforeEach(() => {
     }
     // A past call: no longer in the server's memory, so its logged events come back.
     if (path === '/api/calls/hold-55') return reply({ ok: true, data: { callId: 'hold-55', events: feed().filter((x) => 'callId' in x && x.callId === 'hold-55') } });
+    // A call still in the floor's memory whose resolved warning is not any more (its last 500 resolved alerts).
+    if (path === '/api/calls/hold-70') return reply({ ok: true, data: { ...liveCall('hold-70'), alerts: [] } });
+    // The log's alerts of the span asked: the calls' hold warnings (and another call's, which stays out).
+    if (path.startsWith('/api/alerts?')) {
+      alertAsks.push(path);
+      return reply({ ok: true, data: [loggedWarn('hold-55', 55), loggedWarn('hold-70', 70), loggedWarn('hold-95', 95)] });
+    }
     return reply({ ok: false, error: 'not here' }, 404);
   });
 });
@@ -129,6 +154,28 @@ describe('what-if page', () => {
     expect(detail.exists()).toBe(true);
     expect(detail.text()).toContain('back from hold after 55 s');
     expect(detail.text()).toContain('hold-55');
+    // The item said "warning · 55 s → none": the drill-down lists that warning, not "None".
+    expect(detail.find('h3').text()).toBe('Alerts on this call');
+    expect(detail.findAll('[data-testid=call-alerts] li').map((li) => li.text())).toEqual([expect.stringMatching(/Warn — Long hold \(Ann\): 55 s at /)]);
+    w.unmount();
+  });
+
+  it('adds to a call still in the floor’s memory the warnings the log holds and the floor no longer does', async () => {
+    const w = await page('supervisor');
+    await w.find('[data-testid=wi-rules-holdLongWarnSec]').setValue('75');
+    await w.find('form').trigger('submit');
+    await flushPromises();
+    const item = w.findAll('[data-testid=wi-better] li').find((li) => li.text().includes('1 min 10 s'))!;
+    expect(item.text()).toMatch(/warning · 1 min 10 s → none/);
+    await item.find('[data-testid=wi-open-call]').trigger('click');
+    await flushPromises();
+    const alerts = w.findAll('[data-testid=call-alerts] li').map((li) => li.text());
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatch(/Warn — Long hold \(Ann\): 1 min 10 s at /);
+    // Asked over the call's own span (from its first event to two hours after its last).
+    const q = new URLSearchParams(alertAsks.at(-1)!.split('?')[1]);
+    const queued = liveCall('hold-70').queuedAtMs!;
+    expect([Number(q.get('sinceMs')), Number(q.get('untilMs'))]).toEqual([queued, queued + 200_000 + 2 * 3_600_000]);
     w.unmount();
   });
 

@@ -1,0 +1,60 @@
+/**
+ * A call's drill-down with every alert the log recorded on it, warnings as well as breaches. The live floor
+ * keeps an ended call's detail longer (its last 2,000 calls) than its resolved alerts (the last 500), so a
+ * call of a few hours ago came back with its warnings gone and read "None" while the what-if page listed it
+ * for a warning. `GET /api/alerts` answers the alerts raised in a time span: those of the call are merged in.
+ * No engine here: the scorecard loads callRebuild.ts only when a past call needs folding.
+ */
+import type { Alert } from '../../shared/state.ts';
+import type { CallDetail } from '../../shared/wire.ts';
+
+/**
+ * How long after a call's last event its alerts may still be raised, ms: notes are judged after wrap-up and
+ * an abandoned caller's callback item warns at 30 and breaches at 60 minutes (the defaults).
+ */
+export const CALL_ALERTS_AFTER_MS = 2 * 3_600_000;
+/** Most alerts one look-up reads (the server's cap): a span of a busy floor's two hours holds far fewer. */
+const ALERTS_LIMIT = 5_000;
+
+/** A GET of the app's API as stores/session.ts `api` answers it. */
+export type ApiGet = <T>(path: string) => Promise<{ ok: true; data: T } | { ok: false; error: string; status: number }>;
+
+/**
+ * The alerts of `callId` the log holds, raised from `fromMs` to `untilMs` + {@link CALL_ALERTS_AFTER_MS}
+ * (epoch ms), oldest first; null when the log could not be asked (then the drill-down shows what it has).
+ */
+export async function loggedCallAlerts(callId: string, fromMs: number, untilMs: number, get: ApiGet): Promise<Alert[] | null> {
+  const q = new URLSearchParams({ sinceMs: String(Math.floor(fromMs)), untilMs: String(Math.ceil(untilMs + CALL_ALERTS_AFTER_MS)), limit: String(ALERTS_LIMIT) });
+  const r = await get<Alert[]>(`/api/alerts?${q}`);
+  if (!r.ok || !Array.isArray(r.data)) return null;
+  return r.data.filter((a) => a.callId === callId).sort((a, b) => a.raisedAtMs - b.raisedAtMs);
+}
+
+/** The first and last time on a call's timeline, epoch ms (null without one). */
+export function callSpan(d: CallDetail): { fromMs: number; untilMs: number } | null {
+  const times = d.timeline.map((e) => e.atMs);
+  if (d.queuedAtMs !== null) times.push(d.queuedAtMs);
+  if (d.endedAtMs !== null) times.push(d.endedAtMs);
+  return times.length ? { fromMs: Math.min(...times), untilMs: Math.max(...times) } : null;
+}
+
+/**
+ * `d` with the logged alerts `logged` of its call. `live`: the floor's own detail, whose alerts are the newest
+ * (an open alert still growing): the logged ones it no longer holds are added. A detail rebuilt in the browser
+ * from the call's events with today's settings (`rebuilt`) takes the log's alerts instead, the record of what
+ * was raised under the settings of the day, as the what-if page's baseline counts them. Sorted by time raised.
+ */
+export function withLoggedAlerts(d: CallDetail, logged: Alert[] | null, kind: 'live' | 'rebuilt'): CallDetail {
+  if (logged === null) return d;
+  if (kind === 'rebuilt') return { ...d, alerts: [...logged].sort((a, b) => a.raisedAtMs - b.raisedAtMs) };
+  const byId = new Map(logged.map((a) => [a.id, a]));
+  for (const a of d.alerts) byId.set(a.id, a);
+  return { ...d, alerts: [...byId.values()].sort((a, b) => a.raisedAtMs - b.raisedAtMs) };
+}
+
+/** {@link withLoggedAlerts} after asking the log ({@link loggedCallAlerts}) over the call's span. */
+export async function completeCallAlerts(d: CallDetail, kind: 'live' | 'rebuilt', get: ApiGet): Promise<CallDetail> {
+  const span = callSpan(d);
+  if (!span) return d;
+  return withLoggedAlerts(d, await loggedCallAlerts(d.callId, span.fromMs, span.untilMs, get), kind);
+}
