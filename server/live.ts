@@ -833,9 +833,14 @@ export class LiveHub {
         if (f.restricted) {
           const held = room.base.get(id);
           const theirs = f.agentOf(a.team, a.queues);
-          if (!theirs && !held) continue;
-          // An agent leaving their scope cannot be patched away; one joining brings calls and alerts of theirs along.
-          if (room.baseHeld && (!theirs || (!held && agentHasMore(s, id)))) return 'resync';
+          if (!theirs) {
+            // An agent leaving their scope cannot be patched away: the members take a snapshot without them.
+            room.base.delete(id);
+            if (held && room.baseHeld) return 'resync';
+            continue;
+          }
+          // One joining brings calls and alerts of theirs along.
+          if (room.baseHeld && !held && agentHasMore(s, id)) return 'resync';
           view = scopeAgentView(view, f, s);
         }
         const patch = diffAgentView(room.base.get(id), view);

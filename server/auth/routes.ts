@@ -11,6 +11,12 @@ import { passwordChangeThrottle, signInThrottle } from './throttle.ts';
 import { OIDC_CALLBACK_PATH, OIDC_LOGIN_PATH, OidcClient, type SsoOptions } from './oidc.ts';
 import { mountOidcRoutes, ownOrigin } from './oidc-routes.ts';
 
+/** A scoped supervisor's `scope` for `/api/me` (shared/scope.ts); nothing for the whole floor. */
+const scopeField = (p: Principal) => {
+  const scope = scopeOf(p);
+  return scope ? { scope } : {};
+};
+
 /** What a session that must set a new password may still call: everything else answers 403. */
 const OPEN_WHILE_MUST_CHANGE = new Set(['/api/login', '/api/logout', '/api/me', '/api/me/password', '/api/auth/methods', OIDC_LOGIN_PATH, OIDC_CALLBACK_PATH]);
 export const MUST_CHANGE_ERROR = 'set a new password first: this account has a one-time password (POST /api/me/password { current, next })';
@@ -90,7 +96,7 @@ export function mountAuthRoutes(ctx: RouteContext, sso: SsoOptions = { oidc: und
     const p = ctx.principalOf(req);
     // Nobody signed in is an answer, not an error: the page shows the sign-in form.
     if (!p) return res.json({ ok: true, data: null });
-    res.json({ ok: true, data: { username: p.username, role: p.role, agentId: p.kind === 'user' ? p.agentId : null, demo: p.kind === 'demo', mustChange: p.kind === 'user' && p.mustChange === true, scope: scopeOf(p) ?? null } });
+    res.json({ ok: true, data: { username: p.username, role: p.role, agentId: p.kind === 'user' ? p.agentId : null, demo: p.kind === 'demo', mustChange: p.kind === 'user' && p.mustChange === true, ...scopeField(p) } });
   });
 
   // One's own password: the current one is required; every other session of the user ends (store.ts changePassword).
