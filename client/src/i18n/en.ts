@@ -490,7 +490,7 @@ export const en = {
     scopeQueuesList: 'queues: {list}',
     scopeTeamsList: 'teams: {list}',
     editScope: 'Change scope',
-    editScopeFor: 'Change the scope of {name}',
+    editScopeFor: 'Change scope of {name}',
     saveScope: 'Save scope',
     cancelScope: 'Cancel',
     scopeSaved: 'Scope of {name} saved; their sessions ended.',

@@ -492,7 +492,7 @@ export const et: Messages = {
     scopeQueuesList: 'järjekorrad: {list}',
     scopeTeamsList: 'meeskonnad: {list}',
     editScope: 'Muuda vastutusala',
-    editScopeFor: 'Muuda kasutaja {name} vastutusala',
+    editScopeFor: 'Muuda vastutusala: {name}',
     saveScope: 'Salvesta vastutusala',
     cancelScope: 'Loobu',
     scopeSaved: 'Kasutaja {name} vastutusala salvestatud; tema seansid lõppesid.',

@@ -492,7 +492,7 @@ export const tr: Messages = {
     scopeQueuesList: 'kuyruklar: {list}',
     scopeTeamsList: 'ekipler: {list}',
     editScope: 'Kapsamı değiştir',
-    editScopeFor: '{name} kullanıcısının kapsamını değiştir',
+    editScopeFor: 'Kapsamı değiştir: {name}',
     saveScope: 'Kapsamı kaydet',
     cancelScope: 'Vazgeç',
     scopeSaved: '{name} kullanıcısının kapsamı kaydedildi; oturumları sona erdi.',

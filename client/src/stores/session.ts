@@ -9,6 +9,8 @@ export interface Me {
   demo: boolean;
   /** The password is a one-time one (first start, an admin's reset): the server refuses everything but changing it. */
   mustChange?: boolean;
+  /** A scoped supervisor's queues and teams (shared/scope.ts): the server sends and allows only these. Absent: the whole floor. */
+  scope?: { queues?: string[]; teams?: string[] };
 }
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ ok: true; data: T } | { ok: false; error: string; status: number }> {
