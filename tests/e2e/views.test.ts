@@ -146,15 +146,16 @@ describe.skipIf(!hasChromium)('views in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  it('shows "feed lost since" when the server goes away and clears it on reconnect', async () => {
+  it('says the server is restarting when it stops gracefully, and clears it on reconnect', async () => {
     const pageErrors: string[] = [];
     const page = await open(`/wall?token=${WALL}`, pageErrors);
     await page.locator('[data-testid=wall-number]').first().waitFor();
     expect(await page.locator('[data-testid=stale-banner]').count()).toBe(0);
+    // A graceful stop tells open pages it is restarting (an abrupt loss says "Feed lost since": tests/client/frozen.test.ts).
     await srv.close();
     const banner = page.locator('[data-testid=stale-banner]');
     await banner.waitFor({ timeout: 5_000 });
-    expect(await banner.textContent()).toMatch(/Feed lost since \d{1,2}:\d{2}/);
+    expect(await banner.textContent()).toMatch(/The server is restarting \(since \d{1,2}:\d{2}/);
     await start(); // same port, same log
     await banner.waitFor({ state: 'detached', timeout: 15_000 });
     expect(await page.locator('[data-testid=wall-number][data-kpi=waiting] .n').textContent()).toBe('0');
