@@ -283,11 +283,40 @@ function quiet(req: IncomingMessage): boolean {
   return !path.startsWith('/api/');
 }
 
+/** pino-http's stand-in when a request fails without an Error (`failed with status code 503`): its stack is pino-http's own, never logged. */
+const SYNTHETIC_ERROR = /^failed with status code \d+$/;
+
+/**
+ * The level of a request's log line: a real error thrown while answering, or an unexpected 5xx
+ * (500, 504 …) at error; an expected refusal at warn, without a stack: a 503 with `Retry-After`
+ * (the start-up replay, a graceful stop, a busy or failed report worker, the event log refusing
+ * writes) and a 502 (the identity provider unreachable); 429 at warn; other 4xx at info; quiet
+ * successes ({@link quiet}) at debug; the rest at info.
+ */
+export function requestLogLevel(req: IncomingMessage, res: ServerResponse, err?: Error): Level | 'silent' {
+  const status = res.statusCode;
+  if (err && !SYNTHETIC_ERROR.test(err.message)) return 'error';
+  if (status === 503 && res.getHeader('Retry-After') !== undefined) return 'warn';
+  if (status === 502) return 'warn';
+  if (status >= 500) return 'error';
+  if (status === 429) return 'warn';
+  if (status >= 400) return 'info';
+  return quiet(req) ? 'debug' : 'info';
+}
+
+/** The path and query of a request as logged (express's `originalUrl` when mounted under a path). */
+function urlOf(req: IncomingMessage): string {
+  return loggedUrl((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/');
+}
+
 /**
  * Logs every HTTP request once it is answered, through pino-http, with its request id (from
  * {@link requestIds}, mounted before it): method, path (credentials in the query redacted), status,
- * time. 5xx at error; quiet requests ({@link quiet}) at debug; the rest at info. Headers and bodies
- * are not logged.
+ * time, the client's address (`remoteAddress`: express's `req.ip`, so behind a trusted proxy the
+ * address from X-Forwarded-For) and the socket's peer (`peer`). Levels: {@link requestLogLevel};
+ * an Error is logged (`err`, with its stack) only when one was really thrown, never pino-http's
+ * stand-in for a 5xx. Headers and bodies are not logged. Mount it after express's `trust proxy`
+ * is set.
  */
 export function requestLogging(p: Logger): RequestHandler {
   const handler = pinoHttp({
@@ -295,19 +324,27 @@ export function requestLogging(p: Logger): RequestHandler {
     genReqId: (req: IncomingMessage) => requestIdOf(req) ?? randomUUID(),
     quietReqLogger: true,
     customAttributeKeys: { reqId: 'reqId' },
-    customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error) => {
-      if (err || res.statusCode >= 500) return 'error';
-      if (res.statusCode < 400 && quiet(req)) return 'debug';
-      return 'info';
+    customLogLevel: requestLogLevel,
+    customSuccessMessage: (req: IncomingMessage, res: ServerResponse, ms: number) => `${req.method} ${urlOf(req)} ${res.statusCode} ${ms} ms`,
+    customErrorMessage: (req: IncomingMessage, res: ServerResponse, err: Error) => `${req.method} ${urlOf(req)} ${res.statusCode}${SYNTHETIC_ERROR.test(err.message) ? '' : `: ${err.message}`}`,
+    // pino-http makes an Error for every 5xx: its stack says nothing about the request, so only a thrown one is kept.
+    customErrorObject: (_req: IncomingMessage, _res: ServerResponse, err: Error, val: Record<string, unknown>) => {
+      if (!SYNTHETIC_ERROR.test(err.message)) return val;
+      const { err: _synthetic, ...rest } = val;
+      void _synthetic;
+      return rest;
     },
-    customSuccessMessage: (req: IncomingMessage, res: ServerResponse, ms: number) => `${req.method} ${loggedUrl((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/')} ${res.statusCode} ${ms} ms`,
-    customErrorMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${loggedUrl((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/')} ${res.statusCode}`,
     serializers: {
-      req: (req: { method?: string; url?: string; remoteAddress?: string; raw?: IncomingMessage }) => ({
-        method: req.method,
-        url: loggedUrl(((req.raw as { originalUrl?: string } | undefined)?.originalUrl ?? req.url) || '/'),
-        remoteAddress: req.remoteAddress,
-      }),
+      req: (req: { method?: string; url?: string; remoteAddress?: string; raw?: IncomingMessage }) => {
+        const raw = req.raw as (IncomingMessage & { originalUrl?: string; ip?: string }) | undefined;
+        const ip = raw?.ip;
+        return {
+          method: req.method,
+          url: loggedUrl((raw?.originalUrl ?? req.url) || '/'),
+          remoteAddress: ip ?? req.remoteAddress,
+          ...(ip !== undefined && ip !== req.remoteAddress ? { peer: req.remoteAddress } : {}),
+        };
+      },
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
   });
