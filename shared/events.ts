@@ -186,6 +186,63 @@ export const callEscalationEvent = z.strictObject({
   ...callBase,
 });
 
+/** Longest transcript segment text, UTF-16 units: a long turn of speech (≈ 2 min at 150 words/min) fits, a runaway engine's dump does not. */
+export const MAX_TRANSCRIPT_TEXT = 2_000;
+/**
+ * `startMs`/`endMs` of a transcript segment below this are offsets from the call's answer, ms (1e11 ms is
+ * over three years: no call is that long); at or above it, epoch ms, which must then lie in 2000..2100 like
+ * any time. The values between (no offset, no valid time) are refused.
+ */
+export const SEGMENT_OFFSET_LIMIT_MS = 1e11;
+
+/** An offset from the answer (0 ≤ ms < 1e11) or an epoch-ms time (2000..2100), as {@link SEGMENT_OFFSET_LIMIT_MS} says. */
+function segmentMsHolds(v: number): boolean {
+  return Number.isFinite(v) && v >= 0 && (v < SEGMENT_OFFSET_LIMIT_MS || (v >= MIN_AT_MS && v <= MAX_AT_MS));
+}
+const segmentMs = z.number().refine(segmentMsHolds, 'must be an offset from the answer in ms (0 to 1e11) or epoch milliseconds between 2000 and 2100');
+
+/** A segment's start and end are both offsets or both times, and it does not end before it starts. */
+export function segmentInOrder(e: { startMs: number; endMs: number }): boolean {
+  return e.startMs < SEGMENT_OFFSET_LIMIT_MS === e.endMs < SEGMENT_OFFSET_LIMIT_MS && e.endMs >= e.startMs;
+}
+
+/** A short language tag, BCP 47's language and optional region or script (`en`, `tr`, `et`, `en-GB`, `zh-Hant`). */
+const LANG_TAG = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/;
+/** Whether `s` is a language tag as {@link LANG_TAG} says. */
+export function langTagHolds(s: string): boolean {
+  return LANG_TAG.test(s);
+}
+
+/**
+ * One segment of a call's transcript, from any speech-to-text engine: who spoke (`agent` | `caller`),
+ * the words, and when (`startMs`/`endMs`: both offsets from the answer in ms, or both epoch ms, see
+ * {@link SEGMENT_OFFSET_LIMIT_MS}). Engines send interim guesses and then a `final` segment: only final
+ * segments are judged. The text is never shown or exported beyond what the privacy setting allows.
+ */
+export const callTranscriptEvent = z
+  .strictObject({
+    type: z.literal('call.transcript'),
+    ...callBase,
+    speaker: z.enum(['agent', 'caller']),
+    text: z
+      .string()
+      .max(MAX_TRANSCRIPT_TEXT, `must be at most ${MAX_TRANSCRIPT_TEXT} characters`)
+      .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters'),
+    startMs: segmentMs,
+    endMs: segmentMs,
+    lang: z.string().refine(langTagHolds, 'must be a language tag such as en, tr, et or en-GB').optional(),
+    final: z.boolean(),
+  })
+  .refine(segmentInOrder, { message: 'startMs and endMs must both be offsets or both be times, and endMs not before startMs', path: ['endMs'] });
+
+/** Voice activity on one side of a call (Asterisk's talk detection, or any voice activity detector): `talking` starts or stops. */
+export const callTalkingEvent = z.strictObject({
+  type: z.literal('call.talking'),
+  ...callBase,
+  party: z.enum(['agent', 'caller']),
+  talking: z.boolean(),
+});
+
 const voicemailBase = {
   ...base,
   voicemailId: idSchema,
@@ -242,6 +299,8 @@ export const floorEventSchema = z.discriminatedUnion('type', [
   callSpeakerEvent,
   callVolumeEvent,
   callEscalationEvent,
+  callTranscriptEvent,
+  callTalkingEvent,
   voicemailLeftEvent,
   voicemailReturnedEvent,
   callbackScheduledEvent,
@@ -327,7 +386,8 @@ export function parseEvent(value: unknown): ValidationResult {
  * and words the error: the fast path only ever says yes.
  */
 type FieldKind =
-  | { k: 'id' | 'text' | 'time' | 'bool' }
+  | { k: 'id' | 'time' | 'bool' | 'segment-ms' | 'lang' }
+  | { k: 'text'; max?: number }
   | { k: 'num'; min: number; max: number; int?: boolean }
   | { k: 'enum'; of: readonly string[] }
   | { k: 'ids'; max: number };
@@ -343,6 +403,7 @@ const WAIT_OPT: FieldSpec = { k: 'num', min: 0, max: 7 * 86_400, opt: true };
 const TYPE: FieldSpec = { k: 'id' }; // checked before: one of EVENT_TYPES
 const BASE = { type: TYPE, id: ID, at: TIME } as const;
 const CALL = { ...BASE, callId: ID } as const;
+const PARTY: FieldSpec = { k: 'enum', of: ['agent', 'caller'] };
 const VOICEMAIL = { ...BASE, voicemailId: ID, queueId: ID_OPT, agentId: ID_OPT } as const;
 
 /** The fields of each feed event type as {@link plainFeedEvent} checks them (kept equal to the zod shapes by tests/shared/event-fast-path.test.ts). */
@@ -361,6 +422,8 @@ export const FAST_FIELDS: Record<FeedEvent['type'], Record<string, FieldSpec>> =
   'call.speaker': { ...CALL, on: BOOL },
   'call.volume': { ...CALL, dbfs: { k: 'num', min: -200, max: 0 } },
   'call.escalation': CALL,
+  'call.transcript': { ...CALL, speaker: PARTY, text: { k: 'text', max: MAX_TRANSCRIPT_TEXT }, startMs: { k: 'segment-ms' }, endMs: { k: 'segment-ms' }, lang: { k: 'lang', opt: true }, final: BOOL },
+  'call.talking': { ...CALL, party: PARTY, talking: BOOL },
   'voicemail.left': VOICEMAIL,
   'voicemail.returned': VOICEMAIL,
   'callback.scheduled': { ...BASE, callbackId: ID, agentId: ID, dueAt: TIME },
@@ -386,7 +449,7 @@ const fastField = (f: FieldSpec): FastField => ({
   k: f.k,
   opt: f.opt === true,
   min: f.k === 'num' ? f.min : 0,
-  max: f.k === 'num' || f.k === 'ids' ? f.max : 0,
+  max: f.k === 'num' || f.k === 'ids' ? f.max : f.k === 'text' ? (f.max ?? 200) : 0,
   int: f.k === 'num' && f.int === true,
   of: f.k === 'enum' ? f.of : [],
 });
@@ -405,7 +468,11 @@ function fieldHolds(v: unknown, f: FastField): boolean {
     case 'id':
       return typeof v === 'string' && v.length > 0 && printable(v, MAX_ID_LEN);
     case 'text':
-      return typeof v === 'string' && printable(v, 200);
+      return typeof v === 'string' && printable(v, f.max);
+    case 'segment-ms':
+      return typeof v === 'number' && segmentMsHolds(v);
+    case 'lang':
+      return typeof v === 'string' && langTagHolds(v);
     case 'time':
       // Whole epoch ms in range: zod's transform would give the same number back.
       return typeof v === 'number' && Number.isInteger(v) && v >= MIN_AT_MS && v <= MAX_AT_MS;
@@ -439,6 +506,8 @@ function plainFeedEvent(value: Record<string, unknown>, plan: FastPlan): FeedEve
   }
   // Symbol keys: zod ignores them and returns a copy without them; JSON and the adapters never make them.
   if (required !== plan.required) return undefined;
+  // The one check across fields (a transcript segment's times): zod's refine decides and words it.
+  if ('startMs' in value && !segmentInOrder(value as { startMs: number; endMs: number })) return undefined;
   return value as unknown as FeedEvent;
 }
 

@@ -97,6 +97,27 @@ export interface TimelineEntry {
   detail?: Record<string, string | number | boolean>;
 }
 
+/** A side of a call's conversation, as transcripts and voice activity name it. */
+export type ConversationParty = 'agent' | 'caller';
+
+/**
+ * What the conversation rules read of one party's speech (shared/engine/conversation.ts), times in epoch ms.
+ * From transcripts only final segments count; the words themselves are never kept here.
+ */
+export interface PartyVoice {
+  /** Set while voice activity says the party is talking: when they started. */
+  talkingSinceMs?: number;
+  /** End of the party's latest speech (a talking stop, or a final segment's end). */
+  lastSpeechEndMs?: number;
+  /** First time the party was heard on the call (a talking start, or a final segment's start). */
+  firstSpeechMs?: number;
+  /** Final transcript segments of this party so far. */
+  finalSegments?: number;
+}
+
+/** A call's conversation so far, per party; made on the call's first conversation event. */
+export type ConversationState = Record<ConversationParty, PartyVoice>;
+
 export interface CallState {
   callId: string;
   queueId?: string;
@@ -137,6 +158,8 @@ export interface CallState {
   speakerOnMs?: number;
   loudSinceMs?: number;
   escalations: number;
+  /** Speech on the call (transcripts, voice activity), once any was reported: see {@link ConversationState}. */
+  conversation?: ConversationState;
   transfers: number;
   /** Hold time within the current agent's segment, ms. */
   segmentHoldMs: number;

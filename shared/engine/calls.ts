@@ -26,7 +26,7 @@ type CallEventOf = Extract<FloorEvent, { callId: string }>;
  * The call an event refers to, or undefined (counted) when it is unknown or
  * over. A call closed as end lost is corrected by the event, or reopened for it.
  */
-function callOrOrphan(s: FloorState, e: CallEventOf): CallState | undefined {
+export function callOrOrphan(s: FloorState, e: CallEventOf): CallState | undefined {
   const c = s.calls.get(e.callId);
   if (!c) {
     note(s, 'orphan', `${e.type} for unknown call`);

@@ -27,6 +27,7 @@ import {
   onUnhold,
   onVolume,
 } from './calls.ts';
+import { onTalking, onTranscript } from './conversation.ts';
 import { onCallbackCompleted, onCallbackScheduled, onVoicemailLeft, onVoicemailReturned } from './promises.ts';
 import { onAcknowledged, onAgentNoted, onConfigChanged, onReopened, onTicker } from './supervisor.ts';
 import { onOutbound, onWorklistAssigned } from './worklist.ts';
@@ -61,6 +62,8 @@ const HANDLERS: { [T in FloorEvent['type']]: Handler<T> } = {
   'call.speaker': onSpeaker,
   'call.volume': onVolume,
   'call.escalation': onEscalation,
+  'call.transcript': onTranscript,
+  'call.talking': onTalking,
   'voicemail.left': onVoicemailLeft,
   'voicemail.returned': onVoicemailReturned,
   'callback.scheduled': onCallbackScheduled,

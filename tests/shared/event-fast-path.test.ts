@@ -26,7 +26,11 @@ function validValue(f: (typeof FAST_FIELDS)[keyof typeof FAST_FIELDS][string]): 
     case 'id':
       return word(1, rand() < 0.1 ? 128 : 12);
     case 'text':
-      return word(0, rand() < 0.1 ? 200 : 20);
+      return word(0, rand() < 0.1 ? (f.max ?? 200) : 20);
+    case 'segment-ms':
+      return rand() < 0.5 ? int(0, 600_000) : AT + int(0, 86_400_000);
+    case 'lang':
+      return pick(['en', 'tr', 'et', 'en-GB', 'zh-Hant']);
     case 'time':
       return AT + int(0, 86_400_000);
     case 'bool':
@@ -47,6 +51,8 @@ function validEvent(type: (typeof EVENT_TYPES)[number]): Record<string, unknown>
     e[key] = validValue(f);
   }
   e.type = type;
+  // A transcript segment's times go together: both offsets or both epoch ms, the end not before the start.
+  if (typeof e.startMs === 'number' && typeof e.endMs === 'number') e.endMs = e.startMs + int(0, 30_000);
   return e;
 }
 
@@ -57,6 +63,7 @@ const ODD_VALUES: unknown[] = [
   946_684_800_000, 946_684_799_999, 4_102_444_800_000, 4_102_444_800_001, AT + 0.4, AT + 0.6, '2026-11-24T09:00:00Z', '2026-02-31T09:00:00Z', String(AT),
   true, false, null, undefined, [], {}, ['q'], ['q', ''], ['q', 5], Array(100).fill('q'), Array(101).fill('q'), [undefined],
   'available', 'offline', 'busy', 'no-answer', 'canceled', 'blind', 'attended', 'agent', 'caller', 'call.queued', 'nope',
+  'x'.repeat(2000), 'x'.repeat(2001), 'a\nb', 99_999_999_999, 100_000_000_000, 'en', 'tr', 'et', 'EN', 'en-GB', 'english', 'e', 'en_GB',
 ];
 
 function mutate(e: Record<string, unknown>, type: (typeof EVENT_TYPES)[number]): Record<string, unknown> {

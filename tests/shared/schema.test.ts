@@ -18,6 +18,8 @@ const valid: Record<string, Record<string, unknown>> = {
   'call.speaker': { callId: 'c', on: true },
   'call.volume': { callId: 'c', dbfs: -12.5 },
   'call.escalation': { callId: 'c' },
+  'call.transcript': { callId: 'c', speaker: 'agent', text: 'Tere, siin Mari Floorwatchist', startMs: 800, endMs: 2600, lang: 'et', final: true },
+  'call.talking': { callId: 'c', party: 'caller', talking: true },
   'voicemail.left': { voicemailId: 'v', queueId: 'q' },
   'voicemail.returned': { voicemailId: 'v', agentId: 'a1' },
   'callback.scheduled': { callbackId: 'b', agentId: 'a1', dueAt: '2026-11-24T10:00:00+02:00' },
