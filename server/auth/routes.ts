@@ -139,7 +139,8 @@ export function mountAuthRoutes(ctx: RouteContext, sso: SsoOptions = { oidc: und
       }
       let user;
       try {
-        user = await auth.createUser({ username: b.username, password: b.password, role: b.role as Role, agentId: typeof b.agentId === 'string' ? b.agentId : null, scope: b.scope }, clock.now());
+        // The admin chose this password, so it is one-time: the user sets their own at first sign-in.
+        user = await auth.createUser({ username: b.username, password: b.password, role: b.role as Role, agentId: typeof b.agentId === 'string' ? b.agentId : null, scope: b.scope, mustChange: true }, clock.now());
       } catch (err) {
         return res.status(400).json({ ok: false, error: (err as Error).message });
       }

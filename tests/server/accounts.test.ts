@@ -190,6 +190,27 @@ describe('an admin resets a password', () => {
   });
 });
 
+describe('an admin creates a user', () => {
+  it('makes the password the admin chose one-time: the new user must set their own before anything else', async () => {
+    const h = await withUsers();
+    const admin = await login(h, 'boss', 'admin-password-1');
+    const created = await call(h, 'POST', '/api/admin/users', admin.cookie, { username: 'nia', password: 'chosen-by-admin-1', role: 'supervisor' });
+    expect(created.status).toBe(201);
+    expect(created.body.data).toMatchObject({ username: 'nia', mustChange: true });
+    const users = (await call(h, 'GET', '/api/admin/users', admin.cookie)).body.data as unknown as { username: string; mustChange: boolean }[];
+    expect(users.find((u) => u.username === 'nia')?.mustChange).toBe(true);
+
+    const nia = await login(h, 'nia', 'chosen-by-admin-1');
+    expect(nia.status).toBe(200);
+    expect(nia.body.data).toMatchObject({ mustChange: true });
+    expect((await call(h, 'GET', '/api/snapshot?scope=floor', nia.cookie)).status).toBe(403);
+    expect((await call(h, 'POST', '/api/me/password', nia.cookie, { current: 'chosen-by-admin-1', next: 'nias-own-password' })).status).toBe(200);
+    expect((await call(h, 'GET', '/api/snapshot?scope=floor', nia.cookie)).status).toBe(200);
+    // The admin's choice no longer opens the account.
+    expect((await login(h, 'nia', 'chosen-by-admin-1')).status).toBe(401);
+  });
+});
+
 describe('the user store’s schema', () => {
   it('adds the must-change column to an auth.db made before it, keeping its users able to sign in', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floorwatch-acct-'));
