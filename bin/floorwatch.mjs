@@ -35,7 +35,8 @@ if (argv[0] === 'serve') {
   const { main } = await load('main');
   main(argv.slice(1)).catch((err) => {
     process.stderr.write(`floorwatch: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    // An unknown flag or stray argument (main.ts UsageError) is a usage error: 2, as for the other commands.
+    process.exit(typeof err?.exitCode === 'number' ? err.exitCode : 1);
   });
 } else {
   try {

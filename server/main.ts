@@ -45,6 +45,8 @@
  *   --log-level L       FLOORWATCH_LOG_LEVEL         (info; trace, debug, info, warn, error, fatal or silent; debug adds every request)
  *   FLOORWATCH_INGEST_TOKENS, FLOORWATCH_API_TOKENS, FLOORWATCH_WALLBOARD_TOKENS: comma-separated static tokens
  *   (without FLOORWATCH_INGEST_TOKENS an ingest token is made once, kept in auth.db until revoked, and printed only then)
+ * Flags come as `--name value` or `--name=value`; an unknown flag, a stray argument or a flag without
+ * its value is refused with one line and exit code 2 (checkArgv); `--help` lists the flags.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +120,89 @@ function flag(argv: string[], name: string): string | undefined {
   return eq?.slice(name.length + 3);
 }
 
+/** A command-line mistake (unknown flag, stray argument, flag without its value): exit code 2, as for usage errors elsewhere. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+}
+
+/** Flags refused with a message of their own by the readers (a secret belongs in the environment, where `ps` does not show it). */
+const REFUSED_SECRET_FLAGS = ['ami-secret', 'metrics-token', 'oidc-client-secret'];
+
+let knownFlagsMemo: ReadonlySet<string> | undefined;
+
+/**
+ * Every flag name the server reads (without `--`): the names {@link flag} is asked for while
+ * options are read from an empty command line, so the list is the readers' own and never written twice.
+ */
+export function knownFlags(): ReadonlySet<string> {
+  if (!knownFlagsMemo) {
+    const asked = new Set<string>(REFUSED_SECRET_FLAGS);
+    parseOptions([], {}, (name) => {
+      asked.add(name);
+      return undefined;
+    });
+    knownFlagsMemo = asked;
+  }
+  return knownFlagsMemo;
+}
+
+/** Optimal string alignment distance (Levenshtein with adjacent transpositions counted as one edit; Damerau 1964). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The known flag closest to `name` within 2 edits and a third of its length (a typo, not a different word), or undefined. */
+function closestFlag(name: string, known: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.min(2, Math.floor(name.length / 3)) + 1;
+  for (const k of known) {
+    const dist = editDistance(name, k);
+    if (dist < bestDistance) [best, bestDistance] = [k, dist];
+  }
+  return best;
+}
+
+/**
+ * Refuses a command line the server would otherwise half-ignore: an unknown flag (with the closest
+ * known one when it looks like a typo), a positional argument, or a flag without its value.
+ * Flags come as `--name value` or `--name=value`. Throws {@link UsageError}.
+ */
+export function checkArgv(argv: readonly string[], known: ReadonlySet<string> = knownFlags()): void {
+  const see = '(see floorwatch --help)';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('-') || arg === '-' || arg === '--') throw new UsageError(`unexpected argument "${arg}" ${see}`);
+    const eq = arg.indexOf('=');
+    const name = arg.replace(/^--?/, '').slice(0, eq < 0 ? undefined : eq - (arg.startsWith('--') ? 2 : 1));
+    if (!arg.startsWith('--') || !known.has(name)) {
+      const near = closestFlag(name, known);
+      throw new UsageError(`unknown flag ${arg.slice(0, eq < 0 ? undefined : eq)} ${see}${near ? `; did you mean --${near}?` : ''}`);
+    }
+    if (eq >= 0) continue;
+    const value = argv[i + 1];
+    if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new UsageError(`--${name} needs a value ${see}`);
+    i++;
+  }
+}
+
+/** `floorwatch serve --help`: the flags, from the readers' own list ({@link knownFlags}). */
+export function serveHelp(): string {
+  const names = [...knownFlags()].filter((n) => !REFUSED_SECRET_FLAGS.includes(n)).sort();
+  return (
+    'Usage: floorwatch serve [--name value | --name=value ...]   (npm start / npm run serve take the same flags after --)\n' +
+    `Flags: ${names.map((n) => `--${n}`).join(' ')}\n` +
+    'Each has an environment variable too (the README\'s configuration table); flags win. Secrets come from the environment only.\n'
+  );
+}
+
 function onOff(v: string | undefined, dflt: boolean, what: string): boolean {
   if (v === undefined || v === '') return dflt;
   if (['on', '1', 'true', 'yes'].includes(v.toLowerCase())) return true;
@@ -159,74 +244,85 @@ function nonNegative(v: string | undefined, dflt: number, what: string, expected
  * `/metrics` exposure: FLOORWATCH_METRICS_TOKEN (never a flag: `ps` would show it), `--metrics-port`
  * (a whole number 0..65535; 0 = any free port) and `--metrics-host` (default 127.0.0.1). Throws on a bad value.
  */
-function readMetricsAccess(argv: string[], env: NodeJS.ProcessEnv): MetricsAccess {
+function readMetricsAccess(argv: string[], env: NodeJS.ProcessEnv, flag: (name: string) => string | undefined): MetricsAccess {
   if (argv.some((a) => a === '--metrics-token' || a.startsWith('--metrics-token='))) {
     throw new Error('--metrics-token: not accepted as a flag (it would show in ps); set FLOORWATCH_METRICS_TOKEN');
   }
   const token = env.FLOORWATCH_METRICS_TOKEN?.trim() || undefined;
   if (token !== undefined && token.length < 16) throw new Error('FLOORWATCH_METRICS_TOKEN: at least 16 characters (e.g. openssl rand -hex 24)');
-  const portText = flag(argv, 'metrics-port') ?? env.FLOORWATCH_METRICS_PORT;
+  const portText = flag('metrics-port') ?? env.FLOORWATCH_METRICS_PORT;
   let port: number | undefined;
   if (portText !== undefined && portText !== '') {
     port = Number(portText);
     if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`--metrics-port: expected 0..65535, got "${portText}"`);
   }
-  const host = flag(argv, 'metrics-host') ?? env.FLOORWATCH_METRICS_HOST;
+  const host = flag('metrics-host') ?? env.FLOORWATCH_METRICS_HOST;
   if (host !== undefined && port === undefined) throw new Error('--metrics-host: only with --metrics-port');
   return { ...(token ? { token } : {}), ...(port !== undefined ? { port, host: host || '127.0.0.1' } : {}) };
 }
 
-/** Reads flags and environment into options; throws with a clear message on a bad value. */
+/**
+ * Reads flags and environment into options; throws {@link UsageError} on an unknown flag, a stray
+ * argument or a flag without a value ({@link checkArgv}), and an Error with a clear message on a bad value.
+ */
 export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions {
-  const queueLog = (flag(argv, 'queue-log') ?? env.FLOORWATCH_QUEUE_LOG) || undefined;
+  checkArgv(argv);
+  return parseOptions(argv, env, (name) => flag(argv, name));
+}
+
+/** The readers behind {@link readOptions}; `flag` answers one flag's value by name (and {@link knownFlags} records the names). */
+function parseOptions(argv: string[], env: NodeJS.ProcessEnv, flag: (name: string) => string | undefined): MainOptions {
+  const queueLog = (flag('queue-log') ?? env.FLOORWATCH_QUEUE_LOG) || undefined;
   if (argv.some((a) => a === '--ami-secret' || a.startsWith('--ami-secret='))) {
     throw new Error('--ami-secret: not accepted as a flag (it would show in ps); set FLOORWATCH_AMI_SECRET');
   }
-  const amiText = (flag(argv, 'ami') ?? env.FLOORWATCH_AMI) || undefined;
+  const amiText = (flag('ami') ?? env.FLOORWATCH_AMI) || undefined;
+  // Read whether or not --ami is given: every flag is asked for on every reading (knownFlags).
+  const amiUser = (flag('ami-user') ?? env.FLOORWATCH_AMI_USER) || 'floorwatch';
   let ami: MainOptions['ami'];
   if (amiText !== undefined) {
     const secret = env.FLOORWATCH_AMI_SECRET;
     if (!secret) throw new Error('--ami: set FLOORWATCH_AMI_SECRET to the secret of the manager.conf user');
-    ami = { ...parseAmiAddress(amiText), username: (flag(argv, 'ami-user') ?? env.FLOORWATCH_AMI_USER) || 'floorwatch', secret };
+    ami = { ...parseAmiAddress(amiText), username: amiUser, secret };
   }
   // A real PBX feed is not mixed with simulated calls unless asked for.
-  const simulator = onOff(flag(argv, 'simulator') ?? env.FLOORWATCH_SIMULATOR, queueLog === undefined && ami === undefined, '--simulator');
+  const simulator = onOff(flag('simulator') ?? env.FLOORWATCH_SIMULATOR, queueLog === undefined && ami === undefined, '--simulator');
   const viewTokens = list(env.FLOORWATCH_API_TOKENS);
-  const demo = onOff(flag(argv, 'demo') ?? env.FLOORWATCH_DEMO, false, '--demo');
-  const sync = flag(argv, 'sync') ?? env.FLOORWATCH_SYNC ?? 'full';
+  const demo = onOff(flag('demo') ?? env.FLOORWATCH_DEMO, false, '--demo');
+  const sync = flag('sync') ?? env.FLOORWATCH_SYNC ?? 'full';
   if (sync !== 'full' && sync !== 'normal') throw new Error(`--sync: expected full or normal, got "${sync}"`);
-  const portText = flag(argv, 'port') ?? env.PORT;
+  const portText = flag('port') ?? env.PORT;
   const port = portText === '0' ? 0 : positive(portText, 3000, '--port');
   if (!Number.isInteger(port) || port > 65_535) throw new Error(`--port: expected 0..65535, got "${portText}"`);
   return {
     port,
-    host: flag(argv, 'host') ?? env.HOST ?? (demo ? '127.0.0.1' : '0.0.0.0'),
-    dataDir: path.resolve(flag(argv, 'data') ?? env.FLOORWATCH_DATA ?? 'data'),
+    host: flag('host') ?? env.HOST ?? (demo ? '127.0.0.1' : '0.0.0.0'),
+    dataDir: path.resolve(flag('data') ?? env.FLOORWATCH_DATA ?? 'data'),
     simulator,
     queueLog: queueLog === undefined ? undefined : path.resolve(queueLog),
     ami,
-    speed: positive(flag(argv, 'speed') ?? env.FLOORWATCH_SIM_SPEED, 1, '--speed'),
-    agents: Math.floor(positive(flag(argv, 'agents') ?? env.FLOORWATCH_SIM_AGENTS, 40, '--agents')),
-    warmupMin: (flag(argv, 'warmup') ?? env.FLOORWATCH_SIM_WARMUP) === '0' ? 0 : positive(flag(argv, 'warmup') ?? env.FLOORWATCH_SIM_WARMUP, 60, '--warmup'),
+    speed: positive(flag('speed') ?? env.FLOORWATCH_SIM_SPEED, 1, '--speed'),
+    agents: Math.floor(positive(flag('agents') ?? env.FLOORWATCH_SIM_AGENTS, 40, '--agents')),
+    warmupMin: (flag('warmup') ?? env.FLOORWATCH_SIM_WARMUP) === '0' ? 0 : positive(flag('warmup') ?? env.FLOORWATCH_SIM_WARMUP, 60, '--warmup'),
     demo,
-    timeZone: flag(argv, 'tz') ?? env.FLOORWATCH_TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+    timeZone: flag('tz') ?? env.FLOORWATCH_TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     sync,
     ingestTokens: list(env.FLOORWATCH_INGEST_TOKENS),
-    redisUrl: (flag(argv, 'redis') ?? env.REDIS_URL) || undefined,
-    sessionIdleMin: positive(flag(argv, 'session-idle') ?? env.FLOORWATCH_SESSION_IDLE_MIN, 480, '--session-idle'),
+    redisUrl: (flag('redis') ?? env.REDIS_URL) || undefined,
+    sessionIdleMin: positive(flag('session-idle') ?? env.FLOORWATCH_SESSION_IDLE_MIN, 480, '--session-idle'),
     viewTokens,
     wallboardTokens: list(env.FLOORWATCH_WALLBOARD_TOKENS),
-    maxFutureSec: nonNegative(flag(argv, 'max-future-sec') ?? env.FLOORWATCH_MAX_FUTURE_SEC, DEFAULT_MAX_FUTURE_SEC, '--max-future-sec'),
-    maxConnectionsPerAddress: connectionCap(flag(argv, 'max-connections-per-address') ?? env.FLOORWATCH_MAX_CONNECTIONS_PER_ADDRESS),
-    commandsPerSec: nonNegative(flag(argv, 'commands-per-sec') ?? env.FLOORWATCH_COMMANDS_PER_SEC, COMMANDS_PER_SEC, '--commands-per-sec', 'a number of commands a second, 0 or more (0 = no budget)'),
-    trustProxy: parseTrustProxy(flag(argv, 'trust-proxy') ?? env.FLOORWATCH_TRUST_PROXY),
-    allowedOrigins: list(flag(argv, 'allowed-origins') ?? env.FLOORWATCH_ALLOWED_ORIGINS).map(normalizeOrigin),
-    secureCookies: onOff(flag(argv, 'secure-cookies') ?? env.FLOORWATCH_SECURE_COOKIES, false, '--secure-cookies'),
-    metrics: readMetricsAccess(argv, env),
-    logFormat: parseLogFormat(flag(argv, 'log-format') ?? env.FLOORWATCH_LOG_FORMAT),
-    logLevel: parseLogLevel(flag(argv, 'log-level') ?? env.FLOORWATCH_LOG_LEVEL),
-    retainDays: parseRetainDays(flag(argv, 'retain-days') ?? env.FLOORWATCH_RETAIN_DAYS),
-    sso: readSsoOptions(argv, (name, envName) => flag(argv, name) ?? env[envName], env),
+    maxFutureSec: nonNegative(flag('max-future-sec') ?? env.FLOORWATCH_MAX_FUTURE_SEC, DEFAULT_MAX_FUTURE_SEC, '--max-future-sec'),
+    maxConnectionsPerAddress: connectionCap(flag('max-connections-per-address') ?? env.FLOORWATCH_MAX_CONNECTIONS_PER_ADDRESS),
+    commandsPerSec: nonNegative(flag('commands-per-sec') ?? env.FLOORWATCH_COMMANDS_PER_SEC, COMMANDS_PER_SEC, '--commands-per-sec', 'a number of commands a second, 0 or more (0 = no budget)'),
+    trustProxy: parseTrustProxy(flag('trust-proxy') ?? env.FLOORWATCH_TRUST_PROXY),
+    allowedOrigins: list(flag('allowed-origins') ?? env.FLOORWATCH_ALLOWED_ORIGINS).map(normalizeOrigin),
+    secureCookies: onOff(flag('secure-cookies') ?? env.FLOORWATCH_SECURE_COOKIES, false, '--secure-cookies'),
+    metrics: readMetricsAccess(argv, env, flag),
+    logFormat: parseLogFormat(flag('log-format') ?? env.FLOORWATCH_LOG_FORMAT),
+    logLevel: parseLogLevel(flag('log-level') ?? env.FLOORWATCH_LOG_LEVEL),
+    retainDays: parseRetainDays(flag('retain-days') ?? env.FLOORWATCH_RETAIN_DAYS),
+    sso: readSsoOptions(argv, (name, envName) => flag(name) ?? env[envName], env),
   };
 }
 
@@ -253,6 +349,10 @@ export function ingestTokenNotice(auth: AuthStore, authFile: string, nowMs: numb
 }
 
 export async function main(argv = process.argv.slice(2), env = process.env): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(serveHelp());
+    return;
+  }
   const o = readOptions(argv, env);
   const config = { ...defaultConfig(), timeZone: o.timeZone };
   const checked = parseConfig(config);
@@ -373,6 +473,6 @@ const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.ar
 if (invokedDirectly) {
   main().catch((err: Error) => {
     console.error(`floorwatch: ${err.message}`);
-    process.exit(1);
+    process.exit(err instanceof UsageError ? err.exitCode : 1);
   });
 }

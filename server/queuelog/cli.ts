@@ -24,7 +24,8 @@ import type { EngineLimits } from '../../shared/engine.ts';
 export const USAGE = `Usage:
   floorwatch serve [--port N] [--host H] [--data DIR] [...]
       Runs the server, with the flags and environment of npm start (see the README's
-      configuration); SIGTERM or Ctrl-C stops it gracefully.
+      configuration; floorwatch serve --help lists the flags); SIGTERM or Ctrl-C stops
+      it gracefully. An unknown flag or a stray argument is refused (exit code 2).
   floorwatch report --queue-log FILE [--queue-log FILE2 ...] [--json] [--tz ZONE]
       Replays Asterisk queue_log files through the Floorwatch engine and prints
       per-queue and per-agent figures for the whole file (--json: one JSON object).
