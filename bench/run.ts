@@ -8,7 +8,7 @@ import os from 'node:os';
 import type { BenchRow, BenchRun } from './types.ts';
 
 /** In the order they run: the cheap, in-process ones first. */
-const BENCHES = ['engine', 'replay', 'queuelog', 'reports', 'what-if', 'ingest', 'freshness', 'memory', 'browser'] as const;
+const BENCHES = ['engine', 'replay', 'queuelog', 'reports', 'what-if', 'phrases', 'ingest', 'freshness', 'memory', 'browser'] as const;
 
 function fmt(n: number | undefined): string {
   if (n === undefined || Number.isNaN(n)) return '–';
