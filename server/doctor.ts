@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { checkEventRow, openError, type BadEventRow } from './log/sqlite.ts';
-import { authOpenError } from './auth/store.ts';
+import { authOpenError, LOG_HELD_EVENTS_KEY } from './auth/store.ts';
 
 export const LOG_FILE = 'floorwatch.db';
 export const AUTH_FILE = 'auth.db';
@@ -52,7 +52,8 @@ export interface DoctorReport {
     inQuarantine: number;
     error?: string;
   };
-  auth: { file: string; exists: boolean; users: number | null; error?: string };
+  /** `logHeldEventsAtMs`: when auth.db recorded that the event log held events (epoch ms); null if it never did (a fresh install) or unknown. */
+  auth: { file: string; exists: boolean; users: number | null; logHeldEventsAtMs: number | null; error?: string };
   /** What needs a person's attention; empty when all is well. */
   problems: string[];
   /** Worth knowing, not wrong. */
@@ -89,7 +90,7 @@ export function examineDataFolder(dataDir: string, opts: { quarantine?: boolean;
   const report: DoctorReport = {
     dataDir: dir,
     log: { file: logFile, exists: fs.existsSync(logFile), events: null, damagedRows: 0, damaged: [], quarantinedNow: 0, inQuarantine: 0 },
-    auth: { file: authFile, exists: fs.existsSync(authFile), users: null },
+    auth: { file: authFile, exists: fs.existsSync(authFile), users: null, logHeldEventsAtMs: null },
     problems: [],
     notes: [],
   };
@@ -106,6 +107,8 @@ export function examineDataFolder(dataDir: string, opts: { quarantine?: boolean;
       const bad = quickCheck(db);
       if (bad) throw Object.assign(new Error(bad), { code: 'SQLITE_CORRUPT' });
       report.auth.users = hasTable(db, 'users') ? (db.prepare('SELECT count(*) FROM users').pluck().get() as number) : 0;
+      const held = hasTable(db, 'meta') ? (db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(LOG_HELD_EVENTS_KEY) as string | undefined) : undefined;
+      report.auth.logHeldEventsAtMs = held === undefined ? null : Number(held);
     } catch (err) {
       report.auth.error = authOpenError(authFile, err).message;
       report.problems.push(report.auth.error);
@@ -119,7 +122,7 @@ export function examineDataFolder(dataDir: string, opts: { quarantine?: boolean;
   // ---- the event log
   if (!report.log.exists) {
     if (nonEmptyFile(`${logFile}-wal`)) report.problems.push(`${logFile}-wal exists without ${logFile}: the log file was deleted or moved away from its WAL; put it back before starting`);
-    if ((report.auth.users ?? 0) > 0) report.problems.push(`no event log ${logFile}, yet ${authFile} has ${report.auth.users} user(s): this folder had data; restore ${LOG_FILE} from a backup, or accept starting with an empty floor`);
+    if (report.auth.logHeldEventsAtMs !== null) report.problems.push(`no event log ${logFile}, yet ${authFile} records that it held events (${heldSince(report.auth.logHeldEventsAtMs)}): this folder had data; restore ${LOG_FILE} from a backup, or accept starting with an empty floor`);
     else report.notes.push(`no event log ${logFile}: the next start makes an empty one`);
     return report;
   }
@@ -150,8 +153,11 @@ export function examineDataFolder(dataDir: string, opts: { quarantine?: boolean;
     }
     if (hasTable(db, QUARANTINE_TABLE)) report.log.inQuarantine = db.prepare(`SELECT count(*) FROM ${QUARANTINE_TABLE}`).pluck().get() as number;
     const valid = report.log.events - report.log.damagedRows;
-    if (valid === 0 && (report.auth.users ?? 0) > 0) {
-      report.problems.push(`event log ${logFile} holds no events, yet ${authFile} has ${report.auth.users} user(s): this folder had data; if ${LOG_FILE} was replaced or lost, restore it from a backup`);
+    // Users alone say nothing: a first start makes "admin" before any event arrives. auth.db's mark says the log once held events.
+    if (valid === 0 && report.auth.logHeldEventsAtMs !== null) {
+      report.problems.push(`event log ${logFile} holds no events, yet ${authFile} records that it held events (${heldSince(report.auth.logHeldEventsAtMs)}): this folder had data; if ${LOG_FILE} was replaced or lost, restore it from a backup`);
+    } else if (valid === 0 && (report.auth.users ?? 0) > 0) {
+      report.notes.push(`event log ${logFile} holds no events yet (a new floor: ${AUTH_FILE} records none ever held)`);
     }
   } catch (err) {
     const code = (err as SqliteErrorLike).code;
@@ -164,6 +170,11 @@ export function examineDataFolder(dataDir: string, opts: { quarantine?: boolean;
     if (db?.open) db.close();
   }
   return report;
+}
+
+/** "first seen <ISO time>", for a message. */
+function heldSince(atMs: number): string {
+  return `first seen ${Number.isFinite(atMs) ? new Date(atMs).toISOString() : 'at an unreadable time'}`;
 }
 
 /** Moves rows out of `events` into {@link QUARANTINE_TABLE}, unchanged, in one transaction; resolves with the number moved. */
@@ -257,16 +268,20 @@ export function folderBeforeStart(dataDir: string): FolderBefore {
   return { logExisted: fs.existsSync(logFile), walExisted: nonEmptyFile(`${logFile}-wal`), authExisted: fs.existsSync(path.join(dataDir, AUTH_FILE)) };
 }
 
-/** Warnings for a start on an empty event log in a folder that had data (e.g. a lost or replaced floorwatch.db). */
-export function emptyLogWarnings(dataDir: string, before: FolderBefore, now: { events: number; users: number }): string[] {
+/**
+ * Warnings for a start on an empty event log in a folder that had data (e.g. a lost or replaced floorwatch.db).
+ * "Had data" is auth.db's record that the log once held events (`logHeldEventsAtMs`, AuthStore), not its users:
+ * a fresh install restarted before its first event has an admin and an empty log, and nothing is wrong.
+ */
+export function emptyLogWarnings(dataDir: string, before: FolderBefore, now: { events: number; users: number; logHeldEventsAtMs: number | undefined }): string[] {
   const logFile = path.join(dataDir, LOG_FILE);
   const out: string[] = [];
   if (!before.logExisted && before.walExisted) {
     out.push(`${logFile} was missing but its ${LOG_FILE}-wal was there: the log file was deleted or moved; stop now and put it back, or the events in it are lost to this floor`);
   }
-  if (now.events === 0 && before.authExisted && now.users > 0) {
+  if (now.events === 0 && before.authExisted && now.logHeldEventsAtMs !== undefined) {
     out.push(
-      `event log ${logFile} is ${before.logExisted ? 'empty' : 'new'}, but ${path.join(dataDir, AUTH_FILE)} has ${now.users} user(s): this folder had data. ` +
+      `event log ${logFile} is ${before.logExisted ? 'empty' : 'new'}, but ${path.join(dataDir, AUTH_FILE)} (${now.users} user(s)) records that it held events (${heldSince(now.logHeldEventsAtMs)}): this folder had data. ` +
         `If ${LOG_FILE} was deleted, replaced or restored from the wrong backup, stop now and put the right one back (with its -wal file); "floorwatch doctor --data ${dataDir}" shows the folder's state`,
     );
   }

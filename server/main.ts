@@ -370,7 +370,24 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const auth = new AuthStore(path.join(o.dataDir, 'auth.db'));
   // Notification channels and delivery records live beside the log: in its SQLite file, or on the shared Redis.
   const notifyStore = o.redisUrl ? await RedisNotifyStore.open({ url: o.redisUrl, prefix: env.FLOORWATCH_REDIS_PREFIX ?? 'floorwatch' }) : undefined;
-  if (!o.redisUrl) for (const w of emptyLogWarnings(o.dataDir, before, { events: await log.count(), users: auth.countUsers() })) logger.warn(`WARNING: ${w}`);
+  const eventsAtStart = await log.count();
+  if (!o.redisUrl) for (const w of emptyLogWarnings(o.dataDir, before, { events: eventsAtStart, users: auth.countUsers(), logHeldEventsAtMs: auth.logHeldEventsAtMs() })) logger.warn(`WARNING: ${w}`);
+  // auth.db records, once, that the log held events (at this start, or at the first append with one): only then is an empty log a loss.
+  if (auth.logHeldEventsAtMs() === undefined) {
+    if (eventsAtStart > 0) auth.markLogHeldEvents(Date.now());
+    else {
+      const append = log.append.bind(log);
+      let marked = false;
+      log.append = async (events, receivedAtMs) => {
+        const result = await append(events, receivedAtMs);
+        if (!marked && result.appended.length > 0) {
+          auth.markLogHeldEvents(Date.now());
+          marked = true;
+        }
+        return result;
+      };
+    }
+  }
   if (auth.countUsers() === 0) {
     const password = newSecret(12);
     await auth.createUser({ username: 'admin', password, role: 'admin', mustChange: true }, Date.now());

@@ -124,6 +124,9 @@ const scopeColumn = (scope: SupervisorScope | null): string | null => (scope ? J
 /** The stored hash of an account with no password (single sign-on only): not of the scrypt form, so no password matches it. */
 const NO_PASSWORD = 'none';
 
+/** auth.db `meta` key: the time the event log was first seen holding events (AuthStore.logHeldEventsAtMs; read by doctor.ts). */
+export const LOG_HELD_EVENTS_KEY = 'log_held_events_ms';
+
 /** Sets up the user store's tables; the first read fails here on a file that is not a SQLite database. */
 function openSchema(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
@@ -135,6 +138,7 @@ function openSchema(db: Database.Database): void {
     CREATE TABLE IF NOT EXISTS tokens (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
       created_by TEXT NOT NULL, created_ms INTEGER NOT NULL, revoked_ms INTEGER);
     CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `);
   // Files made before passwords could be changed have no must_change column: add it (existing users need not change).
   const columns = db.prepare('PRAGMA table_info(users)').all() as { name: string }[];
@@ -414,6 +418,21 @@ export class AuthStore {
     const ok = await verifyPassword(password, stored);
     const user = r ? this.getUser(r.id) : undefined;
     return r && ok && r.pw_hash !== NO_PASSWORD ? (user ?? null) : null;
+  }
+
+  /**
+   * When (epoch ms) this folder's event log was first seen holding events (after a replay or an
+   * append with at least one), or undefined if it never was: an empty log next to this mark was
+   * lost or replaced (doctor.ts), an empty log without it is a fresh install's.
+   */
+  logHeldEventsAtMs(): number | undefined {
+    const v = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(LOG_HELD_EVENTS_KEY) as string | undefined;
+    return v === undefined ? undefined : Number(v);
+  }
+
+  /** Records, once (the first time wins), that the event log held events at `nowMs`; see {@link logHeldEventsAtMs}. */
+  markLogHeldEvents(nowMs: number): void {
+    this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(LOG_HELD_EVENTS_KEY, String(nowMs));
   }
 
   /**

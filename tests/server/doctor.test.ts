@@ -152,26 +152,51 @@ describe('floorwatch doctor', () => {
     expect(c.out()).toMatch(/PROBLEM: user store .* is not a SQLite database/);
   });
 
-  it('says when the event log is empty in a folder that had data', async () => {
+  it('says when the event log is empty in a folder whose auth.db records that it held events', async () => {
     const dir = tempDir();
     const auth = new AuthStore(path.join(dir, 'auth.db'));
     await auth.createUser({ username: 'admin', password: 'admin-password-1', role: 'admin' }, T0);
+    auth.markLogHeldEvents(T0);
+    auth.markLogHeldEvents(T0 + 1_000); // the first time wins
+    expect(auth.logHeldEventsAtMs()).toBe(T0);
     auth.close();
     // At start: the folder is looked at before opening creates the log.
     const before = folderBeforeStart(dir);
     const log = openSqliteLog({ file: path.join(dir, 'floorwatch.db') });
     const auth2 = new AuthStore(path.join(dir, 'auth.db'));
-    const warnings = emptyLogWarnings(dir, before, { events: await log.count(), users: auth2.countUsers() });
+    const warnings = emptyLogWarnings(dir, before, { events: await log.count(), users: auth2.countUsers(), logHeldEventsAtMs: auth2.logHeldEventsAtMs() });
     auth2.close();
     await log.close();
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/floorwatch\.db is new, but .*auth\.db has 1 user\(s\): this folder had data/);
-    // An empty log beside users is a problem for the doctor too.
+    expect(warnings[0]).toMatch(/floorwatch\.db is new, but .*auth\.db \(1 user\(s\)\) records that it held events \(first seen .*\): this folder had data/);
+    // An empty log beside that record is a problem for the doctor too.
     const c = capture();
     expect(await runDoctor(['--data', dir], c.io)).toBe(1);
-    expect(c.out()).toMatch(/PROBLEM: event log .* holds no events, yet .*auth\.db has 1 user\(s\)/);
+    expect(c.out()).toMatch(/PROBLEM: event log .* holds no events, yet .*auth\.db records that it held events/);
     // A fresh folder is no problem.
-    expect(emptyLogWarnings(tempDir(), { logExisted: false, walExisted: false, authExisted: false }, { events: 0, users: 1 })).toEqual([]);
+    expect(emptyLogWarnings(tempDir(), { logExisted: false, walExisted: false, authExisted: false }, { events: 0, users: 1, logHeldEventsAtMs: undefined })).toEqual([]);
+  });
+
+  it('does not call a fresh install with its first admin and no events yet a lost log', async () => {
+    const dir = tempDir();
+    const auth = new AuthStore(path.join(dir, 'auth.db'));
+    await auth.createUser({ username: 'admin', password: 'admin-password-1', role: 'admin', mustChange: true }, T0);
+    auth.close();
+    const before = folderBeforeStart(dir);
+    const log = openSqliteLog({ file: path.join(dir, 'floorwatch.db') });
+    const auth2 = new AuthStore(path.join(dir, 'auth.db'));
+    expect(auth2.logHeldEventsAtMs()).toBeUndefined();
+    expect(emptyLogWarnings(dir, before, { events: await log.count(), users: auth2.countUsers(), logHeldEventsAtMs: auth2.logHeldEventsAtMs() })).toEqual([]);
+    auth2.close();
+    await log.close();
+    const c = capture();
+    expect(await runDoctor(['--data', dir], c.io)).toBe(0);
+    expect(c.out()).toMatch(/note: event log .* holds no events yet \(a new floor/);
+    // Its log file missing altogether is no problem either.
+    fs.rmSync(path.join(dir, 'floorwatch.db'));
+    fs.rmSync(path.join(dir, 'floorwatch.db-wal'), { force: true });
+    const d = capture();
+    expect(await runDoctor(['--data', dir], d.io)).toBe(0);
   });
 
   it('names an event log that is not a database', async () => {
