@@ -449,7 +449,7 @@ export const en = {
     delete: 'Delete',
     confirmDelete: 'Delete user {name}?',
     userName: 'user name',
-    password: 'one-time password (10+ characters; they set their own at first sign-in)',
+    password: 'one-time password (10+ characters)',
     agentId: 'agent id',
     add: 'Add user',
     created: 'User {name} created; they must set their own password at their first sign-in.',

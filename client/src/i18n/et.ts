@@ -451,7 +451,7 @@ export const et: Messages = {
     delete: 'Kustuta',
     confirmDelete: 'Kas kustutada kasutaja {name}?',
     userName: 'kasutajanimi',
-    password: 'ühekordne parool (vähemalt 10 märki; esimesel sisselogimisel määrab ta oma parooli)',
+    password: 'ühekordne parool (vähemalt 10 märki)',
     agentId: 'agendi tunnus',
     add: 'Lisa kasutaja',
     created: 'Kasutaja {name} loodud; esimesel sisselogimisel peab ta määrama oma parooli.',

@@ -451,7 +451,7 @@ export const tr: Messages = {
     delete: 'Sil',
     confirmDelete: '{name} kullanıcısı silinsin mi?',
     userName: 'kullanıcı adı',
-    password: 'tek kullanımlık parola (en az 10 karakter; ilk girişte kendi parolasını belirler)',
+    password: 'tek kullanımlık parola (en az 10 karakter)',
     agentId: 'temsilci kimliği',
     add: 'Kullanıcı ekle',
     created: '{name} kullanıcısı oluşturuldu; ilk girişinde kendi parolasını belirlemesi gerekir.',
