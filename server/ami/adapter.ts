@@ -73,6 +73,8 @@ type CallEventInput = Extract<FloorEventInput, { callId: string }>;
 type CallBody = DistributiveOmit<CallEventInput, 'id' | 'at' | 'callId'>;
 
 type LegStatus = 'waiting' | 'ringing' | 'connected';
+/** A side of a call, as `call.talking` names it. */
+type TalkParty = 'agent' | 'caller';
 
 /** One member's phone ringing for a leg. */
 interface Ring {
@@ -105,6 +107,8 @@ interface Leg {
   ringEnds?: Map<string, number>;
   /** Times the leg was closed as lost (names each `call.lost`). */
   lostCount: number;
+  /** When each party's current stretch of speech began (its `ChannelTalkingStart`), until the stop. */
+  talkingSince?: Partial<Record<TalkParty, number>>;
 }
 
 interface CallTrack {
@@ -140,6 +144,8 @@ const CORRECTIONS = new Set(['AgentCalled', 'AgentRingNoAnswer', 'AgentConnect',
 const MEMBER_EVENTS = new Set(['QueueMemberStatus', 'QueueMemberPause', 'QueueMemberAdded', 'QueueMemberRemoved', 'QueueMember']);
 const HOLD_ON = new Set(['Hold', 'MusicOnHoldStart']);
 const HOLD_OFF = new Set(['Unhold', 'MusicOnHoldStop']);
+/** Talk detection (TALK_DETECT on a channel): speech starts and stops. */
+const TALKING = new Set(['ChannelTalkingStart', 'ChannelTalkingStop']);
 /** Device states that mean the member's phone cannot take a call (AST_DEVICE_INVALID, AST_DEVICE_UNAVAILABLE). */
 const DEVICE_GONE = new Set(['4', '5']);
 
@@ -413,6 +419,7 @@ export class AmiAdapter {
     if (CALLER_EVENTS.has(name)) return this.callerEvent(name, msg, t, stamp);
     if (MEMBER_EVENTS.has(name)) return this.memberEvent(name, msg, t, stamp);
     if (HOLD_ON.has(name) || HOLD_OFF.has(name)) return this.holdEvent(name, msg, t, stamp);
+    if (TALKING.has(name)) return this.talkingEvent(name, msg, t, stamp);
     if (name === 'BlindTransfer' || name === 'AttendedTransfer') return this.transferEvent(name, msg, t, stamp);
     if (name === 'Hangup') return this.hangup(msg, t, stamp);
     if (name === 'DialBegin') return this.outboundBegin(msg);
@@ -764,6 +771,52 @@ export class AmiAdapter {
     const id = `ami:${idPart(leg.callId)}:${name}:${stamp}`;
     // No askedPermission: AMI cannot know whether the caller was asked, and unknown is not "no".
     const event: FloorEventInput = on ? { type: 'call.hold', id, at, callId: leg.callId } : { type: 'call.unhold', id, at, callId: leg.callId };
+    return { kind: 'events', events: [event] };
+  }
+
+  /**
+   * `ChannelTalkingStart` / `ChannelTalkingStop`, raised on a channel the dialplan set
+   * `TALK_DETECT(set)=` on (func_talkdetect.c; AMI event docs, AMI_Events/ChannelTalkingStart and
+   * ChannelTalkingStop, class EVENT_FLAG_CLASS, so the AMI user needs `read = class`). Fields used:
+   * `Uniqueid` and `Linkedid` (the channel snapshot), and on the stop `Duration`, ms: how long talking
+   * was detected, which func_talkdetect.c computes as the time since the start minus the silence
+   * threshold it waited for (dsp_silence_threshold, 2,500 ms by default).
+   *
+   * The party is the channel's place in the call: the caller's channel (the call's own Uniqueid) is
+   * `caller`; the connected member's channel (the `DestUniqueid` of its AgentConnect), or a phone behind
+   * a Local-channel member found by Linkedid whose channel name is that member's interface, is `agent`.
+   * Any other channel (a channel of no queue call, a third party on it) is skipped, as is talk on a
+   * call not connected (a caller speaking while waiting: no conversation rule reads it).
+   *
+   * The stop is dated at the end of speech, start + Duration, when the start was seen and that lies
+   * between the start and the stop's own time; else at the stop's time. Never before the call's latest
+   * event, so a call's events stay in order.
+   */
+  private talkingEvent(name: string, msg: AmiMessage, t: number, stamp: string): AmiFeedResult {
+    const uid = clean(msg.get('Uniqueid'));
+    const track = this.callOfChannel([uid], [clean(msg.get('Linkedid'))]);
+    const leg = track?.open;
+    if (!track || !leg) return { kind: 'skipped', reason: 'talking on a channel of no queue call' };
+    let party: TalkParty | undefined;
+    if (uid !== undefined && uid === track.uid) party = 'caller';
+    else if (uid !== undefined && leg.agentChannels.includes(uid)) party = 'agent';
+    else if (leg.agentId !== undefined && this.agentOfChannel(msg.get('Channel')) === leg.agentId) party = 'agent';
+    if (party === undefined) return { kind: 'skipped', reason: 'talking on a channel neither the caller nor the agent of its call' };
+    if (leg.status !== 'connected') return { kind: 'skipped', reason: 'talking on a call not connected' };
+    const talking = name === 'ChannelTalkingStart';
+    leg.talkingSince ??= {};
+    let at = t;
+    if (talking) {
+      leg.talkingSince[party] ??= t;
+    } else {
+      const since = leg.talkingSince[party];
+      const durationMs = count(msg.get('Duration'));
+      if (since !== undefined && durationMs !== undefined && since + durationMs <= t) at = since + durationMs;
+      delete leg.talkingSince[party];
+    }
+    at = Math.max(at, leg.lastAtMs);
+    leg.lastAtMs = at;
+    const event: FloorEventInput = { type: 'call.talking', id: `ami:${idPart(leg.callId)}:${name}:${stamp}:${party}`, at, callId: leg.callId, party, talking };
     return { kind: 'events', events: [event] };
   }
 

@@ -229,6 +229,37 @@ describe('AMI client', () => {
     expect(client.stats).toMatchObject({ damagedLines: 0, pending: 0 });
   });
 
+  it('maps a talk-detection burst on the caller and the agent channels, cut across TCP packets, to call.talking of the call with each party; a stranger channel skipped', async () => {
+    const fake = await fakeAmi();
+    const { client, submitted } = recordingClient(fake);
+    await waitFor(() => client.stats.connected, 2000, 'login');
+    const agentCh = { Channel: AGENT.DestChannel, Uniqueid: AGENT.DestUniqueid, Linkedid: CALLER.Linkedid };
+    const callerCh = { Channel: CALLER.Channel, Uniqueid: CALLER.Uniqueid, Linkedid: CALLER.Linkedid };
+    const stranger = { Channel: 'PJSIP/2002-00000077', Uniqueid: '1795510900.77', Linkedid: '1795510900.77' };
+    const burst =
+      join(0) +
+      called(5) +
+      connect(10) +
+      wire('ChannelTalkingStart', 11, agentCh) +
+      wire('ChannelTalkingStart', 12, stranger) +
+      wire('ChannelTalkingStop', 16.5, { ...agentCh, Duration: 3000 }) +
+      wire('ChannelTalkingStart', 17, callerCh) +
+      wire('ChannelTalkingStop', 21, { ...callerCh, Duration: 1500 });
+    const talk = burst.indexOf('ChannelTalkingStart');
+    const cuts = [talk + 7, burst.indexOf('Uniqueid', talk) + 3, burst.indexOf('Duration') + 10, burst.lastIndexOf('ChannelTalkingStop') - 1, burst.length - 3];
+    await fake.send(burst, cuts);
+    await waitFor(() => submitted.filter((e) => e.type === 'call.talking').length >= 4, 2000, 'the talk burst');
+    const talking = submitted.filter((e) => e.type === 'call.talking').map(({ id: _id, ...e }) => e);
+    expect(talking).toEqual([
+      { type: 'call.talking', at: (B + 11) * 1000, callId: CALLER.Uniqueid, party: 'agent', talking: true },
+      { type: 'call.talking', at: (B + 14) * 1000, callId: CALLER.Uniqueid, party: 'agent', talking: false },
+      { type: 'call.talking', at: (B + 17) * 1000, callId: CALLER.Uniqueid, party: 'caller', talking: true },
+      { type: 'call.talking', at: (B + 18.5) * 1000, callId: CALLER.Uniqueid, party: 'caller', talking: false },
+    ]);
+    expect(client.stats).toMatchObject({ damagedLines: 0, pending: 0 });
+    expect(client.adapter.skippedBy.get('talking on a channel of no queue call')).toBe(1);
+  });
+
   it('says once that the login was refused, keeps trying with growing pauses, and logs in when the secret is fixed', async () => {
     const fake = await fakeAmi();
     fake.secret = 'changed-on-the-pbx';
