@@ -318,9 +318,6 @@ export type PhraseRuleId = (typeof PHRASE_RULE_IDS)[number];
 export const PHRASE_LANGS = ['en', 'tr', 'et'] as const;
 export type PhraseLang = (typeof PHRASE_LANGS)[number];
 
-/** Phrase lists per rule and language, as stored in the settings. */
-export type PhraseLists = Partial<Record<PhraseRuleId, Record<string, string[]>>>;
-
 /**
  * The default phrase lists: data, replaced per rule and language by the admin's lists. Written as
  * people write them (apostrophes, capitals, punctuation allowed: lists are folded like texts).
@@ -401,3 +398,18 @@ export const PhraseListsSchema = z.partialRecord(
       message: `at most ${PHRASE_LANGS_MAX} languages per rule`,
     }),
 );
+
+/** Phrase lists per rule and language, as stored in the settings (see `PhraseListsSchema`). */
+export type PhraseLists = z.infer<typeof PhraseListsSchema>;
+
+/**
+ * The list a rule uses in language `lang` (a BCP 47 tag; its primary subtag picks the list): the
+ * admin's list when one is stored for that rule and language (even an empty one), else the default
+ * list, else none. Returns the stored array itself: compile it once with `compilePhrases`.
+ */
+export function phraseListFor(lists: PhraseLists | undefined, rule: PhraseRuleId, lang: string): readonly string[] {
+  const primary = lang.toLowerCase().split(/[-_]/)[0];
+  const own = lists?.[rule]?.[primary];
+  if (own) return own;
+  return (PHRASE_LANGS as readonly string[]).includes(primary) ? DEFAULT_PHRASES[rule][primary as PhraseLang] : [];
+}

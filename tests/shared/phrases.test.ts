@@ -10,6 +10,7 @@ import {
   PHRASE_MAX_WORDS,
   PHRASES_PER_LIST_MAX,
   PhraseListsSchema,
+  phraseListFor,
 } from '../../shared/phrases.ts';
 
 const found = (text: string, phrases: string[], lang: string) =>
@@ -167,6 +168,17 @@ describe('PhraseListsSchema', () => {
     ['too many languages', { greeting: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`l${String.fromCharCode(97 + i)}`, ['hi']])) }],
   ])('rejects %s', (_what, lists) => {
     expect(PhraseListsSchema.safeParse(lists).success).toBe(false);
+  });
+});
+
+describe('phraseListFor', () => {
+  it("takes the admin's list for the rule and language, else the default, else none", () => {
+    const lists = { language: { tr: ['lan'], et: [] } };
+    expect(phraseListFor(lists, 'language', 'tr-TR')).toEqual(['lan']);
+    expect(phraseListFor(lists, 'language', 'et')).toEqual([]);
+    expect(phraseListFor(lists, 'language', 'en')).toBe(DEFAULT_PHRASES.language.en);
+    expect(phraseListFor(undefined, 'dont-know', 'ET')).toBe(DEFAULT_PHRASES['dont-know'].et);
+    expect(phraseListFor(lists, 'greeting', 'de')).toEqual([]);
   });
 });
 
