@@ -17,7 +17,10 @@
  *   maps back to its call. AMI does not say whether the caller was asked
  *   first, so holds carry no `askedPermission`: unknown, not "no", and
  *   `hold-permission` never fires on this source while `hold-long` and
- *   `hold-repeat` do.
+ *   `hold-repeat` do;
+ * - voice activity: `ChannelTalkingStart`/`Stop` on the caller's and the
+ *   agent's channels, when the dialplan sets `TALK_DETECT(set)=` on them,
+ *   become `call.talking` with the party (see `talkingEvent`).
  *
  * Identity. A call's id is the Uniqueid of the caller's channel (what
  * queue_log calls the callid, so both sources name a call alike); when the
