@@ -9,6 +9,10 @@ import { Writable } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogging, requestIds, requestLogging } from '../../server/logging.ts';
+import { createServer } from '../../server/app.ts';
+import { openSqliteLog } from '../../server/log/sqlite.ts';
+import { AuthStore } from '../../server/auth/store.ts';
+import { FakeClock, T0, tempDbFile } from './harness.ts';
 
 interface Line {
   level: string;
@@ -120,5 +124,31 @@ describe('request log lines', () => {
     await settle(lines, 1);
     expect(lineOf(lines, 'GET /api/ok 200').req).toMatchObject({ remoteAddress: '127.0.0.1' });
     expect(lines.join('\n')).not.toContain('203.0.113.7');
+  });
+
+  it('log a real server’s 503 during the start-up replay at warn, with no stack', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        cb();
+      },
+    });
+    const logging = createLogging({ destination: sink, format: 'json', level: 'debug' });
+    const log = openSqliteLog({ file: tempDbFile(), synchronous: 'normal' });
+    const server = createServer({ log, auth: new AuthStore(':memory:'), clock: new FakeClock(T0), tickMs: 0, logger: logging.logger, httpLogger: logging.pino });
+    // Bound but not replayed (listen() not called): every request but the probes answers 503 with Retry-After.
+    await new Promise<void>((r) => server.httpServer.listen(0, '127.0.0.1', r));
+    stops.push(async () => {
+      await new Promise<void>((r) => server.httpServer.close(() => r()));
+      await log.close();
+    });
+    const res = await fetch(`http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}/api/me`);
+    expect(res.status).toBe(503);
+    await settle(lines, 1);
+    const line = lineOf(lines, 'GET /api/me 503');
+    expect(line.level).toBe('warn');
+    expect(line.err).toBeUndefined();
+    expect(lines.join('\n')).not.toContain('onResFinished');
   });
 });
