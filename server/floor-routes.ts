@@ -13,7 +13,7 @@ import { actOnAlert, readAlertRequest } from './alert-commands.ts';
 import { ReportError } from './report-cache.ts';
 import type { DayTables } from './report-worker.ts';
 import { filterOfResponse, refuseOutOfScope, ScopeError } from './scope-guard.ts';
-import { scopeAgentView, scopeConfig, type ScopeFilter } from '../shared/scope.ts';
+import { outsideAlertCounts, scopeAgentDayAlerts, scopeAgentView, scopeConfig, type ScopeFilter } from '../shared/scope.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -114,12 +114,19 @@ export function mountFloorRoutes(ctx: RouteContext): void {
 
   /**
    * A day's tables as a scoped supervisor may see them: their queues' rows and their agents' rows
-   * (by the agents' teams and queues now; shared/scope.ts), their other queues left out of each agent's.
+   * (by the agents' teams and queues now; shared/scope.ts), their other queues left out of each agent's,
+   * and each agent's alerts counting only theirs (the live day's from the floor, a past day's less the
+   * day's alert counts they may not see). The day's alert counts a past day carries are never sent.
    */
-  function scopedTables(t: DayTables, f: ScopeFilter): DayTables {
+  function scopedTables(tables: DayTables, f: ScopeFilter): DayTables {
+    const { alerts, ...t } = tables;
     if (!f.restricted) return t;
     const s = ctx.state();
-    return { ...t, queues: t.queues.filter((q) => f.queue(q.queueId)), agents: t.agents.filter((a) => f.agentOf(a.team, a.queues)).map((a) => scopeAgentView(a, f, s)) };
+    const live = t.day.startMs === s.dayStartMs;
+    // A past day: its alert counts naming an agent that the feed's predicate refuses (an agent of theirs, another queue's call).
+    const outside = live ? undefined : outsideAlertCounts(alerts ?? [], (c) => f.alert(c));
+    const agents = t.agents.filter((a) => f.agentOf(a.team, a.queues)).map((a) => scopeAgentView(a, f, s, live));
+    return { ...t, queues: t.queues.filter((q) => f.queue(q.queueId)), agents: outside ? agents.map((a) => scopeAgentDayAlerts(a, outside.get(a.agentId))) : agents };
   }
 
   app.get('/api/report', ctx.requireSupervisor, async (req, res) => {

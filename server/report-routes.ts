@@ -231,6 +231,8 @@ export function mountReportRoutes(ctx: RouteContext): void {
         const agents = f.limit()?.agents;
         if (agents) subject = { ...subject, agents };
       }
+      // Their alerts only: their agent's breach on a call of another queue is not on their card (nor in their feed).
+      if (f.restricted) subject = { ...subject, queues: [...(f.queueIds() ?? [])].sort() };
       const span = datesBetween(q.from, q.to).length;
       const previousTo = addDays(q.from, -1);
       const previousFrom = addDays(previousTo, -(span - 1));

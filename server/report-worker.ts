@@ -27,14 +27,18 @@ import type { FloorConfig } from '../shared/config.ts';
 import { applyEvent, createFloorState, drainChanges, observeClock, tick, type EngineLimits } from '../shared/engine.ts';
 import type { FloorEvent } from '../shared/events.ts';
 import { selectDayTables } from '../shared/selectors.ts';
-import { AlertTally, dayAggregate } from '../shared/report/aggregate.ts';
-import type { DayAggregate, RangeReport, Scorecard } from '../shared/report/types.ts';
+import { AlertTally, alertCounts, dayAggregate } from '../shared/report/aggregate.ts';
+import type { AlertCount, DayAggregate, RangeReport, Scorecard } from '../shared/report/types.ts';
 import { AggregateStore } from './aggregate-store.ts';
 import { answerRange, planRange, settleRange, type RangeAsk } from './range-build.ts';
 import { checkEventRow } from './log/sqlite.ts';
 
-/** What `/api/report` returns for a day: `selectDayTables` of that day. */
-export type DayTables = ReturnType<typeof selectDayTables>;
+/**
+ * What `/api/report` returns for a day: `selectDayTables` of that day. A past day's, from the
+ * worker, also carries the day's alert counts by rule × queue × agent (`alerts`): the route takes
+ * them off the answer and recounts a scoped supervisor's agent rows from them (shared/scope.ts).
+ */
+export type DayTables = ReturnType<typeof selectDayTables> & { alerts?: AlertCount[] };
 
 /** One floor-local day: its start and end, epoch ms (end exclusive). */
 export interface DayRange {
@@ -170,14 +174,21 @@ function pastFold(config: FloorConfig, limits: Partial<EngineLimits> | undefined
  */
 export function createDayFold(config: FloorConfig, day: DayRange, limits?: Partial<EngineLimits>) {
   let seen = false;
-  const fold = pastFold(config, limits, (e) => {
-    if (e.at >= day.startMs && e.at < day.endMs) seen = true;
-  });
+  const tally = new AlertTally((dayStartMs) => dayStartMs === day.startMs);
+  const fold = pastFold(
+    config,
+    limits,
+    (e) => {
+      if (e.at >= day.startMs && e.at < day.endMs) seen = true;
+    },
+    (alerts) => tally.add(fold.past, alerts),
+  );
   return Object.assign(fold, {
     finish(): DayTables | undefined {
       if (!seen) return undefined;
       tick(fold.past, Math.max(fold.past.nowMs, day.endMs - 1));
-      return selectDayTables(fold.past, day.startMs);
+      fold.drain();
+      return { ...selectDayTables(fold.past, day.startMs), alerts: alertCounts(fold.past, tally.take(day.startMs)) };
     },
   });
 }

@@ -27,9 +27,11 @@
  *
  * Pure: no I/O, no clock; a filter reads the floor state it was made from.
  */
-import type { FloorConfig } from './config.ts';
+import type { FloorConfig, RuleId } from './config.ts';
 import type { FloorEvent } from './events.ts';
-import type { CallState, Callback, FloorState } from './state.ts';
+import { alertDay } from './engine/alerts.ts';
+import type { AlertCount } from './report/types.ts';
+import type { AlertLevel, CallState, Callback, FloorState, RuleCounts } from './state.ts';
 import type { AgentView, CallDetail, CallView, VoicemailView, WorklistItemView } from './wire.ts';
 
 /** The queues and teams a supervisor or wallboard is limited to; a list left out limits nothing. */
@@ -232,13 +234,95 @@ export function scopeFilter(s: FloorState, scope: SupervisorScope | null | undef
 }
 
 /**
- * An agent's view as a scoped room receives it: only their queues in `queues`, and `callId`
- * blanked when the call is not theirs. The view itself when the filter limits nothing.
+ * An agent's view as a scoped room receives it: only their queues in `queues`, `callId` blanked
+ * when the call is not theirs, and — for a view of the live day (`liveDay`, the default) — its
+ * alert figures (`alertsByRule`, `openAlerts`, `worstOpenLevel`) counting only the alerts that are
+ * theirs ({@link scopeAgentAlerts}). A past day's view keeps its figures: the caller recounts them
+ * from that day's alert counts ({@link scopeAgentDayAlerts}). The view itself when the filter limits nothing.
  */
-export function scopeAgentView(v: AgentView, f: ScopeFilter, s: FloorState): AgentView {
+export function scopeAgentView(v: AgentView, f: ScopeFilter, s: FloorState, liveDay = true): AgentView {
   if (!f.restricted) return v;
   const c = v.callId !== null ? s.calls.get(v.callId) : undefined;
-  return { ...v, queues: v.queues.filter((q) => f.queue(q)), callId: c && f.call(c) ? v.callId : null };
+  const out = { ...v, queues: v.queues.filter((q) => f.queue(q)), callId: c && f.call(c) ? v.callId : null };
+  return liveDay ? scopeAgentAlerts(out, f, s) : out;
+}
+
+const LEVEL_ORDER: Record<AlertLevel, number> = { info: 0, warn: 1, breach: 2 };
+
+/** Rule counts without the rules left at zero (a rule none of whose alerts count is left out, as the engine's view does). */
+function withoutEmptyRules(c: AgentView['alertsByRule']): AgentView['alertsByRule'] {
+  const out: AgentView['alertsByRule'] = {};
+  for (const [k, v] of Object.entries(c) as [RuleId, RuleCounts][]) if (v.info || v.warn || v.breach) out[k] = v;
+  return out;
+}
+
+/**
+ * The live-day alert figures of agent view `v` as filter `f` sees them: the engine's counts of the
+ * day by rule less the agent's alerts of the day (`s.agentAlerts`, not retracted, counting on the
+ * live day) that are not theirs — the feed's own {@link ScopeFilter.alert}, so a breach of their
+ * agent on another queue's call counts nowhere they cannot open it — and the open alerts among
+ * theirs only. Costs nothing for an agent without alerts; the view itself when nothing changes.
+ */
+export function scopeAgentAlerts(v: AgentView, f: ScopeFilter, s: FloorState): AgentView {
+  if (!f.restricted) return v;
+  let byRule = v.alertsByRule;
+  if (Object.keys(byRule).length > 0) {
+    let copy: AgentView['alertsByRule'] | undefined;
+    for (const a of s.agentAlerts.get(v.agentId) ?? []) {
+      if (a.agentId !== v.agentId || a.status === 'retracted' || f.alert(a) || alertDay(s, a) !== s.dayStartMs) continue;
+      copy ??= Object.fromEntries(Object.entries(byRule).map(([k, c]) => [k, { ...c }]));
+      const c = copy[a.ruleId];
+      if (c) c[a.level] = Math.max(0, c[a.level] - 1);
+    }
+    if (copy) byRule = withoutEmptyRules(copy);
+  }
+  let openAlerts = v.openAlerts;
+  let worst = v.worstOpenLevel;
+  if (openAlerts > 0) {
+    openAlerts = 0;
+    worst = null;
+    for (const a of s.alerts.values()) {
+      if (a.agentId !== v.agentId || !f.alert(a)) continue;
+      openAlerts++;
+      if (worst === null || LEVEL_ORDER[a.level] > LEVEL_ORDER[worst]) worst = a.level;
+    }
+  }
+  if (byRule === v.alertsByRule && openAlerts === v.openAlerts && worst === v.worstOpenLevel) return v;
+  return { ...v, alertsByRule: byRule, openAlerts, worstOpenLevel: worst };
+}
+
+/**
+ * A past day's agent view with its alerts by rule counting only those of the day that are theirs:
+ * the view's counts less `outside`, the day's alert counts (shared/report/types.ts `AlertCount`, by
+ * rule × queue × agent) of this agent that `f` does not let them see ({@link outsideAlertCounts}).
+ * Info notices are not in the day's counts: an info notice of another queue's call stays counted.
+ */
+export function scopeAgentDayAlerts(v: AgentView, outside: readonly AlertCount[] | undefined): AgentView {
+  if (!outside || outside.length === 0 || Object.keys(v.alertsByRule).length === 0) return v;
+  const copy: AgentView['alertsByRule'] = Object.fromEntries(Object.entries(v.alertsByRule).map(([k, c]) => [k, { ...c }]));
+  for (const o of outside) {
+    const c = copy[o.rule];
+    if (!c) continue;
+    c.warn = Math.max(0, c.warn - o.warn);
+    c.breach = Math.max(0, c.breach - o.breach);
+  }
+  return { ...v, alertsByRule: withoutEmptyRules(copy) };
+}
+
+/**
+ * A day's alert counts (`AlertCount` rows) that name an agent and are not within `alertOk`, grouped
+ * by agent id: what a limited report takes off an agent's row so that it counts only the alerts its
+ * rules and breach totals count. Empty when nothing is left out.
+ */
+export function outsideAlertCounts<C extends AlertCount>(rows: readonly C[], alertOk: (c: C) => boolean): Map<string, C[]> {
+  const out = new Map<string, C[]>();
+  for (const c of rows) {
+    if (c.agentId === null || alertOk(c)) continue;
+    let list = out.get(c.agentId);
+    if (!list) out.set(c.agentId, (list = []));
+    list.push(c);
+  }
+  return out;
 }
 
 /** A call's view as a scoped room receives it: an agent who is not theirs reads `agentId: null`. */

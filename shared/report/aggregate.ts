@@ -15,7 +15,7 @@ import { AGGREGATE_VERSION, type AgentDayAggregate, type AlertCount, type DayAgg
 export const NOTABLE_CALLS_PER_AGENT = 5;
 
 /** What the tally keeps of one alert: its final level and where it counts. */
-interface TalliedAlert {
+export interface TalliedAlert {
   ruleId: RuleId;
   level: Alert['level'];
   retracted: boolean;
@@ -100,8 +100,8 @@ export function countersOf(d: QueueDay | IntervalBucket): QueueCounters {
   };
 }
 
-/** The day's alerts summed by rule, queue and agent (info notices left out). */
-function alertCounts(s: FloorState, alerts: readonly TalliedAlert[]): AlertCount[] {
+/** The day's alerts summed by rule, queue and agent (info notices left out); the team is each agent's on floor `s`. */
+export function alertCounts(s: FloorState, alerts: readonly TalliedAlert[]): AlertCount[] {
   const byKey = new Map<string, AlertCount>();
   for (const t of alerts) {
     if (t.level === 'info') continue;

@@ -7,7 +7,9 @@ import type { RuleId } from '../config.ts';
 import { RULE_IDS } from '../config.ts';
 import { meanSec, serviceLevelPct } from '../selectors.ts';
 import { isoWeekOf } from '../time.ts';
-import type { AgentDayAggregate, DayAggregate, QueueCounters, QueueFigures, RangeReport, ReportAgentRow, ReportGroup, ReportQuery, ReportQueueRow, ReportRuleRow, ReportTimeRow } from './types.ts';
+import { outsideAlertCounts } from '../scope.ts';
+import type { RuleCounts } from '../state.ts';
+import type { AgentDayAggregate, AlertCount, DayAggregate, QueueCounters, QueueFigures, RangeReport, ReportAgentRow, ReportGroup, ReportQuery, ReportQueueRow, ReportRuleRow, ReportTimeRow } from './types.ts';
 
 /** A time row's Erlang C staffing: agents needed for `offered` calls in `periodSec` at `ahtSec` (null without handled calls). */
 export type StaffingFn = (offered: number, periodSec: number, ahtSec: number | null, thresholdSec: number, targetPct: number) => number | null;
@@ -92,6 +94,26 @@ export function ruleRows(byRule: Map<RuleId, { warn: number; breach: number }>, 
   });
 }
 
+/**
+ * Agent day `a` with its alerts by rule less `outside` (the day's {@link AlertCount} rows of this
+ * agent outside a scope limit: shared/scope.ts `outsideAlertCounts`), so that a limited report's
+ * agent rows and scorecards count the alerts its rules count. `a` itself when nothing is taken off.
+ * Info notices are not in the day's counts and stay.
+ */
+export function limitAgentDay(a: AgentDayAggregate, outside: readonly AlertCount[] | undefined): AgentDayAggregate {
+  if (!outside || outside.length === 0) return a;
+  const alerts: AgentDayAggregate['alerts'] = {};
+  for (const [k, c] of Object.entries(a.alerts) as [RuleId, RuleCounts][]) alerts[k] = { ...c };
+  for (const o of outside) {
+    const c = alerts[o.rule];
+    if (!c) continue;
+    c.warn = Math.max(0, c.warn - o.warn);
+    c.breach = Math.max(0, c.breach - o.breach);
+    if (!c.info && !c.warn && !c.breach) delete alerts[o.rule];
+  }
+  return { ...a, alerts };
+}
+
 /** Sums agent days into a report row (name and team: the latest day's). */
 function agentRow(days: AgentDayAggregate[]): ReportAgentRow {
   const last = days[days.length - 1];
@@ -167,11 +189,13 @@ export function buildRangeReport(days: readonly DayAggregate[], query: ReportQue
         }
       }
     }
+    // A scoped supervisor's agent rows count only the alerts the limit lets them see (their agent on another queue's call: not).
+    const outside = query.limit ? outsideAlertCounts(day.alerts, lim.alert) : undefined;
     for (const a of day.agents) {
       if (!agentOk(a.agentId, a.team)) continue;
       let list = byAgent.get(a.agentId);
       if (!list) byAgent.set(a.agentId, (list = []));
-      list.push(a);
+      list.push(outside ? limitAgentDay(a, outside.get(a.agentId)) : a);
       agentHandled += a.handled;
     }
     for (const c of day.alerts) {

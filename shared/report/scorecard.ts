@@ -6,7 +6,8 @@
 import type { RuleId } from '../config.ts';
 import { meanSec } from '../selectors.ts';
 import { worseFirst } from './aggregate.ts';
-import { ruleRows } from './range.ts';
+import { outsideAlertCounts } from '../scope.ts';
+import { limitAgentDay, ruleRows } from './range.ts';
 import type { AgentDayAggregate, DayAggregate, NotableCall, Scorecard, ScorecardFigures } from './types.ts';
 
 /** Worst calls a scorecard lists. */
@@ -18,7 +19,10 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
  * Who a scorecard is of: one agent, or every agent of a team (by their team on each day); a team's
  * `agents`, when given, keeps only those of its agents (a supervisor scoped to queues: shared/scope.ts).
  */
-export type ScorecardSubject = { kind: 'agent'; agentId: string } | { kind: 'team'; team: string; agents?: string[] };
+export type ScorecardSubject = ({ kind: 'agent'; agentId: string } | { kind: 'team'; team: string; agents?: string[] }) & {
+  /** A scoped supervisor's queues (shared/scope.ts): the agents' alerts on calls of other queues are left out. */
+  queues?: string[];
+};
 
 function belongs(subject: ScorecardSubject, a: AgentDayAggregate): boolean {
   return subject.kind === 'agent' ? a.agentId === subject.agentId : a.team === subject.team && (!subject.agents || subject.agents.includes(a.agentId));
@@ -81,7 +85,14 @@ export function buildScorecard(
   previous: readonly DayAggregate[],
   ringBreachAt: number,
 ): Scorecard {
-  const pick = (days: readonly DayAggregate[]) => days.flatMap((d) => d.agents.filter((a) => belongs(subject, a)));
+  const queues = subject.queues ? new Set(subject.queues) : undefined;
+  const pick = (days: readonly DayAggregate[]) =>
+    days.flatMap((d) => {
+      const mine = d.agents.filter((a) => belongs(subject, a));
+      if (!queues || mine.length === 0) return mine;
+      const outside = outsideAlertCounts(d.alerts, (c) => c.queueId === null || queues.has(c.queueId));
+      return mine.map((a) => limitAgentDay(a, outside.get(a.agentId)));
+    });
   const datesWorked = (days: readonly DayAggregate[]) => days.filter((d) => d.agents.some((a) => belongs(subject, a))).length;
   const cur = pick(current);
   const prev = pick(previous);

@@ -564,6 +564,133 @@ describe('what a scoped supervisor may do', () => {
   });
 });
 
+describe('an agent of a scoped team breaching on another queue’s call', () => {
+  /** Breaches and warnings of an agent row's alerts by rule. */
+  const tally = (v: Pick<AgentView, 'alertsByRule'>) => Object.values(v.alertsByRule).reduce((n, c) => ({ breach: n.breach + (c?.breach ?? 0), warn: n.warn + (c?.warn ?? 0) }), { breach: 0, warn: 0 });
+  /** A CSV's row of one agent, by header. */
+  const csvRow = (text: string, agentId: string): Record<string, string> => {
+    const [head, ...lines] = text.trim().split(/\r?\n/);
+    const cols = head.split(',');
+    const line = lines.find((l) => l.startsWith(`${agentId},`));
+    expect(line, `${agentId} in ${head}`).toBeDefined();
+    return Object.fromEntries((line as string).split(',').map((v, i) => [cols[i], v]));
+  };
+
+  it('counts it nowhere for the scoped supervisor who cannot open it (agent row live and by day, day CSV, range report, scorecard), and everywhere for an unscoped one', async () => {
+    const h = await scopedFloor();
+    await h.auth.createUser({ username: 'lena', password: PASSWORD, role: 'supervisor', scope: { queues: ['sales'], teams: ['blue'] } }, h.clock.now());
+    // Cara (team blue) serves sales and support: a hold-permission breach on a sales call (lena's) and one on a support call (not lena's), still on hold.
+    await postEvents(h, [
+      ev.agent('cara', 'available', 0, { name: 'Cara Blue', team: 'blue', queues: ['sales', 'support'] }),
+      ev.queued('cs1', 'sales', 1),
+      ev.ringing('cs1', 'cara', 2),
+      ev.answered('cs1', 'cara', 4),
+      ev.hold('cs1', 10, false),
+      ev.unhold('cs1', 20),
+      ev.ended('cs1', 60, { notes: true }),
+      ev.queued('cx1', 'support', 61),
+      ev.ringing('cx1', 'cara', 62),
+      ev.answered('cx1', 'cara', 64),
+      ev.hold('cx1', 70, false),
+    ]);
+    h.clock.advance(600_000);
+    h.server.tickNow();
+    const lena = await login(h, 'lena');
+    const sue = await login(h, 'sue');
+    const s = h.server.state();
+    const caras = [...s.alerts.values(), ...s.recentAlerts].filter((a) => a.agentId === 'cara');
+    const outside = caras.filter((a) => a.queueId === 'support');
+    const inside = caras.filter((a) => a.queueId === 'sales');
+    expect(outside.some((a) => a.level === 'breach' && a.status === 'open'), 'an open breach on the support call').toBe(true);
+    expect(inside.some((a) => a.level === 'breach'), 'a breach on the sales call').toBe(true);
+    const count = (list: Alert[]) => ({ breach: list.filter((a) => a.level === 'breach').length, warn: list.filter((a) => a.level === 'warn').length });
+    const all = count(caras);
+    const theirs = count(inside);
+    const openTheirs = inside.filter((a) => a.status === 'open').length;
+
+    // The alert feed: lena does not get the support call's alerts, and may not act on them.
+    const feed = (await call(h, 'GET', '/api/alerts', lena)).body.data as Alert[];
+    expect(feed.some((a) => outside.some((o) => o.id === a.id))).toBe(false);
+    expect((await call(h, 'POST', `/api/alerts/${encodeURIComponent(outside[0].id)}/ack`, lena, {})).status).toBe(403);
+
+    // The live floor (snapshot, and a socket's copy kept by its deltas) and the agent's view.
+    const rowOf = (snap: Snapshot) => (snap.payload as FloorPayload).agents.find((a) => a.agentId === 'cara') as AgentView;
+    const lenaRow = rowOf(await scopeSnapshot(h, lena));
+    expect(tally(lenaRow)).toEqual(theirs);
+    expect(lenaRow.openAlerts).toBe(openTheirs);
+    if (openTheirs === 0) expect(lenaRow.worstOpenLevel).toBeNull();
+    const sueRow = rowOf(await scopeSnapshot(h, sue));
+    expect(tally(sueRow)).toEqual(all);
+    expect(sueRow.openAlerts).toBe(caras.filter((a) => a.status === 'open').length);
+    expect(sueRow.worstOpenLevel).toBe('breach');
+    const me = ((await scopeSnapshot(h, lena, 'scope=agent&agentId=cara')).payload as { me: AgentView }).me;
+    expect(tally(me)).toEqual(theirs);
+    expect(me.openAlerts).toBe(openTheirs);
+
+    const w = watch(h, 'lena floor', { scope: 'floor' }, lena);
+    await w.ready;
+    // Another breach on the support call while lena watches: her copy, kept by deltas, still does not count it.
+    await postEvents(h, [ev.unhold('cx1', 700), ev.hold('cx1', 710, false)]);
+    h.clock.advance(60_000);
+    h.server.tickNow();
+    await settle(h);
+    const mirrored = w.mirror.state?.agents.get('cara') as AgentView | undefined;
+    expect(mirrored).toBeDefined();
+    expect(tally(mirrored as AgentView)).toEqual(theirs);
+    expectSameAsSnapshot(w.mirror, await scopeSnapshot(h, lena), 'lena floor');
+    const allNow = count([...h.server.state().alerts.values(), ...h.server.state().recentAlerts].filter((a) => a.agentId === 'cara'));
+    expect(allNow.breach).toBeGreaterThan(all.breach);
+
+    // The day's report and its agents CSV.
+    const day = (await call(h, 'GET', '/api/report', lena)).body.data as { agents: AgentView[] };
+    expect(tally(day.agents.find((a) => a.agentId === 'cara') as AgentView)).toEqual(theirs);
+    expect(csvRow((await call(h, 'GET', '/api/export/agents.csv', lena)).text, 'cara')).toMatchObject({ breaches: String(theirs.breach), warnings: String(theirs.warn) });
+    expect(csvRow((await call(h, 'GET', '/api/export/agents.csv', sue)).text, 'cara')).toMatchObject({ breaches: String(allNow.breach), warnings: String(allNow.warn) });
+
+    // The range report: the agents row agrees with the rules and the totals; the unscoped one counts every breach.
+    const range = (await call(h, 'GET', '/api/reports', lena)).body.data as RangeReport;
+    const lenaAgent = range.agents.find((a) => a.agentId === 'cara');
+    expect(lenaAgent).toMatchObject({ breaches: theirs.breach, warns: theirs.warn });
+    expect(range.totals.breaches).toBe(theirs.breach);
+    expect(range.rules.reduce((n, r) => n + r.breaches, 0)).toBe(theirs.breach);
+    const rangeCsv = await call(h, 'GET', '/api/reports/export/agents.csv', lena);
+    expect(rangeCsv.status).toBe(200);
+    const whole = (await call(h, 'GET', '/api/reports', sue)).body.data as RangeReport;
+    expect(whole.agents.find((a) => a.agentId === 'cara')).toMatchObject({ breaches: allNow.breach, warns: allNow.warn });
+
+    // The scorecard.
+    const card = (await call(h, 'GET', '/api/scorecard?agent=cara', lena)).body.data as Scorecard;
+    expect(card.current.breaches).toBe(theirs.breach);
+    expect(card.current.rules.reduce((n, r) => n + r.breaches, 0)).toBe(theirs.breach);
+    const sueCard = (await call(h, 'GET', '/api/scorecard?agent=cara', sue)).body.data as Scorecard;
+    expect(sueCard.current.breaches).toBe(allNow.breach);
+
+    // The next day: the day before's report and CSV, folded from the log, count the same.
+    const date = new Date(T0).toISOString().slice(0, 10);
+    await postEvents(h, [ev.ended('cx1', 800, { notes: true }), ev.agent('cara', 'available', 86_400)]);
+    h.server.tickNow();
+    // A day on, their sessions have run out: sign in again.
+    const lena2 = await login(h, 'lena');
+    const sue2 = await login(h, 'sue');
+    const past = await call(h, 'GET', `/api/report?date=${date}`, lena2);
+    expect(past.status, past.text).toBe(200);
+    expect(JSON.stringify(past.body.data)).not.toContain('"alerts"');
+    const pastRow = (past.body.data as { agents: AgentView[] }).agents.find((a) => a.agentId === 'cara') as AgentView;
+    // Later that day Cara fell behind her quota pace: a warning naming her alone, which is lena's.
+    expect(pastRow.alertsByRule['hold-permission']).toMatchObject({ breach: theirs.breach });
+    expect(pastRow.alertsByRule['hold-long']).toBeUndefined();
+    expect(tally(pastRow).breach).toBe(theirs.breach);
+    expect(csvRow((await call(h, 'GET', `/api/export/agents.csv?date=${date}`, lena2)).text, 'cara')).toMatchObject({ breaches: String(theirs.breach), warnings: String(tally(pastRow).warn) });
+    const suePast = (await call(h, 'GET', `/api/report?date=${date}`, sue2)).body.data as { agents: AgentView[] };
+    expect(JSON.stringify(suePast)).not.toContain('"alerts"');
+    const suePastRow = suePast.agents.find((a) => a.agentId === 'cara') as AgentView;
+    const supportBreaches = h.server.state().recentAlerts.filter((a) => a.agentId === 'cara' && a.queueId === 'support' && a.status !== 'retracted' && a.level === 'breach').length;
+    expect(supportBreaches).toBeGreaterThan(0);
+    expect(tally(suePastRow).breach).toBe(theirs.breach + supportBreaches);
+    expect(tally(suePastRow).warn).toBe(tally(pastRow).warn);
+  });
+});
+
 describe('the user store', () => {
   it('adds the scope columns to an auth.db made before scopes, keeping its users whole-floor', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floorwatch-scope-'));
