@@ -136,7 +136,7 @@ describe('request log lines', () => {
     });
     const logging = createLogging({ destination: sink, format: 'json', level: 'debug' });
     const log = openSqliteLog({ file: tempDbFile(), synchronous: 'normal' });
-    const server = createServer({ log, auth: new AuthStore(':memory:'), clock: new FakeClock(T0), tickMs: 0, logger: logging.logger, httpLogger: logging.pino });
+    const server = createServer({ log, auth: new AuthStore(':memory:'), clock: new FakeClock(T0), ingestTokens: [], tickMs: 0, logger: logging.logger, httpLogger: logging.pino });
     // Bound but not replayed (listen() not called): every request but the probes answers 503 with Retry-After.
     await new Promise<void>((r) => server.httpServer.listen(0, '127.0.0.1', r));
     stops.push(async () => {
