@@ -7,9 +7,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Feed } from './feed.ts';
-import { eventsInScope, parseScope, scopeAgentView, scopeCallDetail, scopeCallEvents, scopeCallView, scopeFilter, scopeKey, WHOLE_FLOOR } from '../../shared/scope.ts';
-import { selectAgentView, selectCallDetail, selectCallView, selectFloorPayload, selectTotals } from '../../shared/selectors.ts';
+import { eventsInScope, outsideAlertCounts, parseScope, scopeAgentDayAlerts, scopeAgentView, scopeCallDetail, scopeCallEvents, scopeCallView, scopeFilter, scopeKey, WHOLE_FLOOR } from '../../shared/scope.ts';
+import { selectAgentPayload, selectAgentView, selectCallDetail, selectCallView, selectFloorPayload, selectTotals } from '../../shared/selectors.ts';
 import type { FloorEvent } from '../../shared/events.ts';
+import type { AgentView } from '../../shared/wire.ts';
+import { buildRangeReport } from '../../shared/report/range.ts';
+import { buildScorecard } from '../../shared/report/scorecard.ts';
+import { AGGREGATE_VERSION, type AgentDayAggregate, type DayAggregate } from '../../shared/report/types.ts';
+import { dayOfDate } from '../../shared/time.ts';
 
 /** sales: red agent r1 (sales only), blue agents b1 and b2 (sales and care); care: green agent g1. */
 function floor(): Feed {
@@ -131,6 +136,62 @@ describe('alerts, voicemails and views', () => {
     expect(all.offered).toBe(4);
     expect(t.waiting).toBe(1);
     expect(Object.values(t.agentsByState).reduce((a, b) => a + b, 0)).toBe(3);
+  });
+
+  it('counts an agent row’s alerts as the feed holds them: their agent’s breach on another queue’s call counts nowhere for them, live or in a report', () => {
+    // b1 (blue, sales and care) breaches hold permission on a care call and on a sales call; the care call is still on hold.
+    const f = floor();
+    f.connect(60, 'cs2', 'b1', 3, 'sales').hold(70, 'cs2', false).unhold(75, 'cs2').ended(80, 'cs2');
+    f.connect(90, 'cc2', 'b1', 3, 'care').hold(100, 'cc2', false).tick(700); // and holds on past the hold limit: an open breach
+    const s = f.state;
+    const lena = scopeFilter(s, { queues: ['sales'], teams: ['blue'] });
+    const mine = (v: AgentView) => v.alertsByRule['hold-permission']?.breach ?? 0;
+    const b1 = s.agents.get('b1')!;
+    const whole = selectAgentView(s, b1);
+    expect(mine(whole)).toBe(2);
+    expect(whole.openAlerts).toBeGreaterThan(0);
+    const row = selectFloorPayload(s, lena).agents.find((a) => a.agentId === 'b1')!;
+    expect(mine(row)).toBe(1);
+    // The open breach on the care call is not lena's: her badge counts b1's other open alerts only.
+    const open = [...s.alerts.values()].filter((a) => a.agentId === 'b1');
+    expect(open.some((a) => a.queueId === 'care' && a.level === 'breach')).toBe(true);
+    expect(whole.worstOpenLevel).toBe('breach');
+    const openTheirs = open.filter((a) => a.queueId !== 'care');
+    expect(row.openAlerts).toBe(openTheirs.length);
+    expect(row.openAlerts).toBeLessThan(whole.openAlerts);
+    if (!openTheirs.some((a) => a.level === 'breach')) expect(row.worstOpenLevel).not.toBe('breach');
+    expect(selectAgentPayload(s, 'b1', lena).me).toMatchObject({ openAlerts: row.openAlerts, alertsByRule: row.alertsByRule });
+    expect(selectFloorPayload(s, lena).alerts.some((a) => a.agentId === 'b1' && a.queueId === 'care')).toBe(false);
+    // A care lead sees the care breach only; the whole floor's view is passed as it is; a past day's view is left to its caller.
+    expect(mine(scopeAgentView(whole, scopeFilter(s, { queues: ['care'] }), s))).toBe(1);
+    expect(scopeAgentView(whole, WHOLE_FLOOR, s)).toBe(whole);
+    expect(mine(scopeAgentView(whole, lena, s, false))).toBe(2);
+
+    // Reports: the day's counts by rule × queue × agent take the other queue's off the agent's row and card.
+    const counts = [
+      { rule: 'hold-permission' as const, queueId: 'sales', agentId: 'b1', team: 'blue', warn: 0, breach: 1 },
+      { rule: 'hold-permission' as const, queueId: 'care', agentId: 'b1', team: 'blue', warn: 0, breach: 1 },
+      { rule: 'quota-pace' as const, queueId: null, agentId: 'b1', team: 'blue', warn: 1, breach: 0 },
+    ];
+    const { startMs, endMs } = dayOfDate('2026-11-24', 'UTC');
+    const b1Day: AgentDayAggregate = { agentId: 'b1', name: 'b1', team: 'blue', quota: 30, handled: 2, talkMs: 1, holdMs: 0, wrapMs: 0, holds: 2, ringNoAnswer: 0, ringCanceled: 0, ringsHist: [0, 0, 0, 0, 0, 0, 0], holdHist: [0, 0, 0, 0, 0], alerts: { 'hold-permission': { info: 0, warn: 0, breach: 2 }, 'quota-pace': { info: 0, warn: 1, breach: 0 } }, awayMs: {} };
+    const agg: DayAggregate = { version: AGGREGATE_VERSION, date: '2026-11-24', dayStartMs: startMs, dayEndMs: endMs, queues: [], agents: [b1Day], alerts: counts, notableCalls: [] };
+    const q = { from: '2026-11-24', to: '2026-11-24', group: 'day' as const, queues: [], teams: [], agents: [] };
+    const opts = { startMs, endMs, timeZone: 'UTC' };
+    const limited = buildRangeReport([agg], { ...q, limit: { queues: ['sales'], teams: ['blue'] } }, opts);
+    expect(limited.agents).toMatchObject([{ agentId: 'b1', breaches: 1, warns: 1 }]);
+    expect(limited.totals).toMatchObject({ breaches: 1, warns: 1 });
+    const unlimited = buildRangeReport([agg], q, opts);
+    expect(unlimited.agents).toMatchObject([{ agentId: 'b1', breaches: 2, warns: 1 }]);
+    const period = { from: '2026-11-24', to: '2026-11-24', previousFrom: '2026-11-23', previousTo: '2026-11-23' };
+    expect(buildScorecard({ kind: 'agent', agentId: 'b1', queues: ['sales'] }, period, [agg], [], 3).current).toMatchObject({ breaches: 1 });
+    expect(buildScorecard({ kind: 'agent', agentId: 'b1' }, period, [agg], [], 3).current).toMatchObject({ breaches: 2 });
+    // The day's own report: the view's counts less the day's counts they may not see (info notices are not in them).
+    const pastView = { ...whole, alertsByRule: { 'hold-permission': { info: 0, warn: 0, breach: 2 } } };
+    const outside = outsideAlertCounts(counts, (c) => lena.alert(c));
+    expect([...outside.keys()]).toEqual(['b1']);
+    expect(scopeAgentDayAlerts(pastView, outside.get('b1')).alertsByRule).toEqual({ 'hold-permission': { info: 0, warn: 0, breach: 1 } });
+    expect(scopeAgentDayAlerts(pastView, undefined)).toBe(pastView);
   });
 
   it('judges a past call by its logged queues (or agents, never queued) and renames other teams’ agents', () => {
