@@ -388,20 +388,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
       };
     }
   }
-  if (auth.countUsers() === 0) {
-    const password = newSecret(12);
-    await auth.createUser({ username: 'admin', password, role: 'admin', mustChange: true }, Date.now());
-    logger.info(`first start: created user "admin" with the one-time password ${password} (shown once; a new password must be set at the first sign-in)`);
-  }
   const ingestTokens = o.ingestTokens;
-  if (ingestTokens.length === 0) logger.info(ingestTokenNotice(auth, path.join(o.dataDir, 'auth.db'), Date.now()));
-  if (o.simulator && !auth.listUsers().some((u) => u.username === 'demo-supervisor')) {
-    const sup = newSecret(9);
-    const ag = newSecret(9);
-    await auth.createUser({ username: 'demo-supervisor', password: sup, role: 'supervisor' }, Date.now());
-    await auth.createUser({ username: 'demo-agent-1001', password: ag, role: 'agent', agentId: '1001' }, Date.now());
-    logger.info(`simulator demo accounts: demo-supervisor / ${sup}   demo-agent-1001 / ${ag} (agent 1001)`);
-  }
   let queueLogTail: QueueLogTail | undefined;
   let amiClient: AmiClient | undefined;
   const server = createServer({
@@ -436,6 +423,21 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const t0 = Date.now();
   const port = await server.listen(o.port, o.host);
   logger.info(`event log: ${o.redisUrl ? `Redis stream at ${o.redisUrl}` : path.join(o.dataDir, 'floorwatch.db')} (${server.replayed} events replayed in ${Date.now() - t0} ms)`);
+  // First-start secrets only once the port is bound: a start that fails to listen (EADDRINUSE) makes
+  // none, so the next one still makes and prints them. Until then nobody can sign in or ingest, which is harmless.
+  if (auth.countUsers() === 0) {
+    const password = newSecret(12);
+    await auth.createUser({ username: 'admin', password, role: 'admin', mustChange: true }, Date.now());
+    logger.info(`first start: created user "admin" with the one-time password ${password} (shown once; a new password must be set at the first sign-in)`);
+  }
+  if (ingestTokens.length === 0) logger.info(ingestTokenNotice(auth, path.join(o.dataDir, 'auth.db'), Date.now()));
+  if (o.simulator && !auth.listUsers().some((u) => u.username === 'demo-supervisor')) {
+    const sup = newSecret(9);
+    const ag = newSecret(9);
+    await auth.createUser({ username: 'demo-supervisor', password: sup, role: 'supervisor' }, Date.now());
+    await auth.createUser({ username: 'demo-agent-1001', password: ag, role: 'agent', agentId: '1001' }, Date.now());
+    logger.info(`simulator demo accounts: demo-supervisor / ${sup}   demo-agent-1001 / ${ag} (agent 1001)`);
+  }
   if (o.retainDays !== undefined) logger.info(`retention: the raw events of today and the ${o.retainDays} day(s) before are kept; older ones are pruned now and daily after midnight`);
 
   let stopSimulator: (() => void) | undefined;

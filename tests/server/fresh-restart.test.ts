@@ -3,9 +3,13 @@
  * event log once held events, not on its users: a fresh install restarted before its first event
  * (only the first-start "admin" in auth.db) starts quietly and the doctor says ok, while a used
  * folder whose floorwatch.db was replaced by an empty one still warns and is a PROBLEM.
+ * A first start that cannot bind its port makes no secrets, so the next start still prints the
+ * admin's one-time password and the ingest token.
  * Real processes (server/main.ts), temp folders, loopback only.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -79,4 +83,38 @@ describe('an empty event log at start', () => {
     expect(d.out).toMatch(/PROBLEM: event log .* holds no events, yet .*auth\.db records that it held events/);
     expect(d.code).toBe(1);
   }, 90_000);
+});
+
+describe('a first start whose port is taken', () => {
+  it('fails before making the admin and the ingest token, so the next start shows both', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'floorwatch-busy-'));
+    dirs.push(dataDir);
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const busyPort = (blocker.address() as net.AddressInfo).port;
+    try {
+      const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--simulator', 'off', '--port', String(busyPort), '--host', '127.0.0.1', '--data', dataDir], {
+        cwd: path.resolve(__dirname, '../..'),
+        env: { ...process.env, FLOORWATCH_INGEST_TOKENS: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      proc.stdout.on('data', (b: Buffer) => void (out += b.toString()));
+      proc.stderr.on('data', (b: Buffer) => void (out += b.toString()));
+      const code = await new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
+      expect(code, out).toBe(1);
+      expect(out).toMatch(/EADDRINUSE|in use/);
+      expect(out).not.toMatch(/one-time password|ingest token/);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+    const auth = new AuthStore(path.join(dataDir, 'auth.db'));
+    expect([auth.countUsers(), auth.listTokens().length]).toEqual([0, 0]);
+    auth.close();
+
+    const next = await startChild(['--simulator', 'off', '--port', '0', '--host', '127.0.0.1', '--data', dataDir], { FLOORWATCH_INGEST_TOKENS: '' });
+    children.push(next);
+    expect(next.output()).toMatch(/first start: created user \\?"admin\\?" with the one-time password \S+/);
+    expect(next.output()).toMatch(/ingest token \(generated at first start .*shown only now\): \S+/);
+  }, 60_000);
 });
