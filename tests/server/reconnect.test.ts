@@ -97,6 +97,7 @@ describe('reconnect', () => {
         server = await serverView(h, scope);
       }
       expect(ref.mirror.view()).toEqual(server);
+      await waitFor(() => others.every((c) => JSON.stringify(c.mirror.view()) === JSON.stringify(ref.mirror.view())), 5_000, `${scope.scope} clients to reach the server's state`);
       for (const c of others) expect(c.mirror.view()).toEqual(ref.mirror.view());
       expect(ref.mirror.snapshots, 'the steady client never needed another snapshot').toBe(1);
     }
