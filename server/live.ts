@@ -441,6 +441,9 @@ export class LiveHub {
       const room = this.agentRoom(scope);
       const mine = selectAgentPayload(s, scope.agentId, f);
       this.rebaseAgent(room, mine.me);
+      // The calls the snapshot shows are the agent's: their end or move must reach the room as a removal
+      // even when no delta ever showed them (a call taken over from the log's replay after a restart).
+      for (const c of mine.calls) if (!this.callShownTo.has(c.callId)) this.callShownTo.set(c.callId, scope.agentId);
       if (f.restricted) room.shownCalls = new Set(mine.calls.map((c) => c.callId));
       payload = mine;
     } else {

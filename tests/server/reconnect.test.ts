@@ -36,6 +36,17 @@ async function serverView(h: Harness, scope: Scope): Promise<unknown> {
   return comparable(stateOf((r.body.data as Snapshot).payload));
 }
 
+/** The server's view of `scope` once `view()` has reached it (the last coalesced push may still be on its way), or after 5 s as it is. */
+async function serverViewReached(h: Harness, scope: Scope, view: () => unknown): Promise<unknown> {
+  const deadline = Date.now() + 5_000;
+  let server = await serverView(h, scope);
+  while (JSON.stringify(view()) !== JSON.stringify(server) && Date.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 50));
+    server = await serverView(h, scope);
+  }
+  return server;
+}
+
 const AGENTS = ['a1', 'a2', 'a3', 'a4'];
 /** Events of one round: a call through its life (with a hold without permission and no notes: two alerts), and an agent state change. */
 function round(r: number, rng: Rng) {
@@ -90,13 +101,7 @@ describe('reconnect', () => {
       );
       for (const c of others) expect(c.mirror.view()).toEqual(ref.mirror.view());
       // The last delta may still be on its way (KPI pushes are coalesced): the steady client reaches the server's state.
-      const deadline = Date.now() + 5_000;
-      let server = await serverView(h, scope);
-      while (JSON.stringify(ref.mirror.view()) !== JSON.stringify(server) && Date.now() < deadline) {
-        await new Promise((res) => setTimeout(res, 50));
-        server = await serverView(h, scope);
-      }
-      expect(ref.mirror.view()).toEqual(server);
+      expect(ref.mirror.view()).toEqual(await serverViewReached(h, scope, () => ref.mirror.view()));
       await waitFor(() => others.every((c) => JSON.stringify(c.mirror.view()) === JSON.stringify(ref.mirror.view())), 5_000, `${scope.scope} clients to reach the server's state`);
       for (const c of others) expect(c.mirror.view()).toEqual(ref.mirror.view());
       expect(ref.mirror.snapshots, 'the steady client never needed another snapshot').toBe(1);
@@ -106,6 +111,32 @@ describe('reconnect', () => {
     const floorAlerts = (steady[0].mirror.state?.alerts.size ?? 0);
     expect(floorAlerts).toBeGreaterThan(0);
     console.info(`reconnect: ${drops} transport drops, ${reconnects} fresh snapshots after reconnecting; ${floorAlerts} alerts on the floor, all clients converged`);
+  });
+
+  it('removes from an agent view a call it first saw in a snapshot after a restart, when the call ends', async () => {
+    const dbFile = tempDbFile();
+    const clock = new FakeClock();
+    let h = await startHarness({ dbFile, port: 0, clock });
+    servers.push(h);
+    const ev = (n: number, e: Record<string, unknown>) => ({ id: `sr-${n}`, at: T0 + n * 1_000, ...e });
+    await postEvents(h, [
+      ev(1, { type: 'agent.state', agentId: 'a1', state: 'available', name: 'Agent a1', queues: ['q1'] }),
+      ev(2, { type: 'call.queued', callId: 'c1', queueId: 'q1' }),
+      ev(3, { type: 'call.ringing', callId: 'c1', agentId: 'a1' }),
+      ev(4, { type: 'call.answered', callId: 'c1', agentId: 'a1' }),
+    ]);
+    const port = h.port;
+    servers = [];
+    await h.close();
+    // A new server on the same log: the call is known only from the replay, never sent in a delta here.
+    h = await startHarness({ dbFile, port, clock });
+    servers.push(h);
+    const agent = client(h.url, { scope: 'agent', agentId: 'a1' }, false);
+    await waitFor(() => agent.mirror.state !== null, 3_000, 'the agent snapshot');
+    expect((agent.mirror.view() as { calls: unknown[] }).calls).toHaveLength(1);
+    await postEvents(h, [ev(60, { type: 'call.ended', callId: 'c1', by: 'caller', notes: true })]);
+    await waitFor(() => (agent.mirror.view() as { calls: unknown[] }).calls.length === 0, 3_000, 'the ended call removed from the agent view');
+    expect((agent.mirror.view() as { calls: unknown[] }).calls).toEqual(((await serverView(h, { scope: 'agent', agentId: 'a1' })) as { calls: unknown[] }).calls);
   });
 
   it('brings clients back to the same state after a server restart on the same database, with events sent during the outage retried', async () => {
