@@ -7,6 +7,8 @@
  */
 import type { Alert } from '../../shared/state.ts';
 import type { CallDetail } from '../../shared/wire.ts';
+import type { FloorConfig } from '../../shared/config.ts';
+import type { FloorEvent } from '../../shared/events.ts';
 
 /**
  * How long after a call's last event its alerts may still be raised, ms: notes are judged after wrap-up and
@@ -57,4 +59,26 @@ export async function completeCallAlerts(d: CallDetail, kind: 'live' | 'rebuilt'
   const span = callSpan(d);
   if (!span) return d;
   return withLoggedAlerts(d, await loggedCallAlerts(d.callId, span.fromMs, span.untilMs, get), kind);
+}
+
+/**
+ * A call's drill-down from `path` (`GET /api/calls/:id…`): the live floor's when the server still holds
+ * the call, else `rebuild` of the logged events it answers with (callRebuild.ts's callDetailFromEvents,
+ * which a view may load lazily) with `config` (null without a config); either way with the alerts the
+ * log recorded on it ({@link completeCallAlerts}). Resolves `{ error }` with the server's message when
+ * it refuses.
+ */
+export async function loadCallDetail(
+  callId: string,
+  path: string,
+  config: FloorConfig | null | undefined,
+  get: ApiGet,
+  rebuild: (callId: string, events: FloorEvent[], config: FloorConfig) => CallDetail | null | Promise<CallDetail | null>,
+): Promise<{ detail: CallDetail | null } | { error: string }> {
+  const r = await get<CallDetail | { callId: string; events: FloorEvent[] }>(path);
+  if (!r.ok) return { error: r.error };
+  if ('timeline' in r.data) return { detail: await completeCallAlerts(r.data, 'live', get) };
+  if (!config) return { detail: null };
+  const rebuilt = await rebuild(callId, r.data.events, config);
+  return { detail: rebuilt ? await completeCallAlerts(rebuilt, 'rebuilt', get) : null };
 }
