@@ -5,6 +5,7 @@
  */
 import type { RuleId } from '../config.ts';
 import { RULE_IDS } from '../config.ts';
+import { emptyQueueDay } from '../engine/core.ts';
 import { meanSec, serviceLevelPct } from '../selectors.ts';
 import { isoWeekOf } from '../time.ts';
 import { outsideAlertCounts } from '../scope.ts';
@@ -16,11 +17,6 @@ export type StaffingFn = (offered: number, periodSec: number, ahtSec: number | n
 
 /** Interval minutes of each grouping by interval. */
 const INTERVAL_MIN: Partial<Record<ReportGroup, number>> = { interval15: 15, interval30: 30, interval60: 60 };
-
-/** Empty counters. */
-export function zeroCounters(): QueueCounters {
-  return { offered: 0, answered: 0, abandoned: 0, shortAbandoned: 0, answeredWithinT: 0, abandonedAfterT: 0, endLost: 0, transferredOut: 0, answeredWaitMs: 0, maxWaitMs: 0, handled: 0, handleMs: 0 };
-}
 
 /** Adds `b` into `a` (sums; the longest wait is a maximum). */
 export function addCounters(a: QueueCounters, b: QueueCounters): void {
@@ -152,7 +148,7 @@ export function buildRangeReport(days: readonly DayAggregate[], query: ReportQue
   const askedAgent = agentFilter(query);
   const agentOk = (agentId: string | null, team: string | null) => askedAgent(agentId, team) && lim.agent(agentId, team);
   const agentFiltered = query.agents.length > 0 || query.teams.length > 0 || lim.agents;
-  const total = zeroCounters();
+  const total = emptyQueueDay();
   const byQueue = new Map<string, QueueCounters>();
   const queueAlerts = new Map<string, { warn: number; breach: number }>();
   const byAgent = new Map<string, AgentDayAggregate[]>();
@@ -169,14 +165,14 @@ export function buildRangeReport(days: readonly DayAggregate[], query: ReportQue
     if (!intervalMin) {
       const key = query.group === 'week' ? isoWeekOf(day.date).label : day.date;
       let r = rows.get(key);
-      if (!r) rows.set(key, (r = { row: zeroCounters(), startMs: day.dayStartMs, breaches: 0, warns: 0, sl: { thresholdSec: 20, targetPct: 80 } }));
+      if (!r) rows.set(key, (r = { row: emptyQueueDay(), startMs: day.dayStartMs, breaches: 0, warns: 0, sl: { thresholdSec: 20, targetPct: 80 } }));
       dayRow = r;
     }
     for (const q of day.queues) {
       if (!queueOk(q.queueId)) continue;
       addCounters(total, q.counters);
       let qc = byQueue.get(q.queueId);
-      if (!qc) byQueue.set(q.queueId, (qc = zeroCounters()));
+      if (!qc) byQueue.set(q.queueId, (qc = emptyQueueDay()));
       addCounters(qc, q.counters);
       if (dayRow) addCounters(dayRow.row, q.counters);
       else if (intervalMin) {
@@ -184,7 +180,7 @@ export function buildRangeReport(days: readonly DayAggregate[], query: ReportQue
           const offsetMin = Math.floor((iv.startMs - day.dayStartMs) / 60_000 / intervalMin) * intervalMin;
           const label = `${String(Math.floor(offsetMin / 60)).padStart(2, '0')}:${String(offsetMin % 60).padStart(2, '0')}`;
           let r = rows.get(label);
-          if (!r) rows.set(label, (r = { row: zeroCounters(), startMs: offsetMin, breaches: null, warns: null, sl: { thresholdSec: q.thresholdSec, targetPct: q.targetPct } }));
+          if (!r) rows.set(label, (r = { row: emptyQueueDay(), startMs: offsetMin, breaches: null, warns: null, sl: { thresholdSec: q.thresholdSec, targetPct: q.targetPct } }));
           addCounters(r.row, iv);
         }
       }

@@ -4,31 +4,17 @@
  * Times are epoch ms (`…Ms`), durations in seconds where the name says `Sec`.
  */
 import type { RuleId } from '../config.ts';
-import type { RuleCounts } from '../state.ts';
+import type { AgentDay, QueueDay } from '../state.ts';
 
 /** Bump when {@link DayAggregate} changes shape: stored aggregates of another version are rebuilt from the log. */
 export const AGGREGATE_VERSION = 1;
 
-/** The counters a queue keeps for a day or one of its 15-minute intervals (sums: they add across days and intervals). */
-export interface QueueCounters {
-  offered: number;
-  answered: number;
-  abandoned: number;
-  /** Abandons shorter than the short-abandon limit (excluded from the service level). */
-  shortAbandoned: number;
-  answeredWithinT: number;
-  abandonedAfterT: number;
-  /** Calls closed as "end lost" (their end never reported). */
-  endLost: number;
-  transferredOut: number;
-  /** Sum of answered calls' queue waits, ms (ASA = answeredWaitMs / answered). */
-  answeredWaitMs: number;
-  /** Longest wait of a caller who left the queue, ms (a maximum, not a sum). */
-  maxWaitMs: number;
-  /** Agent segments handled, and their talk + hold + wrap-up, ms (AHT = handleMs / handled). */
-  handled: number;
-  handleMs: number;
-}
+/**
+ * The counters a queue keeps for a day or one of its 15-minute intervals: the engine's own day
+ * counters (QueueDay, which a 15-minute IntervalBucket also carries), sums that add across days and
+ * intervals, but for `maxWaitMs`, a maximum.
+ */
+export type QueueCounters = QueueDay;
 
 /** One queue's closed day: its counters, its 15-minute intervals (only those with calls), and its alerts by rule. */
 export interface QueueDayAggregate {
@@ -52,27 +38,13 @@ export interface AlertCount {
   breach: number;
 }
 
-/** One agent's closed day. */
-export interface AgentDayAggregate {
+/** One agent's closed day: the engine's own day counters (AgentDay), with who the agent was and their quota that day. */
+export interface AgentDayAggregate extends AgentDay {
   agentId: string;
   name: string;
   team: string | null;
   /** Daily quota of calls in force for the agent that day. */
   quota: number;
-  handled: number;
-  talkMs: number;
-  holdMs: number;
-  wrapMs: number;
-  holds: number;
-  ringNoAnswer: number;
-  ringCanceled: number;
-  /** Rings to answer: index 0..5 = that many rings, 6 = six or more. */
-  ringsHist: number[];
-  /** Hold durations by HOLD_HIST_EDGES_SEC buckets. */
-  holdHist: number[];
-  alerts: Partial<Record<RuleId, RuleCounts>>;
-  /** Time away by normalised reason, ms. */
-  awayMs: Record<string, number>;
 }
 
 /** A call with alerts, kept (the worst few per agent and day) for the scorecard's "worst calls". */

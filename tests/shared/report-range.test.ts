@@ -4,7 +4,8 @@
  * level from the summed counters, per-100 rates, filters by queue, team and agent).
  */
 import { describe, expect, it } from 'vitest';
-import { buildRangeReport, zeroCounters } from '../../shared/report/range.ts';
+import { buildRangeReport } from '../../shared/report/range.ts';
+import { emptyQueueDay } from '../../shared/engine/core.ts';
 import { scorecardFigures } from '../../shared/report/scorecard.ts';
 import { AGGREGATE_VERSION, type AgentDayAggregate, type DayAggregate, type QueueCounters } from '../../shared/report/types.ts';
 import { addDays, datesBetween, dayOfDate, isoWeekOf, parseDate } from '../../shared/time.ts';
@@ -44,7 +45,7 @@ describe('calendar dates', () => {
 });
 
 function counters(c: Partial<QueueCounters>): QueueCounters {
-  return { ...zeroCounters(), ...c };
+  return { ...emptyQueueDay(), ...c };
 }
 
 function agentDay(a: Partial<AgentDayAggregate> & { agentId: string }): AgentDayAggregate {
