@@ -213,9 +213,7 @@ export class ReportService {
     const s = this.state();
     const past = dates.filter((d) => d.startMs < s.dayStartMs);
     if (this.source.kind === 'sqlite') {
-      const openDays = new Set<number>();
-      for (const c of s.calls.values()) if (!OVER.has(c.status)) openDays.add(c.dayStartMs);
-      const request: Omit<RangeRequest, 'jobId'> = { type: 'range', file: this.source.file, dates, past, today, openDays: [...openDays], horizonMs, config, configKey: key, limits: this.engineLimits, ask };
+      const request: Omit<RangeRequest, 'jobId'> = { type: 'range', file: this.source.file, dates, past, today, openDays: [...this.openDays()], horizonMs, config, configKey: key, limits: this.engineLimits, ask };
       const r = (await this.enqueue(`range:${key}:${JSON.stringify(ask)}:${dates[0].date}:${dates[dates.length - 1].date}:${today ? this.state().version : ''}`, { range: request, dayStarts: past.map((d) => d.startMs), config })) as RangeAnswer;
       return { answer: r.answer, built: r.built };
     }
@@ -373,11 +371,15 @@ export class ReportService {
    * Whether no call offered on the day is still open on the floor (live, or a past day's call
    * learnt of late and not yet over): only then can its figures no longer change with the clock.
    */
-  private dayClosed(dayStartMs: number): boolean {
-    const s = this.state();
-    if (dayStartMs >= s.dayStartMs) return false;
-    for (const c of s.calls.values()) if (c.dayStartMs === dayStartMs && !OVER.has(c.status)) return false;
-    return true;
+  private dayClosed(dayStartMs: number, open = this.openDays()): boolean {
+    return dayStartMs < this.state().dayStartMs && !open.has(dayStartMs);
+  }
+
+  /** The days (their starts) with a call still open on the floor: one pass over the calls. */
+  private openDays(): Set<number> {
+    const open = new Set<number>();
+    for (const c of this.state().calls.values()) if (!OVER.has(c.status)) open.add(c.dayStartMs);
+    return open;
   }
 
   private ensureWorker(): Worker {
@@ -475,7 +477,8 @@ export class ReportService {
       if (!job.stale && !this.closed && this.store) {
         const key = configKey(job.config);
         const builtAtMs = Date.now();
-        for (const r of m.aggregates) if (this.dayClosed(r.aggregate.dayStartMs)) this.store.put(key, r.logged, r.aggregate, builtAtMs);
+        const open = this.openDays();
+        for (const r of m.aggregates) if (this.dayClosed(r.aggregate.dayStartMs, open)) this.store.put(key, r.logged, r.aggregate, builtAtMs);
       }
       this.finishJob(job, m.aggregates);
     } else if (m.ok) {
