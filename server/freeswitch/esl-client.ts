@@ -1,0 +1,388 @@
+/**
+ * The FreeSWITCH input: an inbound Event Socket (mod_event_socket) client that authenticates,
+ * subscribes to mod_callcenter's events and the channel events of hold and hang-up, and feeds what
+ * the adapter makes of them to the ingest pipeline (`server.pipeline.submit`), like any producer.
+ *
+ * Our own small client rather than an npm one: `modesl` (the usual Node ESL library) is plain
+ * JavaScript without types, callback-based and last released in 2024, and `esl-lite` brings its
+ * own connection and queueing model; neither gives the reconnect, health and replay behaviour the
+ * AMI input already has, and the wire format is a few lines (esl-parse.ts).
+ *
+ * - Connect; FreeSWITCH writes `Content-Type: auth/request`; we send `auth <password>`; the
+ *   `command/reply` says `Reply-Text: +OK accepted`, or `-ERR invalid` and FreeSWITCH closes the
+ *   socket (mod_event_socket.c, parse_command()). A refusal is logged once ("auth refused"), and the
+ *   client tries again with backoff: the password may be fixed on the PBX.
+ * - Subscribes with `event plain CHANNEL_ANSWER CHANNEL_HOLD CHANNEL_UNHOLD CHANNEL_HANGUP_COMPLETE
+ *   CUSTOM callcenter::info`. `CUSTOM` comes last on purpose: mod_event_socket takes every word
+ *   after `CUSTOM` as a subclass name, so channel events named after it would be read as subclasses
+ *   and never delivered.
+ * - After each login asks `api callcenter_config queue list members` and `api show channels as json`
+ *   and reconciles (see {@link FsAdapter.reconcile}): callers answered, abandoned or gone while
+ *   nobody listened are closed, callers waiting before we listened are taken in.
+ * - Reconnects for ever with exponential backoff (0.5 s doubling to 30 s), back to 0.5 s after a
+ *   good login. An `api uptime` every 20 s is the keepalive: a link that stops answering is dropped.
+ * - Replies come in the order commands were sent (mod_event_socket answers each command on the
+ *   socket's own thread): a FIFO of waiting handlers matches them.
+ * - Events are submitted in order, one batch at a time; a refused submission is retried until it is
+ *   accepted. Ids are deterministic (see the adapter), so a retry is harmless.
+ * The password is never logged nor shown in the stats.
+ */
+import net from 'node:net';
+import type { FloorEventInput } from '../../shared/events.ts';
+import type { IngestResult } from '../../shared/wire.ts';
+import { MAX_BATCH_EVENTS } from '../ingest.ts';
+import { FsAdapter, parseChannelList, parseMemberList } from './adapter.ts';
+import { EslParser, formatCommand, parseEventPlain, type EslMessage } from './esl-parse.ts';
+
+/** First pause before dialling again: a FreeSWITCH restart goes unnoticed. */
+export const BACKOFF_INITIAL_MS = 500;
+/** Longest pause between attempts: an unreachable PBX costs one attempt every 30 s. */
+export const BACKOFF_MAX_MS = 30_000;
+/** Keepalive period; an `api uptime` not answered by the next one drops the link. */
+export const PING_MS = 20_000;
+/** The auth request and the answers to auth and subscription must come within this. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Pause before submitting a batch again after the pipeline refused it. */
+const RETRY_MS = 1_000;
+/** Events waiting for the pipeline at most; past this the oldest are dropped and counted. */
+const MAX_PENDING = 200_000;
+/** The subscription: channel events first, `CUSTOM` and its subclass last (see the header). */
+export const SUBSCRIPTION = 'event plain CHANNEL_ANSWER CHANNEL_HOLD CHANNEL_UNHOLD CHANNEL_HANGUP_COMPLETE CUSTOM callcenter::info';
+
+export interface FsClientOptions {
+  host: string;
+  port: number;
+  /** The event_socket.conf.xml password, from the environment only (a flag would show in `ps`). */
+  password: string;
+  submit: (events: FloorEventInput[]) => Promise<IngestResult>;
+  /** Arrival time of events without `Event-Date-Timestamp`, and the reconcile's clock. */
+  now?: () => number;
+  logger?: Pick<Console, 'info' | 'warn' | 'error'>;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** Keepalive period; 0 switches it off. */
+  pingMs?: number;
+  handshakeTimeoutMs?: number;
+  retryMs?: number;
+  maxPending?: number;
+  adapter?: FsAdapter;
+}
+
+/** What `/api/health` shows under `sources.freeswitch`. */
+export interface FsClientStats {
+  target: string;
+  /** Authenticated and subscribed: events flow. */
+  connected: boolean;
+  /** `connected`, `connecting`, `auth refused`, `unreachable` (refused or timed out) or `stopped`. */
+  state: 'connected' | 'connecting' | 'auth refused' | 'unreachable' | 'stopped';
+  connects: number;
+  logins: number;
+  authFailures: number;
+  disconnects: number;
+  /** Arrival time of the latest event, epoch ms. */
+  lastEventAtMs: number | undefined;
+  lastError: string | undefined;
+  /** Event Socket messages read; header lines or values damaged; events the adapter did not use. */
+  messages: number;
+  damaged: number;
+  ignored: number;
+  reconciles: number;
+  /** Feed events made, and what the pipeline said of them. */
+  events: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  pending: number;
+  dropped: number;
+}
+
+type Phase = 'auth-request' | 'auth' | 'subscribe' | 'ready';
+type ReplyHandler = (msg: EslMessage) => void;
+
+export class FsClient {
+  readonly adapter: FsAdapter;
+  private readonly parser = new EslParser();
+  private readonly logger: Pick<Console, 'info' | 'warn' | 'error'>;
+  private readonly now: () => number;
+  private socket: net.Socket | undefined;
+  private phase: Phase = 'auth-request';
+  private state: FsClientStats['state'] = 'stopped';
+  private stopped = true;
+  private backoffMs: number;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private pingOutstanding = false;
+  private replies: ReplyHandler[] = [];
+  private lastError = '';
+  private pending: FloorEventInput[] = [];
+  private pumping: Promise<void> | undefined;
+  private closed: Promise<void> = Promise.resolve();
+  private counts = { connects: 0, logins: 0, authFailures: 0, disconnects: 0, reconciles: 0, events: 0, accepted: 0, duplicates: 0, rejected: 0, dropped: 0, listDamaged: 0 };
+  private lastEventAtMs: number | undefined;
+
+  constructor(private readonly opts: FsClientOptions) {
+    this.adapter = opts.adapter ?? new FsAdapter();
+    this.logger = opts.logger ?? console;
+    this.now = opts.now ?? (() => Date.now());
+    this.backoffMs = opts.backoffInitialMs ?? BACKOFF_INITIAL_MS;
+  }
+
+  get stats(): FsClientStats {
+    return {
+      target: this.target(),
+      connected: this.phase === 'ready' && this.socket !== undefined,
+      state: this.state,
+      connects: this.counts.connects,
+      logins: this.counts.logins,
+      authFailures: this.counts.authFailures,
+      disconnects: this.counts.disconnects,
+      lastEventAtMs: this.lastEventAtMs,
+      lastError: this.lastError || undefined,
+      messages: this.parser.stats.messages,
+      damaged: this.parser.stats.damaged + this.counts.listDamaged,
+      ignored: this.adapter.stats.skipped,
+      reconciles: this.counts.reconciles,
+      events: this.counts.events,
+      accepted: this.counts.accepted,
+      duplicates: this.counts.duplicates,
+      rejected: this.counts.rejected,
+      pending: this.pending.length,
+      dropped: this.counts.dropped,
+    };
+  }
+
+  start(): this {
+    if (!this.stopped) return this;
+    this.stopped = false;
+    this.connect();
+    return this;
+  }
+
+  /** Says `exit`, closes the connection and stops reconnecting; waits for a submission in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.state = 'stopped';
+    clearTimeout(this.reconnectTimer);
+    const sock = this.socket;
+    if (sock && !sock.destroyed) {
+      if (this.phase === 'ready') sock.write(formatCommand('exit'));
+      sock.end();
+      const force = setTimeout(() => sock.destroy(), 500);
+      await this.closed;
+      clearTimeout(force);
+    }
+    await this.pumping;
+  }
+
+  // ------------------------------------------------------------ connection
+
+  private target(): string {
+    return `${this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host}:${this.opts.port}`;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    this.counts.connects++;
+    this.parser.reset();
+    this.phase = 'auth-request';
+    if (this.state !== 'auth refused' && this.state !== 'unreachable') this.state = 'connecting';
+    this.replies = [];
+    const sock = net.createConnection({ host: this.opts.host, port: this.opts.port });
+    this.socket = sock;
+    sock.setNoDelay(true);
+    sock.setKeepAlive(true, 30_000);
+    let resolveClosed: () => void = () => {};
+    this.closed = new Promise<void>((r) => (resolveClosed = r));
+    const timeoutMs = this.opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+    this.handshakeTimer = setTimeout(() => {
+      this.state = 'unreachable';
+      this.report(`FreeSWITCH ${this.target()}: no ${this.phase === 'auth-request' ? 'auth request' : this.phase === 'auth' ? 'answer to auth' : 'answer to the subscription'} within ${timeoutMs} ms`);
+      sock.destroy();
+    }, timeoutMs);
+    sock.on('data', (chunk: Buffer) => {
+      if (this.socket !== sock) return;
+      for (const msg of this.parser.push(chunk)) {
+        if (this.socket !== sock) return;
+        this.onMessage(sock, msg);
+      }
+      if (this.parser.framingLost && this.socket === sock) {
+        this.report(`FreeSWITCH ${this.target()}: a message without a usable Content-Length; reconnecting`);
+        sock.destroy();
+      }
+    });
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.phase !== 'ready' && this.state !== 'auth refused') this.state = 'unreachable';
+      this.report(`FreeSWITCH ${this.target()}: ${err.code === 'ECONNREFUSED' ? 'connection refused' : err.message}`);
+    });
+    sock.on('close', () => {
+      clearTimeout(this.handshakeTimer);
+      clearInterval(this.pingTimer);
+      this.pingOutstanding = false;
+      this.replies = [];
+      if (this.socket === sock) {
+        this.socket = undefined;
+        if (this.phase === 'ready') {
+          this.counts.disconnects++;
+          if (!this.stopped) {
+            this.state = 'connecting';
+            this.report(`FreeSWITCH ${this.target()}: connection lost; reconnecting`);
+          }
+        }
+        this.phase = 'auth-request';
+        this.scheduleReconnect();
+      }
+      resolveClosed();
+    });
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.backoffMaxMs ?? BACKOFF_MAX_MS);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Sends a command and waits for its `command/reply` or `api/response`, in order. */
+  private command(sock: net.Socket, command: string, onReply: ReplyHandler): void {
+    this.replies.push(onReply);
+    sock.write(formatCommand(command));
+  }
+
+  private onMessage(sock: net.Socket, msg: EslMessage): void {
+    const type = msg.contentType;
+    if (type === 'auth/request') {
+      if (this.phase !== 'auth-request') return;
+      this.phase = 'auth';
+      this.command(sock, `auth ${this.opts.password}`, (reply) => this.onAuthReply(sock, reply));
+      return;
+    }
+    if (type === 'command/reply' || type === 'api/response') {
+      this.replies.shift()?.(msg);
+      return;
+    }
+    if (type === 'text/disconnect-notice' || type === 'text/rude-rejection') {
+      // FreeSWITCH is closing the socket (shutting down, or an ACL refused us): the close follows.
+      this.report(`FreeSWITCH ${this.target()}: ${type === 'text/rude-rejection' ? 'refused by the event socket ACL' : 'disconnect notice'}${msg.body ? ` (${msg.body.trim().slice(0, 80)})` : ''}`);
+      return;
+    }
+    if (type === 'text/event-plain' && this.phase === 'ready' && msg.body !== undefined) {
+      const ev = parseEventPlain(msg.body, this.parser.stats);
+      this.lastEventAtMs = this.now();
+      const r = this.adapter.feed(ev, this.lastEventAtMs);
+      if (r.kind === 'events') this.enqueue(r.events);
+    }
+  }
+
+  private onAuthReply(sock: net.Socket, reply: EslMessage): void {
+    const text = (reply.headers.get('Reply-Text') ?? '').trim();
+    if (!text.startsWith('+OK')) {
+      this.counts.authFailures++;
+      this.state = 'auth refused';
+      this.report(`FreeSWITCH ${this.target()}: auth refused (${text.replace(/\s+/g, ' ').slice(0, 60) || 'no reply text'}); check FLOORWATCH_FS_PASSWORD against event_socket.conf.xml; retrying`);
+      sock.destroy();
+      return;
+    }
+    this.phase = 'subscribe';
+    this.command(sock, SUBSCRIPTION, (r) => {
+      const t = (r.headers.get('Reply-Text') ?? '').trim();
+      if (!t.startsWith('+OK')) {
+        this.report(`FreeSWITCH ${this.target()}: the subscription was refused (${t.slice(0, 60)}); retrying`);
+        sock.destroy();
+        return;
+      }
+      this.onReady(sock);
+    });
+  }
+
+  private onReady(sock: net.Socket): void {
+    clearTimeout(this.handshakeTimer);
+    this.phase = 'ready';
+    this.state = 'connected';
+    this.counts.logins++;
+    this.backoffMs = this.opts.backoffInitialMs ?? BACKOFF_INITIAL_MS;
+    this.lastError = '';
+    this.logger.info(`FreeSWITCH ${this.target()}: connected to the event socket, subscribed to mod_callcenter events`);
+    // What ended while we were away ended after the last event we saw (undefined on the first login: now).
+    const lostAtMs = this.adapter.lastEventAtMs;
+    let members: ReturnType<typeof parseMemberList> | undefined;
+    this.command(sock, 'api callcenter_config queue list members', (r) => {
+      members = parseMemberList(r.body ?? '');
+      this.counts.listDamaged += members.damaged;
+      if (!members.ok) this.report(`FreeSWITCH ${this.target()}: callcenter_config queue list members failed (${(r.body ?? '').trim().slice(0, 60)}); is mod_callcenter loaded?`);
+    });
+    this.command(sock, 'api show channels as json', (r) => {
+      if (!members?.ok) return;
+      const live = parseChannelList(r.body ?? '');
+      this.counts.reconciles++;
+      this.enqueue(this.adapter.reconcile(members.rows, live, this.now(), lostAtMs));
+    });
+    const pingMs = this.opts.pingMs ?? PING_MS;
+    if (pingMs > 0) {
+      this.pingTimer = setInterval(() => {
+        if (this.pingOutstanding) {
+          this.report(`FreeSWITCH ${this.target()}: no answer to a keepalive in ${pingMs} ms; reconnecting`);
+          sock.destroy();
+          return;
+        }
+        this.pingOutstanding = true;
+        this.command(sock, 'api uptime', () => (this.pingOutstanding = false));
+      }, pingMs);
+    }
+  }
+
+  /** Logs a failure once, not on every attempt while it lasts. */
+  private report(message: string): void {
+    if (message === this.lastError) return;
+    this.lastError = message;
+    this.logger.warn(message);
+  }
+
+  // ------------------------------------------------------------ submission
+
+  private enqueue(events: FloorEventInput[]): void {
+    if (events.length === 0) return;
+    this.counts.events += events.length;
+    this.pending.push(...events);
+    const max = this.opts.maxPending ?? MAX_PENDING;
+    if (this.pending.length > max) {
+      const over = this.pending.length - max;
+      this.pending.splice(0, over);
+      this.counts.dropped += over;
+      this.report(`FreeSWITCH: the event log has not accepted events for a long time; ${this.counts.dropped} oldest events dropped`);
+    }
+    this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
+  }
+
+  private async pump(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.slice(0, MAX_BATCH_EVENTS);
+      try {
+        const r = await this.opts.submit(batch);
+        this.pending.splice(0, batch.length);
+        this.counts.accepted += r.accepted;
+        this.counts.duplicates += r.duplicates;
+        this.counts.rejected += r.rejected.length;
+        if (r.rejected.length) this.logger.warn(`FreeSWITCH: ${r.rejected.length} events rejected: ${r.rejected[0].error}`);
+      } catch (err) {
+        if (this.stopped) return;
+        this.report(`FreeSWITCH: submitting events failed (${(err as Error).message}); retrying`);
+        await new Promise((r) => setTimeout(r, this.opts.retryMs ?? RETRY_MS));
+      }
+    }
+  }
+}
+
+/** Starts a client and returns it (call `stop()` on shutdown). */
+export function startFsClient(opts: FsClientOptions): FsClient {
+  return new FsClient(opts).start();
+}
+
+/** Reads `HOST:PORT` (port defaults to mod_event_socket's 8021; `[::1]:8021` for IPv6). */
+export function parseFsAddress(text: string): { host: string; port: number } {
+  const m = /^\s*(?:\[([^\]]+)\]|([^:\s]+))(?::(\d+))?\s*$/.exec(text);
+  if (!m) throw new Error(`--freeswitch: expected HOST:PORT, got "${text}"`);
+  const port = m[3] === undefined ? 8021 : Number(m[3]);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`--freeswitch: port must be 1..65535, got "${m[3]}"`);
+  return { host: m[1] ?? m[2], port };
+}
