@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { callBudgetSec } from './measure.ts';
+import { PhraseListsSchema, phraseSchema } from './phrases.ts';
 import { AWAY_LIMIT_REASONS_MAX, AWAY_REASON_MAX_CHARS, DEFAULT_AWAY_LIMIT_MINUTES, normalizeAwayLimits } from './away.ts';
 
 export const RULE_IDS = [
@@ -24,6 +25,12 @@ export const RULE_IDS = [
   'queue-wait',
   'abandon-callback',
   'away-long',
+  'greeting',
+  'clarity',
+  'language',
+  'dont-know',
+  'dead-air',
+  'talk-over',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 
@@ -59,6 +66,22 @@ export const ruleThresholdsSchema = z.strictObject({
    * default (`DEFAULT_RULES`, 30 min) holds, so such a floor's settings still load and save.
    */
   abandonCallbackWarnSec: sec.optional(),
+  /*
+   * The conversation rules (issue 18, shared/engine/rules/greeting.ts, spoken-words.ts, dead-air.ts,
+   * talk-over.ts). Optional like `abandonCallbackWarnSec`: a configuration saved before them has none,
+   * and `DEFAULT_RULES` holds.
+   */
+  /** `greeting`: the agent's first words later than this after the answer warn. */
+  greetingWarnSec: sec.optional(),
+  /** `clarity`: the caller's request to repeat that warns (2 = "the second time the caller asks"). */
+  clarityWarnAt: z.number().int().min(1).max(100).optional(),
+  /** `dont-know`: how long after a bare "I don't know" the agent has to offer to find out. */
+  dontKnowWindowSec: z.number().min(0).max(600).optional(),
+  /** `dead-air`: silence on the line (hold excluded) that warns, and that is a breach. */
+  deadAirWarnSec: sec.optional(),
+  deadAirBreachSec: sec.optional(),
+  /** `talk-over`: the time on one call the agent starts while the caller talks that warns (3 = "third time"). */
+  talkOverWarnAt: z.number().int().min(1).max(100).optional(),
 });
 export type RuleThresholds = z.infer<typeof ruleThresholdsSchema>;
 
@@ -124,6 +147,13 @@ export const floorConfigSchema = z.strictObject({
   awayLimitMinutes: awayLimitMinutesSchema.optional(),
   /** Live staffing's window (absent in configurations saved before it existed: {@link DEFAULT_STAFFING_WINDOW_MINUTES}). */
   staffing: staffingSchema.optional(),
+  /**
+   * The names the company answers the phone with (`greeting` checks the agent's first words name one),
+   * e.g. `["Acme", "Acme Insurance"]`; none: the company is not checked. Matched like the phrase lists.
+   */
+  companyNames: z.array(phraseSchema).max(20).optional(),
+  /** The admin's phrase lists per conversation rule and language, over the defaults (shared/phrases.ts). */
+  phrases: PhraseListsSchema.optional(),
   queues: z.record(z.string(), overrideSchema),
   teams: z.record(z.string(), overrideSchema),
 });
@@ -131,6 +161,21 @@ export type FloorConfig = z.infer<typeof floorConfigSchema>;
 
 /** `abandon-callback` warns after 30 min (DESIGN), breaches at 60; the default also for configurations saved before the rule. */
 export const DEFAULT_ABANDON_CALLBACK_WARN_SEC = 30 * 60;
+
+/** The conversation rules' thresholds as issue 18 states the floor's code; also for configurations saved before them. */
+export const DEFAULT_CONVERSATION_RULES = {
+  greetingWarnSec: 5,
+  clarityWarnAt: 2,
+  dontKnowWindowSec: 10,
+  deadAirWarnSec: 15,
+  deadAirBreachSec: 30,
+  talkOverWarnAt: 3,
+} as const satisfies Partial<RuleThresholds>;
+
+/** A threshold of the conversation rules in force: the configured one, else the default. */
+export function conversationThreshold(r: RuleThresholds, key: keyof typeof DEFAULT_CONVERSATION_RULES): number {
+  return r[key] ?? DEFAULT_CONVERSATION_RULES[key];
+}
 
 export const DEFAULT_RULES: RuleThresholds = {
   ringWarnAt: 3,
@@ -150,6 +195,7 @@ export const DEFAULT_RULES: RuleThresholds = {
   queueWaitWarnSec: 60,
   queueWaitBreachSec: 120,
   abandonCallbackWarnSec: DEFAULT_ABANDON_CALLBACK_WARN_SEC,
+  ...DEFAULT_CONVERSATION_RULES,
 };
 
 export function defaultConfig(): FloorConfig {
@@ -215,6 +261,7 @@ export function parseConfig(value: unknown): { ok: true; config: FloorConfig } |
   if (c.rules.ringWarnAt > c.rules.ringBreachAt) return { ok: false, error: 'rules.ringWarnAt: must not exceed ringBreachAt' };
   if (c.rules.holdLongWarnSec > c.rules.holdLongBreachSec) return { ok: false, error: 'rules.holdLongWarnSec: must not exceed holdLongBreachSec' };
   if (c.rules.queueWaitWarnSec > c.rules.queueWaitBreachSec) return { ok: false, error: 'rules.queueWaitWarnSec: must not exceed queueWaitBreachSec' };
+  if (conversationThreshold(c.rules, 'deadAirWarnSec') > conversationThreshold(c.rules, 'deadAirBreachSec')) return { ok: false, error: 'rules.deadAirWarnSec: must not exceed deadAirBreachSec' };
   if (c.businessDayEndHour <= c.businessDayStartHour) return { ok: false, error: 'businessDayEndHour: must be after businessDayStartHour' };
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: c.timeZone });

@@ -214,6 +214,18 @@ export function langTagHolds(s: string): boolean {
 }
 
 /**
+ * What a transcript segment said, as the conversation rules read it (shared/engine/cues.ts): it greets,
+ * names the agent, names the company, asks to repeat (`clarity`), says a bare "I don't know" (one not
+ * followed by an offer to find out in the same segment), offers to find out, or holds a listed word
+ * (`language`, once per word). A segment logged without its words (`--transcripts evidence|drop`)
+ * carries these instead, so a replay judges it exactly as it was judged live.
+ */
+export const TRANSCRIPT_CUES = ['greeting', 'name', 'company', 'clarity', 'dont-know', 'find-out', 'language'] as const;
+export type TranscriptCue = (typeof TRANSCRIPT_CUES)[number];
+/** Most cues one segment carries (a long turn full of listed words is still bounded). */
+export const MAX_TRANSCRIPT_CUES = 64;
+
+/**
  * One segment of a call's transcript, from any speech-to-text engine: who spoke (`agent` | `caller`),
  * the words, and when (`startMs`/`endMs`: both offsets from the answer in ms, or both epoch ms, see
  * {@link SEGMENT_OFFSET_LIMIT_MS}). Engines send interim guesses and then a `final` segment: only final
@@ -232,6 +244,8 @@ export const callTranscriptEvent = z
     endMs: segmentMs,
     lang: z.string().refine(langTagHolds, 'must be a language tag such as en, tr, et or en-GB').optional(),
     final: z.boolean(),
+    /** What the words said, when they are not kept (see {@link TRANSCRIPT_CUES}); with text too, the text decides. */
+    cues: z.array(z.enum(TRANSCRIPT_CUES)).max(MAX_TRANSCRIPT_CUES).optional(),
   })
   .refine(segmentInOrder, { message: 'startMs and endMs must both be offsets or both be times, and endMs not before startMs', path: ['endMs'] });
 
@@ -390,7 +404,8 @@ type FieldKind =
   | { k: 'text'; max?: number }
   | { k: 'num'; min: number; max: number; int?: boolean }
   | { k: 'enum'; of: readonly string[] }
-  | { k: 'ids'; max: number };
+  | { k: 'ids'; max: number }
+  | { k: 'enums'; of: readonly string[]; max: number };
 type FieldSpec = FieldKind & { opt?: boolean };
 
 const ID: FieldSpec = { k: 'id' };
@@ -422,7 +437,7 @@ export const FAST_FIELDS: Record<FeedEvent['type'], Record<string, FieldSpec>> =
   'call.speaker': { ...CALL, on: BOOL },
   'call.volume': { ...CALL, dbfs: { k: 'num', min: -200, max: 0 } },
   'call.escalation': CALL,
-  'call.transcript': { ...CALL, speaker: PARTY, text: { k: 'text', max: MAX_TRANSCRIPT_TEXT }, startMs: { k: 'segment-ms' }, endMs: { k: 'segment-ms' }, lang: { k: 'lang', opt: true }, final: BOOL },
+  'call.transcript': { ...CALL, speaker: PARTY, text: { k: 'text', max: MAX_TRANSCRIPT_TEXT }, startMs: { k: 'segment-ms' }, endMs: { k: 'segment-ms' }, lang: { k: 'lang', opt: true }, final: BOOL, cues: { k: 'enums', of: TRANSCRIPT_CUES, max: MAX_TRANSCRIPT_CUES, opt: true } },
   'call.talking': { ...CALL, party: PARTY, talking: BOOL },
   'voicemail.left': VOICEMAIL,
   'voicemail.returned': VOICEMAIL,
@@ -449,9 +464,9 @@ const fastField = (f: FieldSpec): FastField => ({
   k: f.k,
   opt: f.opt === true,
   min: f.k === 'num' ? f.min : 0,
-  max: f.k === 'num' || f.k === 'ids' ? f.max : f.k === 'text' ? (f.max ?? 200) : 0,
+  max: f.k === 'num' || f.k === 'ids' || f.k === 'enums' ? f.max : f.k === 'text' ? (f.max ?? 200) : 0,
   int: f.k === 'num' && f.int === true,
-  of: f.k === 'enum' ? f.of : [],
+  of: f.k === 'enum' || f.k === 'enums' ? f.of : [],
 });
 const FAST_PLANS = new Map<string, FastPlan>(
   Object.entries(FAST_FIELDS).map(([t, spec]) => [t, { fields: new Map(Object.entries(spec).map(([key, f]) => [key, fastField(f)])), required: Object.values(spec).filter((f) => !f.opt).length }]),
@@ -485,6 +500,10 @@ function fieldHolds(v: unknown, f: FastField): boolean {
     case 'ids':
       if (!Array.isArray(v) || v.length > f.max) return false;
       for (const x of v) if (!fieldHolds(x, FAST_ID)) return false;
+      return true;
+    case 'enums':
+      if (!Array.isArray(v) || v.length > f.max) return false;
+      for (const x of v) if (typeof x !== 'string' || !f.of.includes(x)) return false;
       return true;
   }
 }

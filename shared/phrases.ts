@@ -373,7 +373,8 @@ export const PHRASE_MAX_CHARS = 80;
 /** Most words in one phrase: bounds the trie walk per word of a transcript. */
 export const PHRASE_MAX_WORDS = 8;
 
-const phraseSchema = z
+/** One phrase as lists hold it: trimmed, 1..PHRASE_MAX_CHARS characters, 1..PHRASE_MAX_WORDS words. */
+export const phraseSchema = z
   .string()
   .trim()
   .min(1)

@@ -7,7 +7,21 @@ import type { FloorConfig, RuleId } from './config.ts';
 
 export type AlertLevel = 'info' | 'warn' | 'breach';
 export type AlertStatus = 'open' | 'resolved' | 'retracted';
-export type AlertUnit = 'rings' | 'sec' | 'holds' | 'calls' | 'dbfs' | 'requests' | 'event';
+export type AlertUnit = 'rings' | 'sec' | 'holds' | 'calls' | 'dbfs' | 'requests' | 'event' | 'words' | 'times';
+
+/**
+ * What a conversation alert stands on: a transcript segment (`speaker` and its times, epoch ms — the
+ * server keeps its words, if the privacy setting allows, under the call, speaker and `startMs`), or a
+ * stretch of silence (no `speaker`). The words are never in the engine's state.
+ */
+export interface AlertEvidence {
+  speaker?: 'agent' | 'caller';
+  startMs: number;
+  endMs: number;
+}
+
+/** Most evidence items one alert keeps (the first ones: a call with twenty repeat requests shows the first few). */
+export const ALERT_EVIDENCE_CAP = 10;
 
 export interface AlertAck {
   by: string;
@@ -41,6 +55,8 @@ export interface Alert {
   ack?: AlertAck;
   /** The last reopening, if any: the alert needs attention again. */
   reopened?: AlertAck;
+  /** Conversation rules: the segments or the silence the alert stands on, oldest first, at most ALERT_EVIDENCE_CAP. */
+  evidence?: AlertEvidence[];
 }
 
 /** A supervisor's message for the wallboard ticker. */
@@ -115,8 +131,48 @@ export interface PartyVoice {
   finalSegments?: number;
 }
 
-/** A call's conversation so far, per party; made on the call's first conversation event. */
-export type ConversationState = Record<ConversationParty, PartyVoice>;
+/** A bare "I don't know" waiting for its offer to find out (`dont-know`), times in epoch ms. */
+export interface PendingDontKnow {
+  /** The segment that said it. */
+  startMs: number;
+  endMs: number;
+  /** The offer must start by then (the segment's end + the window). */
+  deadlineMs: number;
+  /** When the caller first spoke after it: the agent's turn is over, only the window is left. */
+  turnOverMs?: number;
+  /** Which one on the call (names its alert). */
+  n: number;
+}
+
+/**
+ * A call's conversation so far, per party, and what the conversation rules keep between events
+ * (shared/engine/rules/greeting.ts, spoken-words.ts, dead-air.ts, talk-over.ts); made on the call's
+ * first conversation event. Counts and times only.
+ */
+export interface ConversationState {
+  agent: PartyVoice;
+  caller: PartyVoice;
+  /** The agent segment (`CallState.segments`) whose greeting words have been judged. */
+  greetedSegment?: number;
+  /** The agent segment whose greeting time has been judged (the agent was heard, or the segment ended). */
+  greetingTimedSegment?: number;
+  /** A call.talking event was seen: talk detection runs on this call (dead-air is then judged live). */
+  talkDetection?: boolean;
+  /** Caller's requests to repeat so far, as evidence (times only, at most ALERT_EVIDENCE_CAP). */
+  repeatEvidence?: AlertEvidence[];
+  /** Caller's requests to repeat so far (`clarity`). */
+  repeatRequests?: number;
+  /** Listed words the agent said so far (`language`). */
+  listedWords?: number;
+  /** Bare "I don't know"s so far, and the one waiting for its offer to find out. */
+  dontKnows?: number;
+  dontKnow?: PendingDontKnow;
+  /** Silences that reached the warning so far (`dead-air`: names the next one's alert). */
+  deadAirs?: number;
+  /** Times the agent started while the caller was talking (`talk-over`), and when (at most ALERT_EVIDENCE_CAP). */
+  talkOvers?: number;
+  talkOverEvidence?: AlertEvidence[];
+}
 
 export interface CallState {
   callId: string;
@@ -153,6 +209,8 @@ export interface CallState {
   segmentStartMs?: number;
   segments: number;
   holdStartMs?: number;
+  /** End of the call's last hold (dead-air counts silence from it, not from before the hold). */
+  resumedAtMs?: number;
   holdCount: number;
   holdMs: number;
   speakerOnMs?: number;

@@ -71,6 +71,11 @@ export const RULE_KEY_PREFIX: Partial<Record<RuleId, string>> = {
   volume: 'volume',
   'queue-wait': 'queueWait',
   'abandon-callback': 'abandonCallback',
+  greeting: 'greeting',
+  clarity: 'clarity',
+  'dont-know': 'dontKnow',
+  'dead-air': 'deadAir',
+  'talk-over': 'talkOver',
 };
 
 const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);

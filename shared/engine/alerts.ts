@@ -5,7 +5,7 @@
  * was never real. Retracted alerts count nowhere.
  */
 import type { RuleId } from '../config.ts';
-import type { Alert, AlertLevel, AlertUnit, FloorState } from '../state.ts';
+import { type Alert, type AlertEvidence, type CallState, type AlertLevel, type AlertUnit, type FloorState, ALERT_EVIDENCE_CAP } from '../state.ts';
 import { AGENT_ALERTS_CAP, RECENT_ALERTS_CAP } from './core.ts';
 import { agentDay, dayOf } from './days.ts';
 
@@ -27,6 +27,8 @@ export interface RaiseSpec {
   voicemailId?: string;
   callbackId?: string;
   reason?: string;
+  /** Conversation rules: what the alert stands on (a new alert takes it; an open one adds what it lacks). */
+  evidence?: readonly AlertEvidence[];
 }
 
 /** A spec whose level may be none: the condition ended below every threshold. */
@@ -77,6 +79,7 @@ export function raiseOrUpdate(s: FloorState, spec: RaiseSpec): Alert {
     }
     existing.value = spec.value;
     existing.updatedAtMs = spec.atMs;
+    if (spec.evidence) addEvidence(existing, spec.evidence);
     logAlert(s, existing);
     return existing;
   }
@@ -99,6 +102,7 @@ export function raiseOrUpdate(s: FloorState, spec: RaiseSpec): Alert {
   if (spec.voicemailId !== undefined) a.voicemailId = spec.voicemailId;
   if (spec.callbackId !== undefined) a.callbackId = spec.callbackId;
   if (spec.reason !== undefined) a.reason = spec.reason;
+  if (spec.evidence) addEvidence(a, spec.evidence);
   const call = spec.callId !== undefined ? s.calls.get(spec.callId) : undefined;
   const day = call?.dayStartMs ?? dayOf(s, a.raisedAtMs);
   alertDays.set(a, day);
@@ -116,6 +120,30 @@ export function raiseOrUpdate(s: FloorState, spec: RaiseSpec): Alert {
   }
   logAlert(s, a);
   return a;
+}
+
+/**
+ * Adds evidence items to an alert: those it does not hold yet (same speaker and start), oldest first,
+ * at most ALERT_EVIDENCE_CAP (the first ones are kept). Returns whether anything was added.
+ */
+export function addEvidence(a: Alert, items: readonly AlertEvidence[]): boolean {
+  const list = (a.evidence ??= []);
+  let added = false;
+  for (const ev of items) {
+    const same = list.find((x) => x.speaker === ev.speaker && x.startMs === ev.startMs);
+    if (same) {
+      if (same.endMs !== ev.endMs) {
+        same.endMs = ev.endMs;
+        added = true;
+      }
+      continue;
+    }
+    if (list.length >= ALERT_EVIDENCE_CAP) break;
+    list.push({ ...ev });
+    added = true;
+  }
+  list.sort((x, y) => x.startMs - y.startMs);
+  return added;
 }
 
 export function closeAlert(s: FloorState, a: Alert, atMs: number, status: 'resolved' | 'retracted'): void {
@@ -191,6 +219,23 @@ export function reviseAlert(s: FloorState, a: Alert, fig: { level: AlertLevel; v
   if (a.callId === undefined) alertDays.set(a, dayOf(s, a.raisedAtMs));
   if (counted) countAlert(s, a, 1);
   logAlert(s, a);
+}
+
+/**
+ * A count on call `c` (its requests to repeat, listed words, talk-overs) that reached `threshold`: the
+ * first time an alert `<rule>:<callId>` recorded as a fact at `atMs`, later only its value (the count)
+ * and evidence grow. Below the threshold nothing happens.
+ */
+export function countOnCall(s: FloorState, c: CallState, rule: RuleId, level: AlertLevel, unit: AlertUnit, count: number, threshold: number, atMs: number, evidence: readonly AlertEvidence[]): void {
+  if (count < threshold) return;
+  const id = `${rule}:${c.callId}`;
+  const known = findAnyAlert(s, id);
+  if (known && known.status !== 'retracted') {
+    reviseAlert(s, known, { level: known.level, value: count, threshold: known.threshold, raisedAtMs: known.raisedAtMs, atMs });
+    if (addEvidence(known, evidence)) touchAlert(s, known);
+    return;
+  }
+  recordFact(s, { id, ruleId: rule, level, value: count, threshold, unit, raisedAtMs: atMs, atMs, callId: c.callId, agentId: c.agentId, queueId: c.queueId, evidence });
 }
 
 /** Raises a point-in-time breach (a fact, not a condition): it is resolved as it is raised. */

@@ -13,6 +13,7 @@ import { countAbandoned, countAnswered, enterWaiting, leaveQueue, pendingQueue }
 import { endRing, endRings, startRing, takeAgent } from './rings.ts';
 import { endHold, endSegment, releaseAgent } from './segments.ts';
 import { judgeHoldStart } from './rules/hold.ts';
+import { conversationHolds } from './conversation.ts';
 import { judgeNotes, judgeTransfer } from './rules/omission.ts';
 import { endSpeaker } from './rules/speakerphone.ts';
 import { judgeVolume } from './rules/volume.ts';
@@ -170,6 +171,7 @@ export const onHold: Handler<'call.hold'> = (s, e) => {
     note(s, 'ignored', `call.hold while ${c.status}`);
     return;
   }
+  conversationHolds(s, c, e.at);
   c.status = 'hold';
   c.holdStartMs = e.at;
   c.holdCount++;

@@ -1,20 +1,28 @@
 /**
  * The conversation on a call: transcript segments (`call.transcript`) and voice activity
- * (`call.talking`). This step only records, per call, what the conversation rules of issue 18 will
- * read (greeting, clarity, language, dont-know, dead-air, talk-over); no rule judges yet, so no figure,
- * alert or timeline entry changes, and the call is not pushed to screens.
+ * (`call.talking`), and the six conversation rules they feed (issue 18): `greeting`
+ * (rules/greeting.ts), `clarity`, `language` and `dont-know` (rules/spoken-words.ts), `dead-air`
+ * (rules/dead-air.ts) and `talk-over` (rules/talk-over.ts).
  *
- * What is kept is times and counts, never words: the transcript text is not stored in the state. Which
- * text is kept, and where (all of it, only the segments that raised an alert, or none), is the later
- * `--transcripts keep|evidence|drop` option's decision, made outside the state.
+ * The state keeps times and counts, never words: a segment's words are read once, into cues
+ * (shared/engine/cues.ts), when it is applied. A segment logged without its words (the server's
+ * `--transcripts evidence|drop`) carries its cues, so a replay judges it as it was judged live. Which
+ * words are kept, and where, is the server's decision, made outside the state.
  *
- * No timeline entries: talk detection reports every few seconds per party and a call has dozens of
- * segments, which would fill the call's capped timeline (TIMELINE_CAP) with noise; the rules will add
- * entries for what they flag (the greeting, a repeat request, a dead-air stretch).
+ * Timeline entries only for what the rules note (the greeting, a repeat request, a listed word, an "I
+ * don't know", a long silence, a talk-over): talk detection reports every few seconds per party and a
+ * call has dozens of segments, which would fill the call's capped timeline (TIMELINE_CAP) with noise.
  */
-import { type EventOf, SEGMENT_OFFSET_LIMIT_MS } from '../events.ts';
-import type { CallState, ConversationState, FloorState, PartyVoice } from '../state.ts';
+import type { EffectiveConfig } from '../config.ts';
+import { type EventOf, SEGMENT_OFFSET_LIMIT_MS, type TranscriptCue } from '../events.ts';
+import type { AlertEvidence, CallState, ConversationState, FloorState, PartyVoice } from '../state.ts';
 import { type Handler, callOrOrphan } from './calls.ts';
+import { isConnected, touchCall } from './core.ts';
+import { readingContext, segmentCues } from './cues.ts';
+import { checkGreetingLive, endGreeting, judgeGreetingTime, judgeGreetingWords } from './rules/greeting.ts';
+import { callerSpokeAfterDontKnow, endDontKnow, judgeClarity, judgeDontKnow, judgeLanguage, settleDontKnow } from './rules/spoken-words.ts';
+import { checkDeadAirLive, endSilence } from './rules/dead-air.ts';
+import { judgeTalkOver } from './rules/talk-over.ts';
 
 /** The call's conversation record, made on its first conversation event. */
 function conversationOf(c: CallState): ConversationState {
@@ -36,49 +44,113 @@ export function segmentTimeMs(c: CallState, ms: number, atMs: number): number {
   return c.answeredAtMs !== undefined ? c.answeredAtMs + ms : atMs;
 }
 
-/**
- * Records a transcript segment on its call. Only `final` segments count (an engine's interim guesses
- * are replaced by its final one); per speaker it keeps `firstSpeechMs` (start of the first final
- * segment: the greeting rule measures it from the answer), `lastSpeechEndMs` (the latest end: dead-air
- * measures silence from it) and `finalSegments` (how many). The words are not kept.
- * `s` is passed for the rules that will raise alerts from here.
- */
-export function noteTranscript(_s: FloorState, c: CallState, e: EventOf<'call.transcript'>): void {
-  if (!e.final) return;
-  const voice = conversationOf(c)[e.speaker];
-  const startMs = segmentTimeMs(c, e.startMs, e.at);
-  const endMs = segmentTimeMs(c, e.endMs, e.at);
-  if (voice.firstSpeechMs === undefined || startMs < voice.firstSpeechMs) voice.firstSpeechMs = startMs;
-  voice.lastSpeechEndMs = later(voice.lastSpeechEndMs, endMs);
-  voice.finalSegments = (voice.finalSegments ?? 0) + 1;
+/** A party began to speak at `startMs` on a connected call: the silence before ends, the caller's turn may end the agent's. */
+function speechStarts(s: FloorState, c: CallState, conv: ConversationState, party: 'agent' | 'caller', startMs: number, seg?: AlertEvidence): void {
+  endSilence(s, c, conv, startMs);
+  if (party === 'agent') judgeGreetingTime(s, c, conv, startMs, seg);
+  else callerSpokeAfterDontKnow(s, c, conv, startMs);
 }
 
 /**
- * Records voice activity on its call, at the event's time `e.at` (epoch ms): `talking: true` opens
- * the party's stretch of speech (`talkingSinceMs`, kept from the first start when a start repeats),
- * `talking: false` closes it (`lastSpeechEndMs`). The talk-over rule will read, when the agent starts,
- * whether the caller's `talkingSinceMs` is set; dead-air reads both parties' `talkingSinceMs` and
- * `lastSpeechEndMs`. A stop without a start (detection set after the party began) just closes.
- * `s` is passed for the rules that will raise alerts from here.
+ * Applies a transcript segment to its call. Only `final` segments count (an engine's interim guesses
+ * are replaced by its final one). Per speaker it keeps `firstSpeechMs`, `lastSpeechEndMs` and
+ * `finalSegments`; on a connected call the rules judge it: the silence before it (dead-air), the
+ * agent's first segment (greeting), a caller's request to repeat (clarity), the agent's listed words
+ * (language) and "I don't know"s (dont-know). The words are read into cues here and not kept.
  */
-export function noteTalking(_s: FloorState, c: CallState, e: EventOf<'call.talking'>): void {
-  const voice: PartyVoice = conversationOf(c)[e.party];
+export function noteTranscript(s: FloorState, c: CallState, e: EventOf<'call.transcript'>): void {
+  if (!e.final) return;
+  const conv = conversationOf(c);
+  const voice = conv[e.speaker];
+  const startMs = segmentTimeMs(c, e.startMs, e.at);
+  const endMs = segmentTimeMs(c, e.endMs, e.at);
+  const connected = isConnected(c) && c.answeredAtMs !== undefined;
+  if (connected) {
+    const seg: AlertEvidence = { speaker: e.speaker, startMs, endMs };
+    speechStarts(s, c, conv, e.speaker, startMs, seg);
+    const cues = segmentCues(e, () => readingContext(s.config, c.agentId !== undefined ? s.agents.get(c.agentId)?.name : undefined));
+    judgeSegment(s, c, conv, e.speaker, cues, seg);
+  }
+  if (voice.firstSpeechMs === undefined || startMs < voice.firstSpeechMs) voice.firstSpeechMs = startMs;
+  voice.lastSpeechEndMs = later(voice.lastSpeechEndMs, endMs);
+  voice.finalSegments = (voice.finalSegments ?? 0) + 1;
+  if (connected) touchCall(s, c);
+}
+
+/** The rules read in one final segment's words. */
+function judgeSegment(s: FloorState, c: CallState, conv: ConversationState, speaker: 'agent' | 'caller', cues: readonly TranscriptCue[], seg: AlertEvidence): void {
+  if (speaker === 'caller') {
+    judgeClarity(s, c, conv, cues, seg);
+    return;
+  }
+  judgeGreetingWords(s, c, conv, cues, seg);
+  judgeLanguage(s, c, conv, cues, seg);
+  judgeDontKnow(s, c, conv, cues, seg);
+}
+
+/**
+ * Applies voice activity to its call, at the event's time `e.at` (epoch ms): `talking: true` opens the
+ * party's stretch of speech (`talkingSinceMs`, kept from the first start when a start repeats),
+ * `talking: false` closes it (`lastSpeechEndMs`). On a connected call a start ends the silence before
+ * it (dead-air), times the agent's first words (greeting), and — the agent starting while the caller
+ * talks — counts a talk-over. A stop without a start (detection set after the party began) just closes.
+ */
+export function noteTalking(s: FloorState, c: CallState, e: EventOf<'call.talking'>): void {
+  const conv = conversationOf(c);
+  conv.talkDetection = true;
+  const voice: PartyVoice = conv[e.party];
+  const connected = isConnected(c) && c.answeredAtMs !== undefined;
   if (e.talking) {
+    const starts = voice.talkingSinceMs === undefined;
+    if (connected && starts) {
+      speechStarts(s, c, conv, e.party, e.at);
+      if (e.party === 'agent' && c.status === 'talking' && conv.caller.talkingSinceMs !== undefined) judgeTalkOver(s, c, conv, e.at);
+    }
     voice.talkingSinceMs ??= e.at;
     voice.firstSpeechMs ??= e.at;
   } else {
     delete voice.talkingSinceMs;
     voice.lastSpeechEndMs = later(voice.lastSpeechEndMs, e.at);
   }
+  if (connected) touchCall(s, c);
 }
 
-/** `call.transcript`: an unknown call counts as an orphan, as for any call event; else the call's record of final segments (no figure changes yet). */
+/** A hold begins at `atMs`: the silence before it ends there (hold time is never dead air). */
+export function conversationHolds(s: FloorState, c: CallState, atMs: number): void {
+  if (c.conversation) endSilence(s, c, c.conversation, atMs);
+}
+
+/**
+ * The agent's part of a call ends at `atMs` (end, transfer, lost end; the call is still connected):
+ * its silence, an agent never heard (greeting) and a bare "I don't know" still waiting are judged.
+ */
+export function endConversationSegment(s: FloorState, c: CallState, atMs: number): void {
+  const conv = c.conversation;
+  if (!conv) return;
+  endSilence(s, c, conv, atMs);
+  endGreeting(s, c, conv, atMs);
+  endDontKnow(s, c, conv, atMs);
+  // Speech in progress belongs to this part: the next agent's silence counts from their own start.
+  delete conv.agent.talkingSinceMs;
+  delete conv.caller.talkingSinceMs;
+}
+
+/** Live, at `nowMs`: a connected call's greeting not yet heard, its silence, its pending "I don't know". */
+export function checkConversationLive(s: FloorState, c: CallState, nowMs: number, eff: EffectiveConfig): void {
+  const conv = c.conversation;
+  if (!conv) return;
+  checkGreetingLive(s, c, conv, nowMs, eff);
+  checkDeadAirLive(s, c, conv, nowMs, eff);
+  settleDontKnow(s, c, conv, nowMs);
+}
+
+/** `call.transcript`: an unknown call counts as an orphan, as for any call event; else the segment is applied. */
 export const onTranscript: Handler<'call.transcript'> = (s, e) => {
   const c = callOrOrphan(s, e);
   if (c) noteTranscript(s, c, e);
 };
 
-/** `call.talking`: an unknown call counts as an orphan, as for any call event; else the call's record of voice activity (no figure changes yet). */
+/** `call.talking`: an unknown call counts as an orphan, as for any call event; else the voice activity is applied. */
 export const onTalking: Handler<'call.talking'> = (s, e) => {
   const c = callOrOrphan(s, e);
   if (c) noteTalking(s, c, e);

@@ -4,7 +4,6 @@
  * bookkeeping of calls, queues and agents that every handler needs.
  */
 import { effectiveConfig, type EffectiveConfig, type FloorConfig, type RuleId } from '../config.ts';
-import type { FloorEvent } from '../events.ts';
 import type { AgentDay, AgentState, CallState, ChangeSet, FloorState, QueueDay, QueueState } from '../state.ts';
 import { localDay } from '../time.ts';
 import { type EngineLimits, forgetCallActivity, setEngineLimits } from './activity.ts';
@@ -247,7 +246,8 @@ export function newCall(s: FloorState, callId: string, atMs: number): CallState 
   return c;
 }
 
-export function timeline(c: CallState, e: Pick<FloorEvent, 'at' | 'type'> & { agentId?: string; queueId?: string }, detail?: Record<string, string | number | boolean>): void {
+/** Adds an entry to a call's timeline (an event's, or a rule's own `type` such as `conversation.greeting`), up to TIMELINE_CAP. */
+export function timeline(c: CallState, e: { at: number; type: string; agentId?: string; queueId?: string }, detail?: Record<string, string | number | boolean>): void {
   if (c.timeline.length >= TIMELINE_CAP) return;
   const entry: CallState['timeline'][number] = { atMs: e.at, type: e.type };
   if (e.agentId !== undefined) entry.agentId = e.agentId;

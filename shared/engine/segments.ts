@@ -11,6 +11,7 @@ import { judgeCallLong } from './rules/call-long.ts';
 import { endSpeaker } from './rules/speakerphone.ts';
 import { endLoud } from './rules/volume.ts';
 import { evaluatePace } from './rules/quota-pace.ts';
+import { endConversationSegment } from './conversation.ts';
 
 /** Ends the current hold at `atMs`, adding its time to the call and the agent. */
 export function endHold(s: FloorState, c: CallState, atMs: number): void {
@@ -28,6 +29,7 @@ export function endHold(s: FloorState, c: CallState, atMs: number): void {
     d.holdHist[b]++;
   }
   c.holdStartMs = undefined;
+  c.resumedAtMs = atMs;
   c.status = 'talking';
 }
 
@@ -50,6 +52,7 @@ export function releaseAgent(s: FloorState, c: CallState, atMs: number): void {
 export function endSegment(s: FloorState, c: CallState, atMs: number): void {
   if (!isConnected(c)) return;
   endHold(s, c, atMs);
+  endConversationSegment(s, c, atMs);
   endSpeaker(s, c, atMs);
   endLoud(s, c, atMs);
   const startMs = c.segmentStartMs ?? atMs;

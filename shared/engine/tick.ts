@@ -1,6 +1,7 @@
 /**
  * The 1 Hz tick: evaluates the live rules at `nowMs` — rings while ringing,
- * hold and call length, speaker use, queue wait, quota pace, voicemails and
+ * hold and call length, speaker use, the conversation (greeting, dead air, a
+ * bare "I don't know"), queue wait, quota pace, voicemails and
  * callbacks due. An alert fires on the first tick at or after its threshold,
  * with the exact crossing time as `raisedAtMs`.
  */
@@ -18,6 +19,7 @@ import { checkCallbacksLive } from './rules/callback-missed.ts';
 import { checkAwayLive } from './rules/away-long.ts';
 import { checkWorklistLive } from './rules/abandon-callback.ts';
 import { openWorklistItems } from './worklist.ts';
+import { checkConversationLive } from './conversation.ts';
 
 /** Evaluates every live rule at `nowMs` (the clock never moves back: an earlier `nowMs` evaluates at the engine's clock). */
 export function tick(s: FloorState, nowMs: number): void {
@@ -38,6 +40,7 @@ export function evaluateLive(s: FloorState, now: number): void {
       checkHoldLive(s, c, now, eff);
       checkCallLongLive(s, c, now, eff);
       checkSpeakerLive(s, c, now, eff);
+      if (c.conversation) checkConversationLive(s, c, now, eff);
     }
   }
   for (const q of s.queues.values()) checkQueueWaitLive(s, q, now);

@@ -119,6 +119,6 @@ describe('call.talking', () => {
 
   it('has the same fields on the fast path as in the schema', () => {
     expect(Object.keys(FAST_FIELDS['call.talking']).sort()).toEqual(['at', 'callId', 'id', 'party', 'talking', 'type']);
-    expect(Object.keys(FAST_FIELDS['call.transcript']).sort()).toEqual(['at', 'callId', 'endMs', 'final', 'id', 'lang', 'speaker', 'startMs', 'text', 'type']);
+    expect(Object.keys(FAST_FIELDS['call.transcript']).sort()).toEqual(['at', 'callId', 'cues', 'endMs', 'final', 'id', 'lang', 'speaker', 'startMs', 'text', 'type']);
   });
 });

@@ -41,6 +41,8 @@ function validValue(f: (typeof FAST_FIELDS)[keyof typeof FAST_FIELDS][string]): 
       return pick(f.of);
     case 'ids':
       return Array.from({ length: int(0, rand() < 0.1 ? f.max : 3) }, () => word(1, 8));
+    case 'enums':
+      return Array.from({ length: int(0, rand() < 0.1 ? f.max : 3) }, () => pick(f.of));
   }
 }
 
@@ -64,6 +66,7 @@ const ODD_VALUES: unknown[] = [
   true, false, null, undefined, [], {}, ['q'], ['q', ''], ['q', 5], Array(100).fill('q'), Array(101).fill('q'), [undefined],
   'available', 'offline', 'busy', 'no-answer', 'canceled', 'blind', 'attended', 'agent', 'caller', 'call.queued', 'nope',
   'x'.repeat(2000), 'x'.repeat(2001), 'a\nb', 99_999_999_999, 100_000_000_000, 'en', 'tr', 'et', 'EN', 'en-GB', 'english', 'e', 'en_GB',
+  ['greeting'], ['greeting', 'name', 'language', 'language'], ['swear'], [1], Array(64).fill('language'), Array(65).fill('language'),
 ];
 
 function mutate(e: Record<string, unknown>, type: (typeof EVENT_TYPES)[number]): Record<string, unknown> {
