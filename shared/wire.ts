@@ -152,6 +152,32 @@ export interface CallDetail extends CallView {
   caller: string | null;
   timeline: TimelineEntry[];
   alerts: Alert[];
+  /**
+   * The words of the call's transcript the server keeps (`--transcripts keep`: every final segment;
+   * `evidence`: only those a conversation alert stands on; `drop`: none), oldest first; absent when
+   * the call has none. Listed words are masked for agents (`masked: true`), shown to supervisors.
+   */
+  transcript?: TranscriptSegmentView[];
+  /** How the server keeps transcripts: says why `transcript` holds what it does. */
+  transcriptMode?: TranscriptMode;
+}
+
+/** How the server keeps transcript words: all final segments, only the evidence of alerts, or none (judged and dropped). */
+export type TranscriptMode = 'keep' | 'evidence' | 'drop';
+
+/** One kept transcript segment of a call (times epoch ms). */
+export interface TranscriptSegmentView {
+  speaker: 'agent' | 'caller';
+  startMs: number;
+  endMs: number;
+  text: string;
+  lang?: string;
+  /** Spans (UTF-16, end exclusive) of the cues found in it, e.g. a listed word, a request to repeat, the greeting. */
+  spans: { cue: string; start: number; end: number }[];
+  /** The listed words are masked in `text` (shown to agents). */
+  masked?: boolean;
+  /** Ids of the alerts this segment is evidence of. */
+  alertIds: string[];
 }
 
 export interface VoicemailView {
