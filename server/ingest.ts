@@ -56,7 +56,7 @@ interface Pending {
  * `/ingest` namespace, the queue_log tail, the AMI client, the simulator, or the server itself
  * (acknowledgements, notes, settings changes).
  */
-export type IngestSource = 'http' | 'socket' | 'queue_log' | 'ami' | 'simulator' | 'server';
+export type IngestSource = 'http' | 'socket' | 'queue_log' | 'ami' | 'freeswitch' | 'simulator' | 'server';
 
 /** One source's counts: events accepted (newly written), duplicates (already in the log or repeated in a batch), rejected (invalid), failed (not written: log unavailable or its write failed). */
 export interface SourceCounts {

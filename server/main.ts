@@ -6,11 +6,13 @@
  *   --port N            PORT                         (3000)
  *   --host H            HOST                         (127.0.0.1 in demo mode, else 0.0.0.0)
  *   --data DIR          FLOORWATCH_DATA              (./data)
- *   --simulator on|off  FLOORWATCH_SIMULATOR         (on, unless a queue_log or AMI is followed)
+ *   --simulator on|off  FLOORWATCH_SIMULATOR         (on, unless a queue_log, AMI or FreeSWITCH is followed)
  *   --queue-log FILE    FLOORWATCH_QUEUE_LOG         (none: follow this Asterisk queue_log, through rotations)
  *   --ami HOST:PORT     FLOORWATCH_AMI               (none: listen to this Asterisk Manager Interface, e.g. 127.0.0.1:5038)
  *   --ami-user NAME     FLOORWATCH_AMI_USER          (floorwatch: the manager.conf user)
  *                       FLOORWATCH_AMI_SECRET        (its secret: from the environment only, never a flag, which `ps` would show)
+ *   --freeswitch HOST:PORT FLOORWATCH_FREESWITCH     (none: listen to this FreeSWITCH Event Socket for mod_callcenter, e.g. 127.0.0.1:8021)
+ *                       FLOORWATCH_FS_PASSWORD       (its event_socket.conf.xml password: from the environment only, never a flag)
  *   --speed N           FLOORWATCH_SIM_SPEED         (1: the simulated floor N times as busy, every duration divided by N; times stay the server's)
  *   --agents N          FLOORWATCH_SIM_AGENTS        (40)
  *   --warmup MIN        FLOORWATCH_SIM_WARMUP        (60: on an empty log, the last MIN minutes are simulated first, with past times)
@@ -63,6 +65,8 @@ import { openSimulator } from './simulator.ts';
 import { startQueueLogTail, type QueueLogTail } from './queuelog/tail.ts';
 import { parseAmiAddress, startAmiClient, type AmiClient } from './ami/client.ts';
 import { AmiAdapter } from './ami/adapter.ts';
+import { FsAdapter } from './freeswitch/adapter.ts';
+import { parseFsAddress, startFsClient, type FsClient } from './freeswitch/esl-client.ts';
 import { RedisNotifyStore } from './notify/store.ts';
 import { parseRetainDays } from './retention.ts';
 import type { MetricsAccess } from './metrics.ts';
@@ -80,6 +84,8 @@ export interface MainOptions {
   queueLog: string | undefined;
   /** Asterisk Manager Interface to listen to. */
   ami: { host: string; port: number; username: string; secret: string } | undefined;
+  /** FreeSWITCH Event Socket to listen to (mod_callcenter). */
+  freeswitch: { host: string; port: number; password: string } | undefined;
   speed: number;
   agents: number;
   warmupMin: number;
@@ -126,7 +132,7 @@ export class UsageError extends Error {
 }
 
 /** Flags refused with a message of their own by the readers (a secret belongs in the environment, where `ps` does not show it). */
-const REFUSED_SECRET_FLAGS = ['ami-secret', 'metrics-token', 'oidc-client-secret'];
+const REFUSED_SECRET_FLAGS = ['ami-secret', 'fs-password', 'metrics-token', 'oidc-client-secret'];
 
 let knownFlagsMemo: ReadonlySet<string> | undefined;
 
@@ -285,8 +291,18 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv, flag: (name: strin
     if (!secret) throw new Error('--ami: set FLOORWATCH_AMI_SECRET to the secret of the manager.conf user');
     ami = { ...parseAmiAddress(amiText), username: amiUser, secret };
   }
+  if (argv.some((a) => a === '--fs-password' || a.startsWith('--fs-password='))) {
+    throw new Error('--fs-password: not accepted as a flag (it would show in ps); set FLOORWATCH_FS_PASSWORD');
+  }
+  const fsText = (flag('freeswitch') ?? env.FLOORWATCH_FREESWITCH) || undefined;
+  let freeswitch: MainOptions['freeswitch'];
+  if (fsText !== undefined) {
+    const password = env.FLOORWATCH_FS_PASSWORD;
+    if (!password) throw new Error('--freeswitch: set FLOORWATCH_FS_PASSWORD to the event socket password (event_socket.conf.xml)');
+    freeswitch = { ...parseFsAddress(fsText), password };
+  }
   // A real PBX feed is not mixed with simulated calls unless asked for.
-  const simulator = onOff(flag('simulator') ?? env.FLOORWATCH_SIMULATOR, queueLog === undefined && ami === undefined, '--simulator');
+  const simulator = onOff(flag('simulator') ?? env.FLOORWATCH_SIMULATOR, queueLog === undefined && ami === undefined && freeswitch === undefined, '--simulator');
   const viewTokens = list(env.FLOORWATCH_API_TOKENS);
   const demo = onOff(flag('demo') ?? env.FLOORWATCH_DEMO, false, '--demo');
   const sync = flag('sync') ?? env.FLOORWATCH_SYNC ?? 'full';
@@ -301,6 +317,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv, flag: (name: strin
     simulator,
     queueLog: queueLog === undefined ? undefined : path.resolve(queueLog),
     ami,
+    freeswitch,
     speed: positive(flag('speed') ?? env.FLOORWATCH_SIM_SPEED, 1, '--speed'),
     agents: Math.floor(positive(flag('agents') ?? env.FLOORWATCH_SIM_AGENTS, 40, '--agents')),
     warmupMin: (flag('warmup') ?? env.FLOORWATCH_SIM_WARMUP) === '0' ? 0 : positive(flag('warmup') ?? env.FLOORWATCH_SIM_WARMUP, 60, '--warmup'),
@@ -391,6 +408,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const ingestTokens = o.ingestTokens;
   let queueLogTail: QueueLogTail | undefined;
   let amiClient: AmiClient | undefined;
+  let fsClient: FsClient | undefined;
   const server = createServer({
     log,
     auth,
@@ -417,6 +435,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     sources: () => ({
       ...(queueLogTail ? { queueLog: queueLogTail.stats } : {}),
       ...(amiClient ? { ami: amiClient.stats } : {}),
+      ...(fsClient ? { freeswitch: fsClient.stats } : {}),
       simulator: o.simulator,
     }),
   });
@@ -461,6 +480,14 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     amiClient = startAmiClient({ ...o.ami, adapter, submit: (events) => server.pipeline.submit(events, 'ami'), logger });
     logger.info(`AMI: listening to ${o.ami.host}:${o.ami.port} as "${o.ami.username}"${resumed ? ` (${resumed} open calls taken over from the log)` : ''}`);
   }
+  if (o.freeswitch) {
+    // As for AMI: calls still open in the log continue; those that ended meanwhile are closed after the login.
+    const adapter = new FsAdapter();
+    const state = server.state();
+    const resumed = adapter.resume([...state.liveCalls].flatMap((id) => state.calls.get(id) ?? []), Date.now());
+    fsClient = startFsClient({ ...o.freeswitch, adapter, submit: (events) => server.pipeline.submit(events, 'freeswitch'), logger });
+    logger.info(`FreeSWITCH: listening to the event socket at ${o.freeswitch.host}:${o.freeswitch.port}${resumed ? ` (${resumed} open calls taken over from the log)` : ''}`);
+  }
   if (o.sso.oidc) {
     const s = o.sso.oidc;
     // The secret is never printed, only whether there is one.
@@ -480,6 +507,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
       stopSimulator?.();
       await queueLogTail?.stop();
       await amiClient?.stop();
+      await fsClient?.stop();
       await server.close();
       await log.close();
       await notifyStore?.close();

@@ -56,11 +56,11 @@ export interface MetricsInputs {
   notify: NotifierStats;
   reports: () => ReportStats;
   whatIf: () => WhatIfStats;
-  /** Feeds (`/api/health` → `sources`): `ami` and `queueLog` stats when they run. */
+  /** Feeds (`/api/health` → `sources`): `ami`, `freeswitch` and `queueLog` stats when they run. */
   sources: () => Record<string, unknown>;
 }
 
-const SOURCES: IngestSource[] = ['http', 'socket', 'queue_log', 'ami', 'simulator', 'server'];
+const SOURCES: IngestSource[] = ['http', 'socket', 'queue_log', 'ami', 'freeswitch', 'simulator', 'server'];
 const SCOPES = ['floor', 'agent', 'wallboard'];
 const LEVELS: AlertLevel[] = ['info', 'warn', 'breach'];
 
@@ -322,7 +322,7 @@ export class FloorwatchMetrics {
 
     new Gauge({
       name: 'floorwatch_source_up',
-      help: 'Telephony feeds this node follows: 1 while it flows (AMI logged in; the queue_log file readable as queue_log), else 0.',
+      help: 'Telephony feeds this node follows: 1 while it flows (AMI logged in; FreeSWITCH event socket authenticated and subscribed; the queue_log file readable as queue_log), else 0.',
       labelNames: ['source'],
       registers: [r],
       collect() {
@@ -331,6 +331,8 @@ export class FloorwatchMetrics {
         const ami = s.ami as { connected?: boolean } | undefined;
         const tail = s.queueLog as { problem?: unknown } | undefined;
         if (ami) this.set({ source: 'ami' }, ami.connected ? 1 : 0);
+        const fs = s.freeswitch as { connected?: boolean } | undefined;
+        if (fs) this.set({ source: 'freeswitch' }, fs.connected ? 1 : 0);
         if (tail) this.set({ source: 'queue_log' }, tail.problem ? 0 : 1);
       },
     });

@@ -502,7 +502,8 @@ export class FsAdapter {
    */
   reconcile(rows: readonly CcMemberRow[], liveChannels: ReadonlySet<string> | undefined, nowMs: number, lostAtMs = this.lastSeenAtMs ?? nowMs): FloorEventInput[] {
     const out: FloorEventInput[] = [];
-    const lostAt = Math.min(lostAtMs, nowMs);
+    // The last event seen (its own clock), not the reconcile's: what ended meanwhile ended after it.
+    const lostAt = lostAtMs;
     const tag = `r${Math.floor(nowMs)}`;
     const bySession = new Map<string, CcMemberRow>();
     // mod_callcenter empties an abandoned entry's session_uuid: such an entry is found by its member UUID.
