@@ -45,6 +45,8 @@ import { anA, type NewEvent } from './context.ts';
 import { Notifier, type Sender } from './notify/dispatcher.ts';
 import { SqliteNotifyStore, sqliteFileOf, type NotifyStore } from './notify/store.ts';
 import { mountNotifyRoutes } from './notify/routes.ts';
+import { mountActionRoutes, NO_PBX_STATUS } from './action-routes.ts';
+import type { PbxActions } from './pbx-actions.ts';
 import { packageRoot } from './paths.ts';
 import { FloorwatchMetrics, tokenMatches, type MetricsAccess } from './metrics.ts';
 import { requestIdOf, requestIds, requestLogging } from './logging.ts';
@@ -122,6 +124,8 @@ export interface ServerOptions {
   maxFutureSec?: number;
   /** Built client to serve, if present. */
   staticDir?: string;
+  /** The PBX supervisor actions go to (server/pbx-actions.ts; Asterisk: server/ami/actions.ts), read at each request: made after the server (the AMI client starts later). None: the actions are unavailable. */
+  pbxActions?: () => PbxActions | undefined;
   /** Status of the inputs feeding this node (queue_log tail, AMI), shown in `/api/health` under `sources`. */
   sources?: () => Record<string, unknown>;
   /** Stale-call limits and the live-call cap (default: `FLOORWATCH_STALE_*` / `FLOORWATCH_MAX_LIVE_CALLS`, else the engine's defaults); see server/health-limits.ts. */
@@ -507,6 +511,7 @@ export function createServer(opts: ServerOptions) {
           retention: retention?.stats() ?? null,
           notify: notifier.stats,
           sources: opts.sources?.() ?? {},
+          actions: opts.pbxActions?.()?.status() ?? NO_PBX_STATUS,
         },
       });
     } catch (err) {
@@ -564,6 +569,7 @@ export function createServer(opts: ServerOptions) {
   mountFloorRoutes(ctx);
   mountReportRoutes(ctx);
   mountNotifyRoutes({ ...ctx, store: notifyStore, notifier });
+  mountActionRoutes(ctx, () => opts.pbxActions?.());
   /** What if: past days replayed with candidate settings, on a worker (what-if-routes.ts). */
   const whatIf = mountWhatIfRoutes({ ...ctx, engineLimits });
 

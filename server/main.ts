@@ -67,6 +67,7 @@ import { parseAmiAddress, startAmiClient, type AmiClient } from './ami/client.ts
 import { AmiAdapter } from './ami/adapter.ts';
 import { FsAdapter } from './freeswitch/adapter.ts';
 import { parseFsAddress, startFsClient, type FsClient } from './freeswitch/esl-client.ts';
+import { AmiActions } from './ami/actions.ts';
 import { RedisNotifyStore } from './notify/store.ts';
 import { parseRetainDays } from './retention.ts';
 import type { MetricsAccess } from './metrics.ts';
@@ -409,6 +410,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   let queueLogTail: QueueLogTail | undefined;
   let amiClient: AmiClient | undefined;
   let fsClient: FsClient | undefined;
+  let amiActions: AmiActions | undefined;
   const server = createServer({
     log,
     auth,
@@ -432,6 +434,8 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     ...(notifyStore ? { notify: { store: notifyStore } } : {}),
     // dist/client of the package, from the sources (server/) as from the build (dist/server/).
     staticDir: clientDir(),
+    // Supervisor actions over the AMI link (server/ami/actions.ts); none without --ami.
+    pbxActions: () => amiActions,
     sources: () => ({
       ...(queueLogTail ? { queueLog: queueLogTail.stats } : {}),
       ...(amiClient ? { ami: amiClient.stats } : {}),
@@ -478,6 +482,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     const state = server.state();
     const resumed = adapter.resume([...state.liveCalls].flatMap((id) => state.calls.get(id) ?? []), Date.now());
     amiClient = startAmiClient({ ...o.ami, adapter, submit: (events) => server.pipeline.submit(events, 'ami'), logger });
+    amiActions = new AmiActions(amiClient);
     logger.info(`AMI: listening to ${o.ami.host}:${o.ami.port} as "${o.ami.username}"${resumed ? ` (${resumed} open calls taken over from the log)` : ''}`);
   }
   if (o.freeswitch) {

@@ -64,7 +64,7 @@ export interface PauseRequest {
   paused: boolean;
   /** The queues to pause in; absent: every queue the agent serves (the PBX's own "all queues"). */
   queues?: string[];
-  /** Why, as the agent's pause reason (shown on the floor as the away reason); at most 80 characters. */
+  /** Why, as the agent's pause reason (shown on the floor as the away reason); at most 40 characters (shared/away.ts AWAY_REASON_MAX_CHARS). */
   reason?: string;
 }
 

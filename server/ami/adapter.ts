@@ -445,6 +445,19 @@ export class AmiAdapter {
     if (this.agentByInterface.size > INTERFACES_KEPT) this.agentByInterface.delete(this.agentByInterface.keys().next().value as string);
   }
 
+  /**
+   * The member interface (`PJSIP/1001`, `Local/1001@agents`) of a Floorwatch agent id, for the actions
+   * that name a member by it (QueuePause, QueueRemove, ChanSpy's channel prefix): the one last seen with
+   * that member name (member events, QueueStatus's QueueMember, AgentCalled…); else the agent id itself
+   * when it is an interface (Asterisk names a member by its interface when queues.conf gives no name);
+   * else undefined (never seen).
+   */
+  interfaceOf(agentId: string): string | undefined {
+    let found: string | undefined;
+    for (const [iface, id] of this.agentByInterface) if (id === agentId) found = iface; // the latest learnt comes last
+    return found ?? (/^[A-Za-z][A-Za-z0-9_]*\/\S+$/.test(agentId) ? agentId : undefined);
+  }
+
   /** The agent whose phone `channel` is (`PJSIP/1001-0000002a` → the member on interface `PJSIP/1001`), if any. */
   private agentOfChannel(channel: string | undefined): string | undefined {
     const c = clean(channel);

@@ -37,6 +37,10 @@ export const BACKOFF_MAX_MS = 30_000;
 export const PING_MS = 20_000;
 /** Banner and login answer must come within this, or the attempt counts as failed. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** An action sent with {@link AmiClient.request} not answered within this is given up (Asterisk answers at once; Originate with Async too). */
+export const ACTION_TIMEOUT_MS = 10_000;
+/** Actions waiting for their answer at most: a supervisor clicks, they do not stream. */
+const MAX_REQUESTS = 100;
 /** Pause before submitting a batch again after the pipeline refused it. */
 const RETRY_MS = 1_000;
 /**
@@ -93,6 +97,15 @@ export interface AmiClientStats {
 
 type Phase = 'banner' | 'login' | 'ready';
 
+/**
+ * What became of an action sent with {@link AmiClient.request}: Asterisk's response (`Response: Success`
+ * or `Error`, with its `Message`), or why none came: not logged in, the link dropped first, no answer in time,
+ * too many actions already waiting.
+ */
+export type AmiActionAnswer =
+  | { kind: 'response'; success: boolean; message: string | undefined; actionId: string; response: AmiMessage }
+  | { kind: 'not-connected' | 'lost' | 'timeout' | 'busy'; actionId?: string };
+
 export class AmiClient {
   readonly adapter: AmiAdapter;
   private readonly parser = new AmiParser();
@@ -118,6 +131,8 @@ export class AmiClient {
   private closed: Promise<void> = Promise.resolve();
   private counts = { connects: 0, logins: 0, loginFailures: 0, disconnects: 0, events: 0, accepted: 0, duplicates: 0, rejected: 0, dropped: 0 };
   private lastEventAtMs: number | undefined;
+  /** Actions sent with {@link request} waiting for their response, by ActionID. */
+  private readonly requests = new Map<string, { done: (a: AmiActionAnswer) => void; timer: NodeJS.Timeout }>();
 
   constructor(private readonly opts: AmiClientOptions) {
     this.adapter = opts.adapter ?? new AmiAdapter();
@@ -163,6 +178,26 @@ export class AmiClient {
     await this.pumping;
   }
 
+  /**
+   * Sends one action on the logged-in link (a fresh ActionID is added) and resolves with Asterisk's
+   * response to it, matched by ActionID; never rejects and never retries: an action not answered within
+   * `timeoutMs`, or cut off by a lost link, may or may not have been done, and the caller says so.
+   * Events that carry the same ActionID afterwards (Originate's OriginateResponse) go to the adapter as usual.
+   */
+  request(fields: Record<string, string>, timeoutMs = ACTION_TIMEOUT_MS): Promise<AmiActionAnswer> {
+    const sock = this.socket;
+    if (!sock || sock.destroyed || this.phase !== 'ready') return Promise.resolve({ kind: 'not-connected' });
+    if (this.requests.size >= MAX_REQUESTS) return Promise.resolve({ kind: 'busy' });
+    return new Promise((resolve) => {
+      const id = this.send(sock, fields);
+      const timer = setTimeout(() => {
+        this.requests.delete(id);
+        resolve({ kind: 'timeout', actionId: id });
+      }, timeoutMs);
+      this.requests.set(id, { done: resolve, timer });
+    });
+  }
+
   // ------------------------------------------------------------ connection
 
   private connect(): void {
@@ -197,6 +232,11 @@ export class AmiClient {
       this.pingOutstanding = undefined;
       this.channelList = undefined;
       this.queueList = undefined;
+      for (const [id, r] of [...this.requests]) {
+        this.requests.delete(id);
+        clearTimeout(r.timer);
+        r.done({ kind: 'lost', actionId: id });
+      }
       if (this.socket === sock) {
         this.socket = undefined;
         if (this.phase === 'ready') {
@@ -250,8 +290,16 @@ export class AmiClient {
       }
       return;
     }
-    if (response !== undefined) {
+    // A response has no Event header; OriginateResponse is an event that carries a Response field.
+    if (response !== undefined && msg.event === undefined) {
       if (actionId !== undefined && actionId === this.pingOutstanding) this.pingOutstanding = undefined;
+      const waiting = actionId === undefined ? undefined : this.requests.get(actionId);
+      if (waiting && actionId !== undefined) {
+        this.requests.delete(actionId);
+        clearTimeout(waiting.timer);
+        waiting.done({ kind: 'response', success: response.toLowerCase() === 'success', message: msg.get('Message')?.trim() || undefined, actionId, response: msg });
+        return;
+      }
       if (response.toLowerCase() === 'error') {
         // A list refused (e.g. CoreShowChannels without `write = reporting`): no reconcile from it.
         if (actionId === this.channelList?.id) this.channelList = undefined;

@@ -10,6 +10,7 @@ import { ROLES, type Role, type TokenKind } from './store.ts';
 import { passwordChangeThrottle, signInThrottle } from './throttle.ts';
 import { OIDC_CALLBACK_PATH, OIDC_LOGIN_PATH, OidcClient, type SsoOptions } from './oidc.ts';
 import { mountOidcRoutes, ownOrigin } from './oidc-routes.ts';
+import { parseExtension } from '../../shared/extension.ts';
 
 /** A scoped supervisor's `scope` for `/api/me` (shared/scope.ts); nothing for the whole floor. */
 const scopeField = (p: Principal) => {
@@ -96,7 +97,28 @@ export function mountAuthRoutes(ctx: RouteContext, sso: SsoOptions = { oidc: und
     const p = ctx.principalOf(req);
     // Nobody signed in is an answer, not an error: the page shows the sign-in form.
     if (!p) return res.json({ ok: true, data: null });
-    res.json({ ok: true, data: { username: p.username, role: p.role, agentId: p.kind === 'user' ? p.agentId : null, demo: p.kind === 'demo', mustChange: p.kind === 'user' && p.mustChange === true, ...scopeField(p) } });
+    const extension = p.kind === 'user' ? (auth.getUser(p.userId)?.extension ?? null) : null;
+    res.json({ ok: true, data: { username: p.username, role: p.role, agentId: p.kind === 'user' ? p.agentId : null, demo: p.kind === 'demo', mustChange: p.kind === 'user' && p.mustChange === true, extension, ...scopeField(p) } });
+  });
+
+  // One's own phone (listen, whisper and barge ring it: server/action-routes.ts): any signed-in user may set it; audited.
+  app.put('/api/me/extension', json, async (req, res, next) => {
+    try {
+      const p = ctx.principalOf(req);
+      if (p?.kind !== 'user') return res.status(p ? 403 : 401).json({ ok: false, error: p ? 'only a signed-in user has an extension' : 'sign in first' });
+      const before = auth.getUser(p.userId);
+      if (!before) return res.status(404).json({ ok: false, error: 'no such user' });
+      let after;
+      try {
+        after = auth.setExtension(p.userId, (req.body as { extension?: unknown } | undefined)?.extension);
+      } catch (err) {
+        return res.status(400).json({ ok: false, error: (err as Error).message });
+      }
+      if (after && after.extension !== before.extension) await log.appendAudit({ atMs: clock.now(), actor: p.username, action: 'user.extension', before: { username: p.username, extension: before.extension }, after: { username: p.username, extension: after.extension } });
+      res.json({ ok: true, data: { extension: after?.extension ?? null } });
+    } catch (err) {
+      next(err);
+    }
   });
 
   // One's own password: the current one is required; every other session of the user ends (store.ts changePassword).
@@ -133,14 +155,17 @@ export function mountAuthRoutes(ctx: RouteContext, sso: SsoOptions = { oidc: und
 
   app.post('/api/admin/users', ctx.requireAdmin, json, async (req, res, next) => {
     try {
-      const b = (req.body ?? {}) as { username?: unknown; password?: unknown; role?: unknown; agentId?: unknown; scope?: unknown };
+      const b = (req.body ?? {}) as { username?: unknown; password?: unknown; role?: unknown; agentId?: unknown; scope?: unknown; extension?: unknown };
       if (typeof b.username !== 'string' || typeof b.password !== 'string' || typeof b.role !== 'string' || !ROLES.includes(b.role as Role)) {
-        return res.status(400).json({ ok: false, error: `expected { username, password, role: ${ROLES.join('|')}, agentId?, scope?: { queues?, teams? } }` });
+        return res.status(400).json({ ok: false, error: `expected { username, password, role: ${ROLES.join('|')}, agentId?, scope?: { queues?, teams? }, extension? }` });
       }
+      const ext = parseExtension(b.extension);
+      if (!ext.ok) return res.status(400).json({ ok: false, error: ext.error });
       let user;
       try {
         // The admin chose this password, so it is one-time: the user sets their own at first sign-in.
         user = await auth.createUser({ username: b.username, password: b.password, role: b.role as Role, agentId: typeof b.agentId === 'string' ? b.agentId : null, scope: b.scope, mustChange: true }, clock.now());
+        if (ext.extension !== null) user = auth.setExtension(user.id, ext.extension) ?? user;
       } catch (err) {
         return res.status(400).json({ ok: false, error: (err as Error).message });
       }
@@ -168,15 +193,19 @@ export function mountAuthRoutes(ctx: RouteContext, sso: SsoOptions = { oidc: und
       const id = Number(req.params.id);
       const before = Number.isInteger(id) ? auth.getUser(id) : undefined;
       if (!before) return res.status(404).json({ ok: false, error: 'no such user' });
-      const b = (req.body ?? {}) as { role?: unknown; agentId?: unknown; scope?: unknown };
+      const b = (req.body ?? {}) as { role?: unknown; agentId?: unknown; scope?: unknown; extension?: unknown };
       if ((b.role !== undefined && !ROLES.includes(b.role as Role)) || (b.agentId !== undefined && b.agentId !== null && typeof b.agentId !== 'string')) {
-        return res.status(400).json({ ok: false, error: `expected { role?: ${ROLES.join('|')}, agentId?: text | null, scope?: { queues?, teams? } | null }` });
+        return res.status(400).json({ ok: false, error: `expected { role?: ${ROLES.join('|')}, agentId?: text | null, scope?: { queues?, teams? } | null, extension?: text | null }` });
       }
+      const ext = b.extension === undefined ? undefined : parseExtension(b.extension);
+      if (ext && !ext.ok) return res.status(400).json({ ok: false, error: ext.error });
       const me = actor(res);
       if (me.kind === 'user' && me.userId === id && b.role !== undefined && b.role !== before.role) return res.status(400).json({ ok: false, error: 'you cannot change your own role' });
       let after;
       try {
         after = auth.updateUser(id, { role: b.role as Role | undefined, agentId: b.agentId as string | null | undefined, scope: b.scope });
+        // The phone alone changes no access: no session ends for it (store.ts setExtension).
+        if (ext?.ok) after = auth.setExtension(id, ext.extension) ?? after;
       } catch (err) {
         return res.status(400).json({ ok: false, error: (err as Error).message });
       }

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import type { RevokeReason } from '../../shared/wire.ts';
 import { normalScope, parseScope, scopeKey, type SupervisorScope } from '../../shared/scope.ts';
+import { parseExtension } from '../../shared/extension.ts';
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, keylen: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 
@@ -29,6 +30,8 @@ export interface User {
   mustChange: boolean;
   /** A supervisor's queues and teams (shared/scope.ts); null: the whole floor (always for admins and agents). */
   scope: SupervisorScope | null;
+  /** The user's own phone (shared/extension.ts), where listen, whisper and barge ring; null: none set. */
+  extension: string | null;
 }
 
 export interface TokenInfo {
@@ -151,6 +154,8 @@ function openSchema(db: Database.Database): void {
   if (!columns.some((c) => c.name === 'oidc_subject')) db.exec('ALTER TABLE users ADD COLUMN oidc_subject TEXT');
   db.exec('CREATE UNIQUE INDEX IF NOT EXISTS users_oidc_subject ON users(oidc_subject) WHERE oidc_subject IS NOT NULL');
   // …and the ID token a session signed in with, the hint the provider's logout asks for (never a credential here).
+  // Supervisor actions: a user's own phone, where listen/whisper/barge ring (NULL: none set).
+  if (!columns.some((c) => c.name === 'extension')) db.exec('ALTER TABLE users ADD COLUMN extension TEXT');
   const sessionColumns = db.prepare('PRAGMA table_info(sessions)').all() as { name: string }[];
   if (!sessionColumns.some((c) => c.name === 'id_token')) db.exec('ALTER TABLE sessions ADD COLUMN id_token TEXT');
 }
@@ -307,10 +312,10 @@ export class AuthStore {
 
   /** The user with this id, or undefined. */
   getUser(id: number): User | undefined {
-    const r = this.stmt('SELECT id, username, role, agent_id, created_ms, must_change, scope FROM users WHERE id = ?').get(id) as
-      | { id: number; username: string; role: Role; agent_id: string | null; created_ms: number; must_change: number; scope: string | null }
+    const r = this.stmt('SELECT id, username, role, agent_id, created_ms, must_change, scope, extension FROM users WHERE id = ?').get(id) as
+      | { id: number; username: string; role: Role; agent_id: string | null; created_ms: number; must_change: number; scope: string | null; extension: string | null }
       | undefined;
-    return r && { id: r.id, username: r.username, role: r.role, agentId: r.agent_id, createdAtMs: r.created_ms, mustChange: r.must_change === 1, scope: r.role === 'supervisor' ? storedScope(r.scope) : null };
+    return r && { id: r.id, username: r.username, role: r.role, agentId: r.agent_id, createdAtMs: r.created_ms, mustChange: r.must_change === 1, scope: r.role === 'supervisor' ? storedScope(r.scope) : null, extension: r.extension };
   }
 
   /** The user with this name (case-insensitive, as sign-in compares), or undefined. */
@@ -402,6 +407,19 @@ export class AuthStore {
       this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(id);
     })();
     this.revoked(credentialKey.user(id), role === before.role && agentId === before.agentId ? 'scope-changed' : 'role-changed');
+    return this.getUser(id);
+  }
+
+  /**
+   * Sets (or with `null`/`''` clears) a user's own phone (shared/extension.ts `parseExtension`); throws
+   * a readable error for anything else. Access does not change, so no session ends. Resolves with the
+   * user as now stored, or undefined for an unknown id.
+   */
+  setExtension(id: number, input: unknown): User | undefined {
+    const r = parseExtension(input);
+    if (!r.ok) throw new Error(r.error);
+    if (!this.getUser(id)) return undefined;
+    this.db.prepare('UPDATE users SET extension = ? WHERE id = ?').run(r.extension, id);
     return this.getUser(id);
   }
 

@@ -65,7 +65,7 @@ describe('sign-in', () => {
     expect(r.setCookie).toMatch(/HttpOnly/i);
     expect(r.setCookie).toMatch(/SameSite=Lax/i);
     const me = await call('GET', '/api/me', r.cookie);
-    expect(me.body).toEqual({ ok: true, data: { username: 'sue', role: 'supervisor', agentId: null, demo: false, mustChange: false } });
+    expect(me.body).toEqual({ ok: true, data: { username: 'sue', role: 'supervisor', agentId: null, demo: false, mustChange: false, extension: null } });
     await call('POST', '/api/logout', r.cookie);
     expect((await call('GET', '/api/me', r.cookie)).body).toEqual({ ok: true, data: null });
   });
