@@ -152,6 +152,11 @@ export const floorConfigSchema = z.strictObject({
    * e.g. `["Acme", "Acme Insurance"]`; none: the company is not checked. Matched like the phrase lists.
    */
   companyNames: z.array(phraseSchema).max(20).optional(),
+  /**
+   * The language of transcript segments that name none and whose call named none before (a floor whose
+   * speech-to-text engine sends no `lang`); none: such a segment is read in every listed language.
+   */
+  transcriptLang: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, 'a language tag such as en, tr, et or en-GB').optional(),
   /** The admin's phrase lists per conversation rule and language, over the defaults (shared/phrases.ts). */
   phrases: PhraseListsSchema.optional(),
   queues: z.record(z.string(), overrideSchema),

@@ -156,6 +156,8 @@ export interface ConversationState {
   greetedSegment?: number;
   /** The agent segment whose greeting time has been judged (the agent was heard, or the segment ended). */
   greetingTimedSegment?: number;
+  /** The language of the call's last segment that named one: a segment without `lang` is read in it. */
+  lang?: string;
   /** A call.talking event was seen: talk detection runs on this call (dead-air is then judged live). */
   talkDetection?: boolean;
   /** Caller's requests to repeat so far, as evidence (times only, at most ALERT_EVIDENCE_CAP). */

@@ -235,6 +235,8 @@ export function countOnCall(s: FloorState, c: CallState, rule: RuleId, level: Al
     if (addEvidence(known, evidence)) touchAlert(s, known);
     return;
   }
+  // Raised before, but no longer within reach (the closed index is bounded): counted once, never again.
+  if (c.alertIds.includes(id)) return;
   recordFact(s, { id, ruleId: rule, level, value: count, threshold, unit, raisedAtMs: atMs, atMs, callId: c.callId, agentId: c.agentId, queueId: c.queueId, evidence });
 }
 

@@ -18,7 +18,7 @@ import { type EventOf, SEGMENT_OFFSET_LIMIT_MS, type TranscriptCue } from '../ev
 import type { AlertEvidence, CallState, ConversationState, FloorState, PartyVoice } from '../state.ts';
 import { type Handler, callOrOrphan } from './calls.ts';
 import { isConnected, touchCall } from './core.ts';
-import { readingContext, segmentCues } from './cues.ts';
+import { type SegmentReading, readSegment, readingContext } from './cues.ts';
 import { checkGreetingLive, endGreeting, judgeGreetingTime, judgeGreetingWords } from './rules/greeting.ts';
 import { callerSpokeAfterDontKnow, endDontKnow, judgeClarity, judgeDontKnow, judgeLanguage, settleDontKnow } from './rules/spoken-words.ts';
 import { checkDeadAirLive, endSilence } from './rules/dead-air.ts';
@@ -68,13 +68,27 @@ export function noteTranscript(s: FloorState, c: CallState, e: EventOf<'call.tra
   if (connected) {
     const seg: AlertEvidence = { speaker: e.speaker, startMs, endMs };
     speechStarts(s, c, conv, e.speaker, startMs, seg);
-    const cues = segmentCues(e, () => readingContext(s.config, c.agentId !== undefined ? s.agents.get(c.agentId)?.name : undefined));
+    const cues = e.text.trim().length > 0 ? readTranscript(s, e).cues : (e.cues ?? []);
     judgeSegment(s, c, conv, e.speaker, cues, seg);
   }
+  if (e.lang !== undefined) conv.lang = e.lang;
   if (voice.firstSpeechMs === undefined || startMs < voice.firstSpeechMs) voice.firstSpeechMs = startMs;
   voice.lastSpeechEndMs = later(voice.lastSpeechEndMs, endMs);
   voice.finalSegments = (voice.finalSegments ?? 0) + 1;
   if (connected) touchCall(s, c);
+}
+
+/**
+ * Reads a transcript segment's words (shared/engine/cues.ts) as the rules do when it is applied: with
+ * the floor's phrase lists and company names, the name of the call's agent, and in the segment's
+ * language — else the language of the call's last segment that named one, else the floor's
+ * `transcriptLang`, else every listed language. The server calls it to log a segment's cues instead of
+ * its words (`--transcripts evidence|drop`) and to find the spans it shows; it reads, never changes, `s`.
+ */
+export function readTranscript(s: FloorState, e: Pick<EventOf<'call.transcript'>, 'callId' | 'text' | 'lang'>): SegmentReading {
+  const c = s.calls.get(e.callId);
+  const agentName = c?.agentId !== undefined ? s.agents.get(c.agentId)?.name : undefined;
+  return readSegment(e.text, e.lang ?? c?.conversation?.lang ?? s.config.transcriptLang, readingContext(s.config, agentName));
 }
 
 /** The rules read in one final segment's words. */

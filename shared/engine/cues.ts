@@ -129,9 +129,3 @@ export function readSegment(text: string, lang: string | undefined, ctx: Reading
   spans.sort((a, b) => a.start - b.start || a.end - b.end);
   return { cues, spans };
 }
-
-/** The cues of a segment as the rules take them: from its words when it has any, else the ones it was logged with. */
-export function segmentCues(e: { text: string; lang?: string; cues?: readonly TranscriptCue[] }, ctx: () => ReadingContext): readonly TranscriptCue[] {
-  if (e.text.trim().length > 0) return readSegment(e.text, e.lang, ctx()).cues;
-  return e.cues ?? [];
-}

@@ -278,3 +278,19 @@ describe('settings', () => {
     expect(f.alerts('language')).toEqual([]);
   });
 });
+
+describe('language of a segment', () => {
+  it("a segment without lang is read in the call's last named language, else the floor's transcriptLang, else every listed one", () => {
+    // "lan" is a Turkish listed word and an English word ("LAN cable"): in English it is no lapse.
+    const en = answered().send(10, say('agent', 'Hello, Ann from Acme', 6, 8, 'en')).send(20, say('agent', 'Check the LAN cable', 15, 18));
+    expect(en.alerts('language')).toEqual([]);
+    const tr = answered().send(10, say('agent', 'Merhaba, Ann, Acme', 6, 8, 'tr')).send(20, say('agent', 'Lan, olmadı', 15, 18));
+    expect(tr.alerts('language')).toHaveLength(1);
+    const cfg = acme();
+    cfg.transcriptLang = 'en';
+    const floorLang = answered('Ann Lee', cfg).send(20, say('agent', 'Check the LAN cable', 15, 18));
+    expect(floorLang.alerts('language')).toEqual([]);
+    const unknown = answered().send(20, say('agent', 'Check the LAN cable', 15, 18));
+    expect(unknown.alerts('language')).toHaveLength(1);
+  });
+});
