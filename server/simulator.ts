@@ -1,9 +1,10 @@
 /**
  * The built-in simulator of a busy floor: Poisson arrivals per queue, agents
  * serving one to three queues each, realistic talk, hold, wrap-up and breaks,
- * parallel rings on the priority queue, and occasional etiquette lapses of
- * every kind. It is a producer like any other: its events go through the same
- * ingest path.
+ * parallel rings on the priority queue, conversations on answered calls
+ * (transcripts and talk detection in en, tr and et: server/sim-conversation.ts),
+ * and occasional etiquette lapses of every kind. It is a producer like any
+ * other: its events go through the same ingest path.
  *
  * Time: the simulated floor lives on the server's clock. Every event is
  * stamped with the instant it falls due on that clock and is sent at the
@@ -21,6 +22,7 @@ import type { AgentState, FloorState } from '../shared/state.ts';
 import type { IngestResult } from '../shared/wire.ts';
 import { MAX_BATCH_EVENTS, type IngestSource } from './ingest.ts';
 import { mulberry32 as prng } from '../shared/random.ts';
+import { type ConversationLapse, type SimHold, type SimLang, SIM_LANGS, scriptLeg } from './sim-conversation.ts';
 
 export interface SimQueue {
   id: string;
@@ -50,6 +52,12 @@ export interface SimulatorOptions {
    */
   resume?: FloorState;
   emit: (events: FloorEventInput[]) => void | Promise<unknown>;
+  /**
+   * Told of every agent's part of a call the simulator scripts a conversation for (server/sim-conversation.ts),
+   * when it is scripted (its events are still to come): the call, the agent, the language and the lapses it
+   * holds (none on most). For tests and diagnostics; the floor is the same without it.
+   */
+  onConversation?: (leg: { callId: string; agentId: string; lang: SimLang; lapses: readonly ConversationLapse[] }) => void;
 }
 
 export interface Simulator {
@@ -162,6 +170,17 @@ interface SimCall {
   skipped: Set<string>;
   /** The caller's number: one who hangs up is called back (the worklist). */
   caller?: string;
+  /** The conversation once answered: kept across transfers (same caller, same language, offsets from the first answer). */
+  talk?: CallTalk;
+}
+
+/** What a call's conversation keeps from one agent's part to the next. */
+interface CallTalk {
+  lang: SimLang;
+  /** The call's first answer, epoch ms: transcript offsets count from it. */
+  answeredAtMs: number;
+  /** Transcript times as offsets from the answer, else epoch ms (both forms, as engines send them). */
+  offsets: boolean;
 }
 
 interface OpenRing {
@@ -175,6 +194,8 @@ interface OpenRing {
 export function createSimulator(opts: SimulatorOptions, startMs: number): Simulator {
   const seed = opts.seed ?? 1;
   const rnd = prng(seed);
+  /** Draws of the conversations (issue 18), a stream of their own so the floor's other draws stay as they were. */
+  const talkRnd = prng(seed ^ 0x7a1c5eed);
   const lapse = opts.lapseRate ?? 1;
   const speed = opts.speed ?? 1;
   if (!(speed > 0) || !Number.isFinite(speed)) throw new Error(`speed: expected a positive number, got ${speed}`);
@@ -416,18 +437,49 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
   }
 
   function talk(call: SimCall, a: SimAgent, t: number): void {
+    const again = call.talk !== undefined;
+    call.talk ??= newTalk(t);
     const fullSec = lapseChance(0.005) ? between(1700, 2100) : lapseChance(0.02) ? between(830, 1200) : Math.min(lognormal(290, 0.5), 1500);
     // Now and then the call is transferred instead of finished here: this agent's part ends then.
     const transferAt = chance(0.04) && fullSec > 90 ? t + sec(between(45, fullSec - 10)) : undefined;
     const endAt = transferAt ?? t + sec(fullSec);
-    carryOn(call, a, t, endAt, transferAt !== undefined);
+    carryOn(call, a, t, endAt, transferAt !== undefined, again ? 'greet-again' : 'greet');
   }
 
-  /** Holds, speaker, voice level and escalations of an agent's part of a call from `t` to `endAt`, then its end or transfer. */
-  function carryOn(call: SimCall, a: SimAgent, t: number, endAt: number, transfers: boolean): void {
+  /** A call's conversation from its first answer at `answeredAtMs`: the caller's language, the transcript's time form. */
+  function newTalk(answeredAtMs: number): CallTalk {
+    const lang = SIM_LANGS[Math.floor(talkRnd() * SIM_LANGS.length)];
+    return { lang, answeredAtMs, offsets: talkRnd() < 0.8 };
+  }
+
+  /** Schedules the conversation of an agent's part of a call, from `fromMs` to `toMs` around its holds. */
+  function converse(call: SimCall, a: SimAgent, fromMs: number, toMs: number, holds: SimHold[], opening: 'greet' | 'greet-again' | 'mid-call', closing: 'goodbye' | 'transfer'): void {
+    const ct = (call.talk ??= newTalk(fromMs));
+    const leg = scriptLeg(talkRnd, {
+      callId: call.id,
+      agentName: a.name,
+      queueId: call.queueId,
+      lang: ct.lang,
+      answeredAtMs: ct.answeredAtMs,
+      offsets: ct.offsets,
+      fromMs,
+      toMs,
+      holds,
+      opening,
+      closing,
+      msPerSec: 1000 / speed,
+      lapseRate: lapse,
+    });
+    for (const { at: when, ...e } of leg.events) at(when, (t) => emit(t, e));
+    opts.onConversation?.({ callId: call.id, agentId: a.id, lang: ct.lang, lapses: leg.lapses });
+  }
+
+  /** Holds, conversation, speaker, voice level and escalations of an agent's part of a call from `t` to `endAt`, then its end or transfer. */
+  function carryOn(call: SimCall, a: SimAgent, t: number, endAt: number, transfers: boolean, opening: 'greet' | 'greet-again'): void {
     const talkMs = endAt - t;
     // Holds, spread through the call.
     const holds = lapseChance(0.02) ? 3 : chance(0.1) ? 2 : chance(0.3) ? 1 : 0;
+    const held: SimHold[] = [];
     let cursor = t + sec(15);
     for (let i = 0; i < holds; i++) {
       const start = cursor + Math.round(between(sec(10), Math.max(sec(11), talkMs / (holds + 1))));
@@ -436,8 +488,11 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
       const asked = !lapseChance(0.05);
       at(start, (th) => emit(th, { type: 'call.hold', callId: call.id, askedPermission: asked }));
       at(start + len, (tu) => emit(tu, { type: 'call.unhold', callId: call.id }));
+      held.push({ startMs: start, endMs: start + len, asked });
       cursor = start + len;
     }
+    // What is said, between the holds.
+    converse(call, a, t, endAt, held, opening, transfers ? 'transfer' : 'goodbye');
     // Speakerphone.
     if (chance(0.08) || lapseChance(0.02)) {
       const on = t + sec(between(5, 30));
@@ -486,7 +541,7 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
       const others = queues.filter((q) => q.id !== call.queueId);
       const q = others.length ? pick(others) : queues[0];
       emit(t, { type: 'call.transferred', callId: call.id, toQueueId: q.id, askedPermission: asked, mode });
-      const moved: SimCall = { id: call.id, queueId: q.id, queuedAtMs: t, abandonAtMs: t + sec(exp(200) + 30), picked: false, skipped: new Set() };
+      const moved: SimCall = { id: call.id, queueId: q.id, queuedAtMs: t, abandonAtMs: t + sec(exp(200) + 30), picked: false, skipped: new Set(), talk: call.talk };
       waitingIn(q.id).push(moved);
       patience(moved);
     }
@@ -643,6 +698,8 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
       for (const c of calls) {
         const queueId = c.queueId ?? queues[0].id;
         const call: SimCall = { id: c.callId, queueId, queuedAtMs: c.queuedAtMs ?? c.firstSeenMs, abandonAtMs: startMs + sec(exp(120) + 10), picked: true, skipped: new Set() };
+        // A call answered before (talking, on hold, or transferred since) goes on in a language of its own, its offsets from that answer.
+        if (c.answeredAtMs !== undefined) call.talk = newTalk(c.answeredAtMs);
         if (c.status === 'queued') {
           call.picked = false;
           waitingIn(queueId).push(call);
@@ -670,6 +727,11 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
           }
           const endAt = from + sec(between(20, 240));
           if (c.speakerOnMs !== undefined) at(endAt - 1, (t) => emit(t, { type: 'call.speaker', callId: c.callId, on: false }));
+          // Speech the restart cut off ends; the conversation goes on from where it stood (no greeting).
+          for (const party of ['agent', 'caller'] as const) {
+            if (c.conversation?.[party].talkingSinceMs !== undefined) at(startMs + 1, (t) => emit(t, { type: 'call.talking', callId: c.callId, party, talking: false }));
+          }
+          converse(call, a, from, endAt, [], 'mid-call', 'goodbye');
           at(endAt, (t) => finish(call, a, t));
         }
       }

@@ -37,17 +37,9 @@ describe('simulator', () => {
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
   });
 
-  /**
-   * The conversation events (issue 18) are read and recorded, but their rules are not built yet; the
-   * simulator will carry transcripts and talk detection with them. Named here so that once it does,
-   * this list must shrink (the test fails while a type is both simulated and listed).
-   */
-  const NOT_YET_SIMULATED = ['call.talking', 'call.transcript'];
-
-  it('uses every event type of the feed (but the conversation events, not simulated yet)', () => {
+  it('uses every event type of the feed, the conversation events (transcripts, talk detection) included', () => {
     const used = [...new Set(events.map((e) => e.type))].sort();
-    expect(used).toEqual([...EVENT_TYPES].filter((t) => !NOT_YET_SIMULATED.includes(t)).sort());
-    expect(NOT_YET_SIMULATED.every((t) => (EVENT_TYPES as readonly string[]).includes(t) && !(used as string[]).includes(t))).toBe(true);
+    expect(used).toEqual([...EVENT_TYPES].sort());
   });
 
   it('runs a floor of 40 named agents and roughly 300 calls an hour', () => {
