@@ -62,6 +62,7 @@ import { emptyLogWarnings, folderBeforeStart } from './doctor.ts';
 import { openSqliteLog } from './log/sqlite.ts';
 import { openRedisLog } from './log/redis.ts';
 import { openSimulator } from './simulator.ts';
+import { SIM_COMPANY_NAME } from './sim-conversation.ts';
 import { startQueueLogTail, type QueueLogTail } from './queuelog/tail.ts';
 import { parseAmiAddress, startAmiClient, type AmiClient } from './ami/client.ts';
 import { AmiAdapter } from './ami/adapter.ts';
@@ -372,7 +373,8 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     return;
   }
   const o = readOptions(argv, env);
-  const config = { ...defaultConfig(), timeZone: o.timeZone };
+  // The simulated floor's agents answer the phone for the demo company: the greeting rule checks they name it.
+  const config = { ...defaultConfig(), timeZone: o.timeZone, ...(o.simulator ? { companyNames: [SIM_COMPANY_NAME] } : {}) };
   const checked = parseConfig(config);
   if (!checked.ok) throw new Error(checked.error);
   // JSON lines unless a terminal (or --log-format) says otherwise; the secrets this process was given never appear in them.
