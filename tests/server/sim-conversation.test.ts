@@ -5,12 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { createSimulator } from '../../server/simulator.ts';
 import { CONVERSATION_LAPSES, SIM_COMPANY_NAME, scriptLeg, type ConversationLapse, type LegInput, type SimHold } from '../../server/sim-conversation.ts';
-import { applyEvent, createFloorState, tick } from '../../shared/engine.ts';
-import { defaultConfig } from '../../shared/config.ts';
+import { applyEvent, createFloorState, drainChanges, tick } from '../../shared/engine.ts';
+import { defaultConfig, type RuleId } from '../../shared/config.ts';
 import { parseEvent, SEGMENT_OFFSET_LIMIT_MS, type EventOf, type FloorEvent, type FloorEventInput } from '../../shared/events.ts';
 import { DEFAULT_PHRASES, compilePhrases, type PhraseLang, type PhraseRuleId } from '../../shared/phrases.ts';
 import { mulberry32 } from '../../shared/random.ts';
-import type { FloorState } from '../../shared/state.ts';
+import type { Alert, FloorState } from '../../shared/state.ts';
 
 const T0 = Date.parse('2026-11-24T08:00:00Z');
 
@@ -413,5 +413,83 @@ describe('simulator taking over a floor with conversations under way', () => {
       const stop = got.find((e) => e.type === 'call.talking' && e.callId === callId && e.party === party);
       expect(stop && stop.type === 'call.talking' && stop.talking, k).toBe(false);
     }
+  });
+});
+
+describe('simulator conversations through the engine', () => {
+  /** The rule each lapse breaks. */
+  const RULE_OF: Record<ConversationLapse, RuleId> = {
+    'greeting-late': 'greeting',
+    'greeting-unnamed': 'greeting',
+    clarity: 'clarity',
+    language: 'language',
+    'dont-know': 'dont-know',
+    'dead-air': 'dead-air',
+    'talk-over': 'talk-over',
+  };
+  const CONVERSATION_RULES: RuleId[] = ['greeting', 'clarity', 'language', 'dont-know', 'dead-air', 'talk-over'];
+
+  /**
+   * Two hours of the demo floor (its settings name the company, as `npm start` does) folded by the
+   * engine with a tick every second, as the server runs it: every alert it raised (its last state), and the legs.
+   */
+  function floorRun(seed: number, minutes: number): { alerts: Map<string, Alert>; legs: Leg[]; events: FloorEvent[] } {
+    const state = createFloorState({ ...defaultConfig(), timeZone: 'UTC', companyNames: [SIM_COMPANY_NAME] }, 0);
+    const alerts = new Map<string, Alert>();
+    const legs: Leg[] = [];
+    const events: FloorEvent[] = [];
+    const sim = createSimulator(
+      {
+        seed,
+        onConversation: (l) => legs.push(l),
+        emit: (b) => {
+          for (const raw of b) {
+            const r = parseEvent(raw);
+            if (!r.ok) throw new Error(r.error);
+            events.push(r.event);
+            applyEvent(state, r.event);
+          }
+        },
+      },
+      T0,
+    );
+    for (let t = T0; t <= T0 + minutes * 60_000; t += 1_000) {
+      sim.step(t);
+      tick(state, t);
+      for (const a of drainChanges(state).alerts) alerts.set(a.id, a);
+    }
+    return { alerts, legs, events };
+  }
+
+  const { alerts, legs, events } = floorRun(1, 120);
+  const raised = [...alerts.values()].filter((a) => a.status !== 'retracted' && CONVERSATION_RULES.includes(a.ruleId));
+
+  it('raises alerts of each of the six conversation rules', () => {
+    const byRule = new Map<string, number>();
+    for (const a of raised) byRule.set(a.ruleId, (byRule.get(a.ruleId) ?? 0) + 1);
+    for (const rule of CONVERSATION_RULES) expect(byRule.get(rule) ?? 0, rule).toBeGreaterThanOrEqual(1);
+    // dead-air both ways: a warning (15 s) and a breach (30 s).
+    expect(raised.some((a) => a.ruleId === 'dead-air' && a.level === 'warn')).toBe(true);
+    expect(raised.some((a) => a.ruleId === 'dead-air' && a.level === 'breach')).toBe(true);
+  });
+
+  it('raises on each call exactly the conversation rules its lapses break: none on a call without a lapse', () => {
+    const calls = callsOf(events);
+    const meant = new Map<string, Set<RuleId>>();
+    for (const l of legs) for (const k of l.lapses) (meant.get(l.callId) ?? meant.set(l.callId, new Set()).get(l.callId)!).add(RULE_OF[k]);
+    const got = new Map<string, Set<RuleId>>();
+    for (const a of raised) if (a.callId !== undefined) (got.get(a.callId) ?? got.set(a.callId, new Set()).get(a.callId)!).add(a.ruleId);
+    let clean = 0;
+    let lapsed = 0;
+    for (const c of calls.values()) {
+      // A call whose end was lost stays "on the line" in silence until the loss is known: dead air, rightly.
+      if (c.finals.length === 0 || !c.over || c.lost) continue;
+      const want = [...(meant.get(c.callId) ?? [])].sort();
+      expect([...(got.get(c.callId) ?? [])].sort(), c.callId).toEqual(want);
+      if (want.length === 0) clean++;
+      else lapsed++;
+    }
+    expect(clean).toBeGreaterThan(300);
+    expect(lapsed).toBeGreaterThan(30);
   });
 });
