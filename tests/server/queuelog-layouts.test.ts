@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QueueLogParser } from '../../server/queuelog/parse.ts';
-import { loadQueueLogFiles, QueueLogLayoutError, QueueLogReader, readQueueLogFiles, REORDER_WINDOW_MS } from '../../server/queuelog/reader.ts';
+import { loadQueueLogFiles, QueueLogLayoutError, QueueLogReader, readQueueLogFiles, REORDER_WINDOW_MS, STEADY_WINDOW_MS } from '../../server/queuelog/reader.ts';
 import { buildReport, type QueueLogReport } from '../../server/queuelog/report.ts';
 import { QueueLogTail, TAIL_JUDGE_AFTER } from '../../server/queuelog/tail.ts';
 import { generateQueueLog } from '../../bench/lib/queuelog-gen.ts';
@@ -410,5 +410,39 @@ describe('8. whole files in time and memory linear in the file', () => {
     // The report is read again with no window: every call in its place.
     const { report } = await buildReport([file], { timeZone: 'UTC' });
     expect(report.queues.sales).toMatchObject({ offered: 11, answered: 1, abandoned: 10, avgWaitSec: 20, avgTalkSec: talk });
+  });
+
+  it('holds the whole reorder window for the first two hours, then a quarter hour', async () => {
+    // Calls every 10 minutes for four hours; at 1:50 ends a call in progress when the file began
+    // (1.5 h of talk: rebuilt, dated back within the window of the start); at 3:30 ends one whose
+    // lines before its end were lost (30 min of talk: dated back more than the steady window).
+    const lines = Array.from({ length: 24 }, (_, i) => [`${B + 600 * i}|c${i}|sales|NONE|ENTERQUEUE||555|1`, `${B + 600 * i + 6}|c${i}|sales|NONE|ABANDON|1|1|6`]).flat();
+    const early = `${B + 6600}|early|sales|PJSIP/201|COMPLETECALLER|10|${5400}|1`;
+    const lost = `${B + 12_600}|lost|sales|PJSIP/202|COMPLETEAGENT|10|${1800}|1`;
+    const at = (line: string) => Number(line.split('|')[0]);
+    const byTime = (extra: string[]) => tempFile([...lines, ...extra].sort((x, y) => at(x) - at(y)).join('\n'));
+    const steady = STEADY_WINDOW_MS / 1000;
+    expect(steady).toBeLessThan(1800);
+
+    const first = await loadQueueLogFiles([byTime([early])], { timeZone: 'UTC' });
+    const a = first.run();
+    const events = [...a.events];
+    expect(a.late).toBe(0);
+    expect(events.map((e) => e.at)).toEqual([...events.map((e) => e.at)].sort((x, y) => x - y));
+    first.close();
+
+    const later = await loadQueueLogFiles([byTime([early, lost])], { timeZone: 'UTC' });
+    const b = later.run();
+    [...b.events].forEach(() => {});
+    expect(b.late).toBeGreaterThan(0);
+    const c = later.run(Infinity);
+    const all = [...c.events];
+    expect(c.late).toBe(0);
+    expect(all.filter((e) => 'callId' in e && e.callId === 'lost').map((e) => [e.type, e.at / 1000 - B])).toEqual([
+      ['call.queued', 12_600 - 1800 - 10],
+      ['call.answered', 12_600 - 1800],
+      ['call.ended', 12_600],
+    ]);
+    later.close();
   });
 });
