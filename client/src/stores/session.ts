@@ -11,6 +11,8 @@ export interface Me {
   mustChange?: boolean;
   /** A scoped supervisor's queues and teams (shared/scope.ts): the server sends and allows only these. Absent: the whole floor. */
   scope?: { queues?: string[]; teams?: string[] };
+  /** The user's own phone, where listen, whisper and barge ring (shared/extension.ts); null: none set. */
+  extension?: string | null;
 }
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ ok: true; data: T } | { ok: false; error: string; status: number }> {
@@ -80,6 +82,14 @@ export const useSessionStore = defineStore('session', () => {
     return null;
   }
 
+  /** Sets (or with '' clears) the user's own phone; resolves with null when saved, else the server's error. */
+  async function setExtension(extension: string): Promise<string | null> {
+    const r = await api<{ extension: string | null }>('PUT', '/api/me/extension', { extension });
+    if (!r.ok) return r.error;
+    if (me.value) me.value = { ...me.value, extension: r.data.extension };
+    return null;
+  }
+
   /** Signs out here; resolves with the identity provider's logout URL when the session came from single sign-on (the page goes there next), else null. */
   async function logout(): Promise<string | null> {
     const r = await api<{ endSessionUrl?: string } | null>('POST', '/api/logout');
@@ -95,5 +105,5 @@ export const useSessionStore = defineStore('session', () => {
     oneTimePassword = null;
   }
 
-  return { me, checked, error, notice, load, login, signedInWith, changePassword, logout, reset };
+  return { me, checked, error, notice, load, login, signedInWith, changePassword, setExtension, logout, reset };
 });
