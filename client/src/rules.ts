@@ -31,6 +31,10 @@ export function formatValue(value: number, unit: string): string {
       return t('unit.dbfs', { n: formatNumber(value) });
     case 'requests':
       return t('unit.requests', { n: value }, value);
+    case 'words':
+      return t('unit.words', { n: value }, value);
+    case 'times':
+      return t('unit.times', { n: value }, value);
     default:
       return '';
   }

@@ -4,6 +4,10 @@ import { catalogues, i18n, setLocale, initialLocale } from '../../client/src/i18
 import { formatPct, formatClock } from '../../client/src/format.ts';
 import { ruleName, formatValue } from '../../client/src/rules.ts';
 import { RULE_IDS } from '../../shared/config.ts';
+import type { AlertUnit } from '../../shared/state.ts';
+import { PHRASE_LANGS, PHRASE_RULE_IDS } from '../../shared/phrases.ts';
+import { TRANSCRIPT_CUES } from '../../shared/events.ts';
+import { RULE_FIELDS, SL_FIELDS, WORK_FIELDS } from '../../client/src/thresholds.ts';
 
 type Tree = { [k: string]: string | Tree };
 
@@ -43,6 +47,40 @@ describe('translations', () => {
     for (const lang of ['en', 'tr', 'et'] as const) {
       expect(Object.keys(catalogues[lang].rule).sort()).toEqual([...RULE_IDS].sort());
     }
+  });
+
+  it('gives every rule its advice, and every threshold field its label, help and unit, in every language', () => {
+    for (const lang of ['en', 'tr', 'et'] as const) {
+      const c = catalogues[lang];
+      expect(Object.keys(c.advice).sort(), lang).toEqual([...RULE_IDS].sort());
+      for (const f of [...RULE_FIELDS, ...WORK_FIELDS, ...SL_FIELDS]) {
+        expect(c.settings.f, `${lang} settings.f.${f.key}`).toHaveProperty([f.key]);
+        expect(c.settings.help, `${lang} settings.help.${f.key}`).toHaveProperty([f.key]);
+        expect(c.settings.u, `${lang} settings.u.${f.unit}`).toHaveProperty([f.unit]);
+      }
+      // The conversation settings: every phrase list and language the editor shows, every cue a transcript marks.
+      for (const r of PHRASE_RULE_IDS) expect(c.cs.lists, `${lang} cs.lists.${r}`).toHaveProperty([r]);
+      for (const l of PHRASE_LANGS) expect(c.cs.langs, `${lang} cs.langs.${l}`).toHaveProperty([l]);
+      for (const cue of TRANSCRIPT_CUES) expect(c.tx.cue, `${lang} tx.cue.${cue}`).toHaveProperty([cue]);
+    }
+  });
+
+  it('says every alert unit in words, in every language (only a bare event has no value)', () => {
+    // A Record over the union: a unit added to AlertUnit without an entry here fails the typecheck.
+    const samples: Record<AlertUnit, number> = { rings: 4, sec: 75, holds: 3, calls: 2, dbfs: -6, requests: 2, event: 1, words: 2, times: 3 };
+    for (const lang of ['en', 'tr', 'et'] as const) {
+      setLocale(lang);
+      for (const [unit, n] of Object.entries(samples)) {
+        const text = formatValue(n, unit);
+        if (unit === 'event') expect(text).toBe('');
+        else {
+          expect(text, `${lang} ${unit}`).toContain(String(Math.abs(n) >= 60 ? 1 : Math.abs(n)));
+          expect(text, `${lang} ${unit}`).not.toMatch(/unit\./);
+        }
+      }
+    }
+    setLocale('en');
+    expect([formatValue(1, 'words'), formatValue(3, 'times')]).toEqual(['1 listed word', '3 times']);
   });
 
   it('switches language, remembers it per user, and formats numbers and times by it', () => {
