@@ -68,6 +68,7 @@ import { parseAmiAddress, startAmiClient, type AmiClient } from './ami/client.ts
 import { AmiAdapter } from './ami/adapter.ts';
 import { FsAdapter } from './freeswitch/adapter.ts';
 import { parseFsAddress, startFsClient, type FsClient } from './freeswitch/esl-client.ts';
+import { FsActions } from './freeswitch/actions.ts';
 import { AmiActions } from './ami/actions.ts';
 import { RedisNotifyStore } from './notify/store.ts';
 import { parseRetainDays } from './retention.ts';
@@ -413,6 +414,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   let amiClient: AmiClient | undefined;
   let fsClient: FsClient | undefined;
   let amiActions: AmiActions | undefined;
+  let fsActions: FsActions | undefined;
   const server = createServer({
     log,
     auth,
@@ -436,8 +438,8 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     ...(notifyStore ? { notify: { store: notifyStore } } : {}),
     // dist/client of the package, from the sources (server/) as from the build (dist/server/).
     staticDir: clientDir(),
-    // Supervisor actions over the AMI link (server/ami/actions.ts); none without --ami.
-    pbxActions: () => amiActions,
+    // Supervisor actions over the AMI link (server/ami/actions.ts), else the FreeSWITCH event socket (server/freeswitch/actions.ts); none without either.
+    pbxActions: () => amiActions ?? fsActions,
     sources: () => ({
       ...(queueLogTail ? { queueLog: queueLogTail.stats } : {}),
       ...(amiClient ? { ami: amiClient.stats } : {}),
@@ -493,6 +495,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     const state = server.state();
     const resumed = adapter.resume([...state.liveCalls].flatMap((id) => state.calls.get(id) ?? []), Date.now());
     fsClient = startFsClient({ ...o.freeswitch, adapter, submit: (events) => server.pipeline.submit(events, 'freeswitch'), logger });
+    fsActions = new FsActions(fsClient);
     logger.info(`FreeSWITCH: listening to the event socket at ${o.freeswitch.host}:${o.freeswitch.port}${resumed ? ` (${resumed} open calls taken over from the log)` : ''}`);
   }
   if (o.sso.oidc) {

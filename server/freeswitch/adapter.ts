@@ -198,6 +198,25 @@ export class FsAdapter {
   }
 
   /**
+   * The channel to eavesdrop on to hear an agent's live queue call: the agent's own channel
+   * (`CC-Agent-UUID` of its bridge-agent-start) when known, else the caller's; undefined when the
+   * agent is on no call we follow.
+   */
+  liveCallOf(agentId: string): { uuid: string; side: 'agent' | 'caller'; callId: string } | undefined {
+    for (const t of this.calls.values()) {
+      const l = t.open;
+      if (!l || l.status !== 'connected' || l.agentId !== agentId) continue;
+      return l.agentChannel !== undefined ? { uuid: l.agentChannel, side: 'agent', callId: l.callId } : { uuid: t.uid, side: 'caller', callId: l.callId };
+    }
+    return undefined;
+  }
+
+  /** The queues an agent is known to serve (from mod_callcenter's events and the calls), in the order first seen. */
+  queuesOf(agentId: string): string[] {
+    return [...this.members.track(agentId).queues];
+  }
+
+  /**
    * After a Floorwatch restart: takes over the calls the engine still has open (from the log) whose
    * ids are FreeSWITCH channel UUIDs, so their later events continue them and the reconcile after
    * the login can close those that ended meanwhile. Returns how many were taken over.
@@ -579,6 +598,43 @@ export class FsAdapter {
     return out;
   }
 
+  /**
+   * The agents as mod_callcenter lists them (`callcenter_config agent list`: name, status, state)
+   * and the queues each serves (`callcenter_config tier list`: queue, agent): an `agent.state` for
+   * each agent whose presence or queues differ from what we knew, at `nowMs`. After a connect, so a
+   * floor starts with its agents signed in or out as they are, and their queues known.
+   */
+  roster(agents: readonly Record<string, string>[], tiers: readonly Record<string, string>[], nowMs: number): FloorEventInput[] {
+    const queuesOf = new Map<string, string[]>();
+    for (const t of tiers) {
+      const agent = clean(t.agent);
+      const queue = clean(t.queue);
+      if (agent === undefined || queue === undefined) continue;
+      const qs = queuesOf.get(agent) ?? [];
+      if (!qs.includes(queue)) qs.push(queue);
+      queuesOf.set(agent, qs);
+    }
+    const out: FloorEventInput[] = [];
+    for (const row of agents) {
+      const agentId = clean(row.name);
+      const status = (row.status ?? '').trim().toLowerCase();
+      if (agentId === undefined || !(status in STATUS_PRESENCE)) continue;
+      const cc = this.agentCc.get(agentId) ?? {};
+      this.agentCc.set(agentId, cc);
+      cc.status = status;
+      cc.idle = (row.state ?? '').trim().toLowerCase() === 'idle';
+      const { state, reason } = presenceOf(cc);
+      const a = this.members.track(agentId);
+      const queues = queuesOf.get(agentId) ?? a.queues;
+      if (a.presence === state && a.reason === reason && a.queues.join('\u0000') === queues.join('\u0000')) continue;
+      a.presence = state;
+      a.reason = reason;
+      a.queues = [...queues];
+      out.push({ type: 'agent.state', id: `fs:${idPart(agentId)}:roster:r${Math.floor(nowMs)}`, at: nowMs, agentId, state, ...(queues.length ? { queues: [...queues] } : {}), ...(reason !== undefined ? { reason } : {}) });
+    }
+    return out;
+  }
+
   // ------------------------------------------------------------ agents
 
   private agentEvent(action: string, ev: EslEvent, t: number, stamp: string): FsFeedResult {
@@ -596,13 +652,7 @@ export class FsAdapter {
       else if (state === 'waiting') cc.idle = false;
       else return { kind: 'skipped', reason: 'agent-state-change: the state follows the calls' };
     }
-    let state: AgentPresence = cc.status !== undefined ? STATUS_PRESENCE[cc.status] : 'available';
-    let reason: string | undefined;
-    if (state === 'away') reason = normalizeAwayReason(cc.status);
-    else if (state === 'available' && cc.idle) {
-      state = 'away';
-      reason = 'idle';
-    }
+    const { state, reason } = presenceOf(cc);
     const a = this.members.track(agentId);
     if (a.presence === state && a.reason === reason) return { kind: 'skipped', reason: `${action} with no change of presence` };
     a.presence = state;
@@ -612,6 +662,14 @@ export class FsAdapter {
   }
 }
 
+/** Presence from mod_callcenter's status, and its state `Idle` (an available agent taking no calls: away, `idle`). */
+function presenceOf(cc: { status?: string; idle?: boolean }): { state: AgentPresence; reason?: string } {
+  const state: AgentPresence = cc.status !== undefined ? STATUS_PRESENCE[cc.status] : 'available';
+  if (state === 'away') return { state, reason: normalizeAwayReason(cc.status) };
+  if (state === 'available' && cc.idle) return { state: 'away', reason: 'idle' };
+  return { state };
+}
+
 /** The caller as the feed shows it: the number, else the name. */
 function caller(h: EslEvent['headers']): { caller?: string } {
   const c = clean(h.get('CC-Member-CID-Number')) ?? clean(h.get('CC-Member-CID-Name'));
@@ -619,47 +677,56 @@ function caller(h: EslEvent['headers']): { caller?: string } {
 }
 
 /**
- * Rows of `callcenter_config queue list members`: a `|`-separated header line naming the columns
- * of mod_callcenter's members table (plus `score`), one line per member, then `+OK`
- * (list_result_callback() in mod_callcenter.c). Unknown or missing columns are tolerated; a line
- * with a different number of fields is skipped and counted in `damaged`.
+ * A `callcenter_config … list` answer: a `|`-separated header line naming the columns (of
+ * mod_callcenter's members, agents or tiers table), one line per row, then `+OK`
+ * (list_result_callback() in mod_callcenter.c). A line with a different number of fields is
+ * skipped and counted in `damaged`; `ok` is false for an `-ERR` answer (mod_callcenter not loaded).
  */
-export function parseMemberList(text: string): { rows: CcMemberRow[]; damaged: number; ok: boolean } {
+export function parsePipeList(text: string): { rows: Record<string, string>[]; damaged: number; ok: boolean } {
   const lines = text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '');
   const ok = lines.some((l) => l.startsWith('+OK'));
   const body = lines.filter((l) => !l.startsWith('+OK') && !l.startsWith('-ERR'));
   if (body.length === 0) return { rows: [], damaged: 0, ok };
   const cols = body[0].split('|');
-  const col = (name: string) => cols.indexOf(name);
-  const at = { queue: col('queue'), uuid: col('uuid'), session: col('session_uuid'), num: col('cid_number'), name: col('cid_name'), joined: col('joined_epoch'), bridge: col('bridge_epoch'), abandoned: col('abandoned_epoch'), agent: col('serving_agent'), state: col('state') };
-  if (at.uuid < 0 || at.session < 0 || at.queue < 0 || at.state < 0) return { rows: [], damaged: body.length, ok: false };
-  const rows: CcMemberRow[] = [];
+  const rows: Record<string, string>[] = [];
   let damaged = 0;
-  const num = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : 0);
   for (const line of body.slice(1)) {
     const f = line.split('|');
     if (f.length !== cols.length) {
       damaged++;
       continue;
     }
-    const uuid = clean(f[at.uuid]);
-    const sessionUuid = clean(f[at.session]) ?? ''; // an abandoned entry's session is emptied
-    const queue = clean(f[at.queue]);
+    rows.push(Object.fromEntries(cols.map((c, i) => [c, f[i]])));
+  }
+  return { rows, damaged, ok };
+}
+
+/**
+ * Rows of `callcenter_config queue list members` (the members table of mod_callcenter.c, plus
+ * `score`); rows without a member uuid or queue are left out.
+ */
+export function parseMemberList(text: string): { rows: CcMemberRow[]; damaged: number; ok: boolean } {
+  const list = parsePipeList(text);
+  const num = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : 0);
+  const rows: CcMemberRow[] = [];
+  for (const r of list.rows) {
+    const uuid = clean(r.uuid);
+    const queue = clean(r.queue);
     if (uuid === undefined || queue === undefined) continue;
     rows.push({
       queue,
       uuid,
-      sessionUuid,
-      cidNumber: at.num >= 0 ? clean(f[at.num]) : undefined,
-      cidName: at.name >= 0 ? clean(f[at.name]) : undefined,
-      joinedEpoch: num(f[at.joined]),
-      bridgeEpoch: num(f[at.bridge]),
-      abandonedEpoch: num(f[at.abandoned]),
-      servingAgent: at.agent >= 0 ? clean(f[at.agent]) : undefined,
-      state: (f[at.state] ?? '').trim(),
+      sessionUuid: clean(r.session_uuid) ?? '', // an abandoned entry's session is emptied
+      cidNumber: clean(r.cid_number),
+      cidName: clean(r.cid_name),
+      joinedEpoch: num(r.joined_epoch),
+      bridgeEpoch: num(r.bridge_epoch),
+      abandonedEpoch: num(r.abandoned_epoch),
+      servingAgent: clean(r.serving_agent),
+      state: (r.state ?? '').trim(),
     });
   }
-  return { rows, damaged, ok };
+  return { rows, damaged: list.damaged, ok: list.ok };
 }
 
 /** Channel UUIDs of `show channels as json` (`{"row_count":N,"rows":[{"uuid":…},…]}`, mod_commands.c), or undefined when the answer is not that. */

@@ -18,7 +18,9 @@
  *   and never delivered.
  * - After each login asks `api callcenter_config queue list members` and `api show channels as json`
  *   and reconciles (see {@link FsAdapter.reconcile}): callers answered, abandoned or gone while
- *   nobody listened are closed, callers waiting before we listened are taken in.
+ *   nobody listened are closed, callers waiting before we listened are taken in. Then
+ *   `api callcenter_config agent list` and `tier list`: each agent's status and queues
+ *   ({@link FsAdapter.roster}).
  * - Reconnects for ever with exponential backoff (0.5 s doubling to 30 s), back to 0.5 s after a
  *   good login. An `api uptime` every 20 s is the keepalive: a link that stops answering is dropped.
  * - Replies come in the order commands were sent (mod_event_socket answers each command on the
@@ -31,7 +33,7 @@ import net from 'node:net';
 import type { FloorEventInput } from '../../shared/events.ts';
 import type { IngestResult } from '../../shared/wire.ts';
 import { MAX_BATCH_EVENTS } from '../ingest.ts';
-import { FsAdapter, parseChannelList, parseMemberList } from './adapter.ts';
+import { FsAdapter, parseChannelList, parseMemberList, parsePipeList } from './adapter.ts';
 import { EslParser, formatCommand, parseEventPlain, type EslMessage } from './esl-parse.ts';
 
 /** First pause before dialling again: a FreeSWITCH restart goes unnoticed. */
@@ -44,6 +46,10 @@ export const PING_MS = 20_000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Pause before submitting a batch again after the pipeline refused it. */
 const RETRY_MS = 1_000;
+/** A command sent with {@link FsClient.api} not answered within this is given up (callcenter_config and bgapi answer at once). */
+export const ACTION_TIMEOUT_MS = 10_000;
+/** Commands of {@link FsClient.api} waiting for their reply at most: a stuck PBX does not pile them up. */
+const MAX_REQUESTS = 50;
 /** Events waiting for the pipeline at most; past this the oldest are dropped and counted. */
 const MAX_PENDING = 200_000;
 /** The subscription: channel events first, `CUSTOM` and its subclass last (see the header). */
@@ -96,6 +102,13 @@ export interface FsClientStats {
   dropped: number;
 }
 
+/**
+ * What became of a command sent with {@link FsClient.api}: FreeSWITCH's reply (an `api` command's
+ * `api/response` body, a `bgapi`'s `Reply-Text`), or why there is none: not connected, the link
+ * dropped before the reply (it may or may not have been done), no reply in time, too many waiting.
+ */
+export type FsApiAnswer = { kind: 'reply'; text: string } | { kind: 'not-connected' } | { kind: 'lost' } | { kind: 'timeout' } | { kind: 'busy' };
+
 type Phase = 'auth-request' | 'auth' | 'subscribe' | 'ready';
 type ReplyHandler = (msg: EslMessage) => void;
 
@@ -114,6 +127,8 @@ export class FsClient {
   private pingTimer: NodeJS.Timeout | undefined;
   private pingOutstanding = false;
   private replies: ReplyHandler[] = [];
+  /** Callers of {@link api} waiting for their reply: answered `lost` when the link drops. */
+  private readonly requests = new Set<(a: FsApiAnswer) => void>();
   private lastError = '';
   private pending: FloorEventInput[] = [];
   private pumping: Promise<void> | undefined;
@@ -220,6 +235,7 @@ export class FsClient {
       clearInterval(this.pingTimer);
       this.pingOutstanding = false;
       this.replies = [];
+      for (const done of [...this.requests]) done({ kind: 'lost' });
       if (this.socket === sock) {
         this.socket = undefined;
         if (this.phase === 'ready') {
@@ -241,6 +257,28 @@ export class FsClient {
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, this.opts.backoffMaxMs ?? BACKOFF_MAX_MS);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /**
+   * Sends one command on the event socket (`api …` or `bgapi …`, for the supervisor actions) and
+   * resolves with FreeSWITCH's reply; never retried, never rejects. The command is one line: line
+   * breaks in it are replaced (formatCommand), so it cannot smuggle a second command.
+   */
+  api(command: string, timeoutMs = ACTION_TIMEOUT_MS): Promise<FsApiAnswer> {
+    const sock = this.socket;
+    if (!sock || this.phase !== 'ready') return Promise.resolve({ kind: 'not-connected' });
+    if (this.requests.size >= MAX_REQUESTS) return Promise.resolve({ kind: 'busy' });
+    return new Promise<FsApiAnswer>((resolve) => {
+      const done = (a: FsApiAnswer) => {
+        if (!this.requests.delete(done)) return;
+        clearTimeout(timer);
+        resolve(a);
+      };
+      const timer = setTimeout(() => done({ kind: 'timeout' }), timeoutMs);
+      this.requests.add(done);
+      // A reply that comes after the timeout still takes its place in the FIFO: the next reply stays matched.
+      this.command(sock, command, (r) => done({ kind: 'reply', text: (r.body ?? r.headers.get('Reply-Text') ?? '').trim() }));
+    });
   }
 
   /** Sends a command and waits for its `command/reply` or `api/response`, in order. */
@@ -316,6 +354,17 @@ export class FsClient {
       const live = parseChannelList(r.body ?? '');
       this.counts.reconciles++;
       this.enqueue(this.adapter.reconcile(members.rows, live, this.now(), lostAtMs));
+    });
+    // The agents' status and their queues: the floor starts with everyone signed in or out as they are.
+    let agents: ReturnType<typeof parsePipeList> | undefined;
+    this.command(sock, 'api callcenter_config agent list', (r) => {
+      agents = parsePipeList(r.body ?? '');
+      this.counts.listDamaged += agents.damaged;
+    });
+    this.command(sock, 'api callcenter_config tier list', (r) => {
+      const tiers = parsePipeList(r.body ?? '');
+      this.counts.listDamaged += tiers.damaged;
+      if (agents?.ok && tiers.ok) this.enqueue(this.adapter.roster(agents.rows, tiers.rows, this.now()));
     });
     const pingMs = this.opts.pingMs ?? PING_MS;
     if (pingMs > 0) {

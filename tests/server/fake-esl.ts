@@ -24,6 +24,8 @@ interface Conn {
   commands: string[];
   authed: boolean;
   subscribed: boolean;
+  /** Replies held back behind a slow one, in order. */
+  held: Promise<void>;
 }
 
 /** FreeSWITCH's serialisation of one event (switch_event_serialize(), URL-encoded values) framed as text/event-plain. */
@@ -45,8 +47,15 @@ export class FakeEsl {
   members: { queue: string; uuid: string; session: string; cidNumber?: string; joined: number; bridge?: number; abandoned?: number; agent?: string; state: string }[] = [];
   /** UUIDs `show channels as json` lists. */
   channels: string[] = [];
+  /** Agents `callcenter_config agent list` lists, and the tiers (queue, agent) `tier list` lists. */
+  agents: { name: string; status: string; state?: string }[] = [];
+  tiers: { queue: string; agent: string }[] = [];
   /** Answer `callcenter_config` with -ERR (mod_callcenter not loaded). */
   noCallcenter = false;
+  /** A test's answer to any other `api` command (the body) or `bgapi` (the Reply-Text); undefined: `-ERR command not found`. */
+  onApi: ((cmd: string) => string | undefined) | undefined;
+  /** Answers of `onApi` come this late, ms (a slow PBX: the reply still comes, in its turn). */
+  apiDelayMs = 0;
 
   async listen(): Promise<this> {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
@@ -67,7 +76,7 @@ export class FakeEsl {
   private accept(socket: net.Socket): void {
     this.acceptedAt.push(Date.now());
     socket.setNoDelay(true);
-    const conn: Conn = { socket, commands: [], authed: false, subscribed: false };
+    const conn: Conn = { socket, commands: [], authed: false, subscribed: false, held: Promise.resolve() };
     this.conns.push(conn);
     socket.on('error', () => {});
     socket.write('Content-Type: auth/request\n\n');
@@ -112,6 +121,15 @@ export class FakeEsl {
       const cols = 'queue|instance_id|uuid|session_uuid|cid_number|cid_name|system_epoch|joined_epoch|rejoined_epoch|bridge_epoch|abandoned_epoch|base_score|skill_score|serving_agent|serving_system|state|score';
       const rows = this.members.map((m) => [m.queue, 'single_box', m.uuid, m.session, m.cidNumber ?? '', '', m.joined, m.joined, 0, m.bridge ?? 0, m.abandoned ?? 0, 0, 0, m.agent ?? '', m.agent ? 'single_box' : '', m.state, 10].join('|'));
       this.api(conn, rows.length ? `${cols}\n${rows.join('\n')}\n+OK\n` : '+OK\n');
+    } else if (cmd === 'api callcenter_config agent list') {
+      if (this.noCallcenter) return this.api(conn, '-ERR callcenter_config Command not found!\n');
+      const cols = 'name|instance_id|uuid|type|contact|status|state|max_no_answer|wrap_up_time|reject_delay_time|busy_delay_time|no_answer_delay_time|last_bridge_start|last_bridge_end|last_offered_call|last_status_change|no_answer_count|calls_answered|talk_time|ready_time|external_calls_count';
+      const rows = this.agents.map((a) => [a.name, 'single_box', '', 'callback', `[leg_timeout=10]user/${a.name}`, a.status, a.state ?? 'Waiting', 3, 10, 10, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0].join('|'));
+      this.api(conn, rows.length ? `${cols}\n${rows.join('\n')}\n+OK\n` : '+OK\n');
+    } else if (cmd === 'api callcenter_config tier list') {
+      if (this.noCallcenter) return this.api(conn, '-ERR callcenter_config Command not found!\n');
+      const rows = this.tiers.map((t) => [t.queue, t.agent, 'Ready', 1, 1].join('|'));
+      this.api(conn, rows.length ? `queue|agent|state|level|position\n${rows.join('\n')}\n+OK\n` : '+OK\n');
     } else if (cmd === 'api show channels as json') {
       this.api(conn, this.channels.length ? JSON.stringify({ row_count: this.channels.length, rows: this.channels.map((uuid) => ({ uuid, direction: 'inbound', name: `sofia/internal/${uuid.slice(0, 4)}` })) }) : '{"row_count": 0}\n');
     } else if (cmd === 'api uptime') {
@@ -119,6 +137,18 @@ export class FakeEsl {
     } else if (cmd === 'exit') {
       this.reply(conn, '+OK bye');
       conn.socket.end();
+    } else if (cmd.startsWith('api ') || cmd.startsWith('bgapi ')) {
+      const answer = this.onApi?.(cmd);
+      if (cmd.startsWith('bgapi ')) {
+        // A bgapi is answered at once with the job's UUID; its result would follow as a BACKGROUND_JOB event.
+        if (answer === undefined) this.reply(conn, '-ERR command not found');
+        else conn.socket.write(`Content-Type: command/reply\nReply-Text: ${answer}\nJob-UUID: 0d6c6f8e-0000-4000-a000-00000000b6b6\n\n`);
+      } else {
+        const body = answer ?? `-ERR ${cmd.slice(4).split(' ')[0]} Command not found!\n`;
+        // mod_event_socket answers one command at a time: a slow one holds back the replies after it.
+        conn.held = conn.held.then(() => new Promise<void>((r) => setTimeout(() => (this.api(conn, body), r()), this.apiDelayMs)));
+        return;
+      }
     } else {
       this.reply(conn, '-ERR command not found');
     }

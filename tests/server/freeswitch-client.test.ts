@@ -81,8 +81,15 @@ describe('FreeSWITCH client', () => {
   it('answers the auth request with the password, subscribes with CUSTOM callcenter::info last, then asks the queue members and the channels', async () => {
     const fake = await fakeEsl();
     const { client } = recordingClient(fake);
-    await waitFor(() => fake.conns[0]?.commands.length >= 4, 2000, 'the handshake and the lists');
-    expect(fake.conns[0].commands).toEqual([`auth ${FS_PASSWORD}`, SUBSCRIPTION, 'api callcenter_config queue list members', 'api show channels as json']);
+    await waitFor(() => fake.conns[0]?.commands.length >= 6, 2000, 'the handshake and the lists');
+    expect(fake.conns[0].commands).toEqual([
+      `auth ${FS_PASSWORD}`,
+      SUBSCRIPTION,
+      'api callcenter_config queue list members',
+      'api show channels as json',
+      'api callcenter_config agent list',
+      'api callcenter_config tier list',
+    ]);
     expect(SUBSCRIPTION).toBe('event plain CHANNEL_ANSWER CHANNEL_HOLD CHANNEL_UNHOLD CHANNEL_HANGUP_COMPLETE CUSTOM callcenter::info');
     await waitFor(() => client.stats.reconciles === 1, 2000, 'the reconcile');
     expect(client.stats).toMatchObject({ connected: true, state: 'connected', logins: 1, target: `127.0.0.1:${fake.port}` });
@@ -104,7 +111,7 @@ describe('FreeSWITCH client', () => {
       { type: 'call.ringing', at: at(2), callId: CALLER, agentId: A1 },
       { type: 'call.answered', at: at(9), callId: CALLER, agentId: A1, waitSec: 9 },
     ]);
-    expect(client.stats).toMatchObject({ damaged: 0, pending: 0, messages: 8 }); // the auth request, two command replies, two api answers, three events
+    expect(client.stats).toMatchObject({ damaged: 0, pending: 0, messages: 10 }); // the auth request, two command replies, four api answers, three events
     expect(client.stats.lastEventAtMs).toBe(B);
   });
 
@@ -173,13 +180,31 @@ describe('FreeSWITCH client', () => {
     expect(client.adapter.openCalls()).toEqual([]);
   });
 
-  it('takes in, at the first connect, callers already waiting in mod_callcenter, and tolerates a FreeSWITCH without mod_callcenter', async () => {
+  it('takes in, at the first connect, callers already waiting in mod_callcenter and the agents with their status and queues, and tolerates a FreeSWITCH without mod_callcenter', async () => {
     const fake = await fakeEsl();
     fake.members = [{ queue: Q, uuid: 'm-7', session: CALLER2, cidNumber: '5550177', joined: S - 30, state: 'Waiting' }];
     fake.channels = [CALLER2];
+    fake.agents = [
+      { name: A1, status: 'Available' },
+      { name: '1001@default', status: 'On Break' },
+      { name: '1002@default', status: 'Logged Out' },
+      { name: '1003@default', status: 'Available (On Demand)', state: 'Idle' },
+    ];
+    fake.tiers = [
+      { queue: Q, agent: A1 },
+      { queue: 'sales@default', agent: A1 },
+      { queue: Q, agent: '1001@default' },
+    ];
     const { client, submitted } = recordingClient(fake);
-    await waitFor(() => submitted.length === 1, 2000, 'the waiting caller');
-    expect(submitted.map(({ id: _id, ...e }) => e)).toEqual([{ type: 'call.queued', at: at(-30), callId: CALLER2, queueId: Q, caller: '5550177' }]);
+    await waitFor(() => submitted.length === 5, 2000, 'the waiting caller and the agents');
+    expect(submitted.map(({ id: _id, ...e }) => e)).toEqual([
+      { type: 'call.queued', at: at(-30), callId: CALLER2, queueId: Q, caller: '5550177' },
+      { type: 'agent.state', at: B, agentId: A1, state: 'available', queues: [Q, 'sales@default'] },
+      { type: 'agent.state', at: B, agentId: '1001@default', state: 'away', reason: 'on break', queues: [Q] },
+      { type: 'agent.state', at: B, agentId: '1002@default', state: 'offline' },
+      { type: 'agent.state', at: B, agentId: '1003@default', state: 'away', reason: 'idle' },
+    ]);
+    expect(client.adapter.queuesOf(A1)).toEqual([Q, 'sales@default']);
     expect(client.adapter.openCalls().map((c) => c.status)).toEqual(['waiting']);
 
     const bare = await fakeEsl();
