@@ -110,8 +110,11 @@ interface Leg {
   ringEnds?: Map<string, number>;
   /** Times the leg was closed as lost (names each `call.lost`). */
   lostCount: number;
-  /** When each party's current stretch of speech began (its `ChannelTalkingStart`), until the stop. */
-  talkingSince?: Partial<Record<TalkParty, number>>;
+  /**
+   * The leg's channels that talk now (by Uniqueid, else channel name): whose party each is and when its
+   * current stretch began (its latest `ChannelTalkingStart`), until its stop.
+   */
+  talking?: Map<string, { party: TalkParty; sinceMs: number }>;
 }
 
 interface CallTrack {
@@ -804,9 +807,15 @@ export class AmiAdapter {
    * Any other channel (a channel of no queue call, a third party on it) is skipped, as is talk on a
    * call not connected (a caller speaking while waiting: no conversation rule reads it).
    *
+   * A party talks while any of its channels does (an agent behind a Local-channel member may have
+   * `TALK_DETECT` on the Local channel and on the phone): only the party's first start and last stop
+   * are sent. A start on a channel already talking (its stop was lost) sends nothing and restarts the
+   * channel's stretch; a stop without a start closes the party's speech.
+   *
    * The stop is dated at the end of speech, start + Duration, when the start was seen and that lies
-   * between the start and the stop's own time; else at the stop's time. Never before the call's latest
-   * event, so a call's events stay in order.
+   * between the start and the stop's own time; else (no start seen, no usable Duration, a negative
+   * one after the silence threshold was raised mid-speech) at the stop's time. Never before the call's
+   * latest event, so a call's events stay in order.
    */
   private talkingEvent(name: string, msg: AmiMessage, t: number, stamp: string): AmiFeedResult {
     const uid = clean(msg.get('Uniqueid'));
@@ -820,15 +829,21 @@ export class AmiAdapter {
     if (party === undefined) return { kind: 'skipped', reason: 'talking on a channel neither the caller nor the agent of its call' };
     if (leg.status !== 'connected') return { kind: 'skipped', reason: 'talking on a call not connected' };
     const talking = name === 'ChannelTalkingStart';
-    leg.talkingSince ??= {};
+    const key = uid ?? clean(msg.get('Channel')) ?? party;
+    const open = (leg.talking ??= new Map());
+    const own = open.get(key);
+    const otherChannelTalks = [...open].some(([k, v]) => k !== key && v.party === party);
     let at = t;
     if (talking) {
-      leg.talkingSince[party] ??= t;
+      // Duration counts from the channel's latest start.
+      open.set(key, { party, sinceMs: t });
+      if (own) return { kind: 'skipped', reason: 'talking start on a channel already talking' };
+      if (otherChannelTalks) return { kind: 'skipped', reason: 'talking start of a party already talking on another channel' };
     } else {
-      const since = leg.talkingSince[party];
+      open.delete(key);
+      if (otherChannelTalks) return { kind: 'skipped', reason: 'talking stop of a party still talking on another channel' };
       const durationMs = count(msg.get('Duration'));
-      if (since !== undefined && durationMs !== undefined && since + durationMs <= t) at = since + durationMs;
-      delete leg.talkingSince[party];
+      if (own && durationMs !== undefined && own.sinceMs + durationMs <= t) at = own.sinceMs + durationMs;
     }
     at = Math.max(at, leg.lastAtMs);
     leg.lastAtMs = at;
