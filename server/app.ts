@@ -17,7 +17,7 @@ import { applyEvent, createFloorState, drainChanges, observeClock, tick, type En
 import { engineLimitsFromEnv, healthLimits } from './health-limits.ts';
 import type { FloorEvent } from '../shared/events.ts';
 import type { FloorState, Alert } from '../shared/state.ts';
-import type { IngestClientToServer, IngestServerToClient, LiveScope, ShutdownNotice } from '../shared/wire.ts';
+import type { CallDetail, IngestClientToServer, IngestServerToClient, LiveScope, ShutdownNotice, TranscriptMode } from '../shared/wire.ts';
 import { selectCallDetail } from '../shared/selectors.ts';
 import type { LogStore } from './log/store.ts';
 import { DEFAULT_MAX_FUTURE_SEC, IngestError, IngestPipeline, MAX_BATCH_EVENTS, SHUTTING_DOWN } from './ingest.ts';
@@ -50,6 +50,7 @@ import type { PbxActions } from './pbx-actions.ts';
 import { packageRoot } from './paths.ts';
 import { FloorwatchMetrics, tokenMatches, type MetricsAccess } from './metrics.ts';
 import { requestIdOf, requestIds, requestLogging } from './logging.ts';
+import { DEFAULT_TRANSCRIPT_MODE, TranscriptKeeper } from './transcripts.ts';
 import type { Logger as PinoLogger } from 'pino';
 
 /** How long a supervisor's action waits to come back from a shared log before answering anyway, ms. */
@@ -126,6 +127,8 @@ export interface ServerOptions {
   staticDir?: string;
   /** The PBX supervisor actions go to (server/pbx-actions.ts; Asterisk: server/ami/actions.ts), read at each request: made after the server (the AMI client starts later). None: the actions are unavailable. */
   pbxActions?: () => PbxActions | undefined;
+  /** `--transcripts`: what of a transcript's words is logged and kept (server/transcripts.ts; default `evidence`). */
+  transcripts?: TranscriptMode;
   /** Status of the inputs feeding this node (queue_log tail, AMI), shown in `/api/health` under `sources`. */
   sources?: () => Record<string, unknown>;
   /** Stale-call limits and the live-call cap (default: `FLOORWATCH_STALE_*` / `FLOORWATCH_MAX_LIVE_CALLS`, else the engine's defaults); see server/health-limits.ts. */
@@ -224,7 +227,9 @@ export function createServer(opts: ServerOptions) {
   });
   socketGuard.attach(io);
   const liveNsp = io.of('/live') as LiveNamespace;
-  const hub = new LiveHub(liveNsp, () => state, { now: engineNow });
+  /** The transcript privacy setting: words stripped before the log, evidence words kept beside it (transcripts.ts). */
+  const transcripts = new TranscriptKeeper({ mode: opts.transcripts ?? DEFAULT_TRANSCRIPT_MODE, file: sqliteFileOf(log), log, state: () => state });
+  const hub = new LiveHub(liveNsp, () => state, { now: engineNow }, (d, c, viewer) => transcripts.withTranscript(d, c, viewer));
   /** Alerts sent out to email and webhooks (server/notify/): fed from every flush, never on the ingest path. */
   const ownNotifyStore = opts.notify?.store ? undefined : new SqliteNotifyStore(sqliteFileOf(log));
   const notifyStore = opts.notify?.store ?? (ownNotifyStore as NotifyStore);
@@ -295,6 +300,8 @@ export function createServer(opts: ServerOptions) {
   function flushChanges(): void {
     const { changes, alerts } = drainChanges(state);
     hub.publish(changes, alerts);
+    // Before anything else may forget them: the words an alert stands on are stored with it (`evidence`).
+    transcripts.observeAlerts(alerts, engineNow());
     persistAlerts(alerts);
     notifier.observe(alerts);
   }
@@ -308,6 +315,7 @@ export function createServer(opts: ServerOptions) {
   function foldReceived(e: FloorEvent, receivedAtMs: number): void {
     observeClock(state, receivedAtMs);
     applyEvent(state, e);
+    transcripts.applied(e, state);
     reports.noteEvent(e, state); // a late event of a past day drops that day's cached report
   }
 
@@ -339,6 +347,7 @@ export function createServer(opts: ServerOptions) {
     log,
     clock,
     apply: shared ? () => {} : applyBatch,
+    prepare: (events) => transcripts.prepare(events),
     isWritable: shared ? () => shared.isWritable() : undefined,
     maxFutureMs: maxFutureSec * 1000,
     // Latency histograms, when /metrics is exposed (the metrics are made below, once everything they read exists).
@@ -512,6 +521,7 @@ export function createServer(opts: ServerOptions) {
           notify: notifier.stats,
           sources: opts.sources?.() ?? {},
           actions: opts.pbxActions?.()?.status() ?? NO_PBX_STATUS,
+          transcripts: transcripts.stats(),
         },
       });
     } catch (err) {
@@ -535,12 +545,14 @@ export function createServer(opts: ServerOptions) {
       const live = state.calls.get(callId);
       if (live && f.restricted && !f.call(live)) return refuseOutOfScope(res, `call ${callId.slice(0, 128)}`);
       const detail = selectCallDetail(state, callId);
-      if (detail) return res.json({ ok: true, data: scopeCallDetail(detail, f) });
+      // With the transcript words the privacy setting keeps (supervisors see them unmasked).
+      if (detail) return res.json({ ok: true, data: await transcripts.withTranscript(scopeCallDetail(detail, f), live, { kind: 'supervisor', filter: f }) });
       const events = await log.eventsForCall(callId);
       if (events.length === 0) return res.status(404).json({ ok: false, error: `no call ${callId.slice(0, 128)}` });
       // A past call: theirs by the queues it was in (or the agents it rang, never queued); other teams' agents renamed.
       if (!eventsInScope(events, f)) return refuseOutOfScope(res, `call ${callId.slice(0, 128)}`);
-      res.json({ ok: true, data: { callId, events: scopeCallEvents(events, f) } });
+      const { transcript, transcriptMode } = await transcripts.withTranscript({ callId, alerts: [] } as unknown as CallDetail, undefined, { kind: 'supervisor', filter: f });
+      res.json({ ok: true, data: { callId, events: scopeCallEvents(events, f), transcriptMode, ...(transcript ? { transcript } : {}) } });
     } catch (err) {
       next(err);
     }
@@ -799,6 +811,7 @@ export function createServer(opts: ServerOptions) {
     metricsServer?.close();
     metricsServer?.closeAllConnections();
     aggregates.close();
+    transcripts.close();
     hub.close();
     await closeSockets();
     await new Promise<void>((resolve) => io.close(() => resolve()));
@@ -844,6 +857,8 @@ export function createServer(opts: ServerOptions) {
     retention,
     /** Notifications: routing, grouping, escalation, delivery (server/notify/). */
     notifier,
+    /** The transcript privacy setting and the words it keeps (transcripts.ts). */
+    transcripts,
     /** The engine state (read-only use). */
     state: () => state,
     engineNow,

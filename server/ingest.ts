@@ -86,6 +86,12 @@ export interface IngestPipelineOptions {
   maxFutureMs?: number;
   /** Told every batch's and every append's duration (server/metrics.ts); none by default. */
   observer?: IngestObserver;
+  /**
+   * What is logged (and applied) in place of each event of a group commit, just before the append: same
+   * length, same order (server/transcripts.ts strips transcript words under `--transcripts evidence|drop`).
+   * Every input passes here (HTTP, socket, queue_log, AMI, FreeSWITCH, the simulator, the server's own events).
+   */
+  prepare?: (events: FloorEvent[]) => FloorEvent[];
 }
 
 export class IngestPipeline {
@@ -238,10 +244,18 @@ export class IngestPipeline {
         for (const p of batch) for (const e of p.valid) all.push(e);
         const receivedAtMs = this.opts.clock.now();
         let appended: FloorEvent[] = [];
+        // Each event of the batches as it is logged (the same object unless `prepare` replaced it).
+        let loggedAs: (e: FloorEvent) => FloorEvent = (e) => e;
         try {
           if (all.length > 0) {
             const t0 = performance.now();
-            appended = (await this.opts.log.append(all, receivedAtMs)).appended;
+            const logged = this.opts.prepare ? this.opts.prepare(all) : all;
+            if (logged !== all) {
+              const map = new Map<FloorEvent, FloorEvent>();
+              all.forEach((e, i) => map.set(e, logged[i] ?? e));
+              loggedAs = (e) => map.get(e) ?? e;
+            }
+            appended = (await this.opts.log.append(logged, receivedAtMs)).appended;
             this.opts.observer?.commit((performance.now() - t0) / 1000);
             this.stats.commits++;
             this.lastAppendError = undefined;
@@ -256,7 +270,7 @@ export class IngestPipeline {
         const written = new Set(appended);
         for (const p of batch) {
           let accepted = 0;
-          for (const e of p.valid) if (written.has(e)) accepted++;
+          for (const e of p.valid) if (written.has(loggedAs(e))) accepted++;
           this.stats.accepted += accepted;
           this.stats.duplicates += p.valid.length - accepted;
           p.resolve({ accepted, duplicates: p.valid.length - accepted, rejected: p.rejected });

@@ -8,8 +8,9 @@
  * and an agent's room only ever carries that agent's data.
  */
 import type { Namespace, Socket } from 'socket.io';
-import type { FloorState, ChangeSet, Alert, AgentState } from '../shared/state.ts';
-import type { Ack, AgentView, CallView, Delta, FloorTotals, LiveClientToServer, LiveScope, LiveServerToClient, Snapshot } from '../shared/wire.ts';
+import type { FloorState, ChangeSet, Alert, AgentState, CallState } from '../shared/state.ts';
+import type { TranscriptViewer } from './transcripts.ts';
+import type { Ack, AgentView, CallDetail, CallView, Delta, FloorTotals, LiveClientToServer, LiveScope, LiveServerToClient, Snapshot } from '../shared/wire.ts';
 import { scopeAgentView, scopeCallDetail, scopeCallView, scopeFilter, scopeKey, scopeVoicemailView, type ScopeFilter, type SupervisorScope } from '../shared/scope.ts';
 import { diffAgentView, type AgentPatch } from '../shared/agent-patch.ts';
 import { diffAlert, isValueOnly, type AlertPatch } from '../shared/alert-patch.ts';
@@ -226,6 +227,8 @@ export class LiveHub {
     private readonly nsp: LiveNamespace,
     private readonly state: () => FloorState,
     private readonly clock: { now(): number },
+    /** Adds what the transcript privacy setting keeps to a drill-down (server/transcripts.ts); none: the detail as it is. */
+    private readonly withTranscript?: (detail: CallDetail, c: CallState | undefined, viewer: TranscriptViewer) => Promise<CallDetail>,
   ) {
     this.floorRoom({ kind: 'floor' });
     nsp.on('connection', (socket) => this.onConnection(socket));
@@ -306,7 +309,14 @@ export class LiveHub {
       // An agent sees their own part of a call only: their rings and segments, their alerts, no other agent.
       const detail = scope.kind === 'agent' ? selectAgentCallDetail(s, callId, scope.agentId) : selectCallDetail(s, callId);
       if (!detail) return ack({ ok: false, error: 'not your call' });
-      ack({ ok: true, data: scopeCallDetail(detail, f) });
+      const scoped = scopeCallDetail(detail, f);
+      if (!this.withTranscript) return ack({ ok: true, data: scoped });
+      // The words: a supervisor's unmasked, an agent's their own evidence with listed words masked.
+      const viewer: TranscriptViewer = scope.kind === 'agent' ? { kind: 'agent', agentId: scope.agentId } : { kind: 'supervisor', filter: f };
+      this.withTranscript(scoped, c, viewer).then(
+        (data) => ack({ ok: true, data }),
+        (err: Error) => ack({ ok: false, error: `the call's transcript could not be read: ${err.message.slice(0, 200)}` }),
+      );
     });
   }
 

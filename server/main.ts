@@ -43,6 +43,7 @@
  *   --metrics-port N    FLOORWATCH_METRICS_PORT      (none: GET /metrics on a port of its own, no token; bind it where only Prometheus reaches)
  *   --metrics-host H    FLOORWATCH_METRICS_HOST      (127.0.0.1: where that port listens)
  *                       (neither token nor port: /metrics answers 404)
+ *   --transcripts M     FLOORWATCH_TRANSCRIPTS       (evidence: keep a transcript's words only where an alert stands on them; keep: every final segment, words in the log; drop: judge and forget)
  *   --log-format F      FLOORWATCH_LOG_FORMAT        (pretty in a terminal, json otherwise: one JSON object a line)
  *   --log-level L       FLOORWATCH_LOG_LEVEL         (info; trace, debug, info, warn, error, fatal or silent; debug adds every request)
  *   FLOORWATCH_INGEST_TOKENS, FLOORWATCH_API_TOKENS, FLOORWATCH_WALLBOARD_TOKENS: comma-separated static tokens
@@ -76,6 +77,8 @@ import type { MetricsAccess } from './metrics.ts';
 import { createLogging, parseLogFormat, parseLogLevel, secretsFromEnv, type LogFormat, type LogLevel } from './logging.ts';
 import { readSsoOptions, type SsoOptions } from './auth/oidc.ts';
 import { clientDir } from './paths.ts';
+import { parseTranscriptMode } from './transcripts.ts';
+import type { TranscriptMode } from '../shared/wire.ts';
 import { onStopSignals } from './shutdown.ts';
 
 export interface MainOptions {
@@ -120,6 +123,17 @@ export interface MainOptions {
   retainDays: number | undefined;
   /** Single sign-on (OpenID Connect) and whether local passwords are accepted. */
   sso: SsoOptions;
+  /** `--transcripts`: what of a transcript's words is logged and kept (server/transcripts.ts). */
+  transcripts: TranscriptMode;
+}
+
+/** `--transcripts` read, a bad value refused as a usage error (exit 2): a privacy setting is never guessed. */
+function transcriptModeOf(v: string | undefined): TranscriptMode {
+  try {
+    return parseTranscriptMode(v);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function flag(argv: string[], name: string): string | undefined {
@@ -343,6 +357,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv, flag: (name: strin
     logLevel: parseLogLevel(flag('log-level') ?? env.FLOORWATCH_LOG_LEVEL),
     retainDays: parseRetainDays(flag('retain-days') ?? env.FLOORWATCH_RETAIN_DAYS),
     sso: readSsoOptions(argv, (name, envName) => flag(name) ?? env[envName], env),
+    transcripts: transcriptModeOf(flag('transcripts') ?? env.FLOORWATCH_TRANSCRIPTS),
   };
 }
 
@@ -435,6 +450,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     httpLogger: logging.pino,
     metrics: o.metrics,
     sso: o.sso,
+    transcripts: o.transcripts,
     ...(notifyStore ? { notify: { store: notifyStore } } : {}),
     // dist/client of the package, from the sources (server/) as from the build (dist/server/).
     staticDir: clientDir(),
@@ -503,6 +519,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     // The secret is never printed, only whether there is one.
     logger.info(`single sign-on: ${s.issuer} as client "${s.clientId}" (${s.clientSecret ? 'secret from FLOORWATCH_OIDC_CLIENT_SECRET' : 'public client, no secret'}), roles from claim "${s.groupsClaim}"; local passwords ${o.sso.localPasswords ? 'on' : 'off'}`);
   }
+  logger.info(`transcripts: ${o.transcripts}${o.transcripts === 'evidence' ? ' (words kept only where an alert stands on them)' : o.transcripts === 'keep' ? ' (every final segment kept, words in the event log)' : ' (judged, words never kept)'}`);
   if (o.demo) logger.warn('DEMO MODE: the views and read APIs are open without signing in. Never on a real floor: start without --demo on.');
   const shown = o.host === '0.0.0.0' ? 'localhost' : o.host;
   if (o.metrics.port !== undefined) logger.info(`metrics: http://${o.metrics.host}:${server.metricsPort}/metrics (open without a token to whatever reaches ${o.metrics.host})`);

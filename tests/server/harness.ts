@@ -61,7 +61,7 @@ export const HARNESS_MAX_FUTURE_SEC = 86_400;
 /** The edge settings a test may turn (tests/server/edge-server.ts): they go to the server last, over the harness's own. */
 export type EdgeOptions = Pick<ServerOptions, 'trustProxy' | 'allowedOrigins' | 'secureCookies' | 'demo' | 'staticDir' | 'commandsPerSec'>;
 
-export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; demo?: boolean; config?: FloorConfig; sources?: () => Record<string, unknown>; port?: number; maxFutureSec?: number; edge?: EdgeOptions; pbxActions?: ServerOptions['pbxActions'] } = {}): Promise<Harness> {
+export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; demo?: boolean; config?: FloorConfig; sources?: () => Record<string, unknown>; port?: number; maxFutureSec?: number; edge?: EdgeOptions; pbxActions?: ServerOptions['pbxActions']; transcripts?: ServerOptions['transcripts'] } = {}): Promise<Harness> {
   const clock = opts.clock ?? new FakeClock();
   const dbFile = opts.dbFile ?? tempDbFile();
   const log = openSqliteLog({ file: dbFile, synchronous: 'normal' });
@@ -79,6 +79,7 @@ export async function startHarness(opts: { dbFile?: string; clock?: FakeClock; d
     maxFutureSec: opts.maxFutureSec ?? HARNESS_MAX_FUTURE_SEC,
     sources: opts.sources,
     pbxActions: opts.pbxActions,
+    transcripts: opts.transcripts,
     logger: { info: () => {}, warn: () => {}, error: (m: unknown) => console.error(m) },
     ...opts.edge,
   });
