@@ -52,6 +52,7 @@
  */
 import type { AgentPresence, FloorEventInput } from '../../shared/events.ts';
 import { normalizeAwayReason } from '../../shared/away.ts';
+import { DEFAULT_ENGINE_LIMITS } from '../../shared/engine.ts';
 import { MemberRoster } from '../members.ts';
 import { FINISHED_CALLS_KEPT } from '../queuelog/adapter.ts';
 import { hashText } from '../queuelog/parse.ts';
@@ -67,6 +68,8 @@ const MAX_ID = 128;
 const MIN_TS_US = 946_684_800_000_000;
 const MAX_TS_US = 4_102_444_800_000_000;
 
+/** Idle open legs are looked for at most once per minute of event time: a scan of the calls is cheap at that rate. */
+const IDLE_SWEEP_MS = 60_000;
 /** Hangup causes of a failed agent originate that are not the agent's doing (mod_callcenter.c, outbound_agent_thread_run()). */
 const CANCEL_CAUSES = new Set(['LOSE_RACE', 'ORIGINATOR_CANCEL']);
 /** mod_callcenter's agent statuses (AGENT_STATUS_CHART) → presence. */
@@ -134,6 +137,8 @@ export interface FsAdapterStats {
   mapped: number;
   skipped: number;
   made: number;
+  /** Open legs forgotten as idle (see {@link FsAdapter.expireIdle}). */
+  expired: number;
 }
 
 function clean(v: string | undefined): string | undefined {
@@ -174,12 +179,34 @@ export class FsAdapter {
   private seq = 0;
   private lastSeenAtMs: number | undefined;
   private readonly keep: number;
-  readonly stats: FsAdapterStats = { events: 0, mapped: 0, skipped: 0, made: 0 };
+  /** An open leg with no event for this long is forgotten here (the engine closes its stale calls itself), ms. */
+  private readonly idleLimitMs: number;
+  /** Event time up to which idle legs were last looked for. */
+  private expiredUpToMs = Number.NEGATIVE_INFINITY;
+  readonly stats: FsAdapterStats = { events: 0, mapped: 0, skipped: 0, made: 0, expired: 0 };
   /** Why events were skipped, counted per reason (a fixed set of texts). */
   readonly skippedBy = new Map<string, number>();
 
-  constructor(opts: { finishedCallsKept?: number } = {}) {
+  constructor(opts: { finishedCallsKept?: number; idleLimitSec?: number } = {}) {
     this.keep = opts.finishedCallsKept ?? FINISHED_CALLS_KEPT;
+    this.idleLimitMs = (opts.idleLimitSec ?? DEFAULT_ENGINE_LIMITS.staleConnectedSec) * 1000;
+  }
+
+  /**
+   * Forgets open legs whose latest event is older than `beforeMs` (their end never reached us and
+   * no reconnect came to reconcile them), so the adapter's memory stays bounded. Nothing is emitted:
+   * the engine closes stale calls by its own limits. Returns how many.
+   */
+  expireIdle(beforeMs: number): number {
+    this.expiredUpToMs = beforeMs + this.idleLimitMs;
+    let n = 0;
+    for (const t of [...this.calls.values()]) {
+      if (t.open === undefined || t.open.lastAtMs >= beforeMs) continue;
+      this.closeLeg(t.uid);
+      n++;
+    }
+    this.stats.expired += n;
+    return n;
   }
 
   /** Time of the latest event fed: where a lost link's story stops. */
@@ -244,6 +271,7 @@ export class FsAdapter {
     const stamped = fsTimestampMs(ev);
     const t = stamped ?? arrivalMs;
     this.lastSeenAtMs = Math.max(this.lastSeenAtMs ?? t, t);
+    if (stamped !== undefined && this.calls.size > 0 && t - this.expiredUpToMs >= IDLE_SWEEP_MS) this.expireIdle(t - this.idleLimitMs);
     const stamp = stamped !== undefined ? ev.headers.get('Event-Date-Timestamp')!.trim() : `a${arrivalMs}-${++this.seq}`;
     const name = (ev.headers.get('Event-Name') ?? '').trim().toUpperCase();
     let r: FsFeedResult;

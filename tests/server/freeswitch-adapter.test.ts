@@ -133,6 +133,21 @@ describe('FreeSWITCH adapter', () => {
     expect(a.skippedBy.get('agent-status-change to an unknown status')).toBe(1);
   });
 
+  it('forgets an open call with no event for longer than the idle limit, at most once a minute of event time, and counts it', () => {
+    const a = new FsAdapter({ idleLimitSec: 3600 });
+    feedAll(a, [start(0), offer(2), bridge(12)]);
+    const other = (dt: number) => ccEvent('agent-status-change', at(dt), { 'CC-Agent': A2, 'CC-Agent-Status': dt % 2 ? 'On Break' : 'Available' });
+    feedAll(a, [other(3600)]);
+    expect(a.openCalls()).toHaveLength(1); // its latest event (12 s) is 3588 s old: not yet
+    feedAll(a, [other(3613)]);
+    expect(a.openCalls()).toHaveLength(1); // within a minute of the last sweep
+    feedAll(a, [other(3661)]);
+    expect(a.openCalls()).toEqual([]);
+    expect(a.stats.expired).toBe(1);
+    // A late event of it is a new leg's business, not an error.
+    expect(feedAll(a, [channelEvent('CHANNEL_HOLD', at(3700), AGENT_CH)])).toEqual([]);
+  });
+
   it('skips what it does not use, each counted by reason', () => {
     const a = new FsAdapter();
     feedAll(a, [
