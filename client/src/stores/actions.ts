@@ -20,6 +20,8 @@ export interface ActionsStatus {
   available: boolean;
   reason?: string;
   kinds: ActionKind[];
+  /** When the PBX refused the permission (epoch ms); absent when it did not. */
+  refusedAtMs?: number;
 }
 
 /** The body of an action: the agent, and the reason (pause) or the queue (remove). */
