@@ -266,6 +266,9 @@ export function createServer(opts: ServerOptions) {
           beforePrune: async (cutMs) => {
             const built = await reports.storeDaysBefore(cutMs, state.config);
             if (built > 0) logger.info(`retention: stored the daily aggregates of ${built} days before pruning their events`);
+            // Transcript words kept as evidence go with their days' raw events (the alerts stay).
+            const words = transcripts.pruneBefore(cutMs);
+            if (words > 0) logger.info(`retention: deleted the words of ${words} transcript segment(s) kept as evidence before ${new Date(cutMs).toISOString()}`);
           },
         });
 

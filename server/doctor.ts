@@ -22,6 +22,8 @@ import { authOpenError, LOG_HELD_EVENTS_KEY } from './auth/store.ts';
 export const LOG_FILE = 'floorwatch.db';
 export const AUTH_FILE = 'auth.db';
 export const QUARANTINE_TABLE = 'events_quarantine';
+/** The table of transcript words kept as alerts' evidence (server/transcripts.ts). */
+const TRANSCRIPT_EVIDENCE_TABLE = 'transcript_evidence';
 
 export const DOCTOR_USAGE = `Usage:
   floorwatch doctor --data DIR [--quarantine] [--json]
@@ -50,6 +52,11 @@ export interface DoctorReport {
     quarantinedNow: number;
     /** Rows in {@link QUARANTINE_TABLE} after this run. */
     inQuarantine: number;
+    /**
+     * What the folder holds of transcript words (`--transcripts`, server/transcripts.ts): logged segments
+     * with their words (received under `keep`), and segments kept beside the log as alerts' evidence.
+     */
+    transcripts: { segmentsWithWords: number; evidenceSegments: number };
     error?: string;
   };
   /** `logHeldEventsAtMs`: when auth.db recorded that the event log held events (epoch ms); null if it never did (a fresh install) or unknown. */
@@ -89,7 +96,7 @@ export function examineDataFolder(dataDir: string, opts: { quarantine?: boolean;
   const authFile = path.join(dir, AUTH_FILE);
   const report: DoctorReport = {
     dataDir: dir,
-    log: { file: logFile, exists: fs.existsSync(logFile), events: null, damagedRows: 0, damaged: [], quarantinedNow: 0, inQuarantine: 0 },
+    log: { file: logFile, exists: fs.existsSync(logFile), events: null, damagedRows: 0, damaged: [], quarantinedNow: 0, inQuarantine: 0, transcripts: { segmentsWithWords: 0, evidenceSegments: 0 } },
     auth: { file: authFile, exists: fs.existsSync(authFile), users: null, logHeldEventsAtMs: null },
     problems: [],
     notes: [],
@@ -137,7 +144,11 @@ export function examineDataFolder(dataDir: string, opts: { quarantine?: boolean;
     const damaged: BadEventRow[] = [];
     for (const [seq, id, type, body] of rows) {
       const checked = checkEventRow(body);
-      if (checked.ok) continue;
+      if (checked.ok) {
+        const e = checked.event as { type: string; text?: unknown };
+        if (e.type === 'call.transcript' && typeof e.text === 'string' && e.text.trim() !== '') report.log.transcripts.segmentsWithWords++;
+        continue;
+      }
       const reason = checked.reason;
       report.log.damagedRows++;
       damaged.push({ seq, id: typeof id === 'string' ? id : null, type: typeof type === 'string' ? type : null, reason });
@@ -150,6 +161,11 @@ export function examineDataFolder(dataDir: string, opts: { quarantine?: boolean;
       } else {
         report.problems.push(`${damaged.length} damaged row(s) in ${logFile}: a start skips them with a warning; run again with --quarantine (server stopped) to move them aside`);
       }
+    }
+    if (hasTable(db, TRANSCRIPT_EVIDENCE_TABLE)) report.log.transcripts.evidenceSegments = db.prepare(`SELECT count(*) FROM ${TRANSCRIPT_EVIDENCE_TABLE}`).pluck().get() as number;
+    const t = report.log.transcripts;
+    if (t.segmentsWithWords > 0 || t.evidenceSegments > 0) {
+      report.notes.push(`transcript words held: ${t.segmentsWithWords} logged segment(s) with their words (received under --transcripts keep), ${t.evidenceSegments} segment(s) kept as alerts' evidence`);
     }
     if (hasTable(db, QUARANTINE_TABLE)) report.log.inQuarantine = db.prepare(`SELECT count(*) FROM ${QUARANTINE_TABLE}`).pluck().get() as number;
     const valid = report.log.events - report.log.damagedRows;

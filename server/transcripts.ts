@@ -398,6 +398,15 @@ export class TranscriptKeeper {
     return out;
   }
 
+  /**
+   * `--retain-days`: the evidence words of segments said before `cutMs` (epoch ms) go with the raw events of
+   * their days; the alerts themselves stay, their evidence times without words. Returns the rows deleted.
+   */
+  pruneBefore(cutMs: number): number {
+    // Whatever the mode now: rows an earlier run kept under `evidence` age out too.
+    return this.db.prepare('DELETE FROM transcript_evidence WHERE start_ms < ?').run(cutMs).changes;
+  }
+
   close(): void {
     this.handle?.close();
     this.handle = undefined;

@@ -10,7 +10,8 @@ import Database from 'better-sqlite3';
 import ExcelJS from 'exceljs';
 import { io as ioClient } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
-import { closeHarnessesAfterEach, ev, getJson, postEvents, T0, tempDbFile, VIEW_TOKEN, type Harness, type LiveClient } from './harness.ts';
+import { closeHarnessesAfterEach, connectIngest, ev, getJson, INGEST_TOKEN, postEvents, T0, tempDbFile, VIEW_TOKEN, type Harness, type LiveClient } from './harness.ts';
+import { examineDataFolder } from '../../server/doctor.ts';
 import { defaultConfig, type FloorConfig } from '../../shared/config.ts';
 import type { Ack, CallDetail, Snapshot, TranscriptMode, TranscriptSegmentView } from '../../shared/wire.ts';
 import type { Alert } from '../../shared/state.ts';
@@ -190,6 +191,46 @@ describe('--transcripts evidence (the default)', () => {
     expect(refused).toMatchObject({ ok: false });
     expect(JSON.stringify(refused)).not.toContain('Pardon');
     for (const s of [sup, mine, other]) s.close();
+  });
+});
+
+describe('every input and the data folder', () => {
+  it('a segment sent on the /ingest socket is logged without its words too', async () => {
+    const h = await startWith('evidence');
+    await postEvents(h, [ev.agent('a1', 'available', 0, { name: 'Ann Lee' }), ev.queued('c2', 'q1', 1), ev.ringing('c2', 'a1', 2), ev.answered('c2', 'a1', 5)]);
+    const socket = connectIngest(h, INGEST_TOKEN);
+    const ack = await new Promise<{ ok: boolean; data?: { accepted: number } }>((resolve) => socket.emit('events:ingest', [say('c2', 'agent', 'Hello, Ann at Acme: sockets say crap and Tallinn', 1, 2, 8)], resolve));
+    socket.close();
+    expect(ack).toMatchObject({ ok: true, data: { accepted: 1 } });
+    const last = loggedTranscripts(h.dbFile).at(-1)!;
+    expect(last).toMatchObject({ text: '' });
+    expect(last.cues).toEqual(expect.arrayContaining(['greeting', 'name', 'company', 'language']));
+    // Its listed word is evidence of the language alert: kept beside the log, not in it.
+    expect(alertsOf(h, 'c2').map((a) => a.ruleId)).toEqual(['language']);
+    expect(texts((await detailOf(h, 'c2')).transcript)).toEqual(['Hello, Ann at Acme: sockets say crap and Tallinn']);
+  });
+
+  it('doctor says what the folder holds of transcript words', async () => {
+    const ev1 = await startWith('evidence');
+    await feedCall(ev1);
+    expect(examineDataFolder(path.dirname(ev1.dbFile)).log.transcripts).toEqual({ segmentsWithWords: 0, evidenceSegments: 3 });
+    const keep = await startWith('keep');
+    await feedCall(keep);
+    const r = examineDataFolder(path.dirname(keep.dbFile));
+    expect(r.log.transcripts).toEqual({ segmentsWithWords: 8, evidenceSegments: 0 });
+    expect(r.notes.join('\n')).toContain('8 logged segment(s) with their words');
+  });
+
+  it('--retain-days pruning deletes the evidence words of the days cut; the alerts stay', async () => {
+    const h = await startWith('evidence');
+    await feedCall(h);
+    const alerts = alertsOf(h);
+    expect(h.server.transcripts.pruneBefore(at(0))).toBe(0);
+    expect(h.server.transcripts.pruneBefore(at(3_600))).toBe(3);
+    expect((await detailOf(h)).transcript).toBeUndefined();
+    expect(alertsOf(h)).toEqual(alerts);
+    const served = JSON.stringify(await detailOf(h));
+    for (const w of ['damn', 'Pardon', 'can you repeat']) expect(served, w).not.toContain(w);
   });
 });
 
