@@ -174,6 +174,12 @@ export interface ConversationState {
   /** Times the agent started while the caller was talking (`talk-over`), and when (at most ALERT_EVIDENCE_CAP). */
   talkOvers?: number;
   talkOverEvidence?: AlertEvidence[];
+  /**
+   * The agent's starts while the caller was talking (epoch ms), not yet judged (`talk-over`): one is a
+   * talk-over when the caller's speech is known to have gone on past it, at the caller's stop or the
+   * end of the agent's part (rules/talk-over.ts).
+   */
+  cutInsMs?: number[];
 }
 
 export interface CallState {

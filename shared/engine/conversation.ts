@@ -22,7 +22,7 @@ import { type SegmentReading, readSegment, readingContext } from './cues.ts';
 import { checkGreetingLive, endGreeting, judgeGreetingTime, judgeGreetingWords } from './rules/greeting.ts';
 import { callerSpokeAfterDontKnow, endDontKnow, judgeClarity, judgeDontKnow, judgeLanguage, settleDontKnow } from './rules/spoken-words.ts';
 import { checkDeadAirLive, endSilence } from './rules/dead-air.ts';
-import { judgeTalkOver } from './rules/talk-over.ts';
+import { noteCutIn, settleCutIns } from './rules/talk-over.ts';
 
 /** The call's conversation record, made on its first conversation event. */
 function conversationOf(c: CallState): ConversationState {
@@ -106,8 +106,9 @@ function judgeSegment(s: FloorState, c: CallState, conv: ConversationState, spea
  * Applies voice activity to its call, at the event's time `e.at` (epoch ms): `talking: true` opens the
  * party's stretch of speech (`talkingSinceMs`, kept from the first start when a start repeats),
  * `talking: false` closes it (`lastSpeechEndMs`). On a connected call a start ends the silence before
- * it (dead-air), times the agent's first words (greeting), and — the agent starting while the caller
- * talks — counts a talk-over. A stop without a start (detection set after the party began) just closes.
+ * it (dead-air), times the agent's first words (greeting), and notes the agent starting while the
+ * caller talks, a talk-over if the caller's stop comes dated after it (rules/talk-over.ts). A stop
+ * without a start (detection set after the party began) just closes.
  */
 export function noteTalking(s: FloorState, c: CallState, e: EventOf<'call.talking'>): void {
   const conv = conversationOf(c);
@@ -118,11 +119,12 @@ export function noteTalking(s: FloorState, c: CallState, e: EventOf<'call.talkin
     const starts = voice.talkingSinceMs === undefined;
     if (connected && starts) {
       speechStarts(s, c, conv, e.party, e.at);
-      if (e.party === 'agent' && c.status === 'talking' && conv.caller.talkingSinceMs !== undefined) judgeTalkOver(s, c, conv, e.at);
+      if (e.party === 'agent' && c.status === 'talking' && conv.caller.talkingSinceMs !== undefined) noteCutIn(conv, e.at);
     }
     voice.talkingSinceMs ??= e.at;
     voice.firstSpeechMs ??= e.at;
   } else {
+    if (e.party === 'caller') settleCutIns(s, c, conv, e.at);
     delete voice.talkingSinceMs;
     voice.lastSpeechEndMs = later(voice.lastSpeechEndMs, e.at);
   }
@@ -144,6 +146,8 @@ export function endConversationSegment(s: FloorState, c: CallState, atMs: number
   endSilence(s, c, conv, atMs);
   endGreeting(s, c, conv, atMs);
   endDontKnow(s, c, conv, atMs);
+  // The caller still talking at the part's end talked on past the agent's starts.
+  settleCutIns(s, c, conv, atMs);
   // Speech in progress belongs to this part: the next agent's silence counts from their own start.
   delete conv.agent.talkingSinceMs;
   delete conv.caller.talkingSinceMs;

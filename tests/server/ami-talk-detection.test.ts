@@ -305,4 +305,19 @@ describe('AMI talk detection on a real server', () => {
     const listed = ((await getJson(h, '/api/alerts')).body.data as Alert[]).filter((a) => a.ruleId === 'talk-over');
     expect(listed).toMatchObject([{ level: 'warn', value: 3, callId: CALLER.Uniqueid }]);
   });
+
+  it('does not count a talk-over when the agent answers after the caller’s last word but before Asterisk’s stop (sent 2.5 s of silence later)', async () => {
+    const { h, send, tickAt, alerts } = await floor();
+    await send(10_000, answered());
+    await waitFor(() => h.server.state().calls.get(CALLER.Uniqueid)?.status === 'talking', 2000, 'the answered call');
+    // Four turns: the caller speaks 3 s; the agent answers 0.8 s after the last word, 1.7 s before the
+    // caller's ChannelTalkingStop comes (its default 2,500 ms silence threshold), and speaks 2 s.
+    for (const s of [11, 20, 29, 38]) {
+      const ms = s * 1000;
+      await send(ms + 8_300, on(ms, CALLER_CH) + on(ms + 3_800, AGENT_CH) + off(ms + 5_500, CALLER_CH, 3_000) + off(ms + 8_300, AGENT_CH, 2_000));
+      tickAt(ms + 8_300);
+    }
+    expect(h.server.state().calls.get(CALLER.Uniqueid)?.conversation?.talkOvers ?? 0).toBe(0);
+    expect(alerts('talk-over')).toEqual([]);
+  });
 });

@@ -260,6 +260,22 @@ describe('talk-over', () => {
     for (const at of [10, 20, 30, 40]) f.send(at, talk('caller', true)).send(at + 2, talk('caller', false)).send(at + 3, talk('agent', true)).send(at + 5, talk('agent', false));
     expect(f.alerts('talk-over')).toEqual([]);
   });
+
+  it("an agent answering before the caller's stop comes is taking turns when the stop is dated at or before the agent's start (talk detection stops after a silence)", () => {
+    const f = answered();
+    // Stops dated back to the last word: at the agent's start (kept in order, as the AMI input does), or before it.
+    for (const at of [10, 20, 30]) f.send(at, talk('caller', true)).send(at + 2.8, talk('agent', true)).send(at + 2.8, talk('caller', false)).send(at + 6, talk('agent', false));
+    for (const at of [40, 50]) f.send(at, talk('caller', true)).send(at + 2.8, talk('agent', true)).send(at + 2, talk('caller', false)).send(at + 6, talk('agent', false));
+    expect(f.state.calls.get('c1')?.conversation?.talkOvers ?? 0).toBe(0);
+    expect(f.alerts('talk-over')).toEqual([]);
+  });
+
+  it('the caller still talking when the call ends went on past the agent’s start', () => {
+    const f = answered();
+    for (const at of [10, 20]) f.send(at, talk('caller', true)).send(at + 1, talk('agent', true)).send(at + 2, talk('agent', false)).send(at + 3, talk('caller', false));
+    f.send(30, talk('caller', true)).send(31, talk('agent', true)).ended(33, 'c1');
+    expect(f.alerts('talk-over')).toMatchObject([{ level: 'warn', value: 3, raisedAtMs: sec(31) }]);
+  });
 });
 
 describe('settings', () => {
