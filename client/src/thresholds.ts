@@ -3,7 +3,7 @@
  * what-if page (one list of fields, units and bounds, labels from
  * `settings.f.*` / `settings.u.*` / `settings.help.*` in the i18n catalogues).
  */
-import { ruleThresholdsSchema, serviceLevelSchema, workloadSchema, type RuleThresholds, type ServiceLevelConfig, type Workload } from '../../shared/config.ts';
+import { DEFAULT_RULES, ruleThresholdsSchema, serviceLevelSchema, workloadSchema, type RuleThresholds, type ServiceLevelConfig, type Workload } from '../../shared/config.ts';
 
 /**
  * How a threshold is shown: in its natural unit (hours for the voicemail
@@ -12,7 +12,7 @@ import { ruleThresholdsSchema, serviceLevelSchema, workloadSchema, type RuleThre
  * (shared/config.ts), so values are converted on the way in and out.
  */
 export type Section = 'rules' | 'workload' | 'serviceLevel';
-export type Unit = 'rings' | 'sec' | 'min' | 'hours' | 'holdNo' | 'budget' | 'calls' | 'dbfs' | 'pct';
+export type Unit = 'rings' | 'sec' | 'min' | 'hours' | 'holdNo' | 'budget' | 'calls' | 'dbfs' | 'pct' | 'requestNo' | 'timesNo';
 export type Field<K extends string> = { key: K; unit: Unit; factor?: number; step?: number };
 export const RULE_FIELDS: Field<keyof RuleThresholds>[] = [
   { key: 'ringWarnAt', unit: 'rings' },
@@ -32,6 +32,13 @@ export const RULE_FIELDS: Field<keyof RuleThresholds>[] = [
   { key: 'queueWaitWarnSec', unit: 'sec' },
   { key: 'queueWaitBreachSec', unit: 'sec' },
   { key: 'abandonCallbackWarnSec', unit: 'min', factor: 60, step: 1 },
+  // The conversation rules (issue 18): optional in the schema, DEFAULT_RULES holds for a configuration saved before them.
+  { key: 'greetingWarnSec', unit: 'sec' },
+  { key: 'clarityWarnAt', unit: 'requestNo' },
+  { key: 'dontKnowWindowSec', unit: 'sec' },
+  { key: 'deadAirWarnSec', unit: 'sec' },
+  { key: 'deadAirBreachSec', unit: 'sec' },
+  { key: 'talkOverWarnAt', unit: 'timesNo' },
 ];
 export const WORK_FIELDS: Field<keyof Workload>[] = [
   { key: 'dailyQuota', unit: 'calls' },
@@ -43,6 +50,16 @@ export const SL_FIELDS: Field<keyof ServiceLevelConfig>[] = [
   { key: 'targetPct', unit: 'pct' },
   { key: 'shortAbandonSec', unit: 'sec' },
 ];
+
+/**
+ * A section's stored value of `key` in the floor's settings `values` (e.g. `config.rules`); for an optional
+ * threshold a configuration saved before it lacks, the default in force (`DEFAULT_RULES`), never undefined.
+ */
+export function floorValue(section: Section, values: object | undefined, key: string): number {
+  const v = (values as Record<string, number | undefined> | undefined)?.[key];
+  if (v !== undefined) return v;
+  return section === 'rules' ? (DEFAULT_RULES as Record<string, number | undefined>)[key] ?? 0 : 0;
+}
 
 /** Rounds away binary noise (0.85 × 100 = 85.00000000000001). */
 export const tidy = (n: number) => Math.round(n * 1e6) / 1e6;
