@@ -5,7 +5,9 @@
  * work (server/pbx-actions.ts; Asterisk: server/ami/actions.ts); these routes
  * hold the rules:
  *
- * - supervisors and admins only (an agent or a wallboard gets 403);
+ * - signed-in supervisors and admins only (an agent or a wallboard gets 403, and so
+ *   do an API token and a demo visitor: an action on the phone system needs a
+ *   person, named in the audit);
  * - scoped like everything else (server/scope-guard.ts): a scoped supervisor
  *   acts only on their agents, only in their queues (a pause names each of
  *   their queues the agent serves, never the agent's other queues; an
@@ -77,6 +79,10 @@ export function mountActionRoutes(ctx: RouteContext, pbx: () => PbxActions | und
 
   /** The agent of the body, in the asker's scope; answers (and returns undefined) otherwise. */
   function agentOf(req: Request, res: Response): string | undefined {
+    if (actor(res).kind !== 'user') {
+      res.status(403).json({ ok: false, error: 'only a signed-in supervisor or admin may act on the phone system (not a token or a demo visitor)' });
+      return undefined;
+    }
     const agentId = id((req.body as { agentId?: unknown } | undefined)?.agentId);
     if (agentId === undefined) {
       res.status(400).json({ ok: false, error: `agentId: the agent's id (text of at most ${ID_MAX} characters)` });

@@ -11,7 +11,7 @@ import { AmiClient } from '../../server/ami/client.ts';
 import { AmiActions, spyPrefix } from '../../server/ami/actions.ts';
 import type { AmiMessage } from '../../server/ami/parse.ts';
 import { FAKE_SECRET, FAKE_USER, FakeAmi, type FakeMember } from './fake-ami.ts';
-import { closeHarnessesAfterEach, ev, postEvents, WALL_TOKEN, waitFor, type Harness } from './harness.ts';
+import { closeHarnessesAfterEach, ev, postEvents, VIEW_TOKEN, WALL_TOKEN, waitFor, type Harness } from './harness.ts';
 import type { PbxActions } from '../../server/pbx-actions.ts';
 import { parseExtension } from '../../shared/extension.ts';
 
@@ -209,7 +209,7 @@ async function floor(opts: { pbx?: boolean } = {}) {
 }
 
 describe('supervisor action routes', () => {
-  it('an agent, a wallboard and a scoped supervisor outside the queue are refused (403) on every route; nothing reaches the PBX', async () => {
+  it('an agent, a wallboard, an API token and a scoped supervisor outside the queue are refused (403) on every route; nothing reaches the PBX', async () => {
     const { h, fake } = await floor();
     const agent = await login(h, 'al');
     const sam = await login(h, 'sam'); // scoped to support: alice's call and her sales queue are not his
@@ -224,6 +224,8 @@ describe('supervisor action routes', () => {
     const sally = await login(h, 'sally');
     for (const [kind, body] of ROUTES('bob', 'support')) expect((await call(h, 'POST', `/api/actions/${kind}`, sally, body)).status, `sally ${kind}`).toBe(403);
     expect((await call(h, 'GET', '/api/actions/status', agent)).status).toBe(403);
+    // A view token is a supervisor for reading, not a person to act on the phone system.
+    for (const [kind, body] of ROUTES('alice', 'sales')) expect((await call(h, 'POST', `/api/actions/${kind}`, `Bearer ${VIEW_TOKEN}`, body)).status, `token ${kind}`).toBe(403);
     expect(fake?.received).toEqual([]);
   });
 
