@@ -71,6 +71,31 @@ function foldOnce(warmup: FeedSecond[], window: FeedSecond[]): Measured {
   return { events, ticks: window.length, ms: performance.now() - t0, tickMs };
 }
 
+interface ConversationCost {
+  /** Extra µs per conversation event. */
+  us: number;
+  /** µs per event of the feed without them. */
+  otherUs: number;
+  /** Their share of the feed's events, %. */
+  share: number;
+}
+
+/**
+ * What the conversation rules cost (issue 18): the same window folded without the simulator's
+ * `call.transcript` and `call.talking` events; their cost per event is the difference over their number.
+ */
+function conversationCost(warmup: FeedSecond[], window: FeedSecond[], withMs: number): ConversationCost {
+  const isTalk = (e: FeedEvent) => e.type === 'call.transcript' || e.type === 'call.talking';
+  const strip = (secs: FeedSecond[]) => secs.map((sec) => ({ atMs: sec.atMs, events: sec.events.filter((e) => !isTalk(e)) }));
+  const runs = Array.from({ length: RUNS }, () => foldOnce(strip(warmup), strip(window)));
+  const withoutMs = median(runs.map((m) => m.ms));
+  const others = runs[0].events;
+  let total = 0;
+  for (const sec of window) total += sec.events.length;
+  const talk = total - others;
+  return { us: talk > 0 ? (Math.max(0, withMs - withoutMs) * 1000) / talk : 0, otherUs: (withoutMs * 1000) / others, share: (100 * talk) / total };
+}
+
 /** The simplest fold there is: one Map update per event, keyed by what the event is about. */
 function trivialFold(window: FeedSecond[]): { events: number; ms: number; keys: number } {
   const counts = new Map<string, number>();
@@ -92,6 +117,7 @@ export const run: BenchRun = async ({ quick }) => {
   const rows: BenchRow[] = [];
   const perEvent = new Map<number, PerEvent>();
   let throughput1k: { eps: number; trivialEps: number } | undefined;
+  let conversation1k: ConversationCost | undefined;
 
   for (const agents of SIZES) {
     const warmup: FeedSecond[] = [];
@@ -114,6 +140,7 @@ export const run: BenchRun = async ({ quick }) => {
     perEvent.set(agents, { us, applyUs, eventsPerFeedSec, tickUs });
     progress('engine', `${agents} agents: ${n} events over ${window.length} s of feed time, ${us.toFixed(2)} µs/event (${applyUs.toFixed(2)} without ticks), tick ${tickUs.toFixed(1)} µs`);
     if (agents === 1_000) {
+      conversation1k = conversationCost(warmup, window, median(runs.map((m) => m.ms)));
       const trivialUs = median(Array.from({ length: RUNS }, () => trivialFold(window)).map((t) => (t.ms * 1000) / t.events));
       throughput1k = { eps: 1e6 / us, trivialEps: 1e6 / trivialUs };
     }
@@ -132,6 +159,18 @@ export const run: BenchRun = async ({ quick }) => {
       baseline: { name: 'Map update per event', value: Math.round(throughput1k.trivialEps) },
       ratio: ratio(throughput1k.eps, throughput1k.trivialEps),
       note: 'single thread, events pre-generated and pre-validated; median of 3 runs',
+    });
+  }
+  if (conversation1k) {
+    const c = conversation1k;
+    rows.push({
+      bench: 'engine',
+      metric: 'conversation events (call.transcript read into cues, call.talking), 1,000 agents',
+      value: Math.round(c.us * 100) / 100,
+      unit: 'µs/event',
+      baseline: { name: 'every other event of the same feed', value: Math.round(c.otherUs * 100) / 100 },
+      ratio: ratio(c.us, c.otherUs),
+      note: `${c.share.toFixed(0)} % of the feed's events; (fold with them − fold without them) ÷ their number, medians of ${RUNS}`,
     });
   }
   const base = perEvent.get(40);

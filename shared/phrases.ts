@@ -50,6 +50,14 @@ export interface PhraseMatcher {
   readonly maxWords: number;
   /** Leftmost-longest, non-overlapping matches in text order (see `compilePhrases`). */
   match(text: string): PhraseMatch[];
+  /** The same on a text already split by {@link wordsOf} for this matcher's language (several lists, one split). */
+  matchWords(words: TextWords): PhraseMatch[];
+}
+
+/** A text split into folded words for one language's matchers ({@link wordsOf}); opaque to callers. */
+export interface TextWords {
+  readonly lang: string;
+  readonly tokens: readonly Token[];
 }
 
 /** The in-word characters that are dropped when a word is folded. */
@@ -222,32 +230,43 @@ export function compilePhrases(phrases: readonly string[], lang: string): Phrase
     size,
     maxWords,
     match(text: string): PhraseMatch[] {
-      const out: PhraseMatch[] = [];
-      if (size === 0) return out;
-      const tokens = tokenize(text, turkic);
-      let i = 0;
-      while (i < tokens.length) {
-        let node: TrieNode | undefined = root;
-        let best = -1;
-        let bestPhrase = '';
-        for (let j = i; j < tokens.length; j++) {
-          node = node.next.get(tokens[j].folded);
-          if (!node) break;
-          if (node.phrase !== undefined) {
-            best = j;
-            bestPhrase = node.phrase;
-          }
-        }
-        if (best >= 0) {
-          out.push({ phrase: bestPhrase, start: tokens[i].start, end: tokens[best].end });
-          i = best + 1;
-        } else {
-          i++;
-        }
-      }
-      return out;
+      return size === 0 ? [] : matchTokens(tokenize(text, turkic));
+    },
+    matchWords(words: TextWords): PhraseMatch[] {
+      if (isTurkic(words.lang) !== turkic) throw new Error(`matchWords: words split for ${words.lang}, matcher folded for ${lang}`);
+      return size === 0 ? [] : matchTokens(words.tokens);
     },
   };
+
+  function matchTokens(tokens: readonly Token[]): PhraseMatch[] {
+    const out: PhraseMatch[] = [];
+    let i = 0;
+    while (i < tokens.length) {
+      let node: TrieNode | undefined = root;
+      let best = -1;
+      let bestPhrase = '';
+      for (let j = i; j < tokens.length; j++) {
+        node = node.next.get(tokens[j].folded);
+        if (!node) break;
+        if (node.phrase !== undefined) {
+          best = j;
+          bestPhrase = node.phrase;
+        }
+      }
+      if (best >= 0) {
+        out.push({ phrase: bestPhrase, start: tokens[i].start, end: tokens[best].end });
+        i = best + 1;
+      } else {
+        i++;
+      }
+    }
+    return out;
+  }
+}
+
+/** Splits and folds `text` once for every matcher of language `lang` (see `PhraseMatcher.matchWords`). */
+export function wordsOf(text: string, lang: string): TextWords {
+  return { lang, tokens: tokenize(text, isTurkic(lang)) };
 }
 
 /**

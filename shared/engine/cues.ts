@@ -8,7 +8,7 @@
  */
 import type { FloorConfig } from '../config.ts';
 import type { TranscriptCue } from '../events.ts';
-import { type PhraseLists, type PhraseMatch, type PhraseMatcher, type PhraseRuleId, PHRASE_LANGS, compilePhrases, phraseListFor } from '../phrases.ts';
+import { type PhraseLists, type PhraseMatch, type PhraseMatcher, type PhraseRuleId, PHRASE_LANGS, compilePhrases, phraseListFor, wordsOf } from '../phrases.ts';
 
 /** One cue found in a text, with its span (UTF-16 units, end exclusive) for evidence and masking. */
 export interface CueSpan {
@@ -95,26 +95,25 @@ export function readSegment(text: string, lang: string | undefined, ctx: Reading
   const spans: CueSpan[] = [];
   for (const l of languagesOf(lang, ctx.phrases)) {
     const one: CueSpan[] = [];
-    push(one, 'greeting', ruleMatcher(ctx.phrases, 'greeting', l).match(text));
-    if (ctx.agentName) push(one, 'name', nameMatcher(ctx.agentName, l).match(text));
+    const split = wordsOf(text, l); // once per language, for every list
+    push(one, 'greeting', ruleMatcher(ctx.phrases, 'greeting', l).matchWords(split));
+    if (ctx.agentName) push(one, 'name', nameMatcher(ctx.agentName, l).matchWords(split));
     if (ctx.companyNames && ctx.companyNames.length > 0) {
       const names = ctx.companyNames;
-      push(one, 'company', cached(companyMatchers, names, l, () => compilePhrases(names, l)).match(text));
+      push(one, 'company', cached(companyMatchers, names, l, () => compilePhrases(names, l)).matchWords(split));
     }
-    push(one, 'clarity', ruleMatcher(ctx.phrases, 'clarity', l).match(text));
-    const offers = ruleMatcher(ctx.phrases, 'find-out', l).match(text);
+    push(one, 'clarity', ruleMatcher(ctx.phrases, 'clarity', l).matchWords(split));
+    const offers = ruleMatcher(ctx.phrases, 'find-out', l).matchWords(split);
     push(one, 'find-out', offers);
     const bare = ruleMatcher(ctx.phrases, 'dont-know', l)
-      .match(text)
+      .matchWords(split)
       .filter((d) => !offers.some((o) => o.start >= d.end));
     push(one, 'dont-know', bare);
-    const words = ruleMatcher(ctx.phrases, 'language', l).match(text);
+    const words = ruleMatcher(ctx.phrases, 'language', l).matchWords(split);
     push(one, 'language', words);
     for (const sp of one) {
-      if (sp.cue === 'language') continue;
-      if (!found.has(sp.cue)) {
-        found.add(sp.cue);
-      }
+      if (sp.cue === 'language' || spans.some((x) => x.cue === sp.cue && x.start === sp.start && x.end === sp.end)) continue;
+      found.add(sp.cue);
       spans.push(sp);
     }
     // Listed words: the language that finds most (a word listed in two languages counts once).

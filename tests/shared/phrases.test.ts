@@ -11,6 +11,7 @@ import {
   PHRASES_PER_LIST_MAX,
   PhraseListsSchema,
   phraseListFor,
+  wordsOf,
 } from '../../shared/phrases.ts';
 
 const found = (text: string, phrases: string[], lang: string) =>
@@ -196,5 +197,19 @@ describe('speed', () => {
     expect(m).toHaveLength(2_000); // both two-word phrases once in every ten words
     expect(m.every((x) => ['iyi günler', 'kontrol edeyim'].includes(x.phrase))).toBe(true);
     expect(elapsedMs).toBeLessThan(200); // very loose: a few ms on a laptop; the bench is the measure
+  });
+});
+
+describe('one split for several lists (wordsOf + matchWords)', () => {
+  it('gives the same matches as match() on the text, and refuses words split for another casing', () => {
+    const text = 'İYİ günler, BİLMİYORUM ama kontrol edeyim. Efendim?';
+    const lists = [DEFAULT_PHRASES.greeting.tr, DEFAULT_PHRASES['dont-know'].tr, DEFAULT_PHRASES['find-out'].tr, DEFAULT_PHRASES.clarity.tr];
+    const words = wordsOf(text, 'tr');
+    for (const list of lists) {
+      const m = compilePhrases(list, 'tr');
+      expect(m.matchWords(words)).toEqual(m.match(text));
+      expect(m.match(text).length).toBeGreaterThan(0);
+    }
+    expect(() => compilePhrases(['ışık'], 'tr').matchWords(wordsOf(text, 'en'))).toThrow(/split for en/);
   });
 });
