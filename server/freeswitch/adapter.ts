@@ -37,7 +37,8 @@
  *   are skipped. `members-count` is skipped: the queue's length follows the calls.
  * - `CHANNEL_HOLD` / `CHANNEL_UNHOLD` (switch_channel_mark_hold(), on the channel put on hold: the
  *   agent's when their phone holds, the caller's with `uuid_hold`) → `call.hold` / `call.unhold`
- *   of the call either channel belongs to. FreeSWITCH does not say whether the caller was asked
+ *   of the call either channel belongs to (by `Unique-ID`, else by its bridged peer's
+ *   `Other-Leg-Unique-ID`). FreeSWITCH does not say whether the caller was asked
  *   first: no `askedPermission` (unknown, not "no"), so hold-permission never fires on this source.
  *
  * Identity. A call's id is the caller's channel UUID (`CC-Member-Session-UUID`, the `Unique-ID` of
@@ -512,8 +513,28 @@ export class FsAdapter {
     return leg && uid !== undefined ? { leg, uid, party: 'agent' } : undefined;
   }
 
+  /**
+   * The call of a channel event: by its `Unique-ID`, else by `Other-Leg-Unique-ID` (the bridged
+   * peer, which switch_channel_event_set_data() adds): an agent channel we were never told of (its
+   * bridge-agent-start was missed, or the call was taken over after a restart) is found through the
+   * caller it is bridged to, and remembered as the call's agent channel.
+   */
+  private channelCall(ev: EslEvent): { leg: Leg; uid: string; party: 'agent' | 'caller' } | undefined {
+    const uuid = clean(ev.headers.get('Unique-ID'));
+    const own = this.legOfChannel(uuid);
+    if (own) return own;
+    const other = this.legOfChannel(clean(ev.headers.get('Other-Leg-Unique-ID')));
+    if (!other || uuid === undefined) return undefined;
+    const party = other.party === 'caller' ? 'agent' : 'caller';
+    if (party === 'agent' && other.leg.status === 'connected' && other.leg.agentChannel === undefined) {
+      other.leg.agentChannel = uuid;
+      this.byAgentChannel.set(uuid, other.uid);
+    }
+    return { ...other, party };
+  }
+
   private hold(ev: EslEvent, on: boolean, t: number, stamp: string): FsFeedResult {
-    const found = this.legOfChannel(clean(ev.headers.get('Unique-ID')));
+    const found = this.channelCall(ev);
     if (!found) return { kind: 'skipped', reason: 'hold on a channel of no queue call' };
     const { leg } = found;
     if (leg.status !== 'connected') return { kind: 'skipped', reason: 'hold on a call not answered' };
@@ -526,7 +547,7 @@ export class FsAdapter {
   }
 
   private hangup(ev: EslEvent): FsFeedResult {
-    const found = this.legOfChannel(clean(ev.headers.get('Unique-ID')));
+    const found = this.channelCall(ev);
     if (!found) return { kind: 'skipped', reason: 'hangup of a channel of no queue call' };
     // Waiting or ringing, the caller's hangup ends the call through member-queue-end (Cancel).
     if (found.leg.status !== 'connected') return { kind: 'skipped', reason: 'hangup of a call not answered' };

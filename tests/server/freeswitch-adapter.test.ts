@@ -148,6 +148,22 @@ describe('FreeSWITCH adapter', () => {
     expect(feedAll(a, [channelEvent('CHANNEL_HOLD', at(3700), AGENT_CH)])).toEqual([]);
   });
 
+  it("finds a call taken over after a restart from the agent channel's Other-Leg-Unique-ID, and learns that channel for the hold's end and who hung up", () => {
+    const a = new FsAdapter();
+    expect(a.resume([{ callId: CALLER, queueId: Q, status: 'talking', agentId: A1 }], at(100))).toBe(1);
+    const out = feedAll(a, [
+      channelEvent('CHANNEL_HOLD', at(110), AGENT_CH, { 'Other-Leg-Unique-ID': CALLER }),
+      channelEvent('CHANNEL_UNHOLD', at(130), AGENT_CH), // no Other-Leg header: the channel is known now
+      channelEvent('CHANNEL_HANGUP_COMPLETE', at(150), AGENT_CH, { 'Other-Leg-Unique-ID': CALLER }),
+      bridgeEnd(150.5),
+    ]);
+    expect(strip(out)).toEqual([
+      { type: 'call.hold', at: at(110), callId: CALLER },
+      { type: 'call.unhold', at: at(130), callId: CALLER },
+      { type: 'call.ended', at: at(150.5), callId: CALLER, by: 'agent' },
+    ]);
+  });
+
   it('skips what it does not use, each counted by reason', () => {
     const a = new FsAdapter();
     feedAll(a, [

@@ -122,10 +122,11 @@ describe('FreeSWITCH client', () => {
     await waitFor(() => client.stats.authFailures >= 4, 3000, 'several refused attempts');
     expect(client.stats).toMatchObject({ connected: false, state: 'auth refused' });
     expect(warnings.filter((w) => w.includes('auth refused'))).toHaveLength(1);
-    expect(warnings[0]).toBe(`FreeSWITCH 127.0.0.1:${fake.port}: auth refused (-ERR invalid); check FLOORWATCH_FS_PASSWORD against event_socket.conf.xml; retrying`);
+    expect(warnings.find((w) => w.includes('auth refused'))).toBe(`FreeSWITCH 127.0.0.1:${fake.port}: auth refused (-ERR invalid); check FLOORWATCH_FS_PASSWORD against event_socket.conf.xml; retrying`);
     expect(JSON.stringify(client.stats)).not.toContain(FS_PASSWORD);
+    // Pauses of 20, 40, 80 ms: timers are late, never early, so the third gap is at least 80 ms however loaded the machine.
     const gaps = fake.acceptedAt.slice(1).map((t, i) => t - fake.acceptedAt[i]);
-    expect(gaps[2]).toBeGreaterThan(gaps[0]);
+    expect(gaps[2]).toBeGreaterThanOrEqual(79);
     fake.password = FS_PASSWORD;
     await waitFor(() => client.stats.connected, 3000, 'auth with the right password');
     expect(client.stats.state).toBe('connected');
@@ -158,8 +159,8 @@ describe('FreeSWITCH client', () => {
     await waitFor(() => submitted.some((e) => e.type === 'call.answered'), 2000, 'the answer');
     expect(submitted.slice(1).map(({ id: _id, ...e }) => e)).toEqual([{ type: 'call.answered', at: at(11), callId: CALLER, agentId: A1, waitSec: 11 }]);
     expect(client.stats.disconnects).toBe(1);
-    // The call goes on: a hold on the agent's channel is unknown (its bridge event was missed) but one on the caller's channel counts.
-    await fake.events([channelEvent('CHANNEL_HOLD', at(20), CALLER)]);
+    // The call goes on: a hold on the agent's channel (its bridge event was missed) is found through its bridged peer.
+    await fake.events([channelEvent('CHANNEL_HOLD', at(20), AGENT_CH, { 'Other-Leg-Unique-ID': CALLER })]);
     await waitFor(() => submitted.some((e) => e.type === 'call.hold'), 2000, 'the hold');
   });
 
