@@ -2,13 +2,13 @@
  * The queue_log read thread's work (started by {@link readInThread} in
  * read-thread.ts): reads the files given in `workerData` with
  * {@link loadQueueLogFiles}, runs them through the adapter, and posts the
- * events to the main thread in batches (structured clone), at most
+ * events to the main thread in batches ({@link packEvents}), at most
  * {@link BATCHES_IN_FLIGHT} unacknowledged, then a summary of the read.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FloorEvent } from '../../shared/events.ts';
 import { loadQueueLogFiles, UnreadableFileError } from './reader.ts';
-import { BATCH_EVENTS, BATCHES_IN_FLIGHT, type FromReadThread, type ReadThreadData, type ToReadThread } from './read-thread.ts';
+import { BATCH_EVENTS, BATCHES_IN_FLIGHT, packEvents, type FromReadThread, type ReadThreadData, type ToReadThread } from './read-thread.ts';
 
 const port = parentPort;
 if (!port) throw new Error('read-worker.ts runs as a worker thread only');
@@ -37,7 +37,7 @@ async function nextRun(): Promise<number | undefined> {
 
 /** Posts a batch, counted until the main thread acknowledges it; waits while {@link BATCHES_IN_FLIGHT} are out. */
 async function send(events: FloorEvent[]): Promise<void> {
-  post({ type: 'events', events });
+  post({ type: 'events', batch: packEvents(events) });
   inFlight++;
   while (inFlight >= BATCHES_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
 }

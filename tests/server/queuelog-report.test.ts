@@ -8,7 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { packEvents, unpackEvents } from '../../server/queuelog/read-thread.ts';
+import { readQueueLogFiles } from '../../server/queuelog/reader.ts';
 import { buildReport, formatReport, type QueueLogReport } from '../../server/queuelog/report.ts';
+import type { FloorEvent } from '../../shared/events.ts';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FIXTURE = path.join(ROOT, 'tests/fixtures/queuelog/known-answers.log');
@@ -183,5 +186,22 @@ describe('floorwatch report read on a second thread (large files)', () => {
 
   it('names a file it cannot read, as on one thread', async () => {
     await expect(buildReport(['/nonexistent/queue_log'], { timeZone: 'UTC', threads: 'two' })).rejects.toThrow(/cannot read \/nonexistent\/queue_log/);
+  });
+
+  it('packs a batch of events so that they cross with their keys in order and their values as they were', async () => {
+    const { events } = await readQueueLogFiles([FIXTURE], { timeZone: 'UTC' });
+    const extra = [
+      { type: 'agent.state', id: 'a1', at: 1, agentId: 'PJSIP/201', state: 'available', queues: ['sales', 'support'] },
+      { type: 'agent.state', id: 'a2', at: 2, agentId: 'PJSIP/201', state: 'away', reason: 'lunch' },
+      { type: 'call.queued', id: 'q1', at: 3, callId: 'c', queueId: 'sales', caller: '555' },
+      { type: 'call.queued', id: 'q2', at: 4, callId: 'c', queueId: 'sales' },
+    ] as FloorEvent[];
+    const sent = [...events, ...extra];
+    const batch = packEvents(sent);
+    // Fewer key lists than events: each shape crosses once.
+    expect(batch.shapes.length).toBeLessThan(20);
+    const got = unpackEvents(structuredClone(batch));
+    expect(got).toEqual(sent);
+    expect(got.map((e) => Object.keys(e))).toEqual(sent.map((e) => Object.keys(e)));
   });
 });
