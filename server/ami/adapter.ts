@@ -337,11 +337,20 @@ export class AmiAdapter {
    * AgentComplete never reached us). Each is closed as `call.lost` at
    * `lostAtMs`, when the link was lost (the last event seen before it), else
    * at `nowMs`; never before the call's own latest event.
+   *
+   * A call still live whose parties were talking when the link was lost gets their stops at `nowMs`
+   * (never before its latest event): a `ChannelTalkingStop` lost with the link would leave the party
+   * talking until it next stopped (no silence seen, the agent's starts taken as cutting in), and one
+   * still to come is a stop without a start, harmless. Speech is counted up to the reconnect.
    */
   reconcile(openBefore: ReadonlySet<string>, liveChannels: ReadonlySet<string>, nowMs: number, lostAtMs?: number): FloorEventInput[] {
     const out: FloorEventInput[] = [];
     for (const uid of openBefore) {
-      if (liveChannels.has(uid)) continue;
+      if (liveChannels.has(uid)) {
+        const leg = this.calls.get(uid)?.open;
+        if (leg?.talking?.size) out.push(...this.talkingReset(leg, nowMs));
+        continue;
+      }
       const track = this.calls.get(uid);
       if (!track?.open) continue;
       out.push(...this.lose(track, lostAtMs ?? nowMs, 'caller channel gone after an AMI reconnect'));
@@ -372,6 +381,15 @@ export class AmiAdapter {
     }
     this.stats.events += out.length;
     return out;
+  }
+
+  /** Stops, at `nowMs` (never before the leg's latest event), each party the leg has talking, and forgets its talking channels. */
+  private talkingReset(leg: Leg, nowMs: number): FloorEventInput[] {
+    const at = Math.max(nowMs, leg.lastAtMs);
+    const parties = new Set([...(leg.talking?.values() ?? [])].map((v) => v.party));
+    leg.talking?.clear();
+    leg.lastAtMs = at;
+    return [...parties].sort().map((party) => ({ type: 'call.talking', id: `ami:${idPart(leg.callId)}:talking-reset:${at}:${party}`, at, callId: leg.callId, party, talking: false }));
   }
 
   /**

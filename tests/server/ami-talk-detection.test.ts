@@ -71,6 +71,9 @@ async function recordingClient(fake: FakeAmi, opts: Partial<AmiClientOptions> = 
     username: USER,
     secret: SECRET,
     pingMs: 0,
+    backoffInitialMs: 20,
+    backoffMaxMs: 160,
+    retryMs: 20,
     now: () => B * 1000,
     logger: quiet,
     submit: async (events): Promise<IngestResult> => {
@@ -210,6 +213,30 @@ describe('AMI talk detection against the fake manager', () => {
     await fake.send(burst, cutsOf(burst, 61));
     await waitFor(() => talking().length >= 12, 3000, 'the talk burst');
     expect(talking().filter(([, talks]) => !talks).map(([, , ms]) => ms)).toEqual([13_000, 19_000, 23_000, 25_000, 27_000, 30_500]);
+  });
+  it('stops, at the reconnect, the parties that were talking when the link dropped (their stops may have been lost with it); a stop still to come is a stop without a start', async () => {
+    let nowMs = at(12_000);
+    const fake = await fakeAmi();
+    const { client, talking } = await recordingClient(fake, { now: () => nowMs });
+    fake.liveChannels = [CALLER.Uniqueid]; // the call goes on while the link is down
+    await fake.send(answered() + on(11_000, CALLER_CH) + on(12_000, AGENT_CH));
+    await waitFor(() => talking().length >= 2, 3000, 'the starts');
+    nowMs = at(40_000);
+    fake.current?.socket.destroy();
+    await waitFor(() => client.stats.logins === 2, 3000, 'the reconnect');
+    await waitFor(() => talking().length >= 4, 3000, 'the stops at the reconnect');
+    expect(talking()).toEqual([
+      ['caller', true, 11_000],
+      ['agent', true, 12_000],
+      ['agent', false, 40_000],
+      ['caller', false, 40_000],
+    ]);
+    await fake.send(off(42_000, CALLER_CH, 28_500) + on(45_000, AGENT_CH));
+    await waitFor(() => talking().length >= 6, 3000, 'the events after the reconnect');
+    expect(talking().slice(4)).toEqual([
+      ['caller', false, 42_000],
+      ['agent', true, 45_000],
+    ]);
   });
 });
 
