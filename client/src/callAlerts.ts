@@ -65,7 +65,8 @@ export async function completeCallAlerts(d: CallDetail, kind: 'live' | 'rebuilt'
  * A call's drill-down from `path` (`GET /api/calls/:id…`): the live floor's when the server still holds
  * the call, else `rebuild` of the logged events it answers with (callRebuild.ts's callDetailFromEvents,
  * which a view may load lazily) with `config` (null without a config); either way with the alerts the
- * log recorded on it ({@link completeCallAlerts}). Resolves `{ error }` with the server's message when
+ * log recorded on it ({@link completeCallAlerts}); a rebuilt detail keeps the `transcript` and
+ * `transcriptMode` the server sent beside the events. Resolves `{ error }` with the server's message when
  * it refuses.
  */
 export async function loadCallDetail(
@@ -75,10 +76,14 @@ export async function loadCallDetail(
   get: ApiGet,
   rebuild: (callId: string, events: FloorEvent[], config: FloorConfig) => CallDetail | null | Promise<CallDetail | null>,
 ): Promise<{ detail: CallDetail | null } | { error: string }> {
-  const r = await get<CallDetail | { callId: string; events: FloorEvent[] }>(path);
+  const r = await get<CallDetail | ({ callId: string; events: FloorEvent[] } & Pick<CallDetail, 'transcript' | 'transcriptMode'>)>(path);
   if (!r.ok) return { error: r.error };
   if ('timeline' in r.data) return { detail: await completeCallAlerts(r.data, 'live', get) };
   if (!config) return { detail: null };
   const rebuilt = await rebuild(callId, r.data.events, config);
-  return { detail: rebuilt ? await completeCallAlerts(rebuilt, 'rebuilt', get) : null };
+  if (!rebuilt) return { detail: null };
+  // The words the server keeps come beside the events (the engine never holds them): carried over as sent.
+  const { transcript, transcriptMode } = r.data;
+  const withWords: CallDetail = { ...rebuilt, ...(transcript ? { transcript } : {}), ...(transcriptMode ? { transcriptMode } : {}) };
+  return { detail: await completeCallAlerts(withWords, 'rebuilt', get) };
 }

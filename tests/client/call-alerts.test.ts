@@ -3,7 +3,8 @@
  * floor forgets resolved alerts (its last 500) before it forgets ended calls (its last 2,000).
  */
 import { describe, expect, it } from 'vitest';
-import { CALL_ALERTS_AFTER_MS, completeCallAlerts, loggedCallAlerts, withLoggedAlerts, type ApiGet } from '../../client/src/callAlerts.ts';
+import { CALL_ALERTS_AFTER_MS, completeCallAlerts, loadCallDetail, loggedCallAlerts, withLoggedAlerts, type ApiGet } from '../../client/src/callAlerts.ts';
+import { defaultConfig } from '../../shared/config.ts';
 import type { Alert } from '../../shared/state.ts';
 import type { CallDetail } from '../../shared/wire.ts';
 
@@ -52,5 +53,15 @@ describe('a call’s alerts from the log', () => {
   it('completes a detail whose alerts were all forgotten, so a warned call does not read "None"', async () => {
     const d = await completeCallAlerts(detail([]), 'live', api([alert('hold-long:c1:1', 'c1', 80)]));
     expect(d.alerts.map((a) => [a.ruleId, a.level])).toEqual([['hold-long', 'warn']]);
+  });
+
+  it('keeps the transcript and its mode the server sends beside a past call’s events when the call is rebuilt', async () => {
+    const transcript = [{ speaker: 'caller' as const, startMs: T + 9_000, endMs: T + 10_000, text: 'Pardon?', spans: [{ cue: 'clarity', start: 0, end: 6 }], alertIds: ['clarity:c1'] }];
+    const get = (async (path: string) =>
+      path.startsWith('/api/calls/') ? { ok: true, data: { callId: 'c1', events: [], transcript, transcriptMode: 'evidence' } } : { ok: true, data: [] }) as ApiGet;
+    const r = await loadCallDetail('c1', '/api/calls/c1?day=2026-11-24', defaultConfig(), get, () => detail([]));
+    expect('detail' in r && r.detail ? [r.detail.transcript, r.detail.transcriptMode] : null).toEqual([transcript, 'evidence']);
+    const bare = await loadCallDetail('c1', '/api/calls/c1', defaultConfig(), (async (path: string) => (path.startsWith('/api/calls/') ? { ok: true, data: { callId: 'c1', events: [] } } : { ok: true, data: [] })) as ApiGet, () => detail([]));
+    expect('detail' in bare && bare.detail ? 'transcript' in bare.detail || 'transcriptMode' in bare.detail : null).toBe(false);
   });
 });
