@@ -46,6 +46,8 @@ export const BUFFER_TOTAL = 20_000;
 export const PENDING_CAP = 5_000;
 /** A call's buffered words are forgotten this long after it ends, ms: the alerts judged at its end (dont-know, greeting) come in the same batch. */
 export const FORGET_AFTER_END_MS = 120_000;
+/** Calls answered and agents named in events this node prepared, remembered for a shared log's lag (see {@link TranscriptKeeper.prepare}). */
+export const RECENT_CAP = 10_000;
 /** Sweeps of the buffer at most this often, ms. */
 const SWEEP_EVERY_MS = 5_000;
 
@@ -89,6 +91,16 @@ interface Row {
   agent_id: string | null;
   text: string;
   alert_ids: string;
+}
+
+/** Sets `key` in a FIFO-bounded map ({@link RECENT_CAP}): the oldest entry goes first. */
+function remember(m: Map<string, string>, key: string, value: string): void {
+  m.delete(key);
+  if (m.size >= RECENT_CAP) {
+    const oldest = m.keys().next();
+    if (!oldest.done) m.delete(oldest.value);
+  }
+  m.set(key, value);
 }
 
 function fromRow(r: Row): KeptSegment {
@@ -140,6 +152,9 @@ export class TranscriptKeeper {
   private buffered = 0;
   private lastSweepMs = 0;
   private readonly counts = { stripped: 0, evidenceStored: 0 };
+  /** Who answered each call, and agents' names, as recently prepared here (FIFO, {@link RECENT_CAP} each). */
+  private readonly recentAgent = new Map<string, string>();
+  private readonly recentName = new Map<string, string>();
 
   constructor(private readonly opts: TranscriptKeeperOptions) {
     this.mode = opts.mode;
@@ -160,36 +175,48 @@ export class TranscriptKeeper {
    * read as the engine reads them (shared/engine/conversation.ts `readTranscript`): the floor's settings,
    * the name of the call's agent, the segment's language, else the call's last named one, else the
    * floor's `transcriptLang`. The engine's state is as of before the batch, so the batch's own answers,
-   * agent names and languages before each segment count first. An interim segment loses its words.
-   * In `keep` nothing changes.
+   * agent names and languages before each segment count first; on a shared log (Redis) the state may lag
+   * behind this node's own earlier batches, so a call the state has no agent for yet takes the one this
+   * node saw answer it. An interim segment loses its words. In `keep` nothing changes.
    */
   prepare(events: FloorEvent[]): FloorEvent[] {
-    if (this.mode === 'keep' || !events.some((e) => e.type === 'call.transcript')) return events;
+    if (this.mode === 'keep') return events;
     const s = this.opts.state();
-    // The batch's own answers and agent names, as they stand at each event (one pass, O(n)).
+    // The batch's own answers, agent names and languages, as they stand at each event (one pass, O(n)).
     const callAgent = new Map<string, string>();
     const agentName = new Map<string, string>();
     const callLang = new Map<string, string>();
-    return events.map((e) => {
-      if (e.type === 'call.answered') callAgent.set(e.callId, e.agentId);
-      else if (e.type === 'agent.state' && e.name !== undefined) agentName.set(e.agentId, e.name);
-      if (e.type !== 'call.transcript') return e;
+    // Made at the first segment: a batch without one is logged as it came.
+    let out: FloorEvent[] | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
+      if (e.type === 'call.answered') {
+        callAgent.set(e.callId, e.agentId);
+        remember(this.recentAgent, e.callId, e.agentId);
+      } else if (e.type === 'agent.state' && e.name !== undefined) {
+        agentName.set(e.agentId, e.name);
+        remember(this.recentName, e.agentId, e.name);
+      }
+      if (e.type !== 'call.transcript') continue;
+      // A final segment names the call's language for those after it (the engine's `conversation.lang`).
+      if (e.final && e.lang !== undefined) callLang.set(e.callId, e.lang);
+      if (e.text === '') continue;
+      out ??= events.slice();
+      this.counts.stripped++;
       if (!e.final || e.text.trim() === '') {
-        if (e.text === '') return e;
-        this.counts.stripped++;
-        return { ...e, text: '' };
+        out[i] = { ...e, text: '' };
+        continue;
       }
       const c = s.calls.get(e.callId);
-      const agentId = callAgent.get(e.callId) ?? c?.agentId;
-      const name = agentId === undefined ? undefined : agentName.get(agentId) ?? s.agents.get(agentId)?.name;
+      const agentId = callAgent.get(e.callId) ?? c?.agentId ?? this.recentAgent.get(e.callId);
+      const name = agentId === undefined ? undefined : agentName.get(agentId) ?? s.agents.get(agentId)?.name ?? this.recentName.get(agentId);
       const lang = e.lang ?? callLang.get(e.callId) ?? c?.conversation?.lang ?? s.config.transcriptLang;
-      if (e.lang !== undefined) callLang.set(e.callId, e.lang);
       const { cues } = readSegment(e.text, lang, readingContext(s.config, name));
       // The language it was read in is kept with the words: the drill-down finds the same spans.
       if (this.mode === 'evidence') this.hold(e, lang);
-      this.counts.stripped++;
-      return { ...e, text: '', cues };
-    });
+      out[i] = { ...e, text: '', cues };
+    }
+    return out ?? events;
   }
 
   /** Words of a segment about to be logged, until the engine applies it (bounded: the oldest go first). */
