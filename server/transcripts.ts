@@ -26,8 +26,7 @@ import { maskMatches } from '../shared/phrases.ts';
 import { openBesideLog } from './log/side-db.ts';
 import type { LogStore } from './log/store.ts';
 
-/** The modes of `--transcripts`, the default first. */
-export const TRANSCRIPT_MODES: readonly TranscriptMode[] = ['evidence', 'keep', 'drop'];
+/** `--transcripts` when not given: keep only the words an alert stands on. */
 export const DEFAULT_TRANSCRIPT_MODE: TranscriptMode = 'evidence';
 
 /** `--transcripts` / FLOORWATCH_TRANSCRIPTS: keep, evidence or drop; absent or empty: evidence. Throws with the flag's name on anything else. */
@@ -116,6 +115,7 @@ function fromRow(r: Row): KeptSegment {
   };
 }
 
+/** What a {@link TranscriptKeeper} works with: the mode, where its table lives, the log (read back in `keep` mode) and the engine's state. */
 export interface TranscriptKeeperOptions {
   mode: TranscriptMode;
   /** The event log's SQLite file, or ':memory:' (the store is then this process's). */
@@ -434,6 +434,7 @@ export class TranscriptKeeper {
     return this.db.prepare('DELETE FROM transcript_evidence WHERE start_ms < ?').run(cutMs).changes;
   }
 
+  /** Closes the evidence table's connection (the server's stop). */
   close(): void {
     this.handle?.close();
     this.handle = undefined;

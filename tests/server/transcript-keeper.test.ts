@@ -85,3 +85,27 @@ describe('the words held in evidence mode', () => {
     keeper.close();
   });
 });
+
+describe('the drill-down of a call no longer in memory', () => {
+  it('keep: reads its final segments back from the log, anchored at its first answer, each with the agent who had the call', async () => {
+    const logged = [
+      event(5, { type: 'call.answered', callId: 'p1', agentId: 'a1' }),
+      seg('p1', 'agent', 'Hello from Acme', 1),
+      seg('p1', 'caller', 'interim words', 2, { final: false }),
+      event(30, { type: 'call.answered', callId: 'p1', agentId: 'a2' }),
+      seg('p1', 'agent', 'Second agent here', 30),
+    ];
+    const keeper = new TranscriptKeeper({ mode: 'keep', file: ':memory:', log: { eventsForCall: () => Promise.resolve(logged) }, state: () => createFloorState(defaultConfig(), T0) });
+    const segs = await keeper.segmentsOf('p1', undefined, []);
+    expect(segs.map((x) => [x.text, x.startMs, x.agentId])).toEqual([
+      ['Hello from Acme', T0 + 6_000, 'a1'],
+      ['Second agent here', T0 + 35_000, 'a2'],
+    ]);
+    // A scoped supervisor whose scope holds neither agent sees none of it.
+    const outside = { restricted: true, agent: () => false } as unknown as import('../../shared/scope.ts').ScopeFilter;
+    const d = await keeper.withTranscript({ callId: 'p1', alerts: [] } as unknown as import('../../shared/wire.ts').CallDetail, undefined, { kind: 'supervisor', filter: outside });
+    expect(d).toMatchObject({ transcriptMode: 'keep' });
+    expect(d.transcript).toBeUndefined();
+    keeper.close();
+  });
+});
