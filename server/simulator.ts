@@ -43,6 +43,12 @@ export interface SimulatorOptions {
   /** Multiplier on the probability of etiquette lapses. */
   lapseRate?: number;
   /**
+   * Whether answered calls carry a conversation (`call.talking`, `call.transcript`; default true).
+   * Off, the floor is the same call for call without them (their draws are a stream of their own):
+   * for tests and benchmarks of other things that need not carry four times the events.
+   */
+  conversations?: boolean;
+  /**
    * The floor a previous run left in the log (the engine's state after the
    * replay): its agents, calls, voicemails and callbacks are taken over and
    * carried on, with nothing emitted at the start instant, so a restart
@@ -196,6 +202,7 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
   const rnd = prng(seed);
   /** Draws of the conversations (issue 18), a stream of their own so the floor's other draws stay as they were. */
   const talkRnd = prng(seed ^ 0x7a1c5eed);
+  const conversations = opts.conversations ?? true;
   const lapse = opts.lapseRate ?? 1;
   const speed = opts.speed ?? 1;
   if (!(speed > 0) || !Number.isFinite(speed)) throw new Error(`speed: expected a positive number, got ${speed}`);
@@ -454,6 +461,7 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
 
   /** Schedules the conversation of an agent's part of a call, from `fromMs` to `toMs` around its holds. */
   function converse(call: SimCall, a: SimAgent, fromMs: number, toMs: number, holds: SimHold[], opening: 'greet' | 'greet-again' | 'mid-call', closing: 'goodbye' | 'transfer'): void {
+    if (!conversations) return;
     const ct = (call.talk ??= newTalk(fromMs));
     const leg = scriptLeg(talkRnd, {
       callId: call.id,
@@ -729,7 +737,7 @@ export function createSimulator(opts: SimulatorOptions, startMs: number): Simula
           if (c.speakerOnMs !== undefined) at(endAt - 1, (t) => emit(t, { type: 'call.speaker', callId: c.callId, on: false }));
           // Speech the restart cut off ends; the conversation goes on from where it stood (no greeting).
           for (const party of ['agent', 'caller'] as const) {
-            if (c.conversation?.[party].talkingSinceMs !== undefined) at(startMs + 1, (t) => emit(t, { type: 'call.talking', callId: c.callId, party, talking: false }));
+            if (conversations && c.conversation?.[party].talkingSinceMs !== undefined) at(startMs + 1, (t) => emit(t, { type: 'call.talking', callId: c.callId, party, talking: false }));
           }
           converse(call, a, from, endAt, [], 'mid-call', 'goodbye');
           at(endAt, (t) => finish(call, a, t));

@@ -286,6 +286,17 @@ describe('simulator conversations', () => {
     }
   });
 
+  it('leaves the rest of the floor as it was: switched off, the same events but the conversation ones', () => {
+    const raw: FloorEventInput[] = [];
+    const sim = createSimulator({ seed: 1, conversations: false, emit: (b) => void raw.push(...b) }, T0);
+    for (let t = T0; t <= T0 + 120 * 60_000; t += 10_000) sim.step(t);
+    const strip = (e: FloorEvent | FloorEventInput) => JSON.stringify({ ...e, id: undefined });
+    const without = raw.map((e) => parseEvent(e)).flatMap((r) => (r.ok ? [strip(r.event)] : []));
+    expect(without.length).toBe(raw.length);
+    expect(raw.some((e) => e.type === 'call.talking' || e.type === 'call.transcript')).toBe(false);
+    expect(events.filter((e) => e.type !== 'call.talking' && e.type !== 'call.transcript').map(strip)).toEqual(without);
+  });
+
   it('keeps to the rules at any speed: on the line only, durations divided by the speed', () => {
     const fast = run(4, 6, 20);
     expect(fast.bad).toEqual([]);
