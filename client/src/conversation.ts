@@ -67,7 +67,8 @@ export function describeConversation(e: Pick<TimelineEntry, 'type' | 'detail'>, 
     case 'conversation.find-out':
       return { text: t('conv.findOut', { n: d.dontKnow ?? '?' }) };
     case 'conversation.dead-air':
-      return { text: t('conv.deadAir', { time: formatDuration(Number(d.sec ?? 0) * 1000) }) };
+      // Whole seconds rounded like the alert's value (formatValue), so 37.5 s reads 0:38 in both places.
+      return { text: t('conv.deadAir', { time: formatDuration(Math.round(Number(d.sec ?? 0)) * 1000) }) };
     case 'conversation.talk-over':
       return { text: t('conv.talkOver', { n }) };
     default:
@@ -93,7 +94,7 @@ export function speakerName(speaker: 'agent' | 'caller'): string {
 export function evidenceTexts(a: Pick<Alert, 'evidence'>, anchorMs: number): string[] {
   return (a.evidence ?? []).map((ev) => {
     const from = sinceAnswer(ev.startMs, anchorMs);
-    if (!ev.speaker) return t('ev.silence', { len: formatDuration(ev.endMs - ev.startMs), from });
+    if (!ev.speaker) return t('ev.silence', { len: formatDuration(Math.round((ev.endMs - ev.startMs) / 1000) * 1000), from });
     if (ev.endMs <= ev.startMs) return t('ev.moment', { speaker: speakerName(ev.speaker), from });
     return t('ev.segment', { speaker: speakerName(ev.speaker), from, to: sinceAnswer(ev.endMs, anchorMs) });
   });

@@ -64,6 +64,9 @@ describe('evidence', () => {
     setLocale('et');
     expect(evidenceTexts(a, ANS)[0]).toBe('vaikus 0:32 alates 1:10');
     expect(evidenceTexts({}, ANS)).toEqual([]);
+    // Half seconds round like the alert's value (38 s), not down.
+    expect(evidenceTexts({ evidence: [{ startMs: ANS + 12_000, endMs: ANS + 49_500 }] }, ANS)).toEqual(['vaikus 0:38 alates 0:12']);
+    expect(describeConversation({ type: 'conversation.dead-air', detail: { sec: 37.5 } }, 'Ada')?.text).toBe('vaikus 0:38');
   });
 });
 
