@@ -10,6 +10,7 @@
  *   --queue-log FILE    FLOORWATCH_QUEUE_LOG         (none: follow this Asterisk queue_log, through rotations)
  *   --ami HOST:PORT     FLOORWATCH_AMI               (none: listen to this Asterisk Manager Interface, e.g. 127.0.0.1:5038)
  *   --ami-user NAME     FLOORWATCH_AMI_USER          (floorwatch: the manager.conf user)
+ *   --ami-dial TEMPLATE FLOORWATCH_AMI_DIAL          (PJSIP/{ext}: how listen/whisper/barge dial a supervisor's extension of digits)
  *                       FLOORWATCH_AMI_SECRET        (its secret: from the environment only, never a flag, which `ps` would show)
  *   --freeswitch HOST:PORT FLOORWATCH_FREESWITCH     (none: listen to this FreeSWITCH Event Socket for mod_callcenter, e.g. 127.0.0.1:8021)
  *                       FLOORWATCH_FS_PASSWORD       (its event_socket.conf.xml password: from the environment only, never a flag)
@@ -70,7 +71,7 @@ import { AmiAdapter } from './ami/adapter.ts';
 import { FsAdapter } from './freeswitch/adapter.ts';
 import { parseFsAddress, startFsClient, type FsClient } from './freeswitch/esl-client.ts';
 import { FsActions } from './freeswitch/actions.ts';
-import { AmiActions } from './ami/actions.ts';
+import { AmiActions, DEFAULT_DIAL_TEMPLATE, parseDialTemplate } from './ami/actions.ts';
 import { RedisNotifyStore } from './notify/store.ts';
 import { parseRetainDays } from './retention.ts';
 import type { MetricsAccess } from './metrics.ts';
@@ -90,6 +91,8 @@ export interface MainOptions {
   queueLog: string | undefined;
   /** Asterisk Manager Interface to listen to. */
   ami: { host: string; port: number; username: string; secret: string } | undefined;
+  /** How supervisor actions dial an extension of digits (`{ext}` replaced): server/ami/actions.ts. */
+  amiDial: string;
   /** FreeSWITCH Event Socket to listen to (mod_callcenter). */
   freeswitch: { host: string; port: number; password: string } | undefined;
   speed: number;
@@ -302,6 +305,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv, flag: (name: strin
   const amiText = (flag('ami') ?? env.FLOORWATCH_AMI) || undefined;
   // Read whether or not --ami is given: every flag is asked for on every reading (knownFlags).
   const amiUser = (flag('ami-user') ?? env.FLOORWATCH_AMI_USER) || 'floorwatch';
+  const amiDial = parseDialTemplate((flag('ami-dial') ?? env.FLOORWATCH_AMI_DIAL) || DEFAULT_DIAL_TEMPLATE);
   let ami: MainOptions['ami'];
   if (amiText !== undefined) {
     const secret = env.FLOORWATCH_AMI_SECRET;
@@ -334,6 +338,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv, flag: (name: strin
     simulator,
     queueLog: queueLog === undefined ? undefined : path.resolve(queueLog),
     ami,
+    amiDial,
     freeswitch,
     speed: positive(flag('speed') ?? env.FLOORWATCH_SIM_SPEED, 1, '--speed'),
     agents: Math.floor(positive(flag('agents') ?? env.FLOORWATCH_SIM_AGENTS, 40, '--agents')),
@@ -502,7 +507,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     const state = server.state();
     const resumed = adapter.resume([...state.liveCalls].flatMap((id) => state.calls.get(id) ?? []), Date.now());
     amiClient = startAmiClient({ ...o.ami, adapter, submit: (events) => server.pipeline.submit(events, 'ami'), logger });
-    amiActions = new AmiActions(amiClient);
+    amiActions = new AmiActions(amiClient, { dialTemplate: o.amiDial });
     logger.info(`AMI: listening to ${o.ami.host}:${o.ami.port} as "${o.ami.username}"${resumed ? ` (${resumed} open calls taken over from the log)` : ''}`);
   }
   if (o.freeswitch) {

@@ -35,7 +35,7 @@
  * requests are answered so without writing to the PBX: one refusal, not a storm.
  */
 import type { PauseRequest, PbxActionKind, PbxActionResult, PbxActions, PbxActionsStatus, RemoveRequest, SpyMode, SpyRequest } from '../pbx-actions.ts';
-import { isPlainExtension } from '../../shared/extension.ts';
+import { isPlainExtension, parseExtension } from '../../shared/extension.ts';
 import type { AmiActionAnswer } from './client.ts';
 
 /** The part of the AMI client the actions use (the real one, or a test's). */
@@ -43,6 +43,21 @@ export interface AmiActionLink {
   request(fields: Record<string, string>, timeoutMs?: number): Promise<AmiActionAnswer>;
   readonly stats: { connected: boolean; logins: number };
   readonly adapter: { interfaceOf(agentId: string): string | undefined };
+}
+
+/** How an extension of digits is dialled by default: chan_pjsip, Asterisk's SIP channel since 12 (chan_sip left in 21). */
+export const DEFAULT_DIAL_TEMPLATE = 'PJSIP/{ext}';
+
+/**
+ * Reads `--ami-dial`: a dial string with `{ext}` where the extension goes (`PJSIP/{ext}`, `SIP/{ext}`,
+ * `Local/{ext}@from-internal`); throws a readable error otherwise.
+ */
+export function parseDialTemplate(text: string): string {
+  const tpl = text.trim();
+  if (!tpl.includes('{ext}') || !parseExtension(tpl.replaceAll('{ext}', '2001')).ok || isPlainExtension(tpl.replaceAll('{ext}', '2001'))) {
+    throw new Error(`--ami-dial: a dial string with {ext} where the extension goes, e.g. PJSIP/{ext} or Local/{ext}@from-internal; got "${text.slice(0, 60)}"`);
+  }
+  return tpl;
 }
 
 export interface AmiActionsOptions {
@@ -119,7 +134,7 @@ export class AmiActions implements PbxActions {
   async spy(req: SpyRequest): Promise<PbxActionResult> {
     const iface = this.link.adapter.interfaceOf(req.agentId);
     if (iface === undefined) return unknownAgent(req.agentId);
-    const channel = isPlainExtension(req.extension) ? (this.opts.dialTemplate ?? 'PJSIP/{ext}').replaceAll('{ext}', req.extension) : req.extension;
+    const channel = isPlainExtension(req.extension) ? (this.opts.dialTemplate ?? DEFAULT_DIAL_TEMPLATE).replaceAll('{ext}', req.extension) : req.extension;
     return this.send({
       Action: 'Originate',
       Channel: channel,

@@ -8,7 +8,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { AmiClient } from '../../server/ami/client.ts';
-import { AmiActions, spyPrefix } from '../../server/ami/actions.ts';
+import { AmiActions, parseDialTemplate, spyPrefix } from '../../server/ami/actions.ts';
+import { readOptions } from '../../server/main.ts';
 import type { AmiMessage } from '../../server/ami/parse.ts';
 import { FAKE_SECRET, FAKE_USER, FakeAmi, type FakeMember } from './fake-ami.ts';
 import { closeHarnessesAfterEach, ev, postEvents, VIEW_TOKEN, WALL_TOKEN, waitFor, type Harness } from './harness.ts';
@@ -144,6 +145,16 @@ describe('AMI supervisor actions against a fake manager', () => {
     await actions.spy({ agentId: 'alice', mode: 'listen', extension: '2001', supervisor: 'sue' });
     await waitFor(() => client.adapter.skippedBy.has("OriginateResponse not for an agent's phone"), 2_000, 'the OriginateResponse fed to the adapter');
     expect(client.stats.messages).toBeGreaterThan(before);
+  });
+
+  it('dials a plain extension through --ami-dial\'s template (default PJSIP/{ext}); a template without {ext} or with a comma is refused', async () => {
+    const { fake, client } = await linked();
+    const local = new AmiActions(client, { dialTemplate: parseDialTemplate('Local/{ext}@from-internal') });
+    await local.spy({ agentId: 'alice', mode: 'whisper', extension: '2001', supervisor: 'sue' });
+    expect(fake.received[0].get('Channel')).toBe('Local/2001@from-internal');
+    expect(readOptions(['--ami', '10.0.0.5', '--ami-dial', 'SIP/{ext}'], { FLOORWATCH_AMI_SECRET: 'x' }).amiDial).toBe('SIP/{ext}');
+    expect(readOptions([], {}).amiDial).toBe('PJSIP/{ext}');
+    for (const bad of ['PJSIP/2001', 'PJSIP/{ext},qB', '{ext}', 'PJSIP/{ext} x']) expect(() => parseDialTemplate(bad), bad).toThrow(/--ami-dial/);
   });
 
   it('spyPrefix and extensions: a trailing dash on the interface, Local members by their channel name; no commas or spaces in an extension', () => {
