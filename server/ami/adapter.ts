@@ -831,9 +831,11 @@ export class AmiAdapter {
    * channel's stretch; a stop without a start closes the party's speech.
    *
    * The stop is dated at the end of speech, start + Duration, when the start was seen and that lies
-   * between the start and the stop's own time; else (no start seen, no usable Duration, a negative
-   * one after the silence threshold was raised mid-speech) at the stop's time. Never before the call's
-   * latest event, so a call's events stay in order.
+   * between the start and the stop's own time; at the start when Duration is 0 or less (nothing was
+   * said: the stretch was all silence threshold, as at the first frames after `TALK_DETECT(set)`,
+   * whose silence count starts at 0); else (no start seen, no usable Duration) at the stop's time. A
+   * stop with nothing said and no start seen (its start came before the answer) is skipped. Never
+   * before the call's latest event, so a call's events stay in order.
    */
   private talkingEvent(name: string, msg: AmiMessage, t: number, stamp: string): AmiFeedResult {
     const uid = clean(msg.get('Uniqueid'));
@@ -860,8 +862,14 @@ export class AmiAdapter {
     } else {
       open.delete(key);
       if (otherChannelTalks) return { kind: 'skipped', reason: 'talking stop of a party still talking on another channel' };
-      const durationMs = count(msg.get('Duration'));
-      if (own && durationMs !== undefined && own.sinceMs + durationMs <= t) at = own.sinceMs + durationMs;
+      const durationText = msg.get('Duration')?.trim() ?? '';
+      const durationMs = /^-?\d+$/.test(durationText) ? Number(durationText) : undefined;
+      // Nothing said: the stretch was all silence threshold. func_talkdetect.c's silence count starts at 0,
+      // so the first frames after TALK_DETECT(set) raise a start with no speech behind it (Duration ≈ −20).
+      const nothingSaid = durationMs !== undefined && durationMs <= 0;
+      if (!own && nothingSaid) return { kind: 'skipped', reason: 'talking stop with nothing said and no start seen' };
+      if (own && nothingSaid) at = own.sinceMs;
+      else if (own && durationMs !== undefined && own.sinceMs + durationMs <= t) at = own.sinceMs + durationMs;
     }
     at = Math.max(at, leg.lastAtMs);
     leg.lastAtMs = at;

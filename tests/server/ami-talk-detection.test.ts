@@ -193,9 +193,9 @@ describe('AMI talk detection against the fake manager', () => {
     expect([...client.adapter.skippedBy].filter(([r]) => r.includes('talk')).reduce((n, [, k]) => n + k, 0)).toBe(5);
   });
 
-  it('dates a stop by its Duration only when it is a usable length within the stretch: missing, not a number, negative (a threshold raised mid-speech) or longer than the stretch leave the stop at its own time', async () => {
+  it('dates a stop by its Duration: the end of speech when a usable length within the stretch; at the start when 0 or less (nothing said); at its own time when missing, not a number or longer than the stretch', async () => {
     const fake = await fakeAmi();
-    const { talking } = await recordingClient(fake);
+    const { client, talking } = await recordingClient(fake);
     const burst =
       answered() +
       on(11_000, AGENT_CH) +
@@ -204,16 +204,24 @@ describe('AMI talk detection against the fake manager', () => {
       off(19_000, AGENT_CH, undefined) + // no Duration
       on(20_000, AGENT_CH) +
       off(23_000, AGENT_CH, '2.5s') +
+      // func_talkdetect.c counts silence from 0 when TALK_DETECT is set: the first frames raise a start
+      // with nothing behind it, and its stop, a silence threshold later, a Duration of about −20 ms.
       on(24_000, AGENT_CH) +
-      off(25_000, AGENT_CH, -300) +
-      on(26_000, AGENT_CH) +
-      off(27_000, AGENT_CH, 5_000) + // longer than the 1 s since the start
-      on(28_000, AGENT_CH) +
-      off(30_500, AGENT_CH, 2_500); // exactly the stretch: the stop's own time
+      off(26_480, AGENT_CH, -20) +
+      on(27_000, AGENT_CH) +
+      off(29_500, AGENT_CH, 0) +
+      on(30_000, AGENT_CH) +
+      off(31_000, AGENT_CH, 5_000) + // longer than the 1 s since the start
+      on(32_000, AGENT_CH) +
+      off(34_500, AGENT_CH, 2_500) + // exactly the stretch: the stop's own time
+      off(36_000, CALLER_CH, -20); // the caller's stretch of nothing began before the answer: skipped
     await fake.send(burst, cutsOf(burst, 61));
-    await waitFor(() => talking().length >= 12, 3000, 'the talk burst');
-    expect(talking().filter(([, talks]) => !talks).map(([, , ms]) => ms)).toEqual([13_000, 19_000, 23_000, 25_000, 27_000, 30_500]);
+    await waitFor(() => talking().length >= 14 && client.adapter.stats.messages >= 19, 3000, 'the talk burst'); // FullyBooted and 18
+    expect(talking().filter(([, talks]) => !talks).map(([, , ms]) => ms)).toEqual([13_000, 19_000, 23_000, 24_000, 27_000, 31_000, 34_500]);
+    expect(talking()).toHaveLength(14);
+    expect(client.adapter.skippedBy.get('talking stop with nothing said and no start seen')).toBe(1);
   });
+
   it('stops, at the reconnect, the parties that were talking when the link dropped (their stops may have been lost with it); a stop still to come is a stop without a start', async () => {
     let nowMs = at(12_000);
     const fake = await fakeAmi();
