@@ -27,6 +27,7 @@ import type {
 } from './wire.ts';
 import { configFor, emptyAgentDay, emptyQueueDay } from './engine.ts';
 import { awayLimitsFor } from './engine/rules/away-long.ts';
+import { silenceSinceMs } from './engine/rules/dead-air.ts';
 import { serializeWorklist } from './engine/worklist.ts';
 import { selectAgentWorklist, selectFloorWorklist } from './worklist-view.ts';
 import { selectQueueStaffing } from './staffing.ts';
@@ -159,6 +160,8 @@ export function selectCallView(c: CallState): CallView {
     holdCount: c.holdCount,
     holdSec: Math.round(c.holdMs / 1000),
     endedAtMs: c.endedAtMs ?? null,
+    // Only where talk detection runs: a transcript tells of speech after the fact, so its silence is not live.
+    ...(c.conversation?.talkDetection ? { silenceSinceMs: silenceSinceMs(c, c.conversation) ?? null } : {}),
   };
 }
 

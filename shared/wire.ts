@@ -146,6 +146,12 @@ export interface CallView {
   holdCount: number;
   holdSec: number;
   endedAtMs: number | null;
+  /**
+   * Calls with talk detection (`call.talking`) only: when the current silence on the line began (epoch ms;
+   * shared/engine/rules/dead-air.ts `silenceSinceMs`), null while someone talks, the call is on hold or not
+   * connected. The agent's page ticks it to nudge before the dead-air warning; absent without talk detection.
+   */
+  silenceSinceMs?: number | null;
 }
 
 export interface CallDetail extends CallView {

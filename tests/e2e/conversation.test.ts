@@ -126,6 +126,25 @@ describe.skipIf(!hasChromium)('conversation rules in Chromium', () => {
     await page.close();
   });
 
+  it('nudges calmly a few seconds before the dead-air warning, from the silence the call view carries', async () => {
+    const answered = Date.now() - 2_000;
+    await send([
+      { type: 'agent.state', agentId: '4003', state: 'available', name: 'Cy Di', team: 'north', queues: ['sales'] },
+      { type: 'call.queued', callId: 'conv-3', queueId: 'sales', at: answered - 3_000 },
+      { type: 'call.ringing', callId: 'conv-3', agentId: '4003', at: answered - 2_000 },
+      { type: 'call.answered', callId: 'conv-3', agentId: '4003', ringCount: 1, at: answered },
+      { type: 'call.talking', callId: 'conv-3', party: 'agent', talking: true, at: answered + 200 },
+      { type: 'call.talking', callId: 'conv-3', party: 'agent', talking: false },
+    ]);
+    const page = await open(`/me?agent=4003&token=${VIEW}`, errors, 390);
+    const nudge = page.locator('[data-testid=me-talk-nudge]');
+    expect(await nudge.count()).toBe(0);
+    // At 12 s of the 15 s warning: an info nudge, before any alert.
+    await expect.poll(async () => ((await nudge.count()) ? await nudge.getAttribute('class') : ''), { timeout: 14_000, interval: 100 }).toContain('lvl-info');
+    expect(await nudge.textContent()).toMatch(/Silence 1[2-4] s/);
+    await page.close();
+  }, 30_000);
+
   it('raised no browser errors', () => {
     expect(errors).toEqual([]);
   });
