@@ -127,23 +127,21 @@ export function raiseOrUpdate(s: FloorState, spec: RaiseSpec): Alert {
  * at most ALERT_EVIDENCE_CAP (the first ones are kept). Returns whether anything was added.
  */
 export function addEvidence(a: Alert, items: readonly AlertEvidence[]): boolean {
-  const list = (a.evidence ??= []);
-  let added = false;
+  // Copy on write: live views keep shallow copies of alerts and see a change as a new array.
+  let list: AlertEvidence[] | undefined;
   for (const ev of items) {
-    const same = list.find((x) => x.speaker === ev.speaker && x.startMs === ev.startMs);
-    if (same) {
-      if (same.endMs !== ev.endMs) {
-        same.endMs = ev.endMs;
-        added = true;
-      }
-      continue;
-    }
-    if (list.length >= ALERT_EVIDENCE_CAP) break;
-    list.push({ ...ev });
-    added = true;
+    const cur = list ?? a.evidence ?? [];
+    const i = cur.findIndex((x) => x.speaker === ev.speaker && x.startMs === ev.startMs);
+    if (i >= 0 && cur[i].endMs === ev.endMs) continue;
+    if (i < 0 && cur.length >= ALERT_EVIDENCE_CAP) continue;
+    list ??= [...cur];
+    if (i >= 0) list[i] = { ...list[i], endMs: ev.endMs };
+    else list.push({ ...ev });
   }
+  if (!list) return false;
   list.sort((x, y) => x.startMs - y.startMs);
-  return added;
+  a.evidence = list;
+  return true;
 }
 
 export function closeAlert(s: FloorState, a: Alert, atMs: number, status: 'resolved' | 'retracted'): void {

@@ -20,7 +20,7 @@ import { type Handler, callOrOrphan } from './calls.ts';
 import { isConnected, touchCall } from './core.ts';
 import { type SegmentReading, readSegment, readingContext } from './cues.ts';
 import { checkGreetingLive, endGreeting, judgeGreetingTime, judgeGreetingWords } from './rules/greeting.ts';
-import { callerSpokeAfterDontKnow, endDontKnow, judgeClarity, judgeDontKnow, judgeLanguage, settleDontKnow } from './rules/spoken-words.ts';
+import { callerSpokeAfterDontKnow, checkDontKnowLive, endDontKnow, judgeClarity, judgeDontKnow, judgeLanguage, settleDontKnow } from './rules/spoken-words.ts';
 import { checkDeadAirLive, endSilence } from './rules/dead-air.ts';
 import { noteCutIn, settleCutIns } from './rules/talk-over.ts';
 
@@ -67,6 +67,7 @@ export function noteTranscript(s: FloorState, c: CallState, e: EventOf<'call.tra
   const connected = isConnected(c) && c.answeredAtMs !== undefined;
   if (connected) {
     const seg: AlertEvidence = { speaker: e.speaker, startMs, endMs };
+    settleDontKnow(s, c, conv, startMs);
     speechStarts(s, c, conv, e.speaker, startMs, seg);
     const cues = e.text.trim().length > 0 ? readTranscript(s, e).cues : (e.cues ?? []);
     judgeSegment(s, c, conv, e.speaker, cues, seg);
@@ -115,6 +116,7 @@ export function noteTalking(s: FloorState, c: CallState, e: EventOf<'call.talkin
   conv.talkDetection = true;
   const voice: PartyVoice = conv[e.party];
   const connected = isConnected(c) && c.answeredAtMs !== undefined;
+  if (connected) settleDontKnow(s, c, conv, e.at);
   if (e.talking) {
     const starts = voice.talkingSinceMs === undefined;
     if (connected && starts) {
@@ -131,9 +133,11 @@ export function noteTalking(s: FloorState, c: CallState, e: EventOf<'call.talkin
   if (connected) touchCall(s, c);
 }
 
-/** A hold begins at `atMs`: the silence before it ends there (hold time is never dead air). */
+/** A hold begins at `atMs`: a lapsed "I don't know" is settled, the silence before ends there (hold time is never dead air). */
 export function conversationHolds(s: FloorState, c: CallState, atMs: number): void {
-  if (c.conversation) endSilence(s, c, c.conversation, atMs);
+  if (!c.conversation) return;
+  settleDontKnow(s, c, c.conversation, atMs);
+  endSilence(s, c, c.conversation, atMs);
 }
 
 /**
@@ -159,7 +163,7 @@ export function checkConversationLive(s: FloorState, c: CallState, nowMs: number
   if (!conv) return;
   checkGreetingLive(s, c, conv, nowMs, eff);
   checkDeadAirLive(s, c, conv, nowMs, eff);
-  settleDontKnow(s, c, conv, nowMs);
+  checkDontKnowLive(s, c, conv, nowMs);
 }
 
 /** `call.transcript`: an unknown call counts as an orphan, as for any call event; else the segment is applied. */

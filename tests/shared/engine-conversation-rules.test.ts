@@ -188,11 +188,19 @@ describe('dont-know', () => {
 
   it('a live warning is withdrawn when a late final segment shows the offer came in time', () => {
     const f = answered().send(20, say('agent', 'Ma ei tea.', 15, 16, 'et')).send(21, say('caller', 'Hmm', 17, 18, 'et')).tick(27);
-    expect(f.alerts('dont-know')).toHaveLength(1);
+    expect(f.open('dont-know')).toMatchObject([{ level: 'warn', raisedAtMs: sec(26) }]);
     expect(f.state.agents.get('a1')?.today.alerts['dont-know']?.warn).toBe(1);
     f.send(30, say('agent', 'Ma uurin järele.', 25, 29, 'et'));
-    expect(f.alerts('dont-know')).toMatchObject([{ status: 'retracted' }]);
+    // Withdrawn as a replay (no ticks) would never have raised it: gone from the feed and every count.
+    expect(f.alerts('dont-know')).toEqual([]);
     expect(f.state.agents.get('a1')?.today.alerts['dont-know']?.warn).toBe(0);
+  });
+
+  it('a lapse closed after the window by a later event, then an offer found to have started in time: withdrawn', () => {
+    const f = answered().send(20, say('agent', "I don't know.", 15, 16)).send(21, say('caller', 'Hmm', 17, 18)).send(29, talk('caller', true));
+    expect(f.alerts('dont-know')).toMatchObject([{ status: 'resolved' }]);
+    f.send(31, say('agent', 'Let me check.', 25, 30));
+    expect(f.alerts('dont-know')).toMatchObject([{ status: 'retracted' }]);
   });
 
   it('a replay without ticks gives the same alert as the live run', () => {
@@ -308,5 +316,18 @@ describe('language of a segment', () => {
     expect(floorLang.alerts('language')).toEqual([]);
     const unknown = answered().send(20, say('agent', 'Check the LAN cable', 15, 18));
     expect(unknown.alerts('language')).toHaveLength(1);
+  });
+});
+
+describe('evidence', () => {
+  it('a growing silence gives its alert a new evidence list (live views keep shallow copies and must see the change)', () => {
+    const f = answered().send(6, talk('agent', true)).send(10, talk('agent', false)).tick(25);
+    const [a] = f.open('dead-air');
+    const before = a.evidence;
+    expect(before).toEqual([{ startMs: sec(10), endMs: sec(25) }]);
+    f.tick(40);
+    expect(a.evidence).not.toBe(before);
+    expect(before).toEqual([{ startMs: sec(10), endMs: sec(25) }]);
+    expect(a.evidence).toEqual([{ startMs: sec(10), endMs: sec(40) }]);
   });
 });

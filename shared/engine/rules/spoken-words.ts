@@ -12,8 +12,8 @@
  */
 import { conversationThreshold } from '../../config.ts';
 import type { TranscriptCue } from '../../events.ts';
-import { type AlertEvidence, type CallState, type ConversationState, type FloorState, ALERT_EVIDENCE_CAP } from '../../state.ts';
-import { countOnCall, findAnyAlert, recordFact, retractResolved } from '../alerts.ts';
+import { type AlertEvidence, type CallState, type ConversationState, type FloorState, type PendingDontKnow, ALERT_EVIDENCE_CAP } from '../../state.ts';
+import { type RaiseSpec, countOnCall, finalize, findAnyAlert, raiseOrUpdate, retractResolved, withdrawOpen } from '../alerts.ts';
 import { callConfig, enabled, timeline } from '../core.ts';
 
 /** `clarity`: a caller's final segment `seg` with `cues`. */
@@ -39,15 +39,11 @@ export function judgeLanguage(s: FloorState, c: CallState, conv: ConversationSta
   countOnCall(s, c, 'language', 'breach', 'words', total, 1, seg.endMs, [seg]);
 }
 
-/** The alert of a bare "I don't know": raised at `atMs` (the window's end, or the end of the agent's part). */
-function raiseDontKnow(s: FloorState, c: CallState, conv: ConversationState, atMs: number): void {
-  const p = conv.dontKnow;
-  if (!p) return;
-  delete conv.dontKnow;
+/** The alert of the pending "I don't know" `p`, dated `atMs`. */
+function dontKnowSpec(s: FloorState, c: CallState, p: PendingDontKnow, atMs: number): RaiseSpec & { on: boolean } {
   const eff = callConfig(s, c);
-  if (!enabled(eff, 'dont-know')) return;
   const windowSec = conversationThreshold(eff.rules, 'dontKnowWindowSec');
-  recordFact(s, {
+  return {
     id: `dont-know:${c.callId}:${p.n}`,
     ruleId: 'dont-know',
     level: 'warn',
@@ -60,26 +56,52 @@ function raiseDontKnow(s: FloorState, c: CallState, conv: ConversationState, atM
     agentId: c.agentId,
     queueId: c.queueId,
     evidence: [{ speaker: 'agent', startMs: p.startMs, endMs: p.endMs }],
-  });
+    on: enabled(eff, 'dont-know'),
+  };
+}
+
+/** The pending "I don't know" is a lapse, closed at `atMs` (a live tick may have raised it already, open, at the same time). */
+function raiseDontKnow(s: FloorState, c: CallState, conv: ConversationState, atMs: number): void {
+  const p = conv.dontKnow;
+  if (!p) return;
+  delete conv.dontKnow;
+  const { on, ...spec } = dontKnowSpec(s, c, p, atMs);
+  if (on) finalize(s, spec);
+}
+
+/** When the pending "I don't know" is a lapse: once both its window and the agent's turn are over (undefined: not yet). */
+function dueMs(p: PendingDontKnow): number | undefined {
+  return p.turnOverMs === undefined ? undefined : Math.max(p.deadlineMs, p.turnOverMs);
 }
 
 /**
- * The pending "I don't know" of a call, at `atMs` (an event's time or a tick): raised once both its
- * window and the agent's turn are over. The alert's time is the later of the two ends, whenever it is
- * seen, so a live tick and a replay give the same alert.
+ * At an event of the call at `atMs` (a segment's start, a talking change, a hold, the end of the
+ * agent's part): a pending "I don't know" past its window with the turn over is closed as a lapse,
+ * dated when it became one. A live tick raises it open at that same time ({@link checkDontKnowLive});
+ * here it is closed in the live run and raised and closed in a replay, at the same event, so both
+ * runs hold the same alerts in the same order.
  */
 export function settleDontKnow(s: FloorState, c: CallState, conv: ConversationState, atMs: number): void {
   const p = conv.dontKnow;
-  if (!p || p.turnOverMs === undefined || atMs <= p.deadlineMs) return;
-  raiseDontKnow(s, c, conv, Math.max(p.deadlineMs, p.turnOverMs));
+  const due = p ? dueMs(p) : undefined;
+  if (due === undefined || atMs <= p!.deadlineMs) return;
+  raiseDontKnow(s, c, conv, due);
+}
+
+/** Live, at `nowMs`: a pending "I don't know" that became a lapse is raised open (closed at the call's next event). */
+export function checkDontKnowLive(s: FloorState, c: CallState, conv: ConversationState, nowMs: number): void {
+  const p = conv.dontKnow;
+  const due = p ? dueMs(p) : undefined;
+  if (!p || due === undefined || nowMs <= p.deadlineMs) return;
+  const { on, ...spec } = dontKnowSpec(s, c, p, due);
+  if (on && !s.alerts.has(spec.id)) raiseOrUpdate(s, spec);
 }
 
 /** The caller began to speak at `startMs`: a pending "I don't know" said before it has its turn over. */
-export function callerSpokeAfterDontKnow(s: FloorState, c: CallState, conv: ConversationState, startMs: number): void {
+export function callerSpokeAfterDontKnow(_s: FloorState, _c: CallState, conv: ConversationState, startMs: number): void {
   const p = conv.dontKnow;
   if (!p || startMs < p.endMs || p.turnOverMs !== undefined) return;
   p.turnOverMs = startMs;
-  settleDontKnow(s, c, conv, startMs);
 }
 
 /** `dont-know`: an agent's final segment `seg` with `cues` — an offer settles the pending one, a bare one starts waiting. */
@@ -87,12 +109,13 @@ export function judgeDontKnow(s: FloorState, c: CallState, conv: ConversationSta
   const p = conv.dontKnow;
   if (p && cues.includes('find-out') && seg.startMs >= p.startMs && (seg.startMs <= p.deadlineMs || p.turnOverMs === undefined || seg.startMs < p.turnOverMs)) {
     delete conv.dontKnow;
+    // A live tick ran ahead of this segment (its words come when it is final, after its start): never a lapse.
+    const open = s.alerts.get(`dont-know:${c.callId}:${p.n}`);
+    if (open) withdrawOpen(s, open, seg.startMs, open.value, open.threshold);
     timeline(c, { at: seg.startMs, type: 'conversation.find-out', agentId: c.agentId }, { dontKnow: p.n });
   } else if (!p && cues.includes('find-out')) {
-    // An offer that arrives after a live tick already raised the lapse (a late final segment): withdrawn when in time.
+    // An offer whose segment comes after the lapse was closed (a late final segment): withdrawn when in time.
     withdrawAnswered(s, c, conv, seg);
-  } else {
-    settleDontKnow(s, c, conv, seg.startMs);
   }
   if (!cues.includes('dont-know')) return;
   if (conv.dontKnow) raiseDontKnow(s, c, conv, seg.startMs); // a second bare one before the first was settled
