@@ -45,6 +45,7 @@ export function simulatedFeed(seed: number, endMs: number): { batches: [FloorEve
     {
       seed,
       agents: 6,
+      conversations: false, // retention is about days and the log, not speech: a quarter of the events
       queues: [
         { id: 'sales', callsPerHour: 14 },
         { id: 'support', callsPerHour: 10, voicemailShare: 0.05 },
