@@ -39,10 +39,17 @@ export function parseTranscriptMode(v: string | undefined): TranscriptMode {
 
 /** Final segments' words held per call until an alert may want them: a long call has dozens of segments. */
 export const BUFFER_PER_CALL = 200;
-/** …and on the whole floor (≈ 2,000 characters at most each: ≤ 40 MB at the very worst, ~2 MB on a real floor). */
-export const BUFFER_TOTAL = 20_000;
-/** Words of segments logged but not applied yet, by event id (a shared log applies them when it reads them back). */
-export const PENDING_CAP = 5_000;
+/**
+ * …and on the whole floor, UTF-16 units of text (≈ 16 MB): a segment is ~100 characters, so a busy floor's
+ * last minutes — or a warm-up's thousands of calls folded in one batch — fit, and a flood of 2,000-character
+ * segments cannot grow it further. Past it the call held longest is forgotten first.
+ */
+export const BUFFER_TOTAL_CHARS = 8_000_000;
+/**
+ * Words of segments logged but not yet applied, by event id: a shared log applies a segment when it reads
+ * it back. (Applied straight after the append, a segment's words are found through the logged object itself.)
+ */
+export const PENDING_CAP = 20_000;
 /** A call's buffered words are forgotten this long after it ends, ms: the alerts judged at its end (dont-know, greeting) come in the same batch. */
 export const FORGET_AFTER_END_MS = 120_000;
 /** Calls answered and agents named in events this node prepared, remembered for a shared log's lag (see {@link TranscriptKeeper.prepare}). */
@@ -131,8 +138,16 @@ export interface TranscriptStats {
   stripped: number;
   /** Final segments' words held now, waiting for an alert. */
   buffered: number;
+  /** Their text, UTF-16 units (capped at {@link BUFFER_TOTAL_CHARS}). */
+  bufferedChars: number;
   /** Segments whose words were stored as an alert's evidence since the start. */
   evidenceStored: number;
+}
+
+/** A segment's words as held until it is applied, with the language it was read in. */
+interface Words {
+  text: string;
+  lang?: string;
 }
 
 /** One call's buffered segments (`evidence` mode). */
@@ -147,7 +162,10 @@ interface CallBuffer {
 export class TranscriptKeeper {
   readonly mode: TranscriptMode;
   private handle: Database.Database | undefined;
-  private readonly pending = new Map<string, { text: string; lang?: string }>();
+  private readonly pending = new Map<string, Words>();
+  /** The words of each event object logged in place of a segment (the local log applies those very objects). */
+  private readonly wordsOf = new WeakMap<FloorEvent, Words>();
+  private bufferedChars = 0;
   private readonly buffers = new Map<string, CallBuffer>();
   private buffered = 0;
   private lastSweepMs = 0;
@@ -166,7 +184,7 @@ export class TranscriptKeeper {
 
   /** The counts for `/api/health`. */
   stats(): TranscriptStats {
-    return { mode: this.mode, stripped: this.counts.stripped, buffered: this.buffered, evidenceStored: this.counts.evidenceStored };
+    return { mode: this.mode, stripped: this.counts.stripped, buffered: this.buffered, bufferedChars: this.bufferedChars, evidenceStored: this.counts.evidenceStored };
   }
 
   /**
@@ -213,19 +231,21 @@ export class TranscriptKeeper {
       const lang = e.lang ?? callLang.get(e.callId) ?? c?.conversation?.lang ?? s.config.transcriptLang;
       const { cues } = readSegment(e.text, lang, readingContext(s.config, name));
       // The language it was read in is kept with the words: the drill-down finds the same spans.
-      if (this.mode === 'evidence') this.hold(e, lang);
       out[i] = { ...e, text: '', cues };
+      if (this.mode === 'evidence') this.hold(e, out[i], lang);
     }
     return out ?? events;
   }
 
   /** Words of a segment about to be logged, until the engine applies it (bounded: the oldest go first). */
-  private hold(e: EventOf<'call.transcript'>, lang: string | undefined): void {
+  private hold(e: EventOf<'call.transcript'>, logged: FloorEvent, lang: string | undefined): void {
+    const words: Words = { text: e.text, ...(lang !== undefined ? { lang } : {}) };
+    this.wordsOf.set(logged, words);
     if (this.pending.size >= PENDING_CAP) {
       const oldest = this.pending.keys().next();
       if (!oldest.done) this.pending.delete(oldest.value);
     }
-    this.pending.set(e.id, { text: e.text, ...(lang !== undefined ? { lang } : {}) });
+    this.pending.set(e.id, words);
   }
 
   /**
@@ -234,18 +254,15 @@ export class TranscriptKeeper {
    * call's agent then. Replayed segments have no words held and cost a map lookup.
    */
   applied(e: FloorEvent, s: FloorState): void {
-    if (e.type !== 'call.transcript' || this.pending.size === 0) return;
-    const words = this.pending.get(e.id);
+    if (e.type !== 'call.transcript') return;
+    const words = this.wordsOf.get(e) ?? this.pending.get(e.id);
     if (!words) return;
     this.pending.delete(e.id);
     const c = s.calls.get(e.callId);
     if (!c) return; // an orphan: never judged, nothing to keep
     let buf = this.buffers.get(e.callId);
     if (!buf) this.buffers.set(e.callId, (buf = { segs: [] }));
-    if (buf.segs.length >= BUFFER_PER_CALL) {
-      buf.segs.shift();
-      this.buffered--;
-    }
+    if (buf.segs.length >= BUFFER_PER_CALL) this.forget(buf.segs.shift());
     buf.segs.push({
       callId: e.callId,
       speaker: e.speaker,
@@ -257,13 +274,25 @@ export class TranscriptKeeper {
       alertIds: [],
     });
     this.buffered++;
+    this.bufferedChars += words.text.length;
     // Past the floor's cap the call held longest is forgotten first.
-    while (this.buffered > BUFFER_TOTAL) {
+    while (this.bufferedChars > BUFFER_TOTAL_CHARS) {
       const first = this.buffers.entries().next();
       if (first.done) break;
-      this.buffered -= first.value[1].segs.length;
-      this.buffers.delete(first.value[0]);
+      this.dropBuffer(first.value[0], first.value[1]);
     }
+  }
+
+  /** Counts a segment's words out of the buffer. */
+  private forget(seg: KeptSegment | undefined): void {
+    if (!seg) return;
+    this.buffered--;
+    this.bufferedChars -= seg.text.length;
+  }
+
+  private dropBuffer(callId: string, buf: CallBuffer): void {
+    for (const seg of buf.segs) this.forget(seg);
+    this.buffers.delete(callId);
   }
 
   /**
@@ -332,8 +361,7 @@ export class TranscriptKeeper {
     for (const [callId, buf] of this.buffers) {
       const c = s.calls.get(callId);
       if (c && (c.endedAtMs === undefined || nowMs - c.endedAtMs < FORGET_AFTER_END_MS)) continue;
-      this.buffered -= buf.segs.length;
-      this.buffers.delete(callId);
+      this.dropBuffer(callId, buf);
     }
   }
 

@@ -4,7 +4,7 @@
  * engine's state lags (a shared log) — and the bounds of the words it holds.
  */
 import { describe, expect, it } from 'vitest';
-import { BUFFER_PER_CALL, FORGET_AFTER_END_MS, TranscriptKeeper } from '../../server/transcripts.ts';
+import { BUFFER_PER_CALL, FORGET_AFTER_END_MS, PENDING_CAP, TranscriptKeeper } from '../../server/transcripts.ts';
 import { applyEvent, createFloorState } from '../../shared/engine.ts';
 import { defaultConfig } from '../../shared/config.ts';
 import { parseEvent, type FloorEvent } from '../../shared/events.ts';
@@ -83,6 +83,30 @@ describe('the words held in evidence mode', () => {
     keeper.sweep(T0 + 300_000 + FORGET_AFTER_END_MS);
     expect(keeper.stats().buffered).toBe(0);
     keeper.close();
+  });
+});
+
+describe('a group commit larger than the pending map', () => {
+  it(`keeps the words of all ${PENDING_CAP + 50} segments of one append (found through the logged objects), for calls the engine holds`, () => {
+    const state = createFloorState(defaultConfig(), T0);
+    applyEvent(state, event(0, { type: 'agent.state', agentId: 'a1', state: 'available' }));
+    const calls = 200;
+    for (let i = 0; i < calls; i++) {
+      applyEvent(state, event(1, { type: 'call.queued', callId: `g${i}`, queueId: 'q1' }));
+      applyEvent(state, event(2, { type: 'call.answered', callId: `g${i}`, agentId: 'a1' }));
+    }
+    const keeper = keeperOn(state);
+    const sent = Array.from({ length: PENDING_CAP + 50 }, (_, i) => seg(`g${i % calls}`, 'caller', `w${i}`, Math.floor(i / calls), { lang: 'en' }));
+    const logged = keeper.prepare(sent);
+    for (const e of logged) keeper.applied(e, state);
+    expect(keeper.stats().buffered).toBe(PENDING_CAP + 50);
+    // The same segments read back as new objects (a shared log): only those still held by id are found.
+    const again = keeperOn(state);
+    again.prepare(sent);
+    for (const e of logged.map((x) => ({ ...x }))) again.applied(e, state);
+    expect(again.stats().buffered).toBe(PENDING_CAP);
+    keeper.close();
+    again.close();
   });
 });
 
