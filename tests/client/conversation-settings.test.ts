@@ -139,7 +139,7 @@ describe('conversation rules on the settings page', () => {
     expect(w.find('[data-testid=settings-save-message]').text()).toContain('phrase lists');
     // Another list shown: the problem stays listed, named by its list.
     await w.find('[data-testid=cs-rule]').setValue('greeting');
-    expect(w.find('[data-testid=cs-phrases-problems]').text()).toContain('Requests to repeat (caller), English —');
+    expect(w.find('[data-testid=cs-phrases-problems]').text()).toContain('Requests to repeat (caller), English (en) —');
     await w.find('[data-testid=cs-rule]').setValue('clarity');
     await w.find('[data-testid=cs-phrases]').setValue('pardon\ncome again');
     expect(w.find('[data-testid=cs-phrases-problems]').exists()).toBe(false);

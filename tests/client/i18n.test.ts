@@ -5,7 +5,7 @@ import { formatPct, formatClock } from '../../client/src/format.ts';
 import { ruleName, formatValue } from '../../client/src/rules.ts';
 import { RULE_IDS } from '../../shared/config.ts';
 import type { AlertUnit } from '../../shared/state.ts';
-import { PHRASE_LANGS, PHRASE_RULE_IDS } from '../../shared/phrases.ts';
+import { PHRASE_RULE_IDS } from '../../shared/phrases.ts';
 import { TRANSCRIPT_CUES } from '../../shared/events.ts';
 import { RULE_FIELDS, SL_FIELDS, WORK_FIELDS } from '../../client/src/thresholds.ts';
 
@@ -58,9 +58,8 @@ describe('translations', () => {
         expect(c.settings.help, `${lang} settings.help.${f.key}`).toHaveProperty([f.key]);
         expect(c.settings.u, `${lang} settings.u.${f.unit}`).toHaveProperty([f.unit]);
       }
-      // The conversation settings: every phrase list and language the editor shows, every cue a transcript marks.
+      // The conversation settings: every phrase list the editor shows, every cue a transcript marks.
       for (const r of PHRASE_RULE_IDS) expect(c.cs.lists, `${lang} cs.lists.${r}`).toHaveProperty([r]);
-      for (const l of PHRASE_LANGS) expect(c.cs.langs, `${lang} cs.langs.${l}`).toHaveProperty([l]);
       for (const cue of TRANSCRIPT_CUES) expect(c.tx.cue, `${lang} tx.cue.${cue}`).toHaveProperty([cue]);
     }
   });

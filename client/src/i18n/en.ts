@@ -879,11 +879,6 @@ export const en = {
       'find-out': 'Offers to find out',
       language: 'Listed words: slang and swearing',
     },
-    langs: {
-      en: 'English',
-      tr: 'Turkish',
-      et: 'Estonian',
-    },
     usingDefault: 'The default list is shown: edit it to keep your own.',
     own: 'Your own list: it replaces the default.',
     reset: 'Reset to default',

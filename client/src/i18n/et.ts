@@ -881,11 +881,6 @@ export const et: Messages = {
       'find-out': 'Järeleuurimise pakkumised',
       language: 'Loetelus olevad sõnad: släng ja vandumine',
     },
-    langs: {
-      en: 'inglise',
-      tr: 'türgi',
-      et: 'eesti',
-    },
     usingDefault: 'Näidatakse vaikeloendit: muuda seda, et hoida oma loendit.',
     own: 'Sinu oma loend: see asendab vaikeloendi.',
     reset: 'Taasta vaikeloend',

@@ -881,11 +881,6 @@ export const tr: Messages = {
       'find-out': 'Öğrenip dönme önerileri',
       language: 'Listedeki kelimeler: argo ve küfür',
     },
-    langs: {
-      en: 'İngilizce',
-      tr: 'Türkçe',
-      et: 'Estonca',
-    },
     usingDefault: 'Varsayılan liste gösteriliyor: kendi listenizi tutmak için düzenleyin.',
     own: 'Kendi listeniz: varsayılanın yerine geçer.',
     reset: 'Varsayılana dön',
