@@ -304,7 +304,9 @@ export class TranscriptKeeper {
   observeAlerts(alerts: readonly Alert[], nowMs: number): void {
     if (this.mode !== 'evidence') return;
     for (const a of alerts) {
-      if (a.callId === undefined || !a.evidence?.some((ev) => ev.speaker !== undefined)) continue;
+      // Talk-over stands on moments of voice activity (speaker, start = end), not on words: a segment that
+      // happens to start at such a moment is not its evidence.
+      if (a.callId === undefined || a.ruleId === 'talk-over' || !a.evidence?.some((ev) => ev.speaker !== undefined)) continue;
       if (a.status === 'retracted') this.unlink(a);
       else this.link(a);
     }
@@ -401,6 +403,7 @@ export class TranscriptKeeper {
     }
     // The alerts in memory name their segments too (in `keep` mode, the only way they are linked).
     for (const a of alerts) {
+      if (a.ruleId === 'talk-over') continue;
       for (const ev of a.evidence ?? []) {
         if (ev.speaker === undefined) continue;
         const seg = segs.find((x) => x.speaker === ev.speaker && x.startMs === ev.startMs);

@@ -210,6 +210,21 @@ describe('every input and the data folder', () => {
     expect(texts((await detailOf(h, 'c2')).transcript)).toEqual(['Hello, Ann at Acme: sockets say crap and Tallinn']);
   });
 
+  it('talk-over stands on moments of voice activity: a segment starting at one is not kept as its evidence', async () => {
+    const h = await startWith('evidence');
+    const talk = (party: 'agent' | 'caller', talking: boolean, atSec: number) => ({ type: 'call.talking', id: `tp-${++n}`, at: at(atSec), callId: 'c3', party, talking });
+    await postEvents(h, [ev.agent('a1', 'available', 0, { name: 'Ann Lee' }), ev.queued('c3', 'q1', 1), ev.ringing('c3', 'a1', 2), ev.answered('c3', 'a1', 5)]);
+    for (const e of [talk('caller', true, 6), talk('agent', true, 7), talk('agent', false, 8), talk('agent', true, 9), talk('agent', false, 10), talk('agent', true, 11)]) await postEvents(h, e);
+    // Epoch times: the segment starts at the very moment of the third talk-over, and is in hand when the caller's stop raises it.
+    await postEvents(h, { ...say('c3', 'agent', 'Hello, this is Ann from Acme, small potatoes', 0, 0, 11.6), startMs: at(11), endMs: at(11.5) });
+    await postEvents(h, talk('caller', false, 12));
+    const [alert] = alertsOf(h, 'c3');
+    expect(alertsOf(h, 'c3').map((a) => a.ruleId)).toEqual(['talk-over']);
+    expect(alert.evidence).toContainEqual({ speaker: 'agent', startMs: at(11), endMs: at(11) });
+    expect((await detailOf(h, 'c3')).transcript).toBeUndefined();
+    expect(folderText(h.dbFile)).not.toContain('potatoes');
+  });
+
   it('doctor says what the folder holds of transcript words', async () => {
     const ev1 = await startWith('evidence');
     await feedCall(ev1);
