@@ -265,12 +265,15 @@ export function orderWithinSeconds<T>(items: readonly T[], recordOf: (item: T) =
   return out;
 }
 
+/** Runs of up to this many records are first checked pair by pair for two lines of one call. */
+const SMALL_RUN = 8;
+
 function orderRun<T>(out: T[], run: number[], recordOf: (item: T) => QueueLogRecord | undefined, t: number): void {
+  // Most seconds hold lines of different calls: nothing to reorder, and no map to build.
+  if (run.length <= SMALL_RUN && !twoOfOneCall(out, run, recordOf)) return;
   const byCall = new Map<string, number[]>();
   for (const i of run) {
-    const r = recordOf(out[i]) as QueueLogRecord;
-    if (verbRank(r.verb) === undefined) continue;
-    const call = cleanName(r.callId);
+    const call = callOf(recordOf(out[i]) as QueueLogRecord);
     if (call === undefined) continue;
     const list = byCall.get(call);
     if (list) list.push(i);
@@ -297,6 +300,21 @@ function orderRun<T>(out: T[], run: number[], recordOf: (item: T) => QueueLogRec
     keyed.sort((a, b) => a.leg - b.leg || a.rank - b.rank || a.n - b.n);
     keyed.forEach((k, n) => (out[at[n]] = k.item));
   }
+}
+
+/** The call a record names when it is a call record (what {@link orderRun} groups by), else undefined. */
+function callOf(r: QueueLogRecord): string | undefined {
+  return verbRank(r.verb) === undefined ? undefined : cleanName(r.callId);
+}
+
+/** Whether two records of `run` are call records of the same call. */
+function twoOfOneCall<T>(out: T[], run: number[], recordOf: (item: T) => QueueLogRecord | undefined): boolean {
+  for (let a = 1; a < run.length; a++) {
+    const call = callOf(recordOf(out[run[a]]) as QueueLogRecord);
+    if (call === undefined) continue;
+    for (let b = 0; b < a; b++) if (callOf(recordOf(out[run[b]]) as QueueLogRecord) === call) return true;
+  }
+  return false;
 }
 
 /**
