@@ -179,7 +179,12 @@ export class TranscriptKeeper {
   }
 
   private get db(): Database.Database {
-    return (this.handle ??= openBesideLog(this.opts.file, SCHEMA));
+    if (!this.handle) {
+      this.handle = openBesideLog(this.opts.file, SCHEMA);
+      // Deleted words (a withdrawn alert's, pruned days') are overwritten in the file's pages, not just unlinked.
+      this.handle.pragma('secure_delete = ON');
+    }
+    return this.handle;
   }
 
   /** The counts for `/api/health`. */

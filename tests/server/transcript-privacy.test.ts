@@ -225,6 +225,26 @@ describe('every input and the data folder', () => {
     expect(folderText(h.dbFile)).not.toContain('potatoes');
   });
 
+  it("an alert withdrawn later takes its words with it: a live \"I don't know\" warning, then the late segment with the offer", async () => {
+    const h = await startWith('evidence');
+    await postEvents(h, [ev.agent('a1', 'available', 0, { name: 'Ann Lee' }), ev.queued('c4', 'q1', 1), ev.ringing('c4', 'a1', 2), ev.answered('c4', 'a1', 5)]);
+    await postEvents(h, say('c4', 'agent', 'Hello, this is Ann from Acme', 0.5, 2, 8));
+    await postEvents(h, say('c4', 'agent', "Hmm, I don't know about quinces", 10, 11, 17));
+    await postEvents(h, say('c4', 'caller', 'Okay then', 12, 13, 19));
+    h.clock.t = at(27);
+    h.server.tickNow(at(27));
+    expect(alertsOf(h, 'c4').map((a) => [a.ruleId, a.status])).toEqual([['dont-know', 'open']]);
+    expect(texts((await detailOf(h, 'c4')).transcript)).toEqual(["Hmm, I don't know about quinces"]);
+    // The offer was made in time: its final segment comes late.
+    await postEvents(h, say('c4', 'agent', 'let me check that for you', 11.5, 11.9, 28));
+    const saved = (await getJson(h, '/api/alerts')).body.data as Alert[];
+    expect(saved.filter((a) => a.callId === 'c4').map((a) => [a.ruleId, a.status])).toEqual([['dont-know', 'retracted']]);
+    expect((await detailOf(h, 'c4')).transcript).toBeUndefined();
+    const db = new Database(h.dbFile, { readonly: true });
+    expect(db.prepare("SELECT count(*) AS n FROM transcript_evidence WHERE call_id = 'c4'").get()).toEqual({ n: 0 });
+    db.close();
+  });
+
   it('doctor says what the folder holds of transcript words', async () => {
     const ev1 = await startWith('evidence');
     await feedCall(ev1);
