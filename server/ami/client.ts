@@ -22,10 +22,10 @@
  *   is retried until it is accepted, so a brief outage of the event log loses
  *   nothing. Ids are deterministic (see the adapter), so a retry is harmless.
  */
+import { PbxSubmitQueue, parseHostPort } from '../pbx-submit.ts';
 import net from 'node:net';
 import type { FloorEventInput } from '../../shared/events.ts';
 import type { IngestResult } from '../../shared/wire.ts';
-import { MAX_BATCH_EVENTS } from '../ingest.ts';
 import { AmiAdapter } from './adapter.ts';
 import { AmiParser, formatAction, type AmiMessage } from './parse.ts';
 
@@ -41,14 +41,6 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 export const ACTION_TIMEOUT_MS = 10_000;
 /** Actions waiting for their answer at most: a supervisor clicks, they do not stream. */
 const MAX_REQUESTS = 100;
-/** Pause before submitting a batch again after the pipeline refused it. */
-const RETRY_MS = 1_000;
-/**
- * Events waiting for the pipeline at most (a few hours of a busy floor). Past
- * this the oldest are dropped and counted: losing some beats exhausting memory
- * while the event log is down for a long time.
- */
-const MAX_PENDING = 200_000;
 
 export interface AmiClientOptions {
   host: string;
@@ -126,15 +118,27 @@ export class AmiClient {
   /** The QueueStatus request in flight: its id, the callers waiting when it was sent (Uniqueid → call id), those listed so far. */
   private queueList: { id: string; waitingBefore: Map<string, string>; listed: Set<string>; lostAtMs?: number } | undefined;
   private lastError = '';
-  private pending: FloorEventInput[] = [];
-  private pumping: Promise<void> | undefined;
   private closed: Promise<void> = Promise.resolve();
   private counts = { connects: 0, logins: 0, loginFailures: 0, disconnects: 0, events: 0, accepted: 0, duplicates: 0, rejected: 0, dropped: 0 };
+  /** Feed events on their way to the log. */
+  private readonly queue: PbxSubmitQueue;
   private lastEventAtMs: number | undefined;
   /** Actions sent with {@link request} waiting for their response, by ActionID. */
   private readonly requests = new Map<string, { done: (a: AmiActionAnswer) => void; timer: NodeJS.Timeout }>();
 
   constructor(private readonly opts: AmiClientOptions) {
+    this.queue = new PbxSubmitQueue(
+      {
+        label: 'AMI',
+        submit: (events) => this.opts.submit(events),
+        report: (message) => this.report(message),
+        warn: (message) => this.logger.warn(message),
+        stopped: () => this.stopped,
+        maxPending: opts.maxPending,
+        retryMs: opts.retryMs,
+      },
+      this.counts,
+    );
     this.adapter = opts.adapter ?? new AmiAdapter();
     this.logger = opts.logger ?? console;
     this.now = opts.now ?? (() => Date.now());
@@ -151,7 +155,7 @@ export class AmiClient {
       lastError: this.lastError || undefined,
       messages: this.parser.stats.messages,
       damagedLines: this.parser.stats.damagedLines,
-      pending: this.pending.length,
+      pending: this.queue.size,
     };
   }
 
@@ -175,7 +179,7 @@ export class AmiClient {
       await this.closed;
       clearTimeout(force);
     }
-    await this.pumping;
+    await this.queue.settled();
   }
 
   /**
@@ -377,36 +381,7 @@ export class AmiClient {
   // ------------------------------------------------------------ submission
 
   private enqueue(events: FloorEventInput[]): void {
-    if (events.length === 0) return;
-    this.counts.events += events.length;
-    this.pending.push(...events);
-    const max = this.opts.maxPending ?? MAX_PENDING;
-    if (this.pending.length > max) {
-      const over = this.pending.length - max;
-      this.pending.splice(0, over);
-      this.counts.dropped += over;
-      this.report(`AMI: the event log has not accepted events for a long time; ${this.counts.dropped} oldest events dropped`);
-    }
-    this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
-  }
-
-  /** Submits pending events in order, one batch at a time, until none is left. */
-  private async pump(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.slice(0, MAX_BATCH_EVENTS);
-      try {
-        const r = await this.opts.submit(batch);
-        this.pending.splice(0, batch.length);
-        this.counts.accepted += r.accepted;
-        this.counts.duplicates += r.duplicates;
-        this.counts.rejected += r.rejected.length;
-        if (r.rejected.length) this.logger.warn(`AMI: ${r.rejected.length} events rejected: ${r.rejected[0].error}`);
-      } catch (err) {
-        if (this.stopped) return;
-        this.report(`AMI: submitting events failed (${(err as Error).message}); retrying`);
-        await new Promise((r) => setTimeout(r, this.opts.retryMs ?? RETRY_MS));
-      }
-    }
+    this.queue.enqueue(events);
   }
 }
 
@@ -417,9 +392,5 @@ export function startAmiClient(opts: AmiClientOptions): AmiClient {
 
 /** Reads `HOST:PORT` (port defaults to AMI's 5038; `[::1]:5038` for IPv6). */
 export function parseAmiAddress(text: string): { host: string; port: number } {
-  const m = /^\s*(?:\[([^\]]+)\]|([^:\s]+))(?::(\d+))?\s*$/.exec(text);
-  if (!m) throw new Error(`--ami: expected HOST:PORT, got "${text}"`);
-  const port = m[3] === undefined ? 5038 : Number(m[3]);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`--ami: port must be 1..65535, got "${m[3]}"`);
-  return { host: m[1] ?? m[2], port };
+  return parseHostPort(text, '--ami', 5038);
 }

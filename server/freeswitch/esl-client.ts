@@ -29,10 +29,10 @@
  *   accepted. Ids are deterministic (see the adapter), so a retry is harmless.
  * The password is never logged nor shown in the stats.
  */
+import { PbxSubmitQueue, parseHostPort } from '../pbx-submit.ts';
 import net from 'node:net';
 import type { FloorEventInput } from '../../shared/events.ts';
 import type { IngestResult } from '../../shared/wire.ts';
-import { MAX_BATCH_EVENTS } from '../ingest.ts';
 import { FsAdapter, parseChannelList, parseMemberList, parsePipeList } from './adapter.ts';
 import { EslParser, formatCommand, parseEventPlain, type EslMessage } from './esl-parse.ts';
 
@@ -44,14 +44,10 @@ export const BACKOFF_MAX_MS = 30_000;
 export const PING_MS = 20_000;
 /** The auth request and the answers to auth and subscription must come within this. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
-/** Pause before submitting a batch again after the pipeline refused it. */
-const RETRY_MS = 1_000;
 /** A command sent with {@link FsClient.api} not answered within this is given up (callcenter_config and bgapi answer at once). */
 export const ACTION_TIMEOUT_MS = 10_000;
 /** Commands of {@link FsClient.api} waiting for their reply at most: a stuck PBX does not pile them up. */
 const MAX_REQUESTS = 50;
-/** Events waiting for the pipeline at most; past this the oldest are dropped and counted. */
-const MAX_PENDING = 200_000;
 /** The subscription: channel events first, `CUSTOM` and its subclass last (see the header). */
 export const SUBSCRIPTION = 'event plain CHANNEL_ANSWER CHANNEL_HOLD CHANNEL_UNHOLD CHANNEL_HANGUP_COMPLETE CUSTOM callcenter::info';
 
@@ -130,13 +126,25 @@ export class FsClient {
   /** Callers of {@link api} waiting for their reply: answered `lost` when the link drops. */
   private readonly requests = new Set<(a: FsApiAnswer) => void>();
   private lastError = '';
-  private pending: FloorEventInput[] = [];
-  private pumping: Promise<void> | undefined;
   private closed: Promise<void> = Promise.resolve();
   private counts = { connects: 0, logins: 0, authFailures: 0, disconnects: 0, reconciles: 0, events: 0, accepted: 0, duplicates: 0, rejected: 0, dropped: 0, listDamaged: 0 };
+  /** Feed events on their way to the log. */
+  private readonly queue: PbxSubmitQueue;
   private lastEventAtMs: number | undefined;
 
   constructor(private readonly opts: FsClientOptions) {
+    this.queue = new PbxSubmitQueue(
+      {
+        label: 'FreeSWITCH',
+        submit: (events) => this.opts.submit(events),
+        report: (message) => this.report(message),
+        warn: (message) => this.logger.warn(message),
+        stopped: () => this.stopped,
+        maxPending: opts.maxPending,
+        retryMs: opts.retryMs,
+      },
+      this.counts,
+    );
     this.adapter = opts.adapter ?? new FsAdapter();
     this.logger = opts.logger ?? console;
     this.now = opts.now ?? (() => Date.now());
@@ -162,7 +170,7 @@ export class FsClient {
       accepted: this.counts.accepted,
       duplicates: this.counts.duplicates,
       rejected: this.counts.rejected,
-      pending: this.pending.length,
+      pending: this.queue.size,
       dropped: this.counts.dropped,
     };
   }
@@ -187,7 +195,7 @@ export class FsClient {
       await this.closed;
       clearTimeout(force);
     }
-    await this.pumping;
+    await this.queue.settled();
   }
 
   // ------------------------------------------------------------ connection
@@ -390,35 +398,7 @@ export class FsClient {
   // ------------------------------------------------------------ submission
 
   private enqueue(events: FloorEventInput[]): void {
-    if (events.length === 0) return;
-    this.counts.events += events.length;
-    this.pending.push(...events);
-    const max = this.opts.maxPending ?? MAX_PENDING;
-    if (this.pending.length > max) {
-      const over = this.pending.length - max;
-      this.pending.splice(0, over);
-      this.counts.dropped += over;
-      this.report(`FreeSWITCH: the event log has not accepted events for a long time; ${this.counts.dropped} oldest events dropped`);
-    }
-    this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
-  }
-
-  private async pump(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.slice(0, MAX_BATCH_EVENTS);
-      try {
-        const r = await this.opts.submit(batch);
-        this.pending.splice(0, batch.length);
-        this.counts.accepted += r.accepted;
-        this.counts.duplicates += r.duplicates;
-        this.counts.rejected += r.rejected.length;
-        if (r.rejected.length) this.logger.warn(`FreeSWITCH: ${r.rejected.length} events rejected: ${r.rejected[0].error}`);
-      } catch (err) {
-        if (this.stopped) return;
-        this.report(`FreeSWITCH: submitting events failed (${(err as Error).message}); retrying`);
-        await new Promise((r) => setTimeout(r, this.opts.retryMs ?? RETRY_MS));
-      }
-    }
+    this.queue.enqueue(events);
   }
 }
 
@@ -429,9 +409,5 @@ export function startFsClient(opts: FsClientOptions): FsClient {
 
 /** Reads `HOST:PORT` (port defaults to mod_event_socket's 8021; `[::1]:8021` for IPv6). */
 export function parseFsAddress(text: string): { host: string; port: number } {
-  const m = /^\s*(?:\[([^\]]+)\]|([^:\s]+))(?::(\d+))?\s*$/.exec(text);
-  if (!m) throw new Error(`--freeswitch: expected HOST:PORT, got "${text}"`);
-  const port = m[3] === undefined ? 8021 : Number(m[3]);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`--freeswitch: port must be 1..65535, got "${m[3]}"`);
-  return { host: m[1] ?? m[2], port };
+  return parseHostPort(text, '--freeswitch', 8021);
 }

@@ -1,0 +1,105 @@
+/**
+ * What the PBX inputs (server/ami/client.ts, server/freeswitch/esl-client.ts) share once they have
+ * turned the PBX's events into feed events: a bounded queue submitted to the event log in order, one
+ * batch at a time, retried while the log refuses; and the `HOST:PORT` flag value they connect to.
+ */
+import type { FloorEventInput } from '../shared/events.ts';
+import { MAX_BATCH_EVENTS } from './ingest.ts';
+import type { IngestResult } from '../shared/wire.ts';
+
+/** Events a PBX input keeps while the log does not take them (oldest dropped beyond it): minutes of a busy floor. */
+export const PBX_MAX_PENDING = 200_000;
+/** Wait before submitting again after the log refused a batch, ms. */
+export const PBX_RETRY_MS = 1_000;
+
+/** The submission counts a PBX input reports in /api/health (added to its own link counts). */
+export interface PbxSubmitCounts {
+  events: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  dropped: number;
+}
+
+/** How a {@link PbxSubmitQueue} submits and speaks. */
+export interface PbxSubmitOptions {
+  /** Names the input in log lines: `AMI`, `FreeSWITCH`. */
+  label: string;
+  submit: (events: FloorEventInput[]) => Promise<IngestResult>;
+  /** Logs a failure once while it lasts (the input's own report-once logger). */
+  report: (message: string) => void;
+  /** Logs a warning every time. */
+  warn: (message: string) => void;
+  /** True once the input is stopped: a failed batch is then not retried. */
+  stopped: () => boolean;
+  maxPending?: number;
+  retryMs?: number;
+}
+
+/** A PBX input's events on their way to the log: in order, bounded ({@link PBX_MAX_PENDING}), retried every {@link PBX_RETRY_MS}. */
+export class PbxSubmitQueue {
+  private pending: FloorEventInput[] = [];
+  private pumping: Promise<void> | undefined;
+
+  /** `counts` is the input's own counts object: the queue adds to its submission fields. */
+  constructor(
+    private readonly opts: PbxSubmitOptions,
+    private readonly counts: PbxSubmitCounts,
+  ) {}
+
+  /** Events waiting for the log. */
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Resolves once the batch being submitted (if any) is answered. */
+  settled(): Promise<void> {
+    return this.pumping ?? Promise.resolve();
+  }
+
+  /** Queues events for the log; beyond `maxPending` the oldest are dropped, counted and reported. */
+  enqueue(events: FloorEventInput[]): void {
+    if (events.length === 0) return;
+    this.counts.events += events.length;
+    this.pending.push(...events);
+    const max = this.opts.maxPending ?? PBX_MAX_PENDING;
+    if (this.pending.length > max) {
+      const over = this.pending.length - max;
+      this.pending.splice(0, over);
+      this.counts.dropped += over;
+      this.opts.report(`${this.opts.label}: the event log has not accepted events for a long time; ${this.counts.dropped} oldest events dropped`);
+    }
+    this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
+  }
+
+  /** Submits pending events in order, one batch at a time, until none is left. */
+  private async pump(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.slice(0, MAX_BATCH_EVENTS);
+      try {
+        const r = await this.opts.submit(batch);
+        this.pending.splice(0, batch.length);
+        this.counts.accepted += r.accepted;
+        this.counts.duplicates += r.duplicates;
+        this.counts.rejected += r.rejected.length;
+        if (r.rejected.length) this.opts.warn(`${this.opts.label}: ${r.rejected.length} events rejected: ${r.rejected[0].error}`);
+      } catch (err) {
+        if (this.opts.stopped()) return;
+        this.opts.report(`${this.opts.label}: submitting events failed (${(err as Error).message}); retrying`);
+        await new Promise((r) => setTimeout(r, this.opts.retryMs ?? PBX_RETRY_MS));
+      }
+    }
+  }
+}
+
+/**
+ * Reads a flag's `HOST:PORT` (`[::1]:PORT` for IPv6; the port defaults to `defaultPort`).
+ * Throws an Error naming `flag` when the text is no address or the port is outside 1..65535.
+ */
+export function parseHostPort(text: string, flag: string, defaultPort: number): { host: string; port: number } {
+  const m = /^\s*(?:\[([^\]]+)\]|([^:\s]+))(?::(\d+))?\s*$/.exec(text);
+  if (!m) throw new Error(`${flag}: expected HOST:PORT, got "${text}"`);
+  const port = m[3] === undefined ? defaultPort : Number(m[3]);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`${flag}: port must be 1..65535, got "${m[3]}"`);
+  return { host: m[1] ?? m[2], port };
+}
