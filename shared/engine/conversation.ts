@@ -18,6 +18,7 @@ import { type EventOf, SEGMENT_OFFSET_LIMIT_MS, type TranscriptCue } from '../ev
 import type { AlertEvidence, CallState, ConversationState, FloorState, PartyVoice } from '../state.ts';
 import { type Handler, callOrOrphan } from './calls.ts';
 import { isConnected, touchCall } from './core.ts';
+import { withdrawOpen } from './alerts.ts';
 import { type SegmentReading, readSegment, readingContext } from './cues.ts';
 import { checkGreetingLive, endGreeting, judgeGreetingTime, judgeGreetingWords } from './rules/greeting.ts';
 import { callerSpokeAfterDontKnow, checkDontKnowLive, endDontKnow, judgeClarity, judgeDontKnow, judgeLanguage, settleDontKnow } from './rules/spoken-words.ts';
@@ -138,6 +139,22 @@ export function conversationHolds(s: FloorState, c: CallState, atMs: number): vo
   if (!c.conversation) return;
   settleDontKnow(s, c, c.conversation, atMs);
   endSilence(s, c, c.conversation, atMs);
+}
+
+/**
+ * The call's end was lost and it is closed at `atMs`, the best-known time: the silence running up to
+ * it may be the time after the real, unreported end, so it is no one's dead air — a live alert of it
+ * is withdrawn (as a replay, which sees no tick, never raises it) and the silence is not judged.
+ */
+export function forgetSilence(s: FloorState, c: CallState, atMs: number): void {
+  const conv = c.conversation;
+  if (!conv) return;
+  const open = s.alerts.get(`dead-air:${c.callId}:${(conv.deadAirs ?? 0) + 1}`);
+  if (open) withdrawOpen(s, open, atMs, open.value, open.threshold);
+  for (const voice of [conv.agent, conv.caller]) {
+    delete voice.talkingSinceMs;
+    voice.lastSpeechEndMs = later(voice.lastSpeechEndMs, atMs);
+  }
 }
 
 /**

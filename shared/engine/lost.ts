@@ -19,6 +19,7 @@ import { endSegment, releaseAgent } from './segments.ts';
 import { callLongId, rejudgeCallLong } from './rules/call-long.ts';
 import { endEscalation } from './rules/escalation.ts';
 import { judgeNotes } from './rules/omission.ts';
+import { forgetSilence } from './conversation.ts';
 
 /** Closes call `c` as "end lost" at `atMs` (the best-known time), for the reason `why`. */
 export function closeLost(s: FloorState, c: CallState, atMs: number, why: string): void {
@@ -27,6 +28,7 @@ export function closeLost(s: FloorState, c: CallState, atMs: number, why: string
   if (lost.stage === 'connected') {
     lost.segmentStartMs = c.segmentStartMs;
     lost.agentId = c.agentId;
+    forgetSilence(s, c, atMs);
     endSegment(s, c, atMs);
     releaseAgent(s, c, atMs);
   } else {

@@ -331,3 +331,15 @@ describe('evidence', () => {
     expect(a.evidence).toEqual([{ startMs: sec(10), endMs: sec(40) }]);
   });
 });
+
+describe('dead-air on a call whose end was lost', () => {
+  it('the silence up to the lost end is no one\'s dead air: its live alert is withdrawn, and a replay raises none', () => {
+    const live = answered().send(6, talk('agent', true)).send(10, talk('agent', false)).tick(30).tick(50);
+    expect(live.open('dead-air')).toMatchObject([{ level: 'breach' }]);
+    live.send(60, { type: 'call.lost', callId: 'c1', reason: 'no hang-up seen' });
+    expect(live.alerts('dead-air')).toEqual([]);
+    expect(live.state.agents.get('a1')?.today.alerts['dead-air']).toEqual({ info: 0, warn: 0, breach: 0 });
+    const replay = answered().send(6, talk('agent', true)).send(10, talk('agent', false)).send(60, { type: 'call.lost', callId: 'c1', reason: 'no hang-up seen' });
+    expect(replay.alerts('dead-air')).toEqual([]);
+  });
+});
