@@ -138,8 +138,13 @@ export class QueueLogReader {
   private readonly seen = new Set<string>();
   private readonly seenRing: string[] = [];
   private seenNext = 0;
-  /** `same-time` dedupe: the hashes of the records of one time (a handful), and that time. */
+  /**
+   * `same-time` dedupe: the hashes of the records of one time (the first `sameTimeCount`: the array
+   * is overwritten, not emptied, since emptying an array frees its storage and the next push
+   * allocates it again, for every second of a file), and that time.
+   */
   private readonly sameTime: string[] = [];
+  private sameTimeCount = 0;
   private seenAtMs = NaN;
   /** The current file's records and damage (the tail: since it was opened), for {@link problem}. */
   private file: FileCounts = { records: 0, damaged: 0 };
@@ -207,10 +212,12 @@ export class QueueLogReader {
   private record(rec: QueueLogRecord, out: FloorEvent[]): void {
     if (this.opts.dedupe === 'same-time') {
       if (rec.atMs !== this.seenAtMs) {
-        this.sameTime.length = 0;
+        this.sameTimeCount = 0;
         this.seenAtMs = rec.atMs;
-      } else if (this.sameTime.includes(rec.hash)) return this.count('skipped', 'exact repeat of an earlier record');
-      this.sameTime.push(rec.hash);
+      } else if (this.sameTime.lastIndexOf(rec.hash, this.sameTimeCount - 1) >= 0) {
+        return this.count('skipped', 'exact repeat of an earlier record');
+      }
+      this.sameTime[this.sameTimeCount++] = rec.hash;
     } else {
       if (this.seen.has(rec.hash)) return this.count('skipped', 'exact repeat of an earlier record');
       this.remember(rec.hash);
@@ -660,13 +667,16 @@ export async function loadQueueLogFiles(files: string[], opts: { timeZone: strin
       const recordOf = (x: { res: RecordResult }) => (x.res.kind === 'record' ? x.res.record : undefined);
       function* events(): Generator<FloorEvent> {
         const pending = new TimeOrder();
+        // One record's events are appended to `out`, which is emptied only now and then: emptying an
+        // array frees its storage, and the next push would allocate it again for every record.
         const out: FloorEvent[] = [];
         const feed = (res: RecordResult, fi: number) => {
           const damagedBefore = reader.stats.damaged;
-          out.length = 0;
+          if (out.length >= 1024) out.length = 0;
+          const from = out.length;
           reader.result(res, out);
           if (reader.stats.damaged > damagedBefore) adapterDamaged[fi]++;
-          for (const e of out) pending.add(e);
+          for (let k = from; k < out.length; k++) pending.add(out[k]);
         };
         // The whole window from the first record on, the steady one once a whole window has passed.
         const steadyFrom = total > 0 ? t[order[0]] + windowMs : Infinity;

@@ -412,6 +412,23 @@ describe('8. whole files in time and memory linear in the file', () => {
     expect(report.queues.sales).toMatchObject({ offered: 11, answered: 1, abandoned: 10, avgWaitSec: 20, avgTalkSec: talk });
   });
 
+  it('drops an exact repeat of a record of the same second in whole files, and only that', async () => {
+    const enter = (i: number, dt: number) => `${B + dt}|c${i}|sales|NONE|ENTERQUEUE||555|1`;
+    // c1's entry repeated after c5's of the same second; c3's of the next second twice in a row;
+    // c4's entry at a later second is a line of its own.
+    const lines = [enter(2, 0), enter(1, 0), enter(5, 0), enter(1, 0), enter(3, 1), enter(3, 1), enter(4, 2), enter(4, 3)];
+    const { reader, events } = await readQueueLogFiles([tempFile(lines.join('\n'))], { timeZone: 'UTC' });
+    expect(reader.stats.reasons['exact repeat of an earlier record']).toBe(2);
+    expect(events.map((e) => [e.type, 'callId' in e ? e.callId : '', e.at / 1000 - B])).toEqual([
+      ['call.queued', 'c2', 0],
+      ['call.queued', 'c1', 0],
+      ['call.queued', 'c5', 0],
+      ['call.queued', 'c3', 1],
+      ['call.queued', 'c4', 2],
+      ['call.queued', 'c4', 3],
+    ]);
+  });
+
   it('holds the whole reorder window for the first two hours, then a quarter hour', async () => {
     // Calls every 10 minutes for four hours; at 1:50 ends a call in progress when the file began
     // (1.5 h of talk: rebuilt, dated back within the window of the start); at 3:30 ends one whose
