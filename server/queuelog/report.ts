@@ -73,6 +73,9 @@ export interface ReportDetails {
   problems: FileProblem[];
 }
 
+/** What the figures need of an alert: its latest level and status, its agent and rule. */
+type BreachSeen = Pick<Alert, 'level' | 'status' | 'agentId' | 'ruleId'>;
+
 interface QueueSums {
   offered: number;
   answered: number;
@@ -113,7 +116,8 @@ export class ReportBuilder {
   // Every past day stays in memory: a late event of a call still counts on the day it was offered.
   private readonly s: FloorState;
   private readonly answered = new Map<string, number>();
-  private readonly alerts = new Map<string, Alert>();
+  /** The latest level and status of every alert that ever reached breach, by alert id (see {@link collect}). */
+  private readonly alerts = new Map<string, BreachSeen>();
   private n = 0;
 
   /** `limits`: the engine's stale-call limits and live-call cap, as the server's (default: the engine's). */
@@ -135,11 +139,14 @@ export class ReportBuilder {
   }
 
   /**
-   * Keeps the latest version of every alert that ever reached breach (only breaches are counted):
-   * the warnings of a million-line file need not stay in memory.
+   * Keeps the latest level and status of every alert that ever reached breach (only breaches are
+   * counted), not the alert itself: neither the warnings nor the breaches' texts of a million-line
+   * file need stay in memory.
    */
   private collect(): void {
-    for (const a of drainChanges(this.s).alerts) if (a.level === 'breach' || this.alerts.has(a.id)) this.alerts.set(a.id, a);
+    for (const a of drainChanges(this.s).alerts) {
+      if (a.level === 'breach' || this.alerts.has(a.id)) this.alerts.set(a.id, { level: a.level, status: a.status, agentId: a.agentId, ruleId: a.ruleId });
+    }
   }
 
   /** The figures, once every event is in: a last tick at the last record's time, then the engine's counters of every day. */
