@@ -235,7 +235,9 @@ export class FsClient {
       }
     });
     sock.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.phase !== 'ready' && this.state !== 'auth refused') this.state = 'unreachable';
+      // Before the auth request nothing answered: unreachable, even after an earlier refused auth
+      // (else a PBX gone down after a wrong password would read "auth refused" for ever).
+      if (this.phase === 'auth-request' || (this.phase !== 'ready' && this.state !== 'auth refused')) this.state = 'unreachable';
       this.report(`FreeSWITCH ${this.target()}: ${err.code === 'ECONNREFUSED' ? 'connection refused' : err.message}`);
     });
     sock.on('close', () => {

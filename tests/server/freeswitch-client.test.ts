@@ -144,6 +144,19 @@ describe('FreeSWITCH client', () => {
     expect(warnings).toEqual([`FreeSWITCH 127.0.0.1:${port}: connection refused`]);
   });
 
+  it('shows unreachable, not auth refused, when a PBX that refused the password then stops taking connections', async () => {
+    const fake = await fakeEsl();
+    fake.password = 'changed-on-the-pbx';
+    const { client } = recordingClient(fake);
+    await waitFor(() => client.stats.authFailures >= 1, 3000, 'a refused auth');
+    expect(client.stats.state).toBe('auth refused');
+    await fake.close();
+    fakes = [];
+    const before = client.stats.connects;
+    await waitFor(() => client.stats.connects >= before + 2, 3000, 'attempts at a closed port');
+    expect(client.stats).toMatchObject({ connected: false, state: 'unreachable', lastError: `FreeSWITCH 127.0.0.1:${fake.port}: connection refused` });
+  });
+
   it('drops half an event when the link dies in it, and after the reconnect takes the answer it missed from the queue list', async () => {
     const fake = await fakeEsl();
     const { client, submitted } = recordingClient(fake);
