@@ -12,7 +12,7 @@
 import { conversationThreshold } from '../../config.ts';
 import type { TranscriptCue } from '../../events.ts';
 import type { AlertEvidence, CallState, ConversationState, FloorState } from '../../state.ts';
-import { type FinalSpec, finalize, raiseOrUpdate, recordFact } from '../alerts.ts';
+import { type FinalSpec, addEvidence, finalize, findAnyAlert, raiseOrUpdate, recordFact, touchAlert } from '../alerts.ts';
 import { type EffectiveConfig } from '../../config.ts';
 import { callConfig, enabled, round1, timeline } from '../core.ts';
 
@@ -68,6 +68,10 @@ export function judgeGreetingWords(s: FloorState, c: CallState, conv: Conversati
   const name = cues.includes('name');
   const company = cues.includes('company');
   timeline(c, { at: seg.startMs, type: 'conversation.greeting', agentId: c.agentId }, { greeted: cues.includes('greeting'), name, company });
+  // A late greeting timed by talk detection (or a live tick) before this segment came stands on it too:
+  // its words are the evidence a supervisor checks (and, under `--transcripts evidence`, the ones kept).
+  const late = findAnyAlert(s, `greeting:${c.callId}:${c.segments}:late`);
+  if (late && late.status !== 'retracted' && addEvidence(late, [seg])) touchAlert(s, late);
   if (!enabled(eff, 'greeting')) return;
   const missing = (needsName && !name ? 1 : 0) + (needsCompany && !company ? 1 : 0);
   if (missing === 0) return;
