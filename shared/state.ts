@@ -140,6 +140,8 @@ export interface PendingDontKnow {
   deadlineMs: number;
   /** When the caller first spoke after it: the agent's turn is over, only the window is left. */
   turnOverMs?: number;
+  /** When the agent spoke again within the window: their turn goes on until the caller speaks. */
+  agentSpokeMs?: number;
   /** Which one on the call (names its alert). */
   n: number;
 }

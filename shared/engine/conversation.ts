@@ -21,7 +21,7 @@ import { isConnected, touchCall } from './core.ts';
 import { withdrawOpen } from './alerts.ts';
 import { type SegmentReading, readSegment, readingContext } from './cues.ts';
 import { checkGreetingLive, endGreeting, judgeGreetingTime, judgeGreetingWords } from './rules/greeting.ts';
-import { callerSpokeAfterDontKnow, checkDontKnowLive, endDontKnow, judgeClarity, judgeDontKnow, judgeLanguage, settleDontKnow } from './rules/spoken-words.ts';
+import { agentSpokeAfterDontKnow, callerSpokeAfterDontKnow, checkDontKnowLive, endDontKnow, judgeClarity, judgeDontKnow, judgeLanguage, settleDontKnow } from './rules/spoken-words.ts';
 import { checkDeadAirLive, endSilence } from './rules/dead-air.ts';
 import { noteCutIn, settleCutIns } from './rules/talk-over.ts';
 
@@ -45,11 +45,13 @@ export function segmentTimeMs(c: CallState, ms: number, atMs: number): number {
   return c.answeredAtMs !== undefined ? c.answeredAtMs + ms : atMs;
 }
 
-/** A party began to speak at `startMs` on a connected call: the silence before ends, the caller's turn may end the agent's. */
+/** A party began to speak at `startMs` on a connected call: the silence before ends; the agent's speech goes on with their turn, the caller's ends it. */
 function speechStarts(s: FloorState, c: CallState, conv: ConversationState, party: 'agent' | 'caller', startMs: number, seg?: AlertEvidence): void {
   endSilence(s, c, conv, startMs);
-  if (party === 'agent') judgeGreetingTime(s, c, conv, startMs, seg);
-  else callerSpokeAfterDontKnow(s, c, conv, startMs);
+  if (party === 'agent') {
+    judgeGreetingTime(s, c, conv, startMs, seg);
+    agentSpokeAfterDontKnow(s, c, conv, startMs);
+  } else callerSpokeAfterDontKnow(s, c, conv, startMs);
 }
 
 /**

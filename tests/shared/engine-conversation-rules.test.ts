@@ -177,8 +177,34 @@ describe('dont-know', () => {
   it('an offer in the same segment, or later in the same turn, clears it', () => {
     const same = answered().send(20, say('agent', "I don't know, but I'll find out", 15, 18)).tick(60);
     expect(same.alerts('dont-know')).toEqual([]);
-    const turn = answered().send(20, say('agent', "I don't know.", 15, 16)).tick(30).send(35, say('agent', 'Let me check with billing.', 32, 34)).tick(40);
+    const turn = answered()
+      .send(20, say('agent', "I don't know.", 15, 16))
+      .send(25, say('agent', 'That plan changed last year, the terms are different now.', 18, 24))
+      .tick(30)
+      .send(35, say('agent', 'Let me check with billing.', 32, 34))
+      .tick(40);
     expect(turn.alerts('dont-know')).toEqual([]);
+  });
+
+  it('silence ends the turn: nothing said within 10 s of a bare one warns on the tick past the window, and a replay agrees', () => {
+    const live = answered().send(20, say('agent', 'Ma ei tea.', 15, 16, 'et')).tick(26);
+    expect(live.alerts('dont-know')).toEqual([]);
+    live.tick(27);
+    expect(live.open('dont-know')).toMatchObject([{ level: 'warn', raisedAtMs: sec(26) }]);
+    live.send(40, say('agent', 'Ma uurin järele.', 38, 40, 'et')).ended(50, 'c1');
+    const replay = answered().send(20, say('agent', 'Ma ei tea.', 15, 16, 'et')).send(40, say('agent', 'Ma uurin järele.', 38, 40, 'et')).ended(50, 'c1');
+    const pick = (f: Feed) => f.alerts('dont-know').map(({ id, level, status, raisedAtMs, resolvedAtMs }) => ({ id, level, status, raisedAtMs, resolvedAtMs }));
+    expect(pick(live)).toEqual([{ id: 'dont-know:c1:1', level: 'warn', status: 'resolved', raisedAtMs: sec(26), resolvedAtMs: sec(26) }]);
+    expect(pick(replay)).toEqual(pick(live));
+  });
+
+  it('the agent speaking again within the window keeps the turn; a live warning raised before that speech was known is withdrawn', () => {
+    const f = answered().send(20, say('agent', "I don't know.", 15, 16)).tick(27);
+    expect(f.open('dont-know')).toHaveLength(1);
+    f.send(30, say('agent', 'Our system shows two plans for you.', 24, 29)); // began within the window, final after it
+    expect(f.alerts('dont-know')).toEqual([]);
+    f.send(33, say('caller', 'Okay.', 31, 32)).tick(45);
+    expect(f.alerts('dont-know')).toMatchObject([{ level: 'warn', raisedAtMs: sec(31) }]);
   });
 
   it('an offer before the "I don\'t know" does not clear it; the end of the call without one warns', () => {

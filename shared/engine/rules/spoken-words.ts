@@ -7,8 +7,9 @@
  * - `language` — no slang or swearing: a listed word said by the agent is a breach (its value counts
  *   the words on the call). The caller's words are not the agent's lapse and are never judged.
  * - `dont-know` — never leave a bare "I don't know": one not followed, within the same turn or
- *   `dontKnowWindowSec` (default 10 s) of its end, by an offer to find out warns. Judged when both the
- *   window and the turn are over (the caller spoke after it), or when the agent's part of the call ends.
+ *   `dontKnowWindowSec` (default 10 s) of its end, by an offer to find out warns. Judged when the
+ *   window is over and so is the turn — the caller spoke after it, or nobody spoke within the window
+ *   (silence ends a turn) — or when the agent's part of the call ends.
  */
 import { conversationThreshold } from '../../config.ts';
 import type { TranscriptCue } from '../../events.ts';
@@ -71,7 +72,9 @@ function raiseDontKnow(s: FloorState, c: CallState, conv: ConversationState, atM
 
 /** When the pending "I don't know" is a lapse: once both its window and the agent's turn are over (undefined: not yet). */
 function dueMs(p: PendingDontKnow): number | undefined {
-  return p.turnOverMs === undefined ? undefined : Math.max(p.deadlineMs, p.turnOverMs);
+  if (p.turnOverMs !== undefined) return Math.max(p.deadlineMs, p.turnOverMs);
+  // Nobody spoke within the window: the silence ended the agent's turn with nothing offered.
+  return p.agentSpokeMs === undefined ? p.deadlineMs : undefined;
 }
 
 /**
@@ -95,6 +98,19 @@ export function checkDontKnowLive(s: FloorState, c: CallState, conv: Conversatio
   if (!p || due === undefined || nowMs <= p.deadlineMs) return;
   const { on, ...spec } = dontKnowSpec(s, c, p, due);
   if (on && !s.alerts.has(spec.id)) raiseOrUpdate(s, spec);
+}
+
+/**
+ * The agent began to speak at `startMs`: within the window of a pending "I don't know" their turn goes
+ * on (an offer may still come in it). A live tick that took the silence for the turn's end ran ahead
+ * of this speech (a final segment comes after its start): its open alert is withdrawn.
+ */
+export function agentSpokeAfterDontKnow(s: FloorState, c: CallState, conv: ConversationState, startMs: number): void {
+  const p = conv.dontKnow;
+  if (!p || startMs < p.endMs || startMs > p.deadlineMs || p.turnOverMs !== undefined) return;
+  p.agentSpokeMs ??= startMs;
+  const open = s.alerts.get(`dont-know:${c.callId}:${p.n}`);
+  if (open) withdrawOpen(s, open, startMs, open.value, open.threshold);
 }
 
 /** The caller began to speak at `startMs`: a pending "I don't know" said before it has its turn over. */
