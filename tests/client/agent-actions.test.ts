@@ -67,3 +67,14 @@ describe('the agent actions dialog when the PBX cannot act', () => {
     }
   });
 });
+
+describe('the phone extension help', () => {
+  it('gives a dial string of each PBX, the @ of the FreeSWITCH one shown as it is (a bare @ is vue-i18n link syntax and breaks the page)', () => {
+    for (const lang of ['en', 'tr', 'et'] as const) {
+      i18n.global.locale.value = lang;
+      const help = i18n.global.t('act.extHelp');
+      expect(help, lang).toContain('PJSIP/2001');
+      expect(help, lang).toContain('sofia/internal/2001@pbx');
+    }
+  });
+});

@@ -73,7 +73,7 @@ export const en = {
     ringing: 'Your phone ({ext}) is ringing.',
     extTitle: 'My phone',
     extLabel: 'Phone extension',
-    extHelp: 'Listen, whisper and barge ring this phone: an extension (2001) or a dial string (PJSIP/2001). Leave empty for none.',
+    extHelp: 'Listen, whisper and barge ring this phone: an extension (2001) or a dial string (PJSIP/2001 on Asterisk, sofia/internal/2001{\'@\'}pbx on FreeSWITCH). Leave empty for none.',
     extSave: 'Save',
     extSaved: 'Saved.',
     extColumn: 'Extension',

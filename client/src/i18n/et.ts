@@ -75,7 +75,7 @@ export const et: Messages = {
     ringing: 'Sinu telefon ({ext}) heliseb.',
     extTitle: 'Minu telefon',
     extLabel: 'Telefoni sisenumber',
-    extHelp: 'Kuulamine, sosistamine ja sekkumine helistavad sellele telefonile: sisenumber (2001) või valimisstring (PJSIP/2001). Jäta tühjaks, kui seda pole.',
+    extHelp: 'Kuulamine, sosistamine ja sekkumine helistavad sellele telefonile: sisenumber (2001) või valimisstring (Asteriskis PJSIP/2001, FreeSWITCH-is sofia/internal/2001{\'@\'}pbx). Jäta tühjaks, kui seda pole.',
     extSave: 'Salvesta',
     extSaved: 'Salvestatud.',
     extColumn: 'Sisenumber',

@@ -75,7 +75,7 @@ export const tr: Messages = {
     ringing: 'Telefonunuz ({ext}) çalıyor.',
     extTitle: 'Telefonum',
     extLabel: 'Dahili numara',
-    extHelp: 'Dinle, fısılda ve katıl bu telefonu arar: bir dahili numara (2001) ya da arama dizesi (PJSIP/2001). Yoksa boş bırakın.',
+    extHelp: 'Dinle, fısılda ve katıl bu telefonu arar: bir dahili numara (2001) ya da arama dizesi (Asterisk’te PJSIP/2001, FreeSWITCH’te sofia/internal/2001{\'@\'}pbx). Yoksa boş bırakın.',
     extSave: 'Kaydet',
     extSaved: 'Kaydedildi.',
     extColumn: 'Dahili',
