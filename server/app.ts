@@ -18,7 +18,7 @@ import { engineLimitsFromEnv, healthLimits } from './health-limits.ts';
 import type { FloorEvent } from '../shared/events.ts';
 import type { FloorState, Alert } from '../shared/state.ts';
 import type { CallDetail, IngestClientToServer, IngestServerToClient, LiveScope, ShutdownNotice, TranscriptMode } from '../shared/wire.ts';
-import { selectCallDetail } from '../shared/selectors.ts';
+import { selectAgentCallDetail, selectCallDetail } from '../shared/selectors.ts';
 import type { LogStore } from './log/store.ts';
 import { DEFAULT_MAX_FUTURE_SEC, IngestError, IngestPipeline, MAX_BATCH_EVENTS, SHUTTING_DOWN } from './ingest.ts';
 import { LiveHub, scopeFromHandshake, type LiveNamespace } from './live.ts';
@@ -541,7 +541,35 @@ export function createServer(opts: ServerOptions) {
     res.json({ ok: true, data: hub.snapshot(scope) });
   });
 
-  app.get('/api/calls/:callId', requireSupervisor, async (req, res, next) => {
+  /**
+   * An agent's own call (issue 18: agents see their own evidence only), as the socket's `call:detail` answers it:
+   * their part of it (shared/selectors.ts selectAgentCallDetail), their alerts, the segments those stand on with
+   * listed words masked. A past call is folded here from its logged events (an agent gets no raw events: they
+   * would show other agents and the caller's number). 404 when it is not theirs, as when it does not exist.
+   */
+  async function agentCall(callId: string, agentId: string, res: Response): Promise<void> {
+    const live = state.calls.get(callId);
+    let detail = live ? selectAgentCallDetail(state, callId, agentId) : null;
+    if (!live) {
+      const events = await log.eventsForCall(callId);
+      if (events.length > 0) {
+        const past = createFloorState(state.config, events[0].at);
+        for (const e of events) applyEvent(past, e);
+        detail = selectAgentCallDetail(past, callId, agentId);
+      }
+    }
+    if (!detail) {
+      res.status(404).json({ ok: false, error: `no call ${callId.slice(0, 128)} of yours` });
+      return;
+    }
+    res.json({ ok: true, data: await transcripts.withTranscript(detail, live, { kind: 'agent', agentId }) });
+  }
+
+  app.get('/api/calls/:callId', (req, res, next) => {
+    const p = principalOf(req);
+    if (p?.kind === 'user' && p.role === 'agent' && p.agentId) return void agentCall(String(req.params.callId), p.agentId, res).catch(next);
+    requireSupervisor(req, res, next);
+  }, async (req, res, next) => {
     try {
       const callId = String(req.params.callId);
       const f = filterOfResponse(state, res);
