@@ -158,24 +158,42 @@ const NUDGE_ORDER = ['dead-air', 'greeting', 'talk-over', 'clarity'] as const;
  */
 export const NUDGE_TIP_MS = 60_000;
 
-/** Whether alert `a` speaks for a nudge on call `callId` at `nowMs`: open, or a fresh fact (not dead air, which is live). */
+/**
+ * Whether alert `a` speaks for a nudge on call `callId` at `nowMs`: open, or a fresh fact. Not dead air once
+ * over (it is live), nor a late greeting once over (its unit is seconds; the fact of missing words counts
+ * events): it resolves when the agent is first heard, and "say your name" then would talk over them.
+ */
 function nudging(a: Alert, callId: string, nowMs: number): boolean {
   if (a.callId !== callId || a.level === 'info') return false;
   if (a.status === 'open') return true;
-  return a.status === 'resolved' && a.ruleId !== 'dead-air' && nowMs - a.updatedAtMs <= NUDGE_TIP_MS;
+  if (a.ruleId === 'dead-air' || (a.ruleId === 'greeting' && a.unit === 'sec')) return false;
+  return a.status === 'resolved' && nowMs - a.updatedAtMs <= NUDGE_TIP_MS;
 }
 
 /**
  * The one conversation nudge for the agent's live call `callId` at `nowMs`, or null. From its alerts:
  * dead air open ("Silence 16 s — tell the caller what you are doing", counted from the silence's start),
  * greeting ("Say your name and the company": late while open, or name/company missing), talk-over and
- * clarity (a short tip for {@link NUDGE_TIP_MS}). Without any, from `silence.sinceMs` (the agent's own call
- * view, when talk detection runs) once the silence reaches `silence.leadSec`: a calm info before the
- * warning. One at a time, most urgent first, so the agent never gets a wall of advice mid-call.
+ * clarity (a short tip for {@link NUDGE_TIP_MS}). Without an open one, from `silence.sinceMs` (the agent's own
+ * call view, when talk detection runs) once the silence reaches `silence.leadSec`: a calm info before the
+ * warning, ahead of the tips (a late greeting nudges only until the agent is heard). One at a time, most urgent first, so the agent never gets a wall of advice mid-call.
  */
 export function conversationNudge(alerts: readonly Alert[], callId: string | null | undefined, nowMs: number, silence?: { sinceMs: number | null | undefined; leadSec: number }): ConversationNudge | null {
   if (!callId) return null;
   const mine = alerts.filter((a) => nudging(a, callId, nowMs));
+  // What stands now (an open alert), then a silence growing now, then the tips of what is over.
+  return pickNudge(mine.filter((a) => a.status === 'open'), nowMs) ?? silenceLead(nowMs, silence) ?? pickNudge(mine.filter((a) => a.status !== 'open'), nowMs);
+}
+
+/** The calm info before the dead-air warning, from the silence's start, once it reaches `leadSec`. */
+function silenceLead(nowMs: number, silence?: { sinceMs: number | null | undefined; leadSec: number }): ConversationNudge | null {
+  if (!silence || silence.sinceMs == null) return null;
+  const sec = Math.floor((nowMs - silence.sinceMs) / 1000);
+  return sec >= silence.leadSec ? { level: 'info', ruleId: 'dead-air', text: t('nudge.deadAir', { sec }), spoken: t('nudge.deadAir', { sec: silence.leadSec }) } : null;
+}
+
+/** The most urgent of `mine` ({@link NUDGE_ORDER}) as a nudge, or null. */
+function pickNudge(mine: readonly Alert[], nowMs: number): ConversationNudge | null {
   for (const rule of NUDGE_ORDER) {
     const a = mine.find((x) => x.ruleId === rule);
     if (!a) continue;
@@ -187,10 +205,6 @@ export function conversationNudge(alerts: readonly Alert[], callId: string | nul
     }
     const text = t(rule === 'greeting' ? 'nudge.greeting' : rule === 'talk-over' ? 'nudge.talkOver' : 'nudge.clarity');
     return { level: rule === 'greeting' ? level : 'info', ruleId: rule, text, spoken: text };
-  }
-  if (silence && silence.sinceMs != null) {
-    const sec = Math.floor((nowMs - silence.sinceMs) / 1000);
-    if (sec >= silence.leadSec) return { level: 'info', ruleId: 'dead-air', text: t('nudge.deadAir', { sec }), spoken: t('nudge.deadAir', { sec: silence.leadSec }) };
   }
   return null;
 }
