@@ -67,7 +67,8 @@ export async function completeCallAlerts(d: CallDetail, kind: 'live' | 'rebuilt'
  * which a view may load lazily) with `config` (null without a config); either way with the alerts the
  * log recorded on it ({@link completeCallAlerts}); a rebuilt detail keeps the `transcript` and
  * `transcriptMode` the server sent beside the events. Resolves `{ error }` with the server's message when
- * it refuses.
+ * it refuses. `opts.loggedAlerts: false` (an agent: the alerts API is the supervisors', and the server
+ * already answers an agent's own call with their alerts) asks the log nothing more.
  */
 export async function loadCallDetail(
   callId: string,
@@ -75,10 +76,11 @@ export async function loadCallDetail(
   config: FloorConfig | null | undefined,
   get: ApiGet,
   rebuild: (callId: string, events: FloorEvent[], config: FloorConfig) => CallDetail | null | Promise<CallDetail | null>,
+  opts: { loggedAlerts?: boolean } = {},
 ): Promise<{ detail: CallDetail | null } | { error: string }> {
   const r = await get<CallDetail | ({ callId: string; events: FloorEvent[] } & Pick<CallDetail, 'transcript' | 'transcriptMode'>)>(path);
   if (!r.ok) return { error: r.error };
-  if ('timeline' in r.data) return { detail: await completeCallAlerts(r.data, 'live', get) };
+  if ('timeline' in r.data) return { detail: opts.loggedAlerts === false ? r.data : await completeCallAlerts(r.data, 'live', get) };
   if (!config) return { detail: null };
   const rebuilt = await rebuild(callId, r.data.events, config);
   if (!rebuilt) return { detail: null };

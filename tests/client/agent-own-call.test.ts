@@ -3,7 +3,12 @@
  * An agent's own calls (issue 18): the greeting nudge goes once the agent has been heard, so a silence
  * nudge can show; an agent's drill-down is loaded without asking the supervisors' alerts API.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { flushPromises, mount } from '@vue/test-utils';
+import AgentView from '../../client/src/views/AgentView.vue';
+import { defaultConfig } from '../../shared/config.ts';
+import { startLiveClient, stopLiveClient } from './helpers.ts';
+import type { AgentPayload, Snapshot } from '../../shared/wire.ts';
 import { conversationNudge } from '../../client/src/conversation.ts';
 import { loadCallDetail, type ApiGet } from '../../client/src/callAlerts.ts';
 import { setLocale } from '../../client/src/i18n/index.ts';
@@ -56,5 +61,53 @@ describe('an agent’s drill-down', () => {
     expect(asked).toEqual(['/api/calls/c1']);
     await loadCallDetail('c1', '/api/calls/c1', null, get, () => null);
     expect(asked.some((p) => p.startsWith('/api/alerts'))).toBe(true);
+  });
+});
+
+describe('the agent’s page opens their own call', () => {
+  afterEach(() => {
+    stopLiveClient();
+    vi.unstubAllGlobals();
+  });
+
+  it.each(['en', 'tr', 'et'] as const)('from a card to improve, with the evidence the server sends, in %s', async (lang) => {
+    setLocale(lang);
+    const T0 = ANS + 3_600_000;
+    const socket = startLiveClient(T0);
+    socket.fire('connect');
+    const lang1 = alert('language:c1', 'language', { level: 'breach', status: 'resolved', evidence: [{ speaker: 'agent', startMs: ANS + 7_000, endMs: ANS + 9_000 }] });
+    const me = {
+      agentId: '1001', name: 'Ada', team: 'north', queues: ['sales'], presence: 'available', reason: null, activity: 'available', activitySinceMs: T0,
+      callId: null, handled: 1, quota: 30, shiftStartMs: T0 - 3_600_000, shiftMinutes: 480, ahtSec: 200, holds: 0, holdSec: 0, ringNoAnswer: 0, ringCanceled: 0,
+      ringsHist: [0, 1, 0, 0, 0, 0, 0], holdHist: [0, 0, 0, 0, 0], alertsByRule: {}, openAlerts: 0, worstOpenLevel: null,
+    };
+    const snap = {
+      scope: { kind: 'agent', agentId: '1001' }, seq: 1, serverNowMs: Date.now(), day: { startMs: T0 - 36_000_000, endMs: T0 + 50_000_000 }, config: defaultConfig(),
+      payload: { me, calls: [], voicemails: [], callbacks: [], alerts: [lang1], totals: null, notes: [] },
+    } as unknown as Snapshot<AgentPayload>;
+    socket.fire('live:snapshot', snap);
+    const detail = {
+      callId: 'c1', status: 'ended', agentId: '1001', queueId: 'sales', caller: null, queuedAtMs: ANS - 3_000, ringStartMs: ANS - 2_000, ringAttempts: 1, answeredAtMs: ANS, ringsToAnswer: 1,
+      holdStartMs: null, holdCount: 0, holdSec: 0, endedAtMs: ANS + 30_000, timeline: [{ atMs: ANS, type: 'call.answered', agentId: '1001' }], alerts: [lang1], transcriptMode: 'evidence',
+      transcript: [{ speaker: 'agent', startMs: ANS + 7_000, endMs: ANS + 9_000, text: 'Yes, d\u2022\u2022\u2022 cold though', spans: [{ cue: 'language', start: 5, end: 9 }], alertIds: ['language:c1'], masked: true }],
+    };
+    const asked: string[] = [];
+    vi.stubGlobal('fetch', async (url: string) => {
+      asked.push(url);
+      const body = url === '/api/calls/c1' ? { ok: true, data: detail } : { ok: false, error: 'agents may not do this' };
+      return new Response(JSON.stringify(body), { status: url === '/api/calls/c1' ? 200 : 403, headers: { 'content-type': 'application/json' } });
+    });
+    const w = mount(AgentView, { props: { agentId: '1001' }, attachTo: document.body });
+    const open = w.find('[data-testid=me-breach] [data-testid=me-open-call]');
+    expect(open.text()).not.toMatch(/^me\./);
+    expect(open.attributes('aria-label')).toContain('Ada');
+    await open.trigger('click');
+    await flushPromises();
+    expect(asked).toEqual(['/api/calls/c1']);
+    const dialog = w.find('[data-testid=call-detail]');
+    expect(dialog.exists()).toBe(true);
+    expect(dialog.findAll('[data-testid=alert-evidence]').length).toBeGreaterThan(0);
+    expect(dialog.find('[data-testid=transcript-segment]').text()).toContain('d\u2022\u2022\u2022');
+    w.unmount();
   });
 });

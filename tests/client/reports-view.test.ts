@@ -283,10 +283,12 @@ describe('scorecard page', () => {
     expect(w.findAll('[data-testid="sc-members"] tbody th').map((c) => c.text())).toEqual(['Ada Lovelace', 'Cy Twombly']);
   });
 
-  it('shows an agent their own scorecard with no picker of whose, and no drill-down they may not open', async () => {
+  it('shows an agent their own scorecard with no picker of whose, and opens their own worst call as the server answers it', async () => {
     useSessionStore().me = { username: 'ada', role: 'agent', agentId: '1001', demo: false };
     history.replaceState(null, '', '/scorecard?agent=1002');
-    serve({ '/api/scorecard': AGENT_CARD });
+    const worst = AGENT_CARD.worstCalls[0];
+    const own = { callId: worst.callId, status: 'ended', agentId: '1001', queueId: 'sales', caller: null, timeline: [{ atMs: worst.atMs, type: 'call.answered', agentId: '1001' }], alerts: [], queuedAtMs: null, ringStartMs: null, ringAttempts: 1, answeredAtMs: worst.atMs, ringsToAnswer: 1, holdStartMs: null, holdCount: 0, holdSec: 0, endedAtMs: worst.atMs + 60_000, transcriptMode: 'evidence' };
+    serve({ '/api/scorecard': AGENT_CARD, [`/api/calls/${worst.callId}`]: own });
     const w = mountView(ScorecardView);
     await flushPromises();
     await new Promise((r) => setTimeout(r, 300));
@@ -296,7 +298,13 @@ describe('scorecard page', () => {
     expect(w.find('h1').text()).toBe('My scorecard');
     expect(asked.filter((u) => u.startsWith('/api/scorecard')).every((u) => u.includes('agent=1001'))).toBe(true);
     expect(asked.some((u) => u.startsWith('/api/snapshot'))).toBe(false);
-    expect(w.find('[data-testid="sc-worst-call"] button').exists()).toBe(false);
     expect(location.search).not.toContain('agent=');
+    await w.find('[data-testid="sc-worst-call"] button').trigger('click');
+    await flushPromises();
+    expect(w.find('[role="dialog"]').exists()).toBe(true);
+    expect(w.find('[role="dialog"]').text()).not.toContain('Loading the call');
+    // The server answers an agent their part of the call with their alerts: the supervisors' alerts API is not asked.
+    expect(asked.filter((u) => u.startsWith('/api/calls/'))).toEqual([`/api/calls/${worst.callId}?date=${worst.date}`]);
+    expect(asked.some((u) => u.startsWith('/api/alerts'))).toBe(false);
   });
 });
