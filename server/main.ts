@@ -146,7 +146,7 @@ function flag(argv: string[], name: string): string | undefined {
   return eq?.slice(name.length + 3);
 }
 
-/** A command-line mistake (unknown flag, stray argument, flag without its value): exit code 2, as for usage errors elsewhere. */
+/** A command-line mistake (unknown flag, stray argument, flag without its value, a bad value): exit code 2, as for usage errors elsewhere. */
 export class UsageError extends Error {
   readonly exitCode = 2;
 }
@@ -288,12 +288,18 @@ function readMetricsAccess(argv: string[], env: NodeJS.ProcessEnv, flag: (name: 
 }
 
 /**
- * Reads flags and environment into options; throws {@link UsageError} on an unknown flag, a stray
- * argument or a flag without a value ({@link checkArgv}), and an Error with a clear message on a bad value.
+ * Reads flags and environment into options; throws {@link UsageError} (exit code 2) on an unknown
+ * flag, a stray argument or a flag without a value ({@link checkArgv}), and on a bad value of a flag or
+ * an environment setting, with a clear message.
  */
 export function readOptions(argv: string[], env: NodeJS.ProcessEnv): MainOptions {
   checkArgv(argv);
-  return parseOptions(argv, env, (name) => flag(argv, name));
+  try {
+    return parseOptions(argv, env, (name) => flag(argv, name));
+  } catch (err) {
+    // A bad flag value or environment setting is a usage error like an unknown flag: exit 2, its own words.
+    throw err instanceof UsageError ? err : new UsageError((err as Error).message);
+  }
 }
 
 /** The readers behind {@link readOptions}; `flag` answers one flag's value by name (and {@link knownFlags} records the names). */

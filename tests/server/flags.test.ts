@@ -51,6 +51,29 @@ describe('unknown flags and stray arguments', () => {
     expect(() => readOptions(['--oidc-client-secret', 's'], {})).toThrow(/--oidc-client-secret: not accepted as a flag/);
   });
 
+  it('refuses a bad value of a flag or an environment setting as a usage error (exit 2), in its own words', () => {
+    const bad: [string[], NodeJS.ProcessEnv, RegExp][] = [
+      [['--port', 'abc'], {}, /port/],
+      [['--freeswitch', '127.0.0.1:notaport'], { FLOORWATCH_FS_PASSWORD: 'x' }, /--freeswitch/],
+      [['--freeswitch', '127.0.0.1:99999'], { FLOORWATCH_FS_PASSWORD: 'x' }, /1\.\.65535/],
+      [['--freeswitch', '127.0.0.1:8021'], {}, /FLOORWATCH_FS_PASSWORD/],
+      [['--ami', 'pbx:0'], {}, /--ami/],
+      [['--transcripts', 'some'], {}, /transcripts/],
+      [['--fs-password', 's'], {}, /--fs-password: not accepted as a flag/],
+    ];
+    for (const [argv, env, message] of bad) {
+      let thrown: unknown;
+      try {
+        readOptions(argv, env);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown, argv.join(' ')).toBeInstanceOf(UsageError);
+      expect((thrown as UsageError).exitCode).toBe(2);
+      expect((thrown as Error).message).toMatch(message);
+    }
+  });
+
   it('knows every flag main.ts documents, and --help lists them', () => {
     const source = fs.readFileSync(path.join(root, 'server/main.ts'), 'utf8');
     const header = source.slice(0, source.indexOf('*/'));
