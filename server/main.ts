@@ -67,6 +67,7 @@ import { openSimulator } from './simulator.ts';
 import { SIM_COMPANY_NAME } from './sim-conversation.ts';
 import { startQueueLogTail, type QueueLogTail } from './queuelog/tail.ts';
 import { parseAmiAddress, startAmiClient, type AmiClient } from './ami/client.ts';
+import { formatHostPort } from './pbx-submit.ts';
 import { AmiAdapter } from './ami/adapter.ts';
 import { FsAdapter } from './freeswitch/adapter.ts';
 import { parseFsAddress, startFsClient, type FsClient } from './freeswitch/esl-client.ts';
@@ -514,7 +515,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     const resumed = adapter.resume([...state.liveCalls].flatMap((id) => state.calls.get(id) ?? []), Date.now());
     amiClient = startAmiClient({ ...o.ami, adapter, submit: (events) => server.pipeline.submit(events, 'ami'), logger });
     amiActions = new AmiActions(amiClient, { dialTemplate: o.amiDial });
-    logger.info(`AMI: listening to ${o.ami.host}:${o.ami.port} as "${o.ami.username}"${resumed ? ` (${resumed} open calls taken over from the log)` : ''}`);
+    logger.info(`AMI: listening to ${formatHostPort(o.ami.host, o.ami.port)} as "${o.ami.username}"${resumed ? ` (${resumed} open calls taken over from the log)` : ''}`);
   }
   if (o.freeswitch) {
     // As for AMI: calls still open in the log continue; those that ended meanwhile are closed after the login.
@@ -523,7 +524,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     const resumed = adapter.resume([...state.liveCalls].flatMap((id) => state.calls.get(id) ?? []), Date.now());
     fsClient = startFsClient({ ...o.freeswitch, adapter, submit: (events) => server.pipeline.submit(events, 'freeswitch'), logger });
     fsActions = new FsActions(fsClient);
-    logger.info(`FreeSWITCH: listening to the event socket at ${o.freeswitch.host}:${o.freeswitch.port}${resumed ? ` (${resumed} open calls taken over from the log)` : ''}`);
+    logger.info(`FreeSWITCH: listening to the event socket at ${formatHostPort(o.freeswitch.host, o.freeswitch.port)}${resumed ? ` (${resumed} open calls taken over from the log)` : ''}`);
   }
   if (o.sso.oidc) {
     const s = o.sso.oidc;

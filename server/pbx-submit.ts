@@ -103,3 +103,8 @@ export function parseHostPort(text: string, flag: string, defaultPort: number): 
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`${flag}: port must be 1..65535, got "${m[3]}"`);
   return { host: m[1] ?? m[2], port };
 }
+
+/** `host:port` as people write it back: an IPv6 host in brackets (`[::1]:8021`), as {@link parseHostPort} reads it. */
+export function formatHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

@@ -22,7 +22,7 @@
  *   is retried until it is accepted, so a brief outage of the event log loses
  *   nothing. Ids are deterministic (see the adapter), so a retry is harmless.
  */
-import { PbxSubmitQueue, parseHostPort } from '../pbx-submit.ts';
+import { PbxSubmitQueue, formatHostPort, parseHostPort } from '../pbx-submit.ts';
 import net from 'node:net';
 import type { FloorEventInput } from '../../shared/events.ts';
 import type { IngestResult } from '../../shared/wire.ts';
@@ -147,7 +147,7 @@ export class AmiClient {
 
   get stats(): AmiClientStats {
     return {
-      target: `${this.opts.host}:${this.opts.port}`,
+      target: this.target(),
       connected: this.phase === 'ready' && this.socket !== undefined,
       banner: this.parser.stats.banner,
       ...this.counts,
@@ -262,7 +262,7 @@ export class AmiClient {
   }
 
   private target(): string {
-    return `${this.opts.host}:${this.opts.port}`;
+    return formatHostPort(this.opts.host, this.opts.port);
   }
 
   private nextId(): string {

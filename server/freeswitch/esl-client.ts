@@ -29,7 +29,7 @@
  *   accepted. Ids are deterministic (see the adapter), so a retry is harmless.
  * The password is never logged nor shown in the stats.
  */
-import { PbxSubmitQueue, parseHostPort } from '../pbx-submit.ts';
+import { PbxSubmitQueue, formatHostPort, parseHostPort } from '../pbx-submit.ts';
 import net from 'node:net';
 import type { FloorEventInput } from '../../shared/events.ts';
 import type { IngestResult } from '../../shared/wire.ts';
@@ -201,7 +201,7 @@ export class FsClient {
   // ------------------------------------------------------------ connection
 
   private target(): string {
-    return `${this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host}:${this.opts.port}`;
+    return formatHostPort(this.opts.host, this.opts.port);
   }
 
   private connect(): void {

@@ -1,6 +1,6 @@
 /** The PBX inputs' shared queue to the log (server/pbx-submit.ts): order, bound, retry, stop; and HOST:PORT. */
 import { describe, expect, it } from 'vitest';
-import { PbxSubmitQueue, parseHostPort, type PbxSubmitCounts } from '../../server/pbx-submit.ts';
+import { PbxSubmitQueue, formatHostPort, parseHostPort, type PbxSubmitCounts } from '../../server/pbx-submit.ts';
 import type { FloorEventInput } from '../../shared/events.ts';
 import type { IngestResult } from '../../shared/wire.ts';
 
@@ -54,5 +54,8 @@ describe('parseHostPort', () => {
     expect(parseHostPort('[::1]', '--freeswitch', 8021)).toEqual({ host: '::1', port: 8021 });
     expect(() => parseHostPort('pbx:0', '--freeswitch', 8021)).toThrow('--freeswitch: port must be 1..65535, got "0"');
     expect(() => parseHostPort('a b', '--ami', 5038)).toThrow('--ami: expected HOST:PORT, got "a b"');
+    expect(formatHostPort('::1', 8021)).toBe('[::1]:8021');
+    expect(formatHostPort('pbx', 5038)).toBe('pbx:5038');
+    expect(parseHostPort(formatHostPort('fe80::1', 5038), '--ami', 1)).toEqual({ host: 'fe80::1', port: 5038 });
   });
 });
