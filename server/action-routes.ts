@@ -41,7 +41,10 @@ const HTTP_OF: Record<Exclude<PbxActionResult, { ok: true }>['reason'], number> 
 /** What an action was done to, as audited and answered: the agent, and the queues, reason, call or phone it named. */
 interface ActionTarget {
   agentId: string;
+  /** A pause's queues: the scoped supervisor's, or (with `allQueues`) every queue the floor knew the agent in when asked. */
   queues?: string[];
+  /** A pause asked of the PBX in every queue of the agent (an unscoped supervisor), whatever `queues` lists. */
+  allQueues?: boolean;
   queueId?: string;
   reason?: string;
   callId?: string;
@@ -120,12 +123,14 @@ export function mountActionRoutes(ctx: RouteContext, pbx: () => PbxActions | und
         const reason = kind === 'pause' && typeof rawReason === 'string' ? rawReason.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, AWAY_REASON_MAX_CHARS) : '';
         // A scoped supervisor: each of their queues the agent serves (never the agent's others); else every queue.
         const f = filterOfResponse(ctx.state(), res);
+        const served = ctx.state().agents.get(agentId)?.queues ?? [];
         let queues: string[] | undefined;
         if (f.restricted) {
-          queues = (ctx.state().agents.get(agentId)?.queues ?? []).filter((q) => f.queue(q));
+          queues = served.filter((q) => f.queue(q));
           if (queues.length === 0) return refuseOutOfScope(res, `agent ${agentId.slice(0, 64)} serves none of your queues`);
         }
-        const target = { agentId, ...(queues ? { queues } : {}), ...(reason ? { reason } : {}) };
+        // The PBX is asked for "every queue" (queues undefined), but the audit names them as the floor knows them now.
+        const target = { agentId, queues: queues ?? [...served], ...(queues ? {} : { allQueues: true }), ...(reason ? { reason } : {}) };
         const p = await pbxOr503(res, kind, target);
         if (!p) return;
         await finish(res, kind, target, await p.pause({ agentId, paused: kind === 'pause', queues, reason: reason || undefined }));

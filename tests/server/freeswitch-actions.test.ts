@@ -193,5 +193,11 @@ describe('FreeSWITCH supervisor actions on a real server', () => {
       ['sue', 'action.barge', ALICE, 'ok', 'freeswitch'],
       ['sue', 'action.pause', ALICE, 'ok', 'freeswitch'],
     ]);
+    // The unscoped pause asked FreeSWITCH for every queue; the audit names them as the floor knew them then.
+    const served = [...(h.server.state().agents.get(ALICE)?.queues ?? [])];
+    expect(served.length).toBeGreaterThan(1);
+    expect(mine.find((a) => a.actor === 'sue' && a.action === 'action.pause')?.after).toMatchObject({ queues: served, allQueues: true, reason: 'coaching' });
+    expect(mine.find((a) => a.actor === 'sally')?.after).toMatchObject({ queues: ['sales'] });
+    expect(mine.find((a) => a.actor === 'sally')?.after.allQueues).toBeUndefined();
   });
 });

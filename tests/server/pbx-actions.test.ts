@@ -263,6 +263,9 @@ describe('supervisor action routes', () => {
       ['sue', 'action.unpause', 'alice', 'ok'],
     ]);
     expect(mine.find((a) => a.action === 'action.pause')?.after).toMatchObject({ queues: ['sales'], reason: 'Coaching', pbx: 'asterisk' });
+    expect(mine.find((a) => a.action === 'action.pause')?.after.allQueues).toBeUndefined();
+    // Sue's unscoped unpause asked Asterisk for every queue (no Queue header); the audit names them as the floor knew them.
+    expect(mine.find((a) => a.action === 'action.unpause')?.after).toMatchObject({ queues: ['sales', 'support'], allQueues: true });
     expect(mine.find((a) => a.action === 'action.remove')?.after).toMatchObject({ queueId: 'support', message: 'Asterisk refused QueueRemove: Member not dynamic' });
   });
 
