@@ -31,7 +31,7 @@ import { hasRevocationBus, RevocationRegistry } from './auth/revocation.ts';
 import { mountAuthRoutes, mustChangeGate, MUST_CHANGE_ERROR } from './auth/routes.ts';
 import type { SsoOptions } from './auth/oidc.ts';
 import { mountFloorRoutes } from './floor-routes.ts';
-import { filterOfResponse, limitedLiveScope, refuseOutOfScope } from './scope-guard.ts';
+import { filterOfResponse, limitedLiveScope, listAlertsInScope, refuseOutOfScope } from './scope-guard.ts';
 import { eventsInScope, scopeCallDetail, scopeCallEvents } from '../shared/scope.ts';
 import { mountWhatIfRoutes } from './what-if-routes.ts';
 import { mountReportRoutes } from './report-routes.ts';
@@ -593,15 +593,16 @@ export function createServer(opts: ServerOptions) {
     try {
       const num = (v: unknown) => (typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
       await saveAlertsNow();
-      const alerts = await log.listAlerts({
+      // Withdrawn (retracted) alerts stay on record with their status: the floor saw them as real.
+      // A scoped supervisor: theirs (by their agents' teams and queues now, shared/scope.ts), the
+      // scope applied before the limit, reading the log in bounded pages (server/scope-guard.ts).
+      const f = filterOfResponse(state, res);
+      const alerts = await listAlertsInScope(log, f, {
         sinceMs: num(req.query.sinceMs),
         untilMs: num(req.query.untilMs),
         limit: Math.min(num(req.query.limit) ?? 500, 5_000),
       });
-      // Withdrawn (retracted) alerts stay on record with their status: the floor saw them as real.
-      // A scoped supervisor: theirs among them (by their agents' teams and queues now, shared/scope.ts).
-      const f = filterOfResponse(state, res);
-      res.json({ ok: true, data: f.restricted ? alerts.filter((a) => f.alert(a)) : alerts });
+      res.json({ ok: true, data: alerts });
     } catch (err) {
       next(err);
     }

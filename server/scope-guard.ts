@@ -6,7 +6,8 @@
  * the same way everywhere.
  */
 import type { Response } from 'express';
-import type { FloorState } from '../shared/state.ts';
+import type { Alert, FloorState } from '../shared/state.ts';
+import type { AlertQuery, LogStore } from './log/store.ts';
 import type { LiveScope } from '../shared/wire.ts';
 import { scopeFilter, WHOLE_FLOOR, type ScopeFilter } from '../shared/scope.ts';
 import { scopeOf, type Principal } from './auth/principal.ts';
@@ -50,4 +51,34 @@ export class ScopeError extends Error {
   constructor(what?: string) {
     super(what ? `${NOT_IN_SCOPE} (${what})` : NOT_IN_SCOPE);
   }
+}
+
+/** Alerts one page of {@link listAlertsInScope} reads from the log. */
+export const ALERT_PAGE = 500;
+/** Most alerts {@link listAlertsInScope} reads from the log for one answer, whatever the limit: a scoped supervisor's rare alerts in a large log do not read it all. */
+export const ALERT_SCAN_CAP = 20_000;
+
+/**
+ * The newest `query.limit` alerts of the log that filter `f` lets through, newest first (the log's order):
+ * the scope is applied before the limit, so a scoped supervisor asking for 50 gets 50 of theirs when the
+ * log holds that many. Reads the log in pages of `page` alerts until the limit is filled, the log is
+ * exhausted or `cap` alerts were read (then it answers with what it found); memory stays one page plus
+ * the answer. An unrestricted filter asks the log once.
+ */
+export async function listAlertsInScope(log: Pick<LogStore, 'listAlerts'>, f: ScopeFilter, query: AlertQuery & { limit: number }, page = ALERT_PAGE, cap = ALERT_SCAN_CAP): Promise<Alert[]> {
+  if (!f.restricted) return log.listAlerts(query);
+  const out: Alert[] = [];
+  const limit = Math.max(0, Math.floor(query.limit));
+  const size = Math.max(1, Math.min(page, cap));
+  for (let read = 0; out.length < limit && read < cap; ) {
+    const batch = await log.listAlerts({ ...query, offset: (query.offset ?? 0) + read, limit: Math.min(size, cap - read) });
+    read += batch.length;
+    for (const a of batch) {
+      if (!f.alert(a)) continue;
+      out.push(a);
+      if (out.length === limit) break;
+    }
+    if (batch.length < size) break;
+  }
+  return out;
 }

@@ -19,7 +19,7 @@ import { createClient, type RedisClientType } from 'redis';
 import type { FloorEvent } from '../../shared/events.ts';
 import type { FloorConfig } from '../../shared/config.ts';
 import type { Alert } from '../../shared/state.ts';
-import type { AppendResult, AuditEntry, LogHorizon, LogStore, PruneOptions, PruneResult } from './store.ts';
+import type { AlertQuery, AppendResult, AuditEntry, LogHorizon, LogStore, PruneOptions, PruneResult } from './store.ts';
 import { PRUNE_BATCH, PrunePlan, type PruneRow } from './prune.ts';
 import { parseRevocationMessage, type RevocationBus } from '../auth/revocation.ts';
 
@@ -342,12 +342,12 @@ export class RedisLog implements LogStore {
     await this.client.hSet(this.keys.alerts, fields);
   }
 
-  async listAlerts(opts: { sinceMs?: number; untilMs?: number; limit?: number; agentId?: string } = {}): Promise<Alert[]> {
+  async listAlerts(opts: AlertQuery = {}): Promise<Alert[]> {
     const all = (await this.client.hVals(this.keys.alerts)).map((b) => JSON.parse(b) as Alert);
     return all
       .filter((a) => (opts.sinceMs === undefined || a.raisedAtMs >= opts.sinceMs) && (opts.untilMs === undefined || a.raisedAtMs < opts.untilMs) && (opts.agentId === undefined || a.agentId === opts.agentId))
       .sort((a, b) => b.raisedAtMs - a.raisedAtMs || a.id.localeCompare(b.id))
-      .slice(0, opts.limit ?? 1_000);
+      .slice(offsetOf(opts.offset), offsetOf(opts.offset) + (opts.limit ?? 1_000));
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {
@@ -370,6 +370,11 @@ export class RedisLog implements LogStore {
     this.followers = [];
     if (this.client.isOpen) await this.client.quit().catch(() => this.client.disconnect().catch(() => undefined));
   }
+}
+
+/** A query's offset: a whole number, 0 when absent or not positive. */
+function offsetOf(offset: number | undefined): number {
+  return offset !== undefined && Number.isFinite(offset) && offset > 0 ? Math.floor(offset) : 0;
 }
 
 /** The receive time stored with a stream entry; the event's own time for an entry written before it was kept. */

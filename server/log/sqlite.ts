@@ -180,7 +180,7 @@ export class SqliteLog implements LogStore {
   private readonly selectConfig: Database.Statement<[], string>;
   private readonly saveConfigTx: (config: FloorConfig, actor: string, before: FloorConfig | undefined) => void;
   private readonly saveAlertsTx: (alerts: Alert[]) => void;
-  /** listAlerts has one SQL text per combination of filters (at most 8): prepare each once. */
+  /** listAlerts has one SQL text per combination of filters (at most 16): prepare each once. */
   private readonly alertQueries = new Map<string, Database.Statement<(string | number)[], string>>();
   private readonly insertAudit: Database.Statement<[number, string, string, string]>;
   private readonly pruneStep: Database.Statement<[number, number], [number, string | null, number, number, string | null, string | null]>;
@@ -467,7 +467,9 @@ export class SqliteLog implements LogStore {
       args.push(opts.agentId);
     }
     args.push(limitOf(opts.limit, DEFAULT_ALERTS));
-    const sql = `SELECT body FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY raised_ms DESC, id LIMIT ?`;
+    const offset = opts.offset !== undefined && Number.isFinite(opts.offset) && opts.offset > 0 ? Math.floor(opts.offset) : 0;
+    if (offset > 0) args.push(offset);
+    const sql = `SELECT body FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY raised_ms DESC, id LIMIT ?${offset > 0 ? ' OFFSET ?' : ''}`;
     let stmt = this.alertQueries.get(sql);
     if (!stmt) {
       stmt = this.db.prepare<(string | number)[], string>(sql).pluck();

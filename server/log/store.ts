@@ -71,6 +71,8 @@ export interface AlertQuery {
   untilMs?: number;
   /** At most this many alerts (default 1,000). */
   limit?: number;
+  /** Skips this many of the matching alerts first (in the list's order), for reading in pages; default 0. */
+  offset?: number;
   agentId?: string;
 }
 
