@@ -180,9 +180,10 @@ export function endConversationSegment(s: FloorState, c: CallState, atMs: number
 export function checkConversationLive(s: FloorState, c: CallState, nowMs: number, eff: EffectiveConfig): void {
   const conv = c.conversation;
   if (!conv) return;
-  checkGreetingLive(s, c, conv, nowMs, eff);
-  checkDeadAirLive(s, c, conv, nowMs, eff);
-  checkDontKnowLive(s, c, conv, nowMs);
+  // Each check only when it has something to watch: the tick comes to every connected call every second.
+  if (conv.greetingTimedSegment !== c.segments) checkGreetingLive(s, c, conv, nowMs, eff);
+  if (conv.talkDetection) checkDeadAirLive(s, c, conv, nowMs, eff);
+  if (conv.dontKnow) checkDontKnowLive(s, c, conv, nowMs);
 }
 
 /** `call.transcript`: an unknown call counts as an orphan, as for any call event; else the segment is applied. */

@@ -18,9 +18,16 @@ import { callConfig, enabled, round1, timeline } from '../core.ts';
 /** When the current silence on the call began (epoch ms), or undefined when someone is talking or it is not a connected, unheld call. */
 export function silenceSinceMs(c: CallState, conv: ConversationState): number | undefined {
   if (c.status !== 'talking' || conv.agent.talkingSinceMs !== undefined || conv.caller.talkingSinceMs !== undefined) return undefined;
-  const from = c.segmentStartMs ?? c.answeredAtMs;
-  if (from === undefined) return undefined;
-  return Math.max(from, c.resumedAtMs ?? from, conv.agent.lastSpeechEndMs ?? from, conv.caller.lastSpeechEndMs ?? from);
+  let since = c.segmentStartMs ?? c.answeredAtMs;
+  if (since === undefined) return undefined;
+  // The latest of four times, written out: the tick asks this of every connected call every second.
+  const resumed = c.resumedAtMs;
+  if (resumed !== undefined && resumed > since) since = resumed;
+  const agentEnd = conv.agent.lastSpeechEndMs;
+  if (agentEnd !== undefined && agentEnd > since) since = agentEnd;
+  const callerEnd = conv.caller.lastSpeechEndMs;
+  if (callerEnd !== undefined && callerEnd > since) since = callerEnd;
+  return since;
 }
 
 function deadAirSpec(c: CallState, conv: ConversationState, sinceMs: number, atMs: number, eff: EffectiveConfig): FinalSpec & { on: boolean } {
