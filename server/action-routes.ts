@@ -29,6 +29,7 @@ import { actor, type RouteContext } from './context.ts';
 import { filterOfResponse, refuseOutOfScope } from './scope-guard.ts';
 import type { PbxActionKind, PbxActionResult, PbxActions, PbxActionsStatus, SpyMode } from './pbx-actions.ts';
 import { AWAY_REASON_MAX_CHARS } from '../shared/away.ts';
+import { markExpectedAnswer } from './logging.ts';
 
 /** The status when no PBX can be acted on (no `--ami`): the floor shows the actions unavailable. */
 export const NO_PBX_STATUS: PbxActionsStatus = { pbx: 'none', available: false, reason: 'no PBX to act on: start Floorwatch with --ami (see the README, "Supervisor actions")', kinds: [] };
@@ -77,6 +78,8 @@ export function mountActionRoutes(ctx: RouteContext, pbx: () => PbxActions | und
       res.json({ ok: true, data: { kind, ...target, message: result.message ?? null } });
       return;
     }
+    // Unavailable (503) or no answer from the PBX (504) is the PBX's answer, not a fault of ours: logged at warn.
+    if (HTTP_OF[result.reason] >= 500) markExpectedAnswer(res);
     res.status(HTTP_OF[result.reason]).json({ ok: false, error: result.message, reason: result.reason, ...(result.reason === 'unavailable' ? { unavailable: true } : {}) });
   }
 

@@ -8,11 +8,11 @@ import http from 'node:http';
 import { Writable } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogging, requestIds, requestLogging } from '../../server/logging.ts';
+import { createLogging, markExpectedAnswer, requestIds, requestLogging } from '../../server/logging.ts';
 import { createServer } from '../../server/app.ts';
 import { openSqliteLog } from '../../server/log/sqlite.ts';
 import { AuthStore } from '../../server/auth/store.ts';
-import { FakeClock, T0, tempDbFile } from './harness.ts';
+import { ev, FakeClock, INGEST_TOKEN, postEvents, T0, tempDbFile, type Harness } from './harness.ts';
 
 interface Line {
   level: string;
@@ -48,6 +48,15 @@ async function start(trustProxy: string | false): Promise<{ base: string; lines:
   app.get('/auth/oidc/login', (_req, res) => void res.status(502).send('unavailable'));
   // A 503 nobody expected (no Retry-After), a bug (500 from the error handler), refusals.
   app.get('/api/odd', (_req, res) => void res.status(503).end());
+  // A 503 and a 504 the route marks as expected answers (supervisor actions: the PBX unavailable, or silent).
+  app.post('/api/actions/pause', (_req, res) => {
+    markExpectedAnswer(res);
+    res.status(503).json({ ok: false, unavailable: true });
+  });
+  app.post('/api/actions/listen', (_req, res) => {
+    markExpectedAnswer(res);
+    res.status(504).json({ ok: false });
+  });
   app.get('/api/boom', () => {
     throw new Error('kaboom');
   });
@@ -87,7 +96,9 @@ describe('request log lines', () => {
     await fetch(`${base}/api/me`);
     await fetch(`${base}/api/login`, { method: 'POST' });
     await fetch(`${base}/api/ok`);
-    await settle(lines, 8);
+    await fetch(`${base}/api/actions/pause`, { method: 'POST' });
+    await fetch(`${base}/api/actions/listen`, { method: 'POST' });
+    await settle(lines, 10);
     for (const [prefix, level] of [
       ['GET /api/replaying 503', 'warn'],
       ['POST /api/events 503', 'warn'],
@@ -97,6 +108,8 @@ describe('request log lines', () => {
       ['GET /api/me 401', 'info'],
       ['POST /api/login 429', 'warn'],
       ['GET /api/ok 200', 'info'],
+      ['POST /api/actions/pause 503', 'warn'],
+      ['POST /api/actions/listen 504', 'warn'],
     ] as const) {
       expect(lineOf(lines, prefix), prefix).toMatchObject({ level });
     }
@@ -150,5 +163,53 @@ describe('request log lines', () => {
     expect(line.level).toBe('warn');
     expect(line.err).toBeUndefined();
     expect(lines.join('\n')).not.toContain('onResFinished');
+  });
+
+  it('log a real server’s refused supervisor actions (503 unavailable, 403 scope, 409 no call) at warn or info, never error', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        cb();
+      },
+    });
+    const logging = createLogging({ destination: sink, format: 'json', level: 'debug' });
+    const log = openSqliteLog({ file: tempDbFile(), synchronous: 'normal' });
+    const auth = new AuthStore(':memory:');
+    const clock = new FakeClock(T0);
+    // No PBX to act on: every action that reaches the PBX step is answered 503 "unavailable".
+    const server = createServer({ log, auth, clock, ingestTokens: [INGEST_TOKEN], tickMs: 0, maxFutureSec: 86_400, logger: logging.logger, httpLogger: logging.pino });
+    const port = await server.listen(0, '127.0.0.1');
+    stops.push(async () => {
+      await server.close();
+      await log.close();
+      auth.close();
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const h = { url, clock, followPosts: true } as unknown as Harness;
+    expect((await postEvents(h, [ev.agent('alice', 'available', 0, { queues: ['sales'] })])).status).toBe(200);
+    await auth.createUser({ username: 'sue', password: 'logging-test-password-1', role: 'supervisor' }, clock.now());
+    await auth.createUser({ username: 'sam', password: 'logging-test-password-1', role: 'supervisor', scope: { queues: ['support'] } }, clock.now());
+    const cookie = async (username: string) => {
+      const r = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'logging-test-password-1' }) });
+      expect(r.status).toBe(200);
+      return (r.headers.get('set-cookie') ?? '').split(';')[0];
+    };
+    const act = async (who: string, kind: string) =>
+      (await fetch(`${url}/api/actions/${kind}`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: who }, body: JSON.stringify({ agentId: 'alice' }) })).status;
+    const sue = await cookie('sue');
+    const sam = await cookie('sam');
+    expect(await act(sue, 'pause')).toBe(503);
+    expect(await act(sam, 'pause')).toBe(403);
+    expect(await act(sue, 'listen')).toBe(409);
+    await settle(lines, lines.length + 3);
+    for (const [prefix, level] of [
+      ['POST /api/actions/pause 503', 'warn'],
+      ['POST /api/actions/pause 403', 'info'],
+      ['POST /api/actions/listen 409', 'info'],
+    ] as const) {
+      expect(lineOf(lines, prefix), prefix).toMatchObject({ level });
+    }
+    expect(lines.map((l) => JSON.parse(l) as Line).filter((l) => l.level === 'error')).toEqual([]);
   });
 });
