@@ -14,7 +14,7 @@
  *   ({@link scrubLine}): such fields at any depth, `Bearer` credentials,
  *   passwords in URLs, `key=value` secrets and numbers in free text (AMI's
  *   `CallerIDNum: …` too), the caller of a queue_log `ENTERQUEUE` line quoted in a warning,
- *   E.164-looking numbers (`+` and 7–15 digits) anywhere, and the exact values
+ *   E.164-looking numbers (`+` and 7–15 digits) and national ones (`0555 123 45 67`) anywhere, and the exact values
  *   of the secrets this process was configured with (environment variables
  *   named like a token, secret or password).
  *
@@ -90,6 +90,23 @@ export const REDACT_PATHS = [
  */
 const E164 = /(?<![\w+])\+[1-9](?:[ .-]?\d){6,14}(?!\d)/g;
 
+/**
+ * A national phone number in free text, written without the `+` and country code ({@link E164}'s
+ * job): with the trunk `0` and 10–11 digits in all, together (`05551234567`, `02125551234`) or
+ * grouped by single spaces, dots or dashes, the area code in brackets or not (`0 555 123 45 67`,
+ * `0555 123 45 67`, `0555-123-4567`, `(0555) 123 45 67`, `0 (555) 123 45 67`; never a dot right
+ * after the `0`, a decimal); a mobile number without the `0` (`5` and 9 more digits: `5551234567`,
+ * `555 123 45 67`, `(555) 123 45 67`, as Turkish ones are written; ITU-T E.164 national
+ * significant number, Turkish numbering plan). Ordinary numbers stay: not inside a word or a
+ * longer number, not after `.`, `:`, `/`, `-` or `+` (decimals, times, dates, ports, paths,
+ * `1e+21`), not before a letter or a digit joined by `.`, `:` or `-`; the forms without the `0`
+ * neither after `,` or `[` nor before `,` and a digit (a JSON number member or array; one with
+ * the `0` is never a JSON number). So ids, ports, durations, epoch seconds (`1…` until 2033) and
+ * milliseconds (13 digits) are left alone; a bare 10-digit count starting with 5 in free text
+ * (5 GB in bytes) reads as a number and is hidden, the safe side.
+ */
+const NATIONAL = /(?<![\w+.:/-])(?:0[1-9]\d{8,9}|0[ -]?\(?[1-9]\d{2}\)?[ .-]?\d{3}[ .-]?(?:\d{2}[ .-]?\d{2}|\d{4})|\(0[1-9]\d{2}\)[ .-]?\d{3}[ .-]?(?:\d{2}[ .-]?\d{2}|\d{4}))(?![\w(]|[.:-]?\d)|(?<![\w+.:,[/-])(?:5\d{9}|\(?5\d{2}\)?[ .-]\d{3}[ .-](?:\d{2}[ .-]\d{2}|\d{4}))(?![\w(]|[.:,-]?\d)/g;
+
 /** `Bearer <credential>` in free text (an Authorization header echoed in a message); a credential has a digit or a symbol, a word ("bearer token") is not one. */
 const BEARER = /\b(Bearer\s+)(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{6,}/gi;
 
@@ -138,7 +155,7 @@ function escapeRe(s: string): string {
 
 /**
  * Scrubs one piece of text (a message, or a whole JSON log line): known secret values, `Bearer`
- * credentials, URL passwords, `key=value` credentials and numbers, E.164-looking numbers, and, in
+ * credentials, URL passwords, `key=value` credentials and numbers, E.164-looking and national numbers, and, in
  * JSON, the values of members named like a credential or a number. Valid JSON stays valid JSON
  * (only whole values or runs of characters that need no escaping are replaced).
  */
@@ -156,6 +173,7 @@ export function scrubLine(text: string, secrets: readonly string[] = []): string
   out = out.replace(KEY_VALUE, `$1$2${REDACTED}`);
   out = out.replace(QUEUE_LOG_CALLER, `$1${REDACTED_NUMBER}`);
   out = out.replace(E164, REDACTED_NUMBER);
+  out = out.replace(NATIONAL, REDACTED_NUMBER);
   return out;
 }
 

@@ -194,6 +194,28 @@ describe('structured logs', () => {
     expect(() => JSON.parse(lines[0])).toThrow();
   });
 
+  it('scrubs national numbers written without the + (05551234567, 5551234567, 0 555 123 45 67 …), and leaves ids, ports, durations and times alone', () => {
+    const national = ['05551234567', '5551234567', '0 555 123 45 67', '0555 123 45 67', '0555-123-45-67', '0555.123.45.67', '0555 123 4567', '(0555) 123 45 67', '0 (555) 123 45 67', '555 123 45 67', '(555) 123 45 67', '02125551234', '0212 555 12 34'];
+    for (const n of national) {
+      expect(scrubLine(`call from ${n} waited`), n).toBe('call from [number] waited');
+      expect(scrubLine(`{"msg":"caller ${n}."}`), n).toBe('{"msg":"caller [number]."}');
+    }
+    expect(scrubLine('callers 05551234567,05321234567 [0 532 123 45 67], 5321234567; +90 555 123 45 67')).toBe('callers [number],[number] [[number]], [number]; [number]');
+    // What must stay: ids, ports, durations, counts, epoch seconds and milliseconds, dates, times, decimals, JSON numbers, hex.
+    const ordinary = [
+      'call 1764500000.1234 (Asterisk uniqueid) on port 5038, 127.0.0.1:8021',
+      'at 1764500000 (epoch seconds), 1764500000123 ms, took 5551 ms, 123456789 bytes',
+      'queue_log line 5551234 of 90000000, agent 1001, session 20261124',
+      'on 2026-11-24 09:00:00, on 05.01.2026 10:30, on 24/11/2026, 0.5551234567 s, 1e+21',
+      'seq 0000012345, 000555123456 padded, id 55512345678901, uuid 05551234-5671-4abc-8def-055512345678',
+      'hex a05551234567, ab5551234567cd, v0555123456x, /calls/05551234567/events',
+      'sizes 300 120 45 60, levels 2 3 4, thresholds 30-45-60',
+    ];
+    for (const text of ordinary) expect(scrubLine(text), text).toBe(text);
+    const json = '{"durationMs":5551234567,"ids":[5551234567,5321234567],"at":1764500000123,"n":3}';
+    expect(scrubLine(json)).toBe(json);
+  });
+
   it('scrubs free text without mangling what is not a secret', () => {
     expect(scrubLine('at 2026-11-24T09:00:00.000+03:00, 1e+21 events, port 127.0.0.1:3000, exit code: 1')).toBe('at 2026-11-24T09:00:00.000+03:00, 1e+21 events, port 127.0.0.1:3000, exit code: 1');
     expect(scrubLine('call from +1 415 555 0123 to +44 20 7946 0958')).toBe('call from [number] to [number]');
