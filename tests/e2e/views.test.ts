@@ -146,6 +146,25 @@ describe.skipIf(!hasChromium)('views in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('names a queue as the PBX does on the floor and the wallboard: support@default, not Support@Default', async () => {
+    // A FreeSWITCH queue id; a CSS text-transform: capitalize once showed it "Support@Default" (found trying issue 19).
+    await send([
+      { type: 'call.queued', callId: 'fs1', queueId: 'support@default' },
+      { type: 'call.abandoned', callId: 'fs1' },
+    ]);
+    const floor = await open(`/floor?token=${VIEW}`, errors);
+    const heading = floor.locator('[data-testid=queue-tile][data-queue="support@default"] h3');
+    await heading.waitFor({ timeout: 5_000 });
+    // innerText is what is painted (text-transform applied); textContent would not tell.
+    expect(await heading.innerText()).toBe('support@default');
+    expect(await floor.locator('[data-testid=queue-tile][data-queue=sales] h3').innerText()).toBe('sales');
+    await floor.close();
+    const wall = await open(`/wall?token=${WALL}`, errors);
+    await expect.poll(() => wall.locator('.wall-queue h2').allInnerTexts(), { timeout: 5_000 }).toContain('support@default');
+    expect(await wall.locator('.wall-queue h2').allInnerTexts()).toContain('sales');
+    await wall.close();
+  });
+
   it('says the server is restarting when it stops gracefully, and clears it on reconnect', async () => {
     const pageErrors: string[] = [];
     const page = await open(`/wall?token=${WALL}`, pageErrors);
