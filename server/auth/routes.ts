@@ -6,7 +6,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { actor, toCsv, type RouteContext } from '../context.ts';
 import { SESSION_COOKIE, parseCookies, scopeOf, type Principal } from './principal.ts';
-import { ROLES, type Role, type TokenKind } from './store.ts';
+import { ROLES, ssoOnly, type Role, type TokenKind } from './store.ts';
 import { passwordChangeThrottle, signInThrottle } from './throttle.ts';
 import { OIDC_CALLBACK_PATH, OIDC_LOGIN_PATH, OidcClient, type SsoOptions } from './oidc.ts';
 import { mountOidcRoutes, ownOrigin } from './oidc-routes.ts';
@@ -20,6 +20,8 @@ const scopeField = (p: Principal) => {
 
 /** What a session that must set a new password may still call: everything else answers 403. */
 const OPEN_WHILE_MUST_CHANGE = new Set(['/api/login', '/api/logout', '/api/me', '/api/me/password', '/api/auth/methods', OIDC_LOGIN_PATH, OIDC_CALLBACK_PATH]);
+/** The answer (409) to a password change by a user who signs in only through single sign-on. */
+export const SSO_NO_PASSWORD = 'this account signs in through single sign-on and has no password here to change: change it at your identity provider';
 export const MUST_CHANGE_ERROR = 'set a new password first: this account has a one-time password (POST /api/me/password { current, next })';
 
 /**
@@ -97,8 +99,11 @@ export function mountAuthRoutes(ctx: RouteContext, sso: SsoOptions = { oidc: und
     const p = ctx.principalOf(req);
     // Nobody signed in is an answer, not an error: the page shows the sign-in form.
     if (!p) return res.json({ ok: true, data: null });
-    const extension = p.kind === 'user' ? (auth.getUser(p.userId)?.extension ?? null) : null;
-    res.json({ ok: true, data: { username: p.username, role: p.role, agentId: p.kind === 'user' ? p.agentId : null, demo: p.kind === 'demo', mustChange: p.kind === 'user' && p.mustChange === true, extension, ...scopeField(p) } });
+    const user = p.kind === 'user' ? auth.getUser(p.userId) : undefined;
+    const extension = user?.extension ?? null;
+    // A single sign-on account says so (`sso`), and `localPassword: false` when it has no password here to change.
+    const sso = user?.sso ? { sso: true, localPassword: user.localPassword } : {};
+    res.json({ ok: true, data: { username: p.username, role: p.role, agentId: p.kind === 'user' ? p.agentId : null, demo: p.kind === 'demo', mustChange: p.kind === 'user' && p.mustChange === true, extension, ...sso, ...scopeField(p) } });
   });
 
   // One's own phone (listen, whisper and barge ring it: server/action-routes.ts): any signed-in user may set it; audited.
@@ -134,6 +139,8 @@ export function mountAuthRoutes(ctx: RouteContext, sso: SsoOptions = { oidc: und
     try {
       const p = ctx.principalOf(req);
       if (p?.kind !== 'user') return res.status(p ? 403 : 401).json({ ok: false, error: p ? 'only a signed-in user has a password to change' : 'sign in first' });
+      const me = auth.getUser(p.userId);
+      if (me && ssoOnly(me)) return res.status(409).json({ ok: false, error: SSO_NO_PASSWORD });
       const b = (req.body ?? {}) as { current?: unknown; next?: unknown };
       if (typeof b.current !== 'string' || typeof b.next !== 'string' || !b.current || !b.next) {
         return res.status(400).json({ ok: false, error: 'expected { current, next }: the current password and the new one' });

@@ -32,6 +32,15 @@ export interface User {
   scope: SupervisorScope | null;
   /** The user's own phone (shared/extension.ts), where listen, whisper and barge ring; null: none set. */
   extension: string | null;
+  /** Linked to a single sign-on identity (oidc.ts: made or matched at a sign-in through the provider). */
+  sso: boolean;
+  /** Has a local password (false: a single sign-on account never given one; {@link AuthStore.resetPassword} gives one). */
+  localPassword: boolean;
+}
+
+/** A user who signs in only through single sign-on: linked to the provider and without a local password to change. */
+export function ssoOnly(u: Pick<User, 'sso' | 'localPassword'>): boolean {
+  return u.sso && !u.localPassword;
 }
 
 export interface TokenInfo {
@@ -312,10 +321,12 @@ export class AuthStore {
 
   /** The user with this id, or undefined. */
   getUser(id: number): User | undefined {
-    const r = this.stmt('SELECT id, username, role, agent_id, created_ms, must_change, scope, extension FROM users WHERE id = ?').get(id) as
-      | { id: number; username: string; role: Role; agent_id: string | null; created_ms: number; must_change: number; scope: string | null; extension: string | null }
+    const r = this.stmt('SELECT id, username, role, agent_id, created_ms, must_change, scope, extension, oidc_subject IS NOT NULL AS sso, pw_hash != ? AS local_pw FROM users WHERE id = ?').get(NO_PASSWORD, id) as
+      | { id: number; username: string; role: Role; agent_id: string | null; created_ms: number; must_change: number; scope: string | null; extension: string | null; sso: number; local_pw: number }
       | undefined;
-    return r && { id: r.id, username: r.username, role: r.role, agentId: r.agent_id, createdAtMs: r.created_ms, mustChange: r.must_change === 1, scope: r.role === 'supervisor' ? storedScope(r.scope) : null, extension: r.extension };
+    return (
+      r && { id: r.id, username: r.username, role: r.role, agentId: r.agent_id, createdAtMs: r.created_ms, mustChange: r.must_change === 1, scope: r.role === 'supervisor' ? storedScope(r.scope) : null, extension: r.extension, sso: r.sso === 1, localPassword: r.local_pw === 1 }
+    );
   }
 
   /** The user with this name (case-insensitive, as sign-in compares), or undefined. */

@@ -103,6 +103,8 @@ beforeAll(async () => {
   a.set('tom', { username: 'tom', groups: ['floorwatch-supervisors'] });
   a.set('nia', { username: 'nia', groups: ['floorwatch-supervisors'] });
   a.set('ola', { username: 'ola', groups: ['floorwatch-supervisors'] });
+  a.set('una', { username: 'una', groups: ['floorwatch-supervisors'] });
+  a.set('kai-sub', { username: 'kai', groups: ['floorwatch-supervisors'] });
 }, 60_000);
 
 afterAll(async () => {
@@ -259,6 +261,31 @@ describe('single sign-on through a real OpenID provider', () => {
     expect(conflict.body).toContain('data-code="conflict"');
     expect(await me(e, fw)).toBeNull();
     expect(fw.auth.findUser('lee')?.role).toBe('supervisor');
+  });
+
+  it('marks single sign-on accounts, and refuses in words a password change to one without a password here; a linked local account keeps its own', async () => {
+    const b = browser();
+    await signIn(b, fw, 'una');
+    expect(await me(b, fw)).toMatchObject({ username: 'una', sso: true, localPassword: false });
+    const change = await b.request(`${fw.base}/api/me/password`, { json: { current: 'anything-at-all', next: 'a-new-password-12' } });
+    expect(change.status).toBe(409);
+    expect(((await change.json()) as { error: string }).error).toMatch(/single sign-on.*no password here.*identity provider/);
+    expect(fw.auth.findUser('una')).toMatchObject({ sso: true, localPassword: false });
+    // The admin's list of users marks them.
+    const admin = browser();
+    await signIn(admin, fw, 'ada');
+    const users = ((await (await admin.request(`${fw.base}/api/admin/users`)).json()) as { data: { username: string; sso: boolean; localPassword: boolean }[] }).data;
+    expect(users.find((u) => u.username === 'una')).toMatchObject({ sso: true, localPassword: false });
+    // A local account linked by name keeps its password, and may change it.
+    await fw.auth.createUser({ username: 'kai', password: 'kais-local-password-1', role: 'supervisor' }, Date.now());
+    expect(users.find((u) => u.username === 'kai')).toBeUndefined();
+    const k = browser();
+    await signIn(k, fw, 'kai-sub');
+    expect(await me(k, fw)).toMatchObject({ username: 'kai', sso: true, localPassword: true });
+    expect((await k.request(`${fw.base}/api/me/password`, { json: { current: 'kais-local-password-1', next: 'kais-new-password-2' } })).status).toBe(200);
+    // A local account never signed in through the provider says nothing of single sign-on.
+    await fw.auth.createUser({ username: 'loc', password: 'locs-local-password-1', role: 'supervisor' }, Date.now());
+    expect(fw.auth.findUser('loc')).toMatchObject({ sso: false, localPassword: true });
   });
 
   it('refuses a tampered or missing state with 400, creating nothing, before asking the provider anything', async () => {
