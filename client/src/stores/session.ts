@@ -13,6 +13,10 @@ export interface Me {
   scope?: { queues?: string[]; teams?: string[] };
   /** The user's own phone, where listen, whisper and barge ring (shared/extension.ts); null: none set. */
   extension?: string | null;
+  /** Linked to a single sign-on identity (absent: not). */
+  sso?: boolean;
+  /** A single sign-on account's local password: false when it has none here to change. */
+  localPassword?: boolean;
 }
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ ok: true; data: T } | { ok: false; error: string; status: number }> {
