@@ -40,7 +40,7 @@ import type { AmiActionAnswer } from './client.ts';
 
 /** The part of the AMI client the actions use (the real one, or a test's). */
 export interface AmiActionLink {
-  request(fields: Record<string, string>, timeoutMs?: number): Promise<AmiActionAnswer>;
+  request(fields: Record<string, string>, timeoutMs?: number, eventWaitMs?: number): Promise<AmiActionAnswer>;
   readonly stats: { connected: boolean; logins: number };
   readonly adapter: { interfaceOf(agentId: string): string | undefined };
 }
@@ -67,8 +67,27 @@ export interface AmiActionsOptions {
   ringTimeoutMs?: number;
   /** How long an action waits for Asterisk's response, ms (default the client's, 10 s). */
   actionTimeoutMs?: number;
+  /**
+   * How long listen/whisper/barge wait, after "Originate successfully queued", for the OriginateResponse
+   * event, ms (default 2 s; 0: not at all): a failure within it (the phone unreachable, busy, rejected)
+   * is answered `refused` with Asterisk's reason. A phone that rings unanswered fails only after
+   * `ringTimeoutMs`, well after the answer: that failure is not reported (README, "Supervisor actions").
+   */
+  originateWaitMs?: number;
   now?: () => number;
 }
+
+/**
+ * OriginateResponse `Reason`: the last control frame the dialled channel gave (include/asterisk/frame.h
+ * AST_CONTROL_*; 0 when it could not be reached at all, as Asterisk's developers describe it).
+ */
+const ORIGINATE_REASONS: Readonly<Record<string, string>> = {
+  '0': 'the phone could not be reached (unregistered or unknown)',
+  '1': 'the phone hung up',
+  '3': 'the phone rang but was not answered',
+  '5': 'the phone is busy',
+  '8': 'the phone could not be reached (congestion)',
+};
 
 /** ChanSpy's options per mode: always quiet (`q`), whisper `w`, barge `B` (app_chanspy.c). */
 export const CHANSPY_OPTIONS: Readonly<Record<SpyMode, string>> = { listen: 'q', whisper: 'qw', barge: 'qB' };
@@ -135,25 +154,34 @@ export class AmiActions implements PbxActions {
     const iface = this.link.adapter.interfaceOf(req.agentId);
     if (iface === undefined) return unknownAgent(req.agentId);
     const channel = isPlainExtension(req.extension) ? (this.opts.dialTemplate ?? DEFAULT_DIAL_TEMPLATE).replaceAll('{ext}', req.extension) : req.extension;
-    return this.send({
-      Action: 'Originate',
-      Channel: channel,
-      Application: 'ChanSpy',
-      Data: `${spyPrefix(iface)},${CHANSPY_OPTIONS[req.mode]}`,
-      Timeout: String(this.opts.ringTimeoutMs ?? 30_000),
-      CallerID: `"${callerName(`${req.mode} ${req.agentId}`)}" <>`,
-      Async: 'true',
-    });
+    return this.send(
+      {
+        Action: 'Originate',
+        Channel: channel,
+        Application: 'ChanSpy',
+        Data: `${spyPrefix(iface)},${CHANSPY_OPTIONS[req.mode]}`,
+        Timeout: String(this.opts.ringTimeoutMs ?? 30_000),
+        CallerID: `"${callerName(`${req.mode} ${req.agentId}`)}" <>`,
+        Async: 'true',
+      },
+      this.opts.originateWaitMs ?? 2_000,
+    );
   }
 
   /** Sends one action unless the PBX is known to refuse us; maps the answer. */
-  private async send(fields: Record<string, string>): Promise<PbxActionResult> {
+  private async send(fields: Record<string, string>, eventWaitMs?: number): Promise<PbxActionResult> {
     const st = this.status();
     if (!st.available) return { ok: false, reason: 'unavailable', message: st.reason ?? 'actions unavailable' };
     const login = this.link.stats.logins;
-    const a = await this.link.request(fields, this.opts.actionTimeoutMs);
+    const a = await this.link.request(fields, this.opts.actionTimeoutMs, eventWaitMs);
     switch (a.kind) {
       case 'response':
+        if (a.success && a.event?.event === 'OriginateResponse' && (a.event.get('Response') ?? '').trim().toLowerCase() === 'failure') {
+          // The Async Originate was queued, then failed within the wait (manager.c fast_originate: Response Failure, Reason).
+          const code = (a.event.get('Reason') ?? '').trim();
+          return { ok: false, reason: 'refused', message: `Asterisk could not ring ${fields.Channel}: ${ORIGINATE_REASONS[code] ?? 'the call failed'} (OriginateResponse Failure, Reason ${code || '?'})` };
+        }
+        if (a.success && a.event?.event === 'OriginateResponse') return { ok: true, message: `${a.message ?? 'Originate successfully queued'}; the phone answered` };
         if (a.success) return { ok: true, message: a.message };
         if (PERMISSION_DENIED.test(a.message ?? '')) {
           this.refused = { atMs: this.now(), message: a.message ?? 'Permission denied', login };

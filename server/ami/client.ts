@@ -95,7 +95,7 @@ type Phase = 'banner' | 'login' | 'ready';
  * too many actions already waiting.
  */
 export type AmiActionAnswer =
-  | { kind: 'response'; success: boolean; message: string | undefined; actionId: string; response: AmiMessage }
+  | { kind: 'response'; success: boolean; message: string | undefined; actionId: string; response: AmiMessage; event?: AmiMessage }
   | { kind: 'not-connected' | 'lost' | 'timeout' | 'busy'; actionId?: string };
 
 export class AmiClient {
@@ -124,7 +124,9 @@ export class AmiClient {
   private readonly queue: PbxSubmitQueue;
   private lastEventAtMs: number | undefined;
   /** Actions sent with {@link request} waiting for their response, by ActionID. */
-  private readonly requests = new Map<string, { done: (a: AmiActionAnswer) => void; timer: NodeJS.Timeout }>();
+  private readonly requests = new Map<string, { done: (a: AmiActionAnswer) => void; timer: NodeJS.Timeout; eventWaitMs?: number }>();
+  /** Requests answered with success that wait for the first event carrying their ActionID (`eventWaitMs`). */
+  private readonly followers = new Map<string, { answer: Extract<AmiActionAnswer, { kind: 'response' }>; done: (a: AmiActionAnswer) => void; timer: NodeJS.Timeout }>();
 
   constructor(private readonly opts: AmiClientOptions) {
     this.queue = new PbxSubmitQueue(
@@ -186,9 +188,11 @@ export class AmiClient {
    * Sends one action on the logged-in link (a fresh ActionID is added) and resolves with Asterisk's
    * response to it, matched by ActionID; never rejects and never retries: an action not answered within
    * `timeoutMs`, or cut off by a lost link, may or may not have been done, and the caller says so.
-   * Events that carry the same ActionID afterwards (Originate's OriginateResponse) go to the adapter as usual.
+   * Events that carry the same ActionID afterwards (Originate's OriginateResponse) go to the adapter as usual;
+   * with `eventWaitMs`, a successful response is held up to that long more for the first such event, returned
+   * as `event` (absent when none came in time or the link dropped meanwhile).
    */
-  request(fields: Record<string, string>, timeoutMs = ACTION_TIMEOUT_MS): Promise<AmiActionAnswer> {
+  request(fields: Record<string, string>, timeoutMs = ACTION_TIMEOUT_MS, eventWaitMs?: number): Promise<AmiActionAnswer> {
     const sock = this.socket;
     if (!sock || sock.destroyed || this.phase !== 'ready') return Promise.resolve({ kind: 'not-connected' });
     if (this.requests.size >= MAX_REQUESTS) return Promise.resolve({ kind: 'busy' });
@@ -198,7 +202,7 @@ export class AmiClient {
         this.requests.delete(id);
         resolve({ kind: 'timeout', actionId: id });
       }, timeoutMs);
-      this.requests.set(id, { done: resolve, timer });
+      this.requests.set(id, { done: resolve, timer, eventWaitMs });
     });
   }
 
@@ -240,6 +244,11 @@ export class AmiClient {
         this.requests.delete(id);
         clearTimeout(r.timer);
         r.done({ kind: 'lost', actionId: id });
+      }
+      for (const [id, f] of [...this.followers]) {
+        this.followers.delete(id);
+        clearTimeout(f.timer);
+        f.done(f.answer);
       }
       if (this.socket === sock) {
         this.socket = undefined;
@@ -301,7 +310,17 @@ export class AmiClient {
       if (waiting && actionId !== undefined) {
         this.requests.delete(actionId);
         clearTimeout(waiting.timer);
-        waiting.done({ kind: 'response', success: response.toLowerCase() === 'success', message: msg.get('Message')?.trim() || undefined, actionId, response: msg });
+        const answer = { kind: 'response' as const, success: response.toLowerCase() === 'success', message: msg.get('Message')?.trim() || undefined, actionId, response: msg };
+        if (answer.success && waiting.eventWaitMs !== undefined && waiting.eventWaitMs > 0) {
+          // Registered before the next message is parsed: an event in the same read is not missed.
+          const timer = setTimeout(() => {
+            this.followers.delete(actionId);
+            waiting.done(answer);
+          }, waiting.eventWaitMs);
+          this.followers.set(actionId, { answer, done: waiting.done, timer });
+          return;
+        }
+        waiting.done(answer);
         return;
       }
       if (response.toLowerCase() === 'error') {
@@ -313,6 +332,13 @@ export class AmiClient {
     }
     const name = msg.event;
     if (name === undefined) return;
+    const follower = actionId === undefined ? undefined : this.followers.get(actionId);
+    if (follower && actionId !== undefined) {
+      // The event still goes on to the adapter below.
+      this.followers.delete(actionId);
+      clearTimeout(follower.timer);
+      follower.done({ ...follower.answer, event: msg });
+    }
     if (this.queueList && actionId === this.queueList.id) {
       if (name === 'QueueStatusComplete') {
         const { waitingBefore, listed, lostAtMs } = this.queueList;

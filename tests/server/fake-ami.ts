@@ -46,6 +46,13 @@ export class FakeAmi {
   denied = new Set<string>();
   /** Actions (lower case) never answered. */
   silent = new Set<string>();
+  /**
+   * The OriginateResponse of an Async Originate: its `Reason` (AST_CONTROL_*: 4 answered, 0 unreachable, 3
+   * rang unanswered, 5 busy; not 4 is `Response: Failure`), sent after `originateDelayMs` (0: in the same
+   * write as the response); `null`: never sent (the phone still ringing).
+   */
+  originateReason: number | null = 4;
+  originateDelayMs = 0;
 
   async listen(): Promise<this> {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
@@ -150,7 +157,12 @@ export class FakeAmi {
         if ((a.get('Async') ?? '').toLowerCase() === 'true') {
           ok('Originate successfully queued');
           // The phone rings later: the event carries the same ActionID (and a Response field of its own).
-          this.write(conn, { Event: 'OriginateResponse', ActionID: id, Response: 'Success', Channel: a.get('Channel') ?? '', Context: '', Exten: '', Reason: 4, Uniqueid: '1795510900.77' });
+          const reason = this.originateReason;
+          const send = () => this.write(conn, { Event: 'OriginateResponse', ActionID: id, Response: reason === 4 ? 'Success' : 'Failure', Channel: a.get('Channel') ?? '', Context: '', Exten: '', Reason: reason ?? 0, Uniqueid: reason === 4 ? '1795510900.77' : '<null>' });
+          if (reason !== null) {
+            if (this.originateDelayMs > 0) setTimeout(send, this.originateDelayMs);
+            else send();
+          }
         } else ok('Originate successfully queued');
         return;
       case 'logoff':

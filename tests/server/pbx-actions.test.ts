@@ -97,7 +97,7 @@ describe('AMI supervisor actions against a fake manager', () => {
   it('rings the supervisor into ChanSpy: q to listen, qw to whisper, qB to barge, on the agent\'s channel prefix', async () => {
     const { fake, actions } = await linked();
     for (const mode of ['listen', 'whisper', 'barge'] as const) {
-      expect(await actions.spy({ agentId: 'alice', mode, extension: '2001', supervisor: 'sue' })).toEqual({ ok: true, message: 'Originate successfully queued' });
+      expect(await actions.spy({ agentId: 'alice', mode, extension: '2001', supervisor: 'sue' })).toEqual({ ok: true, message: 'Originate successfully queued; the phone answered' });
     }
     expect((await actions.spy({ agentId: 'bob', mode: 'listen', extension: 'SIP/desk-7', supervisor: 'sue' })).ok).toBe(true);
     const got = fake.received.map(fields);
@@ -145,6 +145,28 @@ describe('AMI supervisor actions against a fake manager', () => {
     await actions.spy({ agentId: 'alice', mode: 'listen', extension: '2001', supervisor: 'sue' });
     await waitFor(() => client.adapter.skippedBy.has("OriginateResponse not for an agent's phone"), 2_000, 'the OriginateResponse fed to the adapter');
     expect(client.stats.messages).toBeGreaterThan(before);
+  });
+
+  it('reports an Originate that fails within the wait (phone unreachable, busy) as refused with Asterisk\'s reason; a late or missing OriginateResponse leaves it ok', async () => {
+    const { fake, client } = await linked();
+    const actions = new AmiActions(client, { actionTimeoutMs: 300, originateWaitMs: 150 });
+    const req = { agentId: 'alice', mode: 'listen', extension: '2001', supervisor: 'sue' } as const;
+    expect(await actions.spy(req)).toEqual({ ok: true, message: 'Originate successfully queued; the phone answered' });
+    fake.originateReason = 0;
+    expect(await actions.spy(req)).toEqual({ ok: false, reason: 'refused', message: 'Asterisk could not ring PJSIP/2001: the phone could not be reached (unregistered or unknown) (OriginateResponse Failure, Reason 0)' });
+    fake.originateReason = 5;
+    fake.originateDelayMs = 50;
+    expect(await actions.spy(req)).toMatchObject({ ok: false, reason: 'refused', message: expect.stringContaining('the phone is busy') });
+    // Ringing unanswered fails only at the ring timeout, after the wait: the answer stays "queued".
+    fake.originateReason = 3;
+    fake.originateDelayMs = 400;
+    expect(await actions.spy(req)).toEqual({ ok: true, message: 'Originate successfully queued' });
+    fake.originateReason = null;
+    expect(await actions.spy(req)).toEqual({ ok: true, message: 'Originate successfully queued' });
+    // Without a wait, the response is answered at once, as before.
+    fake.originateReason = 0;
+    fake.originateDelayMs = 0;
+    expect(await new AmiActions(client, { actionTimeoutMs: 300, originateWaitMs: 0 }).spy(req)).toEqual({ ok: true, message: 'Originate successfully queued' });
   });
 
   it('dials a plain extension through --ami-dial\'s template (default PJSIP/{ext}); a template without {ext} or with a comma is refused', async () => {
