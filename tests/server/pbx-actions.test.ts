@@ -305,6 +305,14 @@ describe('supervisor action routes', () => {
     const idle = await call(h, 'POST', '/api/actions/listen', sue, { agentId: 'bob' });
     expect([idle.status, idle.body.reason]).toEqual([409, 'no-call']);
     expect(fake?.received).toHaveLength(1);
+    // Her phone unreachable: Asterisk queues the Originate, then its OriginateResponse fails at once.
+    fake!.originateReason = 0;
+    const unreachable = await call(h, 'POST', '/api/actions/listen', sally, { agentId: 'alice' });
+    expect([unreachable.status, unreachable.body.reason]).toEqual([409, 'refused']);
+    expect(unreachable.body.error).toContain('could not be reached');
+    const boss = await login(h, 'boss');
+    const audit = (await call(h, 'GET', '/api/admin/audit', boss)).body.data as { action: string; after: Record<string, unknown> }[];
+    expect(audit.find((a) => a.action === 'action.listen')?.after).toMatchObject({ result: 'refused', extension: 'PJSIP/2002', message: expect.stringContaining('OriginateResponse Failure, Reason 0') });
   });
 
   it('a PBX refusal makes the floor\'s actions unavailable (503, status), without a storm; no PBX at all reads the same', async () => {
