@@ -70,6 +70,9 @@ describe.skipIf(!reachable)('Redis Streams event log', () => {
     await l.saveAlerts([alert('x', 'warn', T), alert('y', 'warn', T + 5)]);
     await l.saveAlerts([alert('x', 'breach', T)]);
     expect((await l.listAlerts()).map((a) => [a.id, a.level])).toEqual([['y', 'warn'], ['x', 'breach']]);
+    // Pages by offset in the same order, as the scoped /api/alerts reads them.
+    expect((await l.listAlerts({ limit: 1, offset: 1 })).map((a) => a.id)).toEqual(['x']);
+    expect(await l.listAlerts({ limit: 1, offset: 2 })).toEqual([]);
     expect(await l.loadConfig()).toBeUndefined();
     await l.appendAudit({ atMs: T, actor: 'sue', action: 'alert.acknowledge' });
     const { defaultConfig } = await import('../../shared/config.ts');

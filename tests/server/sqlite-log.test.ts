@@ -288,6 +288,10 @@ describe('SQLite event log: alerts', () => {
     expect((await log.listAlerts({ sinceMs: T + 10, untilMs: T + 30 })).map((a) => a.id)).toEqual(['c', 'e', 'b']);
     expect((await log.listAlerts({ sinceMs: T + 10, agentId: 'ag2' })).map((a) => a.id)).toEqual(['e', 'b']);
     expect((await log.listAlerts({ limit: 2 })).map((a) => a.id)).toEqual(['d', 'c']);
+    // Pages by offset in the same order (ties by id), as the scoped /api/alerts reads them.
+    expect((await log.listAlerts({ limit: 2, offset: 2 })).map((a) => a.id)).toEqual(['e', 'b']);
+    expect((await log.listAlerts({ limit: 2, offset: 4 })).map((a) => a.id)).toEqual(['a']);
+    expect((await log.listAlerts({ sinceMs: T + 10, limit: 5, offset: 1 })).map((a) => a.id)).toEqual(['c', 'e', 'b']);
     expect(await log.listAlerts({ agentId: 'nobody' })).toEqual([]);
   });
 });
