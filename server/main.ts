@@ -67,7 +67,7 @@ import { openSimulator } from './simulator.ts';
 import { SIM_COMPANY_NAME } from './sim-conversation.ts';
 import { startQueueLogTail, type QueueLogTail } from './queuelog/tail.ts';
 import { parseAmiAddress, startAmiClient, type AmiClient } from './ami/client.ts';
-import { formatHostPort } from './pbx-submit.ts';
+import { formatHostPort } from './pbx-link.ts';
 import { AmiAdapter } from './ami/adapter.ts';
 import { FsAdapter } from './freeswitch/adapter.ts';
 import { parseFsAddress, startFsClient, type FsClient } from './freeswitch/esl-client.ts';

@@ -22,17 +22,13 @@
  *   is retried until it is accepted, so a brief outage of the event log loses
  *   nothing. Ids are deterministic (see the adapter), so a retry is harmless.
  */
-import { PbxSubmitQueue, formatHostPort, parseHostPort } from '../pbx-submit.ts';
+import { PbxLink, parseHostPort, type PbxSubmitCounts } from '../pbx-link.ts';
 import net from 'node:net';
 import type { FloorEventInput } from '../../shared/events.ts';
 import type { IngestResult } from '../../shared/wire.ts';
 import { AmiAdapter } from './adapter.ts';
 import { AmiParser, formatAction, type AmiMessage } from './parse.ts';
 
-/** First pause before dialling again: quick enough for a restart of Asterisk to go unnoticed. */
-export const BACKOFF_INITIAL_MS = 500;
-/** Longest pause between attempts: an unreachable PBX costs one attempt every 30 s. */
-export const BACKOFF_MAX_MS = 30_000;
 /** Keepalive period; a Ping not answered by the next one drops the link. */
 export const PING_MS = 20_000;
 /** Banner and login answer must come within this, or the attempt counts as failed. */
@@ -98,16 +94,13 @@ export type AmiActionAnswer =
   | { kind: 'response'; success: boolean; message: string | undefined; actionId: string; response: AmiMessage; event?: AmiMessage }
   | { kind: 'not-connected' | 'lost' | 'timeout' | 'busy'; actionId?: string };
 
-export class AmiClient {
+/** The link's own counts beside the submission's (shown in /api/health). */
+type AmiLinkCounts = PbxSubmitCounts & { connects: number; logins: number; loginFailures: number; disconnects: number };
+
+export class AmiClient extends PbxLink<AmiClientOptions, AmiLinkCounts> {
   readonly adapter: AmiAdapter;
   private readonly parser = new AmiParser();
-  private readonly logger: Pick<Console, 'info' | 'warn' | 'error'>;
-  private readonly now: () => number;
-  private socket: net.Socket | undefined;
   private phase: Phase = 'banner';
-  private stopped = true;
-  private backoffMs: number;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private pingOutstanding: string | undefined;
@@ -117,34 +110,14 @@ export class AmiClient {
   private channelList: { id: string; openBefore: Set<string>; live: Set<string>; lostAtMs?: number } | undefined;
   /** The QueueStatus request in flight: its id, the callers waiting when it was sent (Uniqueid → call id), those listed so far. */
   private queueList: { id: string; waitingBefore: Map<string, string>; listed: Set<string>; lostAtMs?: number } | undefined;
-  private lastError = '';
-  private closed: Promise<void> = Promise.resolve();
-  private counts = { connects: 0, logins: 0, loginFailures: 0, disconnects: 0, events: 0, accepted: 0, duplicates: 0, rejected: 0, dropped: 0 };
-  /** Feed events on their way to the log. */
-  private readonly queue: PbxSubmitQueue;
-  private lastEventAtMs: number | undefined;
   /** Actions sent with {@link request} waiting for their response, by ActionID. */
   private readonly requests = new Map<string, { done: (a: AmiActionAnswer) => void; timer: NodeJS.Timeout; eventWaitMs?: number }>();
   /** Requests answered with success that wait for the first event carrying their ActionID (`eventWaitMs`). */
   private readonly followers = new Map<string, { answer: Extract<AmiActionAnswer, { kind: 'response' }>; done: (a: AmiActionAnswer) => void; timer: NodeJS.Timeout }>();
 
-  constructor(private readonly opts: AmiClientOptions) {
-    this.queue = new PbxSubmitQueue(
-      {
-        label: 'AMI',
-        submit: (events) => this.opts.submit(events),
-        report: (message) => this.report(message),
-        warn: (message) => this.logger.warn(message),
-        stopped: () => this.stopped,
-        maxPending: opts.maxPending,
-        retryMs: opts.retryMs,
-      },
-      this.counts,
-    );
+  constructor(opts: AmiClientOptions) {
+    super(opts, 'AMI', { connects: 0, logins: 0, loginFailures: 0, disconnects: 0, events: 0, accepted: 0, duplicates: 0, rejected: 0, dropped: 0 });
     this.adapter = opts.adapter ?? new AmiAdapter();
-    this.logger = opts.logger ?? console;
-    this.now = opts.now ?? (() => Date.now());
-    this.backoffMs = opts.backoffInitialMs ?? BACKOFF_INITIAL_MS;
   }
 
   get stats(): AmiClientStats {
@@ -161,27 +134,9 @@ export class AmiClient {
     };
   }
 
-  start(): this {
-    if (!this.stopped) return this;
-    this.stopped = false;
-    this.connect();
-    return this;
-  }
-
-  /** Logs off, closes the connection and stops reconnecting; waits for a submission in flight. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.reconnectTimer);
-    const sock = this.socket;
-    if (sock && !sock.destroyed) {
-      if (this.phase === 'ready') sock.write(formatAction({ Action: 'Logoff', ActionID: this.nextId() }));
-      sock.end();
-      // A peer that does not close its side within a moment is cut off.
-      const force = setTimeout(() => sock.destroy(), 500);
-      await this.closed;
-      clearTimeout(force);
-    }
-    await this.queue.settled();
+  /** Asterisk's goodbye on a logged-in link: `Action: Logoff`. */
+  protected sayGoodbye(sock: net.Socket): void {
+    if (this.phase === 'ready') sock.write(formatAction({ Action: 'Logoff', ActionID: this.nextId() }));
   }
 
   /**
@@ -208,7 +163,7 @@ export class AmiClient {
 
   // ------------------------------------------------------------ connection
 
-  private connect(): void {
+  protected connect(): void {
     if (this.stopped) return;
     this.counts.connects++;
     this.parser.reset();
@@ -261,17 +216,6 @@ export class AmiClient {
       }
       resolveClosed();
     });
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped) return;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.backoffMaxMs ?? BACKOFF_MAX_MS);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
-  }
-
-  private target(): string {
-    return formatHostPort(this.opts.host, this.opts.port);
   }
 
   private nextId(): string {
@@ -371,8 +315,7 @@ export class AmiClient {
     clearTimeout(this.handshakeTimer);
     this.phase = 'ready';
     this.counts.logins++;
-    this.backoffMs = this.opts.backoffInitialMs ?? BACKOFF_INITIAL_MS;
-    this.lastError = '';
+    this.loggedIn();
     this.logger.info(`AMI ${this.target()}: logged in as "${this.opts.username}"${this.parser.stats.banner ? ` (${this.parser.stats.banner})` : ''}`);
     // What is true now: members and waiting callers; and which of our open calls still exist. What
     // ended meanwhile ended after the last event we saw (undefined on the first login: reconcile time).
@@ -395,19 +338,6 @@ export class AmiClient {
         this.pingOutstanding = this.send(sock, { Action: 'Ping' });
       }, pingMs);
     }
-  }
-
-  /** Logs a failure once, not on every attempt while it lasts. */
-  private report(message: string): void {
-    if (message === this.lastError) return;
-    this.lastError = message;
-    this.logger.warn(message);
-  }
-
-  // ------------------------------------------------------------ submission
-
-  private enqueue(events: FloorEventInput[]): void {
-    this.queue.enqueue(events);
   }
 }
 

@@ -29,17 +29,13 @@
  *   accepted. Ids are deterministic (see the adapter), so a retry is harmless.
  * The password is never logged nor shown in the stats.
  */
-import { PbxSubmitQueue, formatHostPort, parseHostPort } from '../pbx-submit.ts';
+import { PbxLink, parseHostPort, type PbxSubmitCounts } from '../pbx-link.ts';
 import net from 'node:net';
 import type { FloorEventInput } from '../../shared/events.ts';
 import type { IngestResult } from '../../shared/wire.ts';
 import { FsAdapter, parseChannelList, parseMemberList, parsePipeList } from './adapter.ts';
 import { EslParser, formatCommand, parseEventPlain, type EslMessage } from './esl-parse.ts';
 
-/** First pause before dialling again: a FreeSWITCH restart goes unnoticed. */
-export const BACKOFF_INITIAL_MS = 500;
-/** Longest pause between attempts: an unreachable PBX costs one attempt every 30 s. */
-export const BACKOFF_MAX_MS = 30_000;
 /** Keepalive period; an `api uptime` not answered by the next one drops the link. */
 export const PING_MS = 20_000;
 /** The auth request and the answers to auth and subscription must come within this. */
@@ -108,47 +104,24 @@ export type FsApiAnswer = { kind: 'reply'; text: string } | { kind: 'not-connect
 type Phase = 'auth-request' | 'auth' | 'subscribe' | 'ready';
 type ReplyHandler = (msg: EslMessage) => void;
 
-export class FsClient {
+/** The link's own counts beside the submission's (shown in /api/health). */
+type FsLinkCounts = PbxSubmitCounts & { connects: number; logins: number; authFailures: number; disconnects: number; reconciles: number; listDamaged: number };
+
+export class FsClient extends PbxLink<FsClientOptions, FsLinkCounts> {
   readonly adapter: FsAdapter;
   private readonly parser = new EslParser();
-  private readonly logger: Pick<Console, 'info' | 'warn' | 'error'>;
-  private readonly now: () => number;
-  private socket: net.Socket | undefined;
   private phase: Phase = 'auth-request';
   private state: FsClientStats['state'] = 'stopped';
-  private stopped = true;
-  private backoffMs: number;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private pingOutstanding = false;
   private replies: ReplyHandler[] = [];
   /** Callers of {@link api} waiting for their reply: answered `lost` when the link drops. */
   private readonly requests = new Set<(a: FsApiAnswer) => void>();
-  private lastError = '';
-  private closed: Promise<void> = Promise.resolve();
-  private counts = { connects: 0, logins: 0, authFailures: 0, disconnects: 0, reconciles: 0, events: 0, accepted: 0, duplicates: 0, rejected: 0, dropped: 0, listDamaged: 0 };
-  /** Feed events on their way to the log. */
-  private readonly queue: PbxSubmitQueue;
-  private lastEventAtMs: number | undefined;
 
-  constructor(private readonly opts: FsClientOptions) {
-    this.queue = new PbxSubmitQueue(
-      {
-        label: 'FreeSWITCH',
-        submit: (events) => this.opts.submit(events),
-        report: (message) => this.report(message),
-        warn: (message) => this.logger.warn(message),
-        stopped: () => this.stopped,
-        maxPending: opts.maxPending,
-        retryMs: opts.retryMs,
-      },
-      this.counts,
-    );
+  constructor(opts: FsClientOptions) {
+    super(opts, 'FreeSWITCH', { connects: 0, logins: 0, authFailures: 0, disconnects: 0, reconciles: 0, events: 0, accepted: 0, duplicates: 0, rejected: 0, dropped: 0, listDamaged: 0 });
     this.adapter = opts.adapter ?? new FsAdapter();
-    this.logger = opts.logger ?? console;
-    this.now = opts.now ?? (() => Date.now());
-    this.backoffMs = opts.backoffInitialMs ?? BACKOFF_INITIAL_MS;
   }
 
   get stats(): FsClientStats {
@@ -175,36 +148,20 @@ export class FsClient {
     };
   }
 
-  start(): this {
-    if (!this.stopped) return this;
-    this.stopped = false;
-    this.connect();
-    return this;
+  /** Says `exit`, closes the connection and stops reconnecting; waits for a submission in flight. */
+  override async stop(): Promise<void> {
+    this.state = 'stopped';
+    await super.stop();
   }
 
-  /** Says `exit`, closes the connection and stops reconnecting; waits for a submission in flight. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.state = 'stopped';
-    clearTimeout(this.reconnectTimer);
-    const sock = this.socket;
-    if (sock && !sock.destroyed) {
-      if (this.phase === 'ready') sock.write(formatCommand('exit'));
-      sock.end();
-      const force = setTimeout(() => sock.destroy(), 500);
-      await this.closed;
-      clearTimeout(force);
-    }
-    await this.queue.settled();
+  /** The event socket's goodbye on an established link: `exit`. */
+  protected sayGoodbye(sock: net.Socket): void {
+    if (this.phase === 'ready') sock.write(formatCommand('exit'));
   }
 
   // ------------------------------------------------------------ connection
 
-  private target(): string {
-    return formatHostPort(this.opts.host, this.opts.port);
-  }
-
-  private connect(): void {
+  protected connect(): void {
     if (this.stopped) return;
     this.counts.connects++;
     this.parser.reset();
@@ -260,13 +217,6 @@ export class FsClient {
       }
       resolveClosed();
     });
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped) return;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.backoffMaxMs ?? BACKOFF_MAX_MS);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 
   /**
@@ -348,8 +298,7 @@ export class FsClient {
     this.phase = 'ready';
     this.state = 'connected';
     this.counts.logins++;
-    this.backoffMs = this.opts.backoffInitialMs ?? BACKOFF_INITIAL_MS;
-    this.lastError = '';
+    this.loggedIn();
     this.logger.info(`FreeSWITCH ${this.target()}: connected to the event socket, subscribed to mod_callcenter events`);
     // What ended while we were away ended after the last event we saw (undefined on the first login: now).
     const lostAtMs = this.adapter.lastEventAtMs;
@@ -388,19 +337,6 @@ export class FsClient {
         this.command(sock, 'api uptime', () => (this.pingOutstanding = false));
       }, pingMs);
     }
-  }
-
-  /** Logs a failure once, not on every attempt while it lasts. */
-  private report(message: string): void {
-    if (message === this.lastError) return;
-    this.lastError = message;
-    this.logger.warn(message);
-  }
-
-  // ------------------------------------------------------------ submission
-
-  private enqueue(events: FloorEventInput[]): void {
-    this.queue.enqueue(events);
   }
 }
 

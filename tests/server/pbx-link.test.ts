@@ -1,6 +1,6 @@
-/** The PBX inputs' shared queue to the log (server/pbx-submit.ts): order, bound, retry, stop; and HOST:PORT. */
+/** The PBX inputs' shared parts (server/pbx-link.ts): the link's life, the queue to the log, order, bound, retry, stop; and HOST:PORT. */
 import { describe, expect, it } from 'vitest';
-import { PbxSubmitQueue, formatHostPort, parseHostPort, type PbxSubmitCounts } from '../../server/pbx-submit.ts';
+import { PbxSubmitQueue, formatHostPort, parseHostPort, type PbxSubmitCounts } from '../../server/pbx-link.ts';
 import type { FloorEventInput } from '../../shared/events.ts';
 import type { IngestResult } from '../../shared/wire.ts';
 
