@@ -1,8 +1,27 @@
 /**
  * Keeping keyboard focus inside a modal dialog (WAI-ARIA Authoring Practices, "Dialog (Modal)"
- * pattern: Tab and Shift+Tab wrap within the dialog). Used by the call drill-down and the agent
- * actions dialog; each handles Escape its own way.
+ * pattern: focus moves into the dialog when it opens, Tab and Shift+Tab wrap within it, and focus goes
+ * back to what opened it on close). Used by the call drill-down and the agent actions dialog; each
+ * handles Escape its own way.
  */
+import { nextTick, onBeforeUnmount, onMounted, ref, type Ref } from 'vue';
+
+/**
+ * For a dialog component's setup: the ref to put on the dialog element, focused once mounted; the
+ * element that had focus when it opened (an agent row, an alert) gets it back when it unmounts.
+ */
+export function useModalFocus(): Ref<HTMLElement | null> {
+  const dialog = ref<HTMLElement | null>(null);
+  let opener: HTMLElement | null = null;
+  onMounted(() => {
+    opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    void nextTick(() => dialog.value?.focus());
+  });
+  onBeforeUnmount(() => {
+    if (opener?.isConnected) opener.focus();
+  });
+  return dialog;
+}
 
 /** What can take focus by Tab inside a dialog. */
 export const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
